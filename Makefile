@@ -1,0 +1,30 @@
+# dinhdanh — identity provider and single sign-on.
+#
+#   make run    run dinhdanh on its embedded default (SQLite under ./data, http://localhost:8080)
+#   make test   run the whole test suite (installs what the tests need when missing)
+#   make load   drive a running server and print throughput and latency (see README)
+
+GO      ?= go
+BIN     ?= bin/dinhdanh
+
+.PHONY: run build test check load clean
+
+run:
+	$(GO) run ./cmd/dinhdanh serve
+
+build:
+	$(GO) build -o $(BIN) ./cmd/dinhdanh
+
+# check: formatting and vet, the same gates CI applies.
+check:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: check
+	$(GO) test -count=1 -timeout 20m ./...
+
+load: build
+	$(GO) run ./test/load $(LOAD_ARGS)
+
+clean:
+	rm -rf bin

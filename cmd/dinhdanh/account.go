@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dinhdanh/dinhdanh/server/admin"
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+func (e *cliEnv) account(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError("account create|bootstrap-admin|list|show|lock|unlock|set-password")
+	}
+	switch args[0] {
+	case "create":
+		return e.accountCreate(ctx, args[1:], false)
+	case "bootstrap-admin":
+		return e.accountCreate(ctx, args[1:], true)
+	case "list":
+		return e.accountList(ctx, args[1:])
+	case "show":
+		return e.accountShow(ctx, args[1:])
+	case "lock":
+		return e.accountLock(ctx, args[1:], true)
+	case "unlock":
+		return e.accountLock(ctx, args[1:], false)
+	case "set-password":
+		return e.accountSetPassword(ctx, args[1:])
+	}
+	return usageError("unknown account command %q", args[0])
+}
+
+func (e *cliEnv) accountCreate(ctx context.Context, args []string, bootstrap bool) error {
+	name := "account create"
+	synopsis := "account create --kind citizen|official [options]"
+	if bootstrap {
+		name, synopsis = "account bootstrap-admin", "account bootstrap-admin --username NAME --name FULL_NAME --agency AGENCY --password-stdin"
+	}
+	fs, cfgPath := e.flags(name, synopsis)
+	var spec admin.AccountSpec
+	kind := fs.String("kind", "", "citizen or official")
+	fs.StringVar(&spec.PersonalID, "personal-id", "", "12-digit personal ID (citizens; for an official who is also a citizen, links the two)")
+	fs.StringVar(&spec.FullName, "name", "", "full name with Vietnamese diacritics, family name first")
+	fs.StringVar(&spec.Birthdate, "birthdate", "", "date of birth, YYYY-MM-DD")
+	fs.StringVar(&spec.Gender, "gender", "", "male or female")
+	fs.StringVar(&spec.Email, "email", "", "email address")
+	fs.StringVar(&spec.Phone, "phone", "", "phone number")
+	fs.StringVar(&spec.Username, "username", "", "login name of an official")
+	fs.StringVar(&spec.Agency, "agency", "", "agency an official belongs to")
+	fs.StringVar(&spec.Department, "department", "", "department of an official")
+	fs.StringVar(&spec.Title, "title", "", "job title of an official")
+	fs.BoolVar(&spec.Admin, "admin", false, "grant administrator rights")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	spec.Kind = identity.Capacity(*kind)
+	if bootstrap {
+		spec.Kind, spec.Admin = identity.CapacityOfficial, true
+	}
+	if *pwStdin {
+		pw, err := e.readPassword()
+		if err != nil {
+			return err
+		}
+		spec.Password = pw
+	}
+	a, err := e.openAdmin(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if bootstrap {
+		if has, err := a.svc.HasAdmin(ctx); err != nil {
+			return err
+		} else if has {
+			return fmt.Errorf("an administrator already exists: bootstrap is only for the first one (use 'account create --admin')")
+		}
+		if spec.Password == "" {
+			return usageError("the first administrator needs a password: --password-stdin")
+		}
+	}
+	acct, linked, err := a.svc.CreateAccount(ctx, spec, time.Now())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(map[string]any{"sub": acct.ID, "linked": linked})
+	}
+	if linked {
+		fmt.Fprintf(e.stdout, "added the official capacity to the existing person %s\n", acct.ID)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "created account %s\n", acct.ID)
+	if spec.Password == "" {
+		fmt.Fprintln(e.stdout, "it has no password yet: set one with 'dinhdanh account set-password --password-stdin "+acct.ID+"'")
+	}
+	return nil
+}
+
+func (e *cliEnv) accountList(ctx context.Context, args []string) error {
+	fs, cfgPath := e.flags("account list", "account list [--kind citizen|official] [--query TEXT] [--limit N] [--json]")
+	kind := fs.String("kind", "", "citizen or official")
+	query := fs.String("query", "", "part of a name, email, phone or username; beginning of a personal ID")
+	limit := fs.Int("limit", 100, "at most this many")
+	offset := fs.Int("offset", 0, "skip this many")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if *kind != "" && *kind != "citizen" && *kind != "official" {
+		return usageError("--kind must be citizen or official")
+	}
+	a, err := e.openAdmin(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	as, err := a.db.ListAccounts(ctx, store.AccountFilter{Capacity: identity.Capacity(*kind), Query: *query, Limit: *limit, Offset: *offset})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := []map[string]any{}
+		for _, x := range as {
+			out = append(out, accountJSON(x))
+		}
+		return e.printJSON(out)
+	}
+	if len(as) == 0 {
+		fmt.Fprintln(e.stdout, "no accounts")
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%-26s %-17s %-14s %-8s %s\n", "SUBJECT", "KIND", "PERSONAL ID", "STATE", "NAME")
+	for _, x := range as {
+		var caps []string
+		for _, c := range x.Capacities() {
+			caps = append(caps, string(c))
+		}
+		if x.Admin {
+			caps = append(caps, "admin")
+		}
+		state := "active"
+		if x.Disabled {
+			state = "locked"
+		}
+		pid := "-"
+		if x.PersonalID != "" {
+			pid = x.PersonalID.Masked()
+		}
+		fmt.Fprintf(e.stdout, "%-26s %-17s %-14s %-8s %s\n", x.ID, strings.Join(caps, ","), pid, state, x.FullName)
+	}
+	return nil
+}
+
+func accountJSON(a *identity.Account) map[string]any {
+	m := map[string]any{"sub": a.ID, "name": a.FullName, "capacities": a.Capacities(), "admin": a.Admin,
+		"disabled": a.Disabled, "created_at": fmtTime(a.CreatedAt)}
+	if a.PersonalID != "" {
+		m["personal_id"] = string(a.PersonalID)
+	}
+	if a.Email != "" {
+		m["email"] = a.Email
+	}
+	if a.Phone != "" {
+		m["phone"] = a.Phone
+	}
+	if a.Birthdate != "" {
+		m["birthdate"] = a.Birthdate
+	}
+	if a.Gender != "" {
+		m["gender"] = a.Gender
+	}
+	if a.Official != nil {
+		m["official"] = map[string]any{"username": a.Official.Username, "agency": a.Official.Agency,
+			"department": a.Official.Department, "title": a.Official.Title, "directory": a.Official.Directory}
+	}
+	if a.DisabledReason != "" {
+		m["disabled_reason"] = a.DisabledReason
+	}
+	return m
+}
+
+func (e *cliEnv) findAccount(ctx context.Context, a *adminEnv, ref string) (*identity.Account, error) {
+	acct, err := a.svc.FindAccount(ctx, ref)
+	if admin.IsNotFound(err) {
+		return nil, fmt.Errorf("no account matches %q", ref)
+	}
+	return acct, err
+}
+
+func (e *cliEnv) accountShow(ctx context.Context, args []string) error {
+	fs, cfgPath := e.flags("account show", "account show [--json] SUBJECT|PERSONAL_ID|EMAIL|PHONE|USERNAME")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := e.oneArg(fs, "account"); err != nil {
+		return err
+	}
+	a, err := e.openAdmin(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct, err := e.findAccount(ctx, a, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	st, err := a.svc.Status(ctx, acct)
+	if err != nil {
+		return err
+	}
+	reps, err := a.db.Representations(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		m := accountJSON(acct)
+		m["temporarily_locked"] = st.TemporarilyLocked
+		m["recent_failures"] = st.Failures
+		var bs []map[string]string
+		for _, r := range reps {
+			bs = append(bs, map[string]string{"tax_code": string(r.TaxCode), "name": r.BusinessName, "role": string(r.Role)})
+		}
+		m["businesses"] = bs
+		return e.printJSON(m)
+	}
+	fmt.Fprintf(e.stdout, "subject:      %s\nname:         %s\n", acct.ID, acct.FullName)
+	var caps []string
+	for _, c := range acct.Capacities() {
+		caps = append(caps, string(c))
+	}
+	fmt.Fprintf(e.stdout, "capacities:   %s\nadmin:        %v\n", strings.Join(caps, ", "), acct.Admin)
+	if acct.PersonalID != "" {
+		fmt.Fprintf(e.stdout, "personal_id:  %s\nbirthdate:    %s\ngender:       %s\n", acct.PersonalID, acct.Birthdate, acct.Gender)
+	}
+	if acct.Email != "" {
+		fmt.Fprintf(e.stdout, "email:        %s\n", acct.Email)
+	}
+	if acct.Phone != "" {
+		fmt.Fprintf(e.stdout, "phone:        %s\n", acct.Phone)
+	}
+	if o := acct.Official; o != nil {
+		fmt.Fprintf(e.stdout, "username:     %s\nagency:       %s\n", o.Username, o.Agency)
+		if o.Department != "" {
+			fmt.Fprintf(e.stdout, "department:   %s\n", o.Department)
+		}
+		if o.Title != "" {
+			fmt.Fprintf(e.stdout, "title:        %s\n", o.Title)
+		}
+	}
+	for _, r := range reps {
+		fmt.Fprintf(e.stdout, "represents:   %s %s (%s)\n", r.TaxCode, r.BusinessName, r.Role)
+	}
+	state := "active"
+	if st.Disabled {
+		state = "locked by an administrator"
+		if st.DisabledReason != "" {
+			state += ": " + st.DisabledReason
+		}
+	}
+	fmt.Fprintf(e.stdout, "state:        %s\n", state)
+	if len(st.TemporarilyLocked) > 0 {
+		fmt.Fprintf(e.stdout, "temporary lock after failed logins on: %s (lift with 'dinhdanh account unlock')\n", strings.Join(st.TemporarilyLocked, ", "))
+	}
+	if len(st.Failures) > 0 {
+		names := make([]string, 0, len(st.Failures))
+		for k := range st.Failures {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			fmt.Fprintf(e.stdout, "recent failed logins by %s: %d\n", k, st.Failures[k])
+		}
+	}
+	fmt.Fprintf(e.stdout, "created:      %s\n", fmtTime(acct.CreatedAt))
+	return nil
+}
+
+func (e *cliEnv) accountLock(ctx context.Context, args []string, lock bool) error {
+	name, synopsis := "account unlock", "account unlock ACCOUNT"
+	if lock {
+		name, synopsis = "account lock", "account lock [--reason TEXT] ACCOUNT"
+	}
+	fs, cfgPath := e.flags(name, synopsis)
+	reason := fs.String("reason", "", "why the account is locked (shown to administrators)")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := e.oneArg(fs, "account"); err != nil {
+		return err
+	}
+	a, err := e.openAdmin(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct, err := e.findAccount(ctx, a, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if lock {
+		if err := a.svc.Lock(ctx, acct, *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "locked %s: its sessions ended and its refresh tokens are revoked\n", acct.ID)
+		return nil
+	}
+	if err := a.svc.Unlock(ctx, acct); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "unlocked %s (administrative and temporary locks lifted)\n", acct.ID)
+	return nil
+}
+
+func (e *cliEnv) accountSetPassword(ctx context.Context, args []string) error {
+	fs, cfgPath := e.flags("account set-password", "account set-password --password-stdin ACCOUNT")
+	pwStdin := fs.Bool("password-stdin", false, "read the new password from standard input (required)")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := e.oneArg(fs, "account"); err != nil {
+		return err
+	}
+	if !*pwStdin {
+		return usageError("give the password on standard input with --password-stdin")
+	}
+	pw, err := e.readPassword()
+	if err != nil {
+		return err
+	}
+	a, err := e.openAdmin(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct, err := e.findAccount(ctx, a, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if err := a.svc.SetPassword(ctx, acct, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "password set for %s; its sessions ended\n", acct.ID)
+	return nil
+}

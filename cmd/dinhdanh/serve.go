@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/dinhdanh/dinhdanh/config"
+	"github.com/dinhdanh/dinhdanh/server/app"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+func (e *cliEnv) serve(ctx context.Context, args []string) error {
+	start := time.Now()
+	fs, cfgPath := e.flags("serve", "serve [--config FILE]")
+	if err := e.parse(fs, args); err != nil || fs.Parsed() && fs.NArg() > 0 {
+		if err == nil {
+			err = usageError("serve takes no arguments")
+		}
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, e.stderr)
+	db, err := app.OpenStore(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := app.New(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	if a.SealKeyCreated {
+		log.Info("generated a new seal key: back it up, it protects the signing keys", "file", cfg.SealKeyPath())
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 32 << 10}
+	bg, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.Background(bg)
+	if err := e.firstStartHint(ctx, a, cfg, *cfgPath); err != nil {
+		return err
+	}
+	log.Info("dinhdanh serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", cfg.DatabasePath(),
+		"startup", time.Since(start).Round(time.Millisecond).String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// firstStartHint tells the operator how to begin when the database is empty.
+func (e *cliEnv) firstStartHint(ctx context.Context, a *app.App, cfg *config.Config, cfgPath string) error {
+	accounts, err := a.Store.ListAccounts(ctx, store.AccountFilter{Limit: 1})
+	if err != nil {
+		return err
+	}
+	clients, err := a.Store.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	cfgFlag := ""
+	if cfgPath != "" {
+		cfgFlag = " --config " + cfgPath
+	}
+	if len(accounts) == 0 {
+		fmt.Fprintf(e.stderr, `
+The database is empty. Create the first administrator (once; the password is read from standard input):
+
+  printf '%%s\n' 'a-long-password' | dinhdanh account bootstrap-admin%s --username admin --name "Quản trị viên" --agency "Sở Khoa học và Công nghệ" --password-stdin
+
+`, cfgFlag)
+	}
+	if len(clients) == 0 {
+		fmt.Fprintf(e.stderr, `No application is registered yet. Register one (its secret is shown once):
+
+  dinhdanh client create%s --id portal --name "Cổng thông tin điện tử" --redirect-uri https://portal.example.gov.vn/callback --first-party
+
+Applications discover the endpoints at %s/.well-known/openid-configuration
+
+`, cfgFlag, cfg.Issuer)
+	}
+	return nil
+}
+
+func (e *cliEnv) migrate(ctx context.Context, args []string) error {
+	fs, cfgPath := e.flags("migrate", "migrate [--config FILE]")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath, osEnviron())
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	db, err := app.OpenStore(ctx, cfg, false)
+	if err != nil && !isSchemaTooOld(err) {
+		return err
+	}
+	if db == nil {
+		if db, err = openRaw(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	cur, _, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(e.stdout, "the schema is up to date (version %d)\n", cur)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "applied migrations %v; the schema is at version %d\n", applied, cur)
+	return nil
+}
+
+func (e *cliEnv) configCmd(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError("config check|example")
+	}
+	switch args[0] {
+	case "example":
+		_, err := e.stdout.Write(config.Example())
+		return err
+	case "check":
+		fs, cfgPath := e.flags("config check", "config check [--config FILE]")
+		if err := e.parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if _, err := loadConfig(*cfgPath); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "the configuration is valid")
+		return nil
+	}
+	return usageError("unknown config command %q", args[0])
+}

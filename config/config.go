@@ -1,0 +1,329 @@
+package config
+
+import (
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a dinhdanh node.
+//
+// The zero Config is not usable: start from Default or Load. A setting that is absent from the file and the
+// environment keeps its default; a setting that is present replaces the default, even when it is a zero
+// value (false, 0, ""), and Validate then judges it. In YAML (see dinhdanh.example.yaml for every key):
+//
+//	issuer: https://sso.example.gov.vn
+//	listen: ":8080"
+//	data_dir: /var/lib/dinhdanh
+//	tokens:
+//	  access_token_lifespan: 5m
+//	login:
+//	  allow_registration: false
+//
+// The same settings as environment variables:
+//
+//	DINHDANH_ISSUER=https://sso.example.gov.vn
+//	DINHDANH_TOKENS_ACCESS_TOKEN_LIFESPAN=5m
+//	DINHDANH_LOGIN_ALLOW_REGISTRATION=false
+type Config struct {
+	// Issuer is the public base URL of this server, as browsers and applications reach it: the "iss" of every
+	// token and the prefix of every endpoint in the discovery document. It must be an absolute http or https
+	// URL with a host and no user information, query or fragment; a path is allowed
+	// ("https://dichvucong.example.gov.vn/sso"). Load strips one trailing slash; any slash left at the end is an
+	// error. https is required unless the host is localhost, 127.0.0.1 or ::1.
+	// Default "http://localhost:8080".
+	Issuer string `yaml:"issuer"`
+
+	// Listen is the TCP address the HTTP server listens on, as host:port. An empty host listens on every
+	// interface (":8080"); port 0 picks a free port. TLS is terminated in front of dinhdanh, so this is plain
+	// HTTP. Default "localhost:8080".
+	Listen string `yaml:"listen"`
+
+	// DataDir is the directory of the embedded SQLite database and of the seal key file when database.url and
+	// keys.seal_key_file are empty. A relative path is relative to the working directory. It is created on
+	// first start when missing. Default "./data".
+	DataDir string `yaml:"data_dir"`
+
+	// Database says where durable state is kept. See Database.
+	// Default: the SQLite file <data_dir>/dinhdanh.db.
+	Database Database `yaml:"database"`
+
+	// Keys configures signing keys and the key that seals secrets at rest. See Keys.
+	// Default: ES256 access tokens, seal key in <data_dir>/seal.key.
+	Keys Keys `yaml:"keys"`
+
+	// Tokens sets the lifetimes of what the token endpoint hands out. See Tokens.
+	// Default: access 10m, ID 1h, refresh 720h, authorization code 1m.
+	Tokens Tokens `yaml:"tokens"`
+
+	// Session configures the single sign-on session and its cookie. See Session.
+	// Default: idle timeout 30m, absolute lifetime 12h.
+	Session Session `yaml:"session"`
+
+	// Login configures the login flow. See Login.
+	// Default: flows last 15m, citizens may register.
+	Login Login `yaml:"login"`
+
+	// Password sets the password policy and the argon2id cost. See Password.
+	// Default: at least 8 characters, argon2id m=19456 KiB, t=2, p=1.
+	Password Password `yaml:"password"`
+
+	// BruteForce sets the per-account and per-address limits on failed logins. See BruteForce.
+	// Default: lock an account after 5 failures and an address after 30 within 15m.
+	BruteForce BruteForce `yaml:"brute_force"`
+
+	// UI configures the pages shown to people. See UI.
+	// Default: Vietnamese, titled "Định danh điện tử".
+	UI UI `yaml:"ui"`
+
+	// Log configures the process log. See Log.
+	// Default: level info, text format.
+	Log Log `yaml:"log"`
+}
+
+// Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
+// in this build, ephemeral state (sessions, flows, codes) are kept.
+type Database struct {
+	// URL names the database. Empty (the default) means the SQLite file <data_dir>/dinhdanh.db.
+	// "sqlite:PATH" and "sqlite://PATH" mean the SQLite file PATH, taken literally: "sqlite:///var/lib/x.db"
+	// is /var/lib/x.db and "sqlite://x.db" is x.db in the working directory. Any other scheme is rejected
+	// by Validate: only sqlite is supported by this build. See Config.DatabasePath.
+	URL string `yaml:"url"`
+
+	// MaxOpenConns caps the open connections to the database held by this node; at least 1. Default 8.
+	MaxOpenConns int `yaml:"max_open_conns"`
+}
+
+// Keys configures token signing keys and the key that seals secrets at rest.
+type Keys struct {
+	// SealKeyFile is the file holding the 32-byte AES-256-GCM key, written as base64 or hex text, that seals
+	// private signing keys and other secrets (such as TOTP seeds) in the database. It is created, readable by
+	// its owner only, on first start when missing. Losing it makes every sealed secret unreadable: back it
+	// up apart from the database, and give every node the same file. Empty (the default) means
+	// <data_dir>/seal.key. See Config.SealKeyPath.
+	SealKeyFile string `yaml:"seal_key_file"`
+
+	// AccessTokenAlgorithm is the JWS algorithm that signs JWT access tokens: "ES256", "RS256" or "EdDSA",
+	// written exactly so. Default "ES256".
+	AccessTokenAlgorithm string `yaml:"access_token_algorithm"`
+
+	// RotationCheckInterval is how often a node reloads the signing key set from the database, so that a key
+	// added or retired on one node is used and published by all nodes within this interval; greater than
+	// zero. Default "30s".
+	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
+}
+
+// Tokens sets the lifetimes of the tokens and codes issued by the authorization server. Every lifespan must be
+// greater than zero.
+type Tokens struct {
+	// AccessTokenLifespan is how long an access token is valid after it is issued. Default "10m".
+	AccessTokenLifespan Duration `yaml:"access_token_lifespan"`
+
+	// IDTokenLifespan is how long an ID token is valid after it is issued. Default "1h".
+	IDTokenLifespan Duration `yaml:"id_token_lifespan"`
+
+	// RefreshTokenLifespan is how long a refresh token can be redeemed after it is issued; redeeming it
+	// issues a new one. Default "720h" (30 days).
+	RefreshTokenLifespan Duration `yaml:"refresh_token_lifespan"`
+
+	// AuthorizeCodeLifespan is how long an authorization code can be exchanged after it is issued; RFC 6749
+	// recommends no more than 10 minutes. Default "1m".
+	AuthorizeCodeLifespan Duration `yaml:"authorize_code_lifespan"`
+}
+
+// Session configures the single sign-on session that lets a person reach several applications after one
+// login, and the cookie that carries it.
+type Session struct {
+	// CookieName is the name of the SSO session cookie: a non-empty HTTP token (letters, digits and
+	// !#$%&'*+-.^_`|~). A name starting with "__Host-" or "__Secure-" needs Secure cookies.
+	// Default "dinhdanh_session".
+	CookieName string `yaml:"cookie_name"`
+
+	// IdleTimeout ends a session that has not been used for this long; greater than zero. Default "30m".
+	IdleTimeout Duration `yaml:"idle_timeout"`
+
+	// AbsoluteLifetime ends a session this long after the login that started it, however active it is; at
+	// least idle_timeout. Default "12h".
+	AbsoluteLifetime Duration `yaml:"absolute_lifetime"`
+
+	// SecureCookies says when cookies carry the Secure attribute: "auto" (the default) when the issuer is
+	// https, "always", or "never" (only for plain-HTTP development). See Config.SecureCookie.
+	SecureCookies string `yaml:"secure_cookies"`
+}
+
+// Login configures the login flow: choosing a method, the second factor, step-up and consent.
+type Login struct {
+	// FlowLifespan is how long a started login flow (the /login?flow=… pages and their steps) stays usable
+	// before the person must start again; greater than zero. Default "15m".
+	FlowLifespan Duration `yaml:"flow_lifespan"`
+
+	// AllowRegistration lets citizens create their own accounts. Default true; because a key that is absent
+	// keeps its default, turning registration off needs an explicit false.
+	AllowRegistration bool `yaml:"allow_registration"`
+}
+
+// Password sets the policy for local passwords and the argon2id parameters that hash them. The minimums
+// below are the security baseline and cannot be lowered. Raising a cost parameter makes each existing hash be
+// rehashed at its owner's next login.
+type Password struct {
+	// MinLength is the fewest characters (Unicode code points, not bytes) a new password may have; at least 8.
+	// Default 8.
+	MinLength int `yaml:"min_length"`
+
+	// MemoryKiB is the argon2id memory cost in KiB; at least 19456 (19 MiB). Default 19456.
+	MemoryKiB uint32 `yaml:"memory_kib"`
+
+	// Iterations is the argon2id time cost (passes over memory); at least 2. Default 2.
+	Iterations uint32 `yaml:"iterations"`
+
+	// Parallelism is the argon2id degree of parallelism (lanes); from 1 to 4. Default 1.
+	Parallelism uint8 `yaml:"parallelism"`
+}
+
+// BruteForce limits guessing: failed logins are counted per account identifier and per source address, each
+// failure delays the next answer, and too many failures lock the account or address for a while. Answers
+// look the same whether or not the account exists.
+type BruteForce struct {
+	// AccountMaxFailures is how many consecutive failed logins for one account identifier lock it for
+	// lock_duration; a success resets the count. At least 1. Default 5.
+	AccountMaxFailures int `yaml:"account_max_failures"`
+
+	// AddressMaxFailures is how many failed logins from one source address within window lock that address
+	// for lock_duration. At least 1. Default 30.
+	AddressMaxFailures int `yaml:"address_max_failures"`
+
+	// Window is the span over which failures from one address are counted; greater than zero. Default "15m".
+	Window Duration `yaml:"window"`
+
+	// LockDuration is how long a locked account or address stays locked; greater than zero. Default "15m".
+	LockDuration Duration `yaml:"lock_duration"`
+
+	// BaseDelay is the unit of the growing delay before answering a failed login:
+	// delay = base_delay × 2^(failures−1), capped at max_delay. Zero turns the delay off; it must not be
+	// negative. Default "250ms".
+	BaseDelay Duration `yaml:"base_delay"`
+
+	// MaxDelay caps that delay; at least base_delay. Default "4s".
+	MaxDelay Duration `yaml:"max_delay"`
+}
+
+// UI configures the pages shown to people.
+type UI struct {
+	// DefaultLanguage is the language of pages for a person who has not chosen one and whose request names
+	// no supported language: "vi" (the default) or "en".
+	DefaultLanguage string `yaml:"default_language"`
+
+	// ProductName is the name shown in page titles and headings; not empty. Default "Định danh điện tử".
+	ProductName string `yaml:"product_name"`
+}
+
+// Log configures the process log. Audit records are kept in the database whatever these say.
+type Log struct {
+	// Level is the least severe level written: "debug", "info" (the default), "warn" or "error".
+	Level string `yaml:"level"`
+
+	// Format is the line format: "text" (the default) for people, or "json" for log collectors.
+	Format string `yaml:"format"`
+}
+
+// Default returns a new Config with every default filled in: the embedded single-node setup that serves
+// http://localhost:8080 from ./data.
+func Default() *Config {
+	return &Config{
+		Issuer:  "http://localhost:8080",
+		Listen:  "localhost:8080",
+		DataDir: "./data",
+		Database: Database{
+			URL:          "",
+			MaxOpenConns: 8,
+		},
+		Keys: Keys{
+			SealKeyFile:           "",
+			AccessTokenAlgorithm:  "ES256",
+			RotationCheckInterval: Duration(30 * time.Second),
+		},
+		Tokens: Tokens{
+			AccessTokenLifespan:   Duration(10 * time.Minute),
+			IDTokenLifespan:       Duration(time.Hour),
+			RefreshTokenLifespan:  Duration(720 * time.Hour),
+			AuthorizeCodeLifespan: Duration(time.Minute),
+		},
+		Session: Session{
+			CookieName:       "dinhdanh_session",
+			IdleTimeout:      Duration(30 * time.Minute),
+			AbsoluteLifetime: Duration(12 * time.Hour),
+			SecureCookies:    "auto",
+		},
+		Login: Login{
+			FlowLifespan:      Duration(15 * time.Minute),
+			AllowRegistration: true,
+		},
+		Password: Password{
+			MinLength:   8,
+			MemoryKiB:   19456,
+			Iterations:  2,
+			Parallelism: 1,
+		},
+		BruteForce: BruteForce{
+			AccountMaxFailures: 5,
+			AddressMaxFailures: 30,
+			Window:             Duration(15 * time.Minute),
+			LockDuration:       Duration(15 * time.Minute),
+			BaseDelay:          Duration(250 * time.Millisecond),
+			MaxDelay:           Duration(4 * time.Second),
+		},
+		UI: UI{
+			DefaultLanguage: "vi",
+			ProductName:     "Định danh điện tử",
+		},
+		Log: Log{
+			Level:  "info",
+			Format: "text",
+		},
+	}
+}
+
+// sqlitePath returns the file named by a "sqlite:" or "sqlite://" database URL (scheme in any case) and
+// whether the URL has that scheme.
+func sqlitePath(dbURL string) (string, bool) {
+	for _, prefix := range []string{"sqlite://", "sqlite:"} {
+		if len(dbURL) >= len(prefix) && strings.EqualFold(dbURL[:len(prefix)], prefix) {
+			return dbURL[len(prefix):], true
+		}
+	}
+	return "", false
+}
+
+// DatabasePath returns the SQLite file that holds the database: <data_dir>/dinhdanh.db when Database.URL is
+// empty, PATH when it is "sqlite:PATH" or "sqlite://PATH", and "" when it names another kind of database.
+func (c *Config) DatabasePath() string {
+	if c.Database.URL == "" {
+		return filepath.Join(c.DataDir, "dinhdanh.db")
+	}
+	path, _ := sqlitePath(c.Database.URL)
+	return path
+}
+
+// SealKeyPath returns the file that holds the seal key: Keys.SealKeyFile, or <data_dir>/seal.key when that is
+// empty.
+func (c *Config) SealKeyPath() string {
+	if c.Keys.SealKeyFile != "" {
+		return c.Keys.SealKeyFile
+	}
+	return filepath.Join(c.DataDir, "seal.key")
+}
+
+// SecureCookie reports whether cookies must carry the Secure attribute: true for Session.SecureCookies
+// "always", false for "never", and for "auto" (or any other value) true exactly when the issuer is an https
+// URL.
+func (c *Config) SecureCookie() bool {
+	switch c.Session.SecureCookies {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	u, err := url.Parse(c.Issuer)
+	return err == nil && u.Scheme == "https"
+}

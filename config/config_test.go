@@ -1,0 +1,211 @@
+package config
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefault(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Default() is not valid: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"issuer", c.Issuer, "http://localhost:8080"},
+		{"listen", c.Listen, "localhost:8080"},
+		{"data_dir", c.DataDir, "./data"},
+		{"database.url", c.Database.URL, ""},
+		{"database.max_open_conns", c.Database.MaxOpenConns, 8},
+		{"keys.seal_key_file", c.Keys.SealKeyFile, ""},
+		{"keys.access_token_algorithm", c.Keys.AccessTokenAlgorithm, "ES256"},
+		{"keys.rotation_check_interval", c.Keys.RotationCheckInterval.D(), 30 * time.Second},
+		{"tokens.access_token_lifespan", c.Tokens.AccessTokenLifespan.D(), 10 * time.Minute},
+		{"tokens.id_token_lifespan", c.Tokens.IDTokenLifespan.D(), time.Hour},
+		{"tokens.refresh_token_lifespan", c.Tokens.RefreshTokenLifespan.D(), 720 * time.Hour},
+		{"tokens.authorize_code_lifespan", c.Tokens.AuthorizeCodeLifespan.D(), time.Minute},
+		{"session.cookie_name", c.Session.CookieName, "dinhdanh_session"},
+		{"session.idle_timeout", c.Session.IdleTimeout.D(), 30 * time.Minute},
+		{"session.absolute_lifetime", c.Session.AbsoluteLifetime.D(), 12 * time.Hour},
+		{"session.secure_cookies", c.Session.SecureCookies, "auto"},
+		{"login.flow_lifespan", c.Login.FlowLifespan.D(), 15 * time.Minute},
+		{"login.allow_registration", c.Login.AllowRegistration, true},
+		{"password.min_length", c.Password.MinLength, 8},
+		{"password.memory_kib", c.Password.MemoryKiB, uint32(19456)},
+		{"password.iterations", c.Password.Iterations, uint32(2)},
+		{"password.parallelism", c.Password.Parallelism, uint8(1)},
+		{"brute_force.account_max_failures", c.BruteForce.AccountMaxFailures, 5},
+		{"brute_force.address_max_failures", c.BruteForce.AddressMaxFailures, 30},
+		{"brute_force.window", c.BruteForce.Window.D(), 15 * time.Minute},
+		{"brute_force.lock_duration", c.BruteForce.LockDuration.D(), 15 * time.Minute},
+		{"brute_force.base_delay", c.BruteForce.BaseDelay.D(), 250 * time.Millisecond},
+		{"brute_force.max_delay", c.BruteForce.MaxDelay.D(), 4 * time.Second},
+		{"ui.default_language", c.UI.DefaultLanguage, "vi"},
+		{"ui.product_name", c.UI.ProductName, "Định danh điện tử"},
+		{"log.level", c.Log.Level, "info"},
+		{"log.format", c.Log.Format, "text"},
+	}
+	if len(checks) != len(leaves()) {
+		t.Errorf("checked %d defaults, Config has %d settings", len(checks), len(leaves()))
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+	if c == Default() || c.Tokens != Default().Tokens {
+		t.Error("Default() must return a new, equal Config each time")
+	}
+	if c.SecureCookie() {
+		t.Error("SecureCookie() = true for the default http issuer")
+	}
+}
+
+func TestDatabasePath(t *testing.T) {
+	tests := []struct{ dataDir, url, want string }{
+		{"./data", "", filepath.Join("data", "dinhdanh.db")},
+		{"/var/lib/dinhdanh", "", filepath.Join("/var/lib/dinhdanh", "dinhdanh.db")},
+		{"./data", "sqlite:/srv/idp.db", "/srv/idp.db"},
+		{"./data", "sqlite:idp.db", "idp.db"},
+		{"./data", "sqlite:///srv/idp.db", "/srv/idp.db"},
+		{"./data", "sqlite://idp.db", "idp.db"},
+		{"./data", "SQLite:idp.db", "idp.db"},
+		{"./data", "postgres://db/idp", ""},
+	}
+	for _, tt := range tests {
+		c := Default()
+		c.DataDir, c.Database.URL = tt.dataDir, tt.url
+		if got := c.DatabasePath(); got != tt.want {
+			t.Errorf("data_dir %q, url %q: DatabasePath() = %q, want %q", tt.dataDir, tt.url, got, tt.want)
+		}
+	}
+}
+
+func TestSealKeyPath(t *testing.T) {
+	c := Default()
+	c.DataDir = "/var/lib/dinhdanh"
+	if got, want := c.SealKeyPath(), filepath.Join("/var/lib/dinhdanh", "seal.key"); got != want {
+		t.Errorf("SealKeyPath() = %q, want %q", got, want)
+	}
+	c.Keys.SealKeyFile = "/etc/dinhdanh/seal.key"
+	if got := c.SealKeyPath(); got != "/etc/dinhdanh/seal.key" {
+		t.Errorf("SealKeyPath() = %q, want the configured file", got)
+	}
+}
+
+func TestSecureCookie(t *testing.T) {
+	tests := []struct {
+		mode, issuer string
+		want         bool
+	}{
+		{"auto", "http://localhost:8080", false},
+		{"auto", "https://sso.example.gov.vn", true},
+		{"auto", "https://localhost:8443", true},
+		{"always", "http://localhost:8080", true},
+		{"never", "https://sso.example.gov.vn", false},
+		{"auto", "::not a url", false},
+	}
+	for _, tt := range tests {
+		c := Default()
+		c.Session.SecureCookies, c.Issuer = tt.mode, tt.issuer
+		if got := c.SecureCookie(); got != tt.want {
+			t.Errorf("secure_cookies %q, issuer %q: SecureCookie() = %v, want %v", tt.mode, tt.issuer, got, tt.want)
+		}
+	}
+}
+
+func TestDurationText(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		text string
+	}{
+		{0, "0s"},
+		{250 * time.Millisecond, "250ms"},
+		{30 * time.Second, "30s"},
+		{10 * time.Minute, "10m"},
+		{90 * time.Minute, "1h30m"},
+		{720 * time.Hour, "720h"},
+		{time.Hour + time.Second, "1h0m1s"},
+	}
+	for _, tt := range tests {
+		if got := Duration(tt.d).String(); got != tt.text {
+			t.Errorf("Duration(%v).String() = %q, want %q", tt.d, got, tt.text)
+		}
+		var d Duration
+		if err := d.UnmarshalText([]byte(tt.text)); err != nil || d.D() != tt.d {
+			t.Errorf("UnmarshalText(%q) = %v, %v; want %v", tt.text, d.D(), err, tt.d)
+		}
+	}
+	var d Duration
+	for _, bad := range []string{"", "10", "ten minutes", "5 m"} {
+		if err := d.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("UnmarshalText(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestFieldsDocumentDefaults keeps the struct the reference: every setting has a doc comment that states its
+// default.
+func TestFieldsDocumentDefaults(t *testing.T) {
+	types := map[string]bool{"Config": true}
+	cfg := reflect.TypeFor[Config]()
+	for i := range cfg.NumField() {
+		if f := cfg.Field(i); f.Type.Kind() == reflect.Struct {
+			types[f.Type.Name()] = true
+		}
+	}
+	fset := token.NewFileSet()
+	names, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok || !types[ts.Name.Name] {
+				return true
+			}
+			seen[ts.Name.Name] = true
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				t.Errorf("%s is not a struct", ts.Name.Name)
+				return false
+			}
+			for _, f := range st.Fields.List {
+				for _, name := range f.Names {
+					doc := f.Doc.Text()
+					switch {
+					case doc == "":
+						t.Errorf("%s.%s has no doc comment", ts.Name.Name, name.Name)
+					case !strings.HasPrefix(doc, name.Name+" "):
+						t.Errorf("%s.%s: doc comment does not start with the field name", ts.Name.Name, name.Name)
+					case !strings.Contains(strings.ToLower(doc), "default"):
+						t.Errorf("%s.%s: doc comment does not state the default", ts.Name.Name, name.Name)
+					}
+				}
+			}
+			return false
+		})
+	}
+	for name := range types {
+		if !seen[name] {
+			t.Errorf("type %s not found in the package source", name)
+		}
+	}
+}

@@ -1,0 +1,270 @@
+package config
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// validationProblems returns the problems Validate finds in c, failing the test if it returns another kind
+// of error.
+func validationProblems(t *testing.T, c *Config) []Problem {
+	t.Helper()
+	err := c.Validate()
+	if err == nil {
+		return nil
+	}
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("Validate returned %T %v, want *ValidationError", err, err)
+	}
+	if len(ve.Problems) == 0 {
+		t.Fatal("Validate returned a *ValidationError without problems")
+	}
+	return ve.Problems
+}
+
+func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
+	c := Default()
+	c.Issuer = "http://sso.example.gov.vn"
+	c.Listen = "8080"
+	c.Database.URL = "postgres://idp@db/idp"
+	c.Keys.AccessTokenAlgorithm = "HS256"
+	c.Tokens.AccessTokenLifespan = 0
+	c.Session.IdleTimeout = Duration(2 * time.Hour)
+	c.Session.AbsoluteLifetime = Duration(time.Hour)
+	c.Password.MemoryKiB = 4096
+	c.UI.DefaultLanguage = "fr"
+	c.Log.Format = "xml"
+
+	err := c.Validate()
+	problems := validationProblems(t, c)
+	want := []string{
+		"issuer",
+		"listen",
+		"database.url",
+		"keys.access_token_algorithm",
+		"tokens.access_token_lifespan",
+		"session.absolute_lifetime",
+		"password.memory_kib",
+		"ui.default_language",
+		"log.format",
+	}
+	if got := problemKeys(problems); !slices.Equal(got, want) {
+		t.Errorf("problems name\n%v\nwant\n%v", got, want)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 1+len(want) {
+		t.Fatalf("Error() has %d lines, want a title and one per problem:\n%s", len(lines), err)
+	}
+	for i, key := range want {
+		if !strings.HasPrefix(strings.TrimSpace(lines[i+1]), key+": ") {
+			t.Errorf("line %d of Error() is %q, want it to start with %q", i+1, lines[i+1], key+": ")
+		}
+	}
+}
+
+func TestValidateRules(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		key    string // the only key reported
+		says   string // part of the message
+	}{
+		// issuer
+		{"issuer empty", func(c *Config) { c.Issuer = "" }, "issuer", "must not be empty"},
+		{"issuer relative", func(c *Config) { c.Issuer = "/sso" }, "issuer", "absolute http or https"},
+		{"issuer other scheme", func(c *Config) { c.Issuer = "ftp://sso.example.gov.vn" }, "issuer", "absolute http or https"},
+		{"issuer without host", func(c *Config) { c.Issuer = "https:///sso" }, "issuer", "with a host"},
+		{"issuer opaque", func(c *Config) { c.Issuer = "https:sso.example.gov.vn" }, "issuer", "with a host"},
+		{"issuer unparsable", func(c *Config) { c.Issuer = "https://sso example.gov.vn" }, "issuer", "is not a URL"},
+		{"issuer user info", func(c *Config) { c.Issuer = "https://admin@sso.example.gov.vn" }, "issuer", "user information"},
+		{"issuer query", func(c *Config) { c.Issuer = "https://sso.example.gov.vn?tenant=1" }, "issuer", "query"},
+		{"issuer empty query", func(c *Config) { c.Issuer = "https://sso.example.gov.vn?" }, "issuer", "query"},
+		{"issuer fragment", func(c *Config) { c.Issuer = "https://sso.example.gov.vn#top" }, "issuer", "fragment"},
+		{"issuer empty fragment", func(c *Config) { c.Issuer = "https://sso.example.gov.vn#" }, "issuer", "fragment"},
+		{"issuer trailing slash", func(c *Config) { c.Issuer = "https://sso.example.gov.vn/" }, "issuer", "must not end with a slash"},
+		{"issuer path trailing slash", func(c *Config) { c.Issuer = "https://sso.example.gov.vn/idp/" }, "issuer", "must not end with a slash"},
+		{"issuer plain http", func(c *Config) { c.Issuer = "http://sso.example.gov.vn" }, "issuer", "must use https"},
+		{"issuer plain http private address", func(c *Config) { c.Issuer = "http://10.0.0.5:8080" }, "issuer", "must use https"},
+		{"issuer plain http localhost lookalike", func(c *Config) { c.Issuer = "http://localhost.example.gov.vn" }, "issuer", "must use https"},
+
+		// listen
+		{"listen empty", func(c *Config) { c.Listen = "" }, "listen", "host:port"},
+		{"listen without port", func(c *Config) { c.Listen = "localhost" }, "listen", "host:port"},
+		{"listen bare port", func(c *Config) { c.Listen = "8080" }, "listen", "host:port"},
+		{"listen named port", func(c *Config) { c.Listen = "localhost:http" }, "listen", "from 0 to 65535"},
+		{"listen port too high", func(c *Config) { c.Listen = ":65536" }, "listen", "from 0 to 65535"},
+		{"listen empty port", func(c *Config) { c.Listen = "localhost:" }, "listen", "from 0 to 65535"},
+		{"listen signed port", func(c *Config) { c.Listen = "localhost:+80" }, "listen", "from 0 to 65535"},
+
+		{"data dir empty", func(c *Config) { c.DataDir = "" }, "data_dir", "must not be empty"},
+
+		// database
+		{"database postgres", func(c *Config) { c.Database.URL = "postgres://idp:secret@db/idp" }, "database.url", "only sqlite is supported by this build"},
+		{"database postgresql", func(c *Config) { c.Database.URL = "postgresql://db/idp" }, "database.url", "only sqlite is supported by this build"},
+		{"database mysql", func(c *Config) { c.Database.URL = "mysql://db/idp" }, "database.url", `scheme "mysql"`},
+		{"database bare path", func(c *Config) { c.Database.URL = "/var/lib/dinhdanh/idp.db" }, "database.url", "not a database URL"},
+		{"database relative path", func(c *Config) { c.Database.URL = "data/idp.db" }, "database.url", "not a database URL"},
+		{"database sqlite without path", func(c *Config) { c.Database.URL = "sqlite:" }, "database.url", "names no file"},
+		{"database sqlite slashes without path", func(c *Config) { c.Database.URL = "sqlite://" }, "database.url", "names no file"},
+		{"database no connections", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns", "at least 1"},
+
+		// keys
+		{"algorithm HS256", func(c *Config) { c.Keys.AccessTokenAlgorithm = "HS256" }, "keys.access_token_algorithm", `"ES256", "RS256", "EdDSA"`},
+		{"algorithm lower case", func(c *Config) { c.Keys.AccessTokenAlgorithm = "es256" }, "keys.access_token_algorithm", "must be one of"},
+		{"algorithm none", func(c *Config) { c.Keys.AccessTokenAlgorithm = "none" }, "keys.access_token_algorithm", "must be one of"},
+		{"algorithm empty", func(c *Config) { c.Keys.AccessTokenAlgorithm = "" }, "keys.access_token_algorithm", "must be one of"},
+		{"rotation check zero", func(c *Config) { c.Keys.RotationCheckInterval = 0 }, "keys.rotation_check_interval", "greater than zero"},
+
+		// tokens
+		{"access token lifespan zero", func(c *Config) { c.Tokens.AccessTokenLifespan = 0 }, "tokens.access_token_lifespan", "greater than zero"},
+		{"access token lifespan negative", func(c *Config) { c.Tokens.AccessTokenLifespan = Duration(-time.Minute) }, "tokens.access_token_lifespan", "is -1m"},
+		{"id token lifespan zero", func(c *Config) { c.Tokens.IDTokenLifespan = 0 }, "tokens.id_token_lifespan", "greater than zero"},
+		{"refresh token lifespan zero", func(c *Config) { c.Tokens.RefreshTokenLifespan = 0 }, "tokens.refresh_token_lifespan", "greater than zero"},
+		{"authorize code lifespan zero", func(c *Config) { c.Tokens.AuthorizeCodeLifespan = 0 }, "tokens.authorize_code_lifespan", "greater than zero"},
+
+		// session
+		{"cookie name empty", func(c *Config) { c.Session.CookieName = "" }, "session.cookie_name", "must not be empty"},
+		{"cookie name with space", func(c *Config) { c.Session.CookieName = "my session" }, "session.cookie_name", "may hold only"},
+		{"cookie name with separator", func(c *Config) { c.Session.CookieName = "sess=1" }, "session.cookie_name", "may hold only"},
+		{"cookie name not ASCII", func(c *Config) { c.Session.CookieName = "phiên" }, "session.cookie_name", "may hold only"},
+		{"cookie name __Host- without Secure", func(c *Config) { c.Session.CookieName = "__Host-sid" }, "session.cookie_name", "only on Secure cookies"},
+		{"cookie name __Secure- never Secure", func(c *Config) {
+			c.Issuer = "https://sso.example.gov.vn"
+			c.Session.CookieName = "__Secure-sid"
+			c.Session.SecureCookies = "never"
+		}, "session.cookie_name", "only on Secure cookies"},
+		{"idle timeout zero", func(c *Config) { c.Session.IdleTimeout = 0 }, "session.idle_timeout", "greater than zero"},
+		{"absolute lifetime zero", func(c *Config) { c.Session.AbsoluteLifetime = 0 }, "session.absolute_lifetime", "greater than zero"},
+		{"absolute lifetime below idle timeout", func(c *Config) {
+			c.Session.IdleTimeout = Duration(time.Hour)
+			c.Session.AbsoluteLifetime = Duration(59 * time.Minute)
+		}, "session.absolute_lifetime", "shorter than session.idle_timeout (1h)"},
+		{"secure cookies unknown", func(c *Config) { c.Session.SecureCookies = "yes" }, "session.secure_cookies", `"auto", "always", "never"`},
+		{"secure cookies empty", func(c *Config) { c.Session.SecureCookies = "" }, "session.secure_cookies", "must be one of"},
+
+		// login
+		{"flow lifespan zero", func(c *Config) { c.Login.FlowLifespan = 0 }, "login.flow_lifespan", "greater than zero"},
+
+		// password
+		{"min length 7", func(c *Config) { c.Password.MinLength = 7 }, "password.min_length", "at least 8"},
+		{"memory below 19 MiB", func(c *Config) { c.Password.MemoryKiB = 19455 }, "password.memory_kib", "at least 19456"},
+		{"iterations 1", func(c *Config) { c.Password.Iterations = 1 }, "password.iterations", "at least 2"},
+		{"parallelism 0", func(c *Config) { c.Password.Parallelism = 0 }, "password.parallelism", "from 1 to 4"},
+		{"parallelism 5", func(c *Config) { c.Password.Parallelism = 5 }, "password.parallelism", "from 1 to 4"},
+
+		// brute force
+		{"account failures 0", func(c *Config) { c.BruteForce.AccountMaxFailures = 0 }, "brute_force.account_max_failures", "at least 1"},
+		{"address failures 0", func(c *Config) { c.BruteForce.AddressMaxFailures = 0 }, "brute_force.address_max_failures", "at least 1"},
+		{"window zero", func(c *Config) { c.BruteForce.Window = 0 }, "brute_force.window", "greater than zero"},
+		{"lock duration zero", func(c *Config) { c.BruteForce.LockDuration = 0 }, "brute_force.lock_duration", "greater than zero"},
+		{"base delay negative", func(c *Config) { c.BruteForce.BaseDelay = Duration(-time.Second) }, "brute_force.base_delay", "must not be negative"},
+		{"max delay negative", func(c *Config) {
+			c.BruteForce.BaseDelay = 0
+			c.BruteForce.MaxDelay = Duration(-time.Second)
+		}, "brute_force.max_delay", "must not be negative"},
+		{"max delay below base delay", func(c *Config) { c.BruteForce.MaxDelay = Duration(100 * time.Millisecond) }, "brute_force.max_delay", "at least brute_force.base_delay (250ms)"},
+
+		// ui
+		{"language fr", func(c *Config) { c.UI.DefaultLanguage = "fr" }, "ui.default_language", `"vi", "en"`},
+		{"language upper case", func(c *Config) { c.UI.DefaultLanguage = "VI" }, "ui.default_language", "must be one of"},
+		{"language region", func(c *Config) { c.UI.DefaultLanguage = "vi-VN" }, "ui.default_language", "must be one of"},
+		{"product name blank", func(c *Config) { c.UI.ProductName = "  " }, "ui.product_name", "must not be empty"},
+
+		// log
+		{"log level trace", func(c *Config) { c.Log.Level = "trace" }, "log.level", `"debug", "info", "warn", "error"`},
+		{"log level warning", func(c *Config) { c.Log.Level = "warning" }, "log.level", "must be one of"},
+		{"log format xml", func(c *Config) { c.Log.Format = "xml" }, "log.format", `"text", "json"`},
+		{"log format empty", func(c *Config) { c.Log.Format = "" }, "log.format", "must be one of"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.change(c)
+			problems := validationProblems(t, c)
+			if len(problems) != 1 || problems[0].Key != tt.key {
+				t.Fatalf("problems %v, want exactly one for %s", problems, tt.key)
+			}
+			if !strings.Contains(problems[0].Message, tt.says) {
+				t.Errorf("message %q does not say %q", problems[0].Message, tt.says)
+			}
+		})
+	}
+}
+
+func TestValidateAccepts(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *Config)
+	}{
+		{"https issuer", func(c *Config) { c.Issuer = "https://sso.example.gov.vn" }},
+		{"https issuer with port and path", func(c *Config) { c.Issuer = "https://sso.example.gov.vn:8443/idp/v1" }},
+		{"http issuer on 127.0.0.1", func(c *Config) { c.Issuer = "http://127.0.0.1:8080" }},
+		{"http issuer on ::1", func(c *Config) { c.Issuer = "http://[::1]:8080" }},
+		{"http issuer on LOCALHOST", func(c *Config) { c.Issuer = "http://LOCALHOST" }},
+		{"listen on every interface", func(c *Config) { c.Listen = ":8080" }},
+		{"listen on a free port", func(c *Config) { c.Listen = "127.0.0.1:0" }},
+		{"listen on IPv6", func(c *Config) { c.Listen = "[::1]:8080" }},
+		{"sqlite URL", func(c *Config) { c.Database.URL = "sqlite:/var/lib/dinhdanh/idp.db" }},
+		{"sqlite URL with slashes", func(c *Config) { c.Database.URL = "sqlite:///var/lib/dinhdanh/idp.db" }},
+		{"seal key elsewhere", func(c *Config) { c.Keys.SealKeyFile = "/etc/dinhdanh/seal.key" }},
+		{"RS256", func(c *Config) { c.Keys.AccessTokenAlgorithm = "RS256" }},
+		{"EdDSA", func(c *Config) { c.Keys.AccessTokenAlgorithm = "EdDSA" }},
+		{"absolute lifetime equal to idle timeout", func(c *Config) { c.Session.AbsoluteLifetime = c.Session.IdleTimeout }},
+		{"cookies always", func(c *Config) { c.Session.SecureCookies = "always" }},
+		{"cookies never", func(c *Config) { c.Session.SecureCookies = "never" }},
+		{"__Host- cookie over https", func(c *Config) {
+			c.Issuer = "https://sso.example.gov.vn"
+			c.Session.CookieName = "__Host-dinhdanh"
+		}},
+		{"__Host- cookie always Secure", func(c *Config) {
+			c.Session.SecureCookies = "always"
+			c.Session.CookieName = "__Host-dinhdanh"
+		}},
+		{"registration off", func(c *Config) { c.Login.AllowRegistration = false }},
+		{"stronger argon2id", func(c *Config) {
+			c.Password.MinLength = 12
+			c.Password.MemoryKiB = 65536
+			c.Password.Iterations = 3
+			c.Password.Parallelism = 4
+		}},
+		{"no backoff delay", func(c *Config) {
+			c.BruteForce.BaseDelay = 0
+			c.BruteForce.MaxDelay = 0
+		}},
+		{"English, debug, json", func(c *Config) {
+			c.UI.DefaultLanguage = "en"
+			c.Log.Level = "debug"
+			c.Log.Format = "json"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.change(c)
+			if err := c.Validate(); err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidateDoesNotChangeConfig(t *testing.T) {
+	c := Default()
+	c.Issuer = "https://sso.example.gov.vn/"
+	c.Tokens.IDTokenLifespan = 0
+	before := *c
+	_ = c.Validate()
+	if *c != before {
+		t.Errorf("Validate changed the config:\n%+v\nwas\n%+v", *c, before)
+	}
+}
+
+func TestZeroConfigIsInvalid(t *testing.T) {
+	if len(validationProblems(t, &Config{})) < 10 {
+		t.Error("the zero Config should fail on many settings")
+	}
+}

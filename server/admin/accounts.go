@@ -1,0 +1,390 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+// AccountSpec describes an account to create. Kind "citizen" needs a personal
+// ID, a birth date and a gender; kind "official" needs a username and an
+// agency. An official whose personal ID belongs to an existing person is
+// added to that person (one subject), not created twice.
+type AccountSpec struct {
+	Kind       identity.Capacity
+	PersonalID string
+	FullName   string
+	Birthdate  string
+	Gender     string
+	Email      string
+	Phone      string
+	Username   string
+	Agency     string
+	Department string
+	Title      string
+	Admin      bool
+	Password   string
+}
+
+// CreateAccount validates and creates (or, for an official who is already a
+// citizen, links) an account. linked reports that an existing person was extended.
+func (s *Service) CreateAccount(ctx context.Context, spec AccountSpec, now time.Time) (acct *identity.Account, linked bool, err error) {
+	var p Problems
+	fail := func(field string, err error) {
+		var ie *identity.InvalidError
+		if errors.As(err, &ie) {
+			p.add(field, "%s", ie.Error())
+		} else {
+			p.add(field, "%s", err.Error())
+		}
+	}
+	a := &identity.Account{Locale: "vi", Admin: spec.Admin}
+	if a.FullName, err = identity.NormalizeFullName(spec.FullName); err != nil {
+		fail("name", err)
+	}
+	if spec.Email != "" {
+		if a.Email, err = identity.NormalizeEmail(spec.Email); err != nil {
+			fail("email", err)
+		}
+	}
+	if spec.Phone != "" {
+		if a.Phone, err = identity.NormalizePhone(spec.Phone); err != nil {
+			fail("phone", err)
+		}
+	}
+	if spec.PersonalID != "" {
+		pid, err := identity.ParsePersonalID(spec.PersonalID)
+		if err != nil {
+			fail("personal_id", err)
+		}
+		a.PersonalID = pid
+	}
+	if spec.Birthdate != "" {
+		b, err := identity.ParseBirthdate(spec.Birthdate, now)
+		if err != nil {
+			fail("birthdate", err)
+		} else {
+			a.Birthdate = b.Format(identity.BirthdateLayout)
+		}
+	}
+	if spec.Gender != "" {
+		if a.Gender, err = identity.ParseGender(spec.Gender); err != nil {
+			fail("gender", err)
+		}
+	}
+	switch spec.Kind {
+	case identity.CapacityCitizen:
+		if spec.PersonalID == "" {
+			p.add("personal_id", "is required for a citizen")
+		}
+		if spec.Birthdate == "" {
+			p.add("birthdate", "is required for a citizen")
+		}
+		if spec.Gender == "" {
+			p.add("gender", "is required for a citizen")
+		}
+		if a.PersonalID != "" && a.Birthdate != "" {
+			b, _ := time.Parse(identity.BirthdateLayout, a.Birthdate)
+			if err := a.PersonalID.CheckBirth(b, a.Gender); err != nil {
+				fail("personal_id", err)
+			}
+		}
+	case identity.CapacityOfficial:
+		user := strings.ToLower(strings.TrimSpace(spec.Username))
+		if !validUsername(user) {
+			p.add("username", "must be 2–64 characters: letters, digits, '.', '_' or '-'")
+		}
+		if strings.TrimSpace(spec.Agency) == "" {
+			p.add("agency", "is required for an official")
+		}
+		a.Official = &identity.Official{Username: user, Agency: strings.TrimSpace(spec.Agency),
+			Department: strings.TrimSpace(spec.Department), Title: strings.TrimSpace(spec.Title)}
+	default:
+		p.add("kind", "must be citizen or official")
+	}
+	if spec.Password != "" {
+		if n := utf8.RuneCountInString(spec.Password); n < s.MinPasswordLength || len(spec.Password) > 256 {
+			p.add("password", "must be %d to 256 characters", s.MinPasswordLength)
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, false, err
+	}
+	hash := ""
+	if spec.Password != "" {
+		if hash, err = s.Hasher.Hash(spec.Password); err != nil {
+			return nil, false, err
+		}
+	}
+	// An official who is already a citizen: the same person.
+	if spec.Kind == identity.CapacityOfficial && a.PersonalID != "" {
+		existing, err := s.Store.FindAccount(ctx, store.ByPersonalID, string(a.PersonalID))
+		if err == nil {
+			if existing.Official != nil {
+				return nil, false, Problems{{Field: "personal_id", Message: "this person is already an official"}}
+			}
+			existing.Official = a.Official
+			existing.Admin = existing.Admin || a.Admin
+			if err := s.Store.UpdateAccount(ctx, existing); err != nil {
+				return nil, false, conflictProblem(err)
+			}
+			s.audit(ctx, "account.link_official", existing.ID, "", map[string]string{"username": a.Official.Username})
+			return existing, true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, false, err
+		}
+	}
+	a.ID = identity.NewSubject()
+	if err := s.Store.CreateAccount(ctx, a, hash); err != nil {
+		return nil, false, conflictProblem(err)
+	}
+	s.audit(ctx, "account.create", a.ID, "", map[string]string{"kind": string(spec.Kind), "admin": boolText(a.Admin)})
+	return a, false, nil
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func conflictProblem(err error) error {
+	if f, ok := store.IsConflict(err); ok {
+		return Problems{{Field: f, Message: "is already used by another account"}}
+	}
+	return err
+}
+
+func validUsername(u string) bool {
+	if len(u) < 2 || len(u) > 64 {
+		return false
+	}
+	for _, c := range u {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// FindAccount resolves a reference typed by an operator: a subject, a
+// personal ID, an email, a phone number or a local official's username.
+func (s *Service) FindAccount(ctx context.Context, ref string) (*identity.Account, error) {
+	ref = strings.TrimSpace(ref)
+	if identity.ValidSubject(ref) {
+		if a, err := s.Store.GetAccount(ctx, ref); err == nil || !errors.Is(err, store.ErrNotFound) {
+			return a, err
+		}
+	}
+	if pid, err := identity.ParsePersonalID(ref); err == nil {
+		return s.Store.FindAccount(ctx, store.ByPersonalID, string(pid))
+	}
+	if strings.Contains(ref, "@") {
+		e, err := identity.NormalizeEmail(ref)
+		if err != nil {
+			return nil, store.ErrNotFound
+		}
+		return s.Store.FindAccount(ctx, store.ByEmail, e)
+	}
+	if ph, err := identity.NormalizePhone(ref); err == nil {
+		if a, err := s.Store.FindAccount(ctx, store.ByPhone, ph); err == nil || !errors.Is(err, store.ErrNotFound) {
+			return a, err
+		}
+	}
+	return s.Store.FindAccount(ctx, store.ByUsername, strings.ToLower(ref))
+}
+
+// Identifiers returns the brute-force keys of every identifier of the account.
+func Identifiers(a *identity.Account) map[string]string {
+	m := map[string]string{}
+	if a.PersonalID != "" {
+		m["personal_id"] = authn.IdentifierKey(string(store.ByPersonalID) + ":" + string(a.PersonalID))
+	}
+	if a.Email != "" {
+		m["email"] = authn.IdentifierKey(string(store.ByEmail) + ":" + a.Email)
+	}
+	if a.Phone != "" {
+		m["phone"] = authn.IdentifierKey(string(store.ByPhone) + ":" + a.Phone)
+	}
+	if a.Official != nil && a.Official.Directory == "" && a.Official.Username != "" {
+		m["username"] = authn.IdentifierKey(string(store.ByUsername) + ":" + a.Official.Username)
+	}
+	return m
+}
+
+// LockStatus is an account's lock state as administrators see it.
+type LockStatus struct {
+	Disabled       bool
+	DisabledReason string
+	// TemporarilyLocked lists the identifiers under a brute-force lock.
+	TemporarilyLocked []string
+	// Failures counts recent failed logins per identifier.
+	Failures map[string]int64
+}
+
+// Status returns the account's lock state.
+func (s *Service) Status(ctx context.Context, a *identity.Account) (LockStatus, error) {
+	st := LockStatus{Disabled: a.Disabled, DisabledReason: a.DisabledReason, Failures: map[string]int64{}}
+	for name, key := range Identifiers(a) {
+		n, locked, err := s.Guard.Status(ctx, key)
+		if err != nil {
+			return st, err
+		}
+		if n > 0 {
+			st.Failures[name] = n
+		}
+		if locked {
+			st.TemporarilyLocked = append(st.TemporarilyLocked, name)
+		}
+	}
+	return st, nil
+}
+
+// Lock disables the account: its sessions end and its refresh tokens are revoked.
+func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) error {
+	a.Disabled, a.DisabledReason = true, strings.TrimSpace(reason)
+	if err := s.Store.UpdateAccount(ctx, a); err != nil {
+		return err
+	}
+	if err := s.EndSessions(ctx, a.ID); err != nil {
+		return err
+	}
+	s.audit(ctx, "account.lock", a.ID, "", map[string]string{"reason": a.DisabledReason})
+	return nil
+}
+
+// EndSessions ends every SSO session of the account and revokes its refresh tokens.
+func (s *Service) EndSessions(ctx context.Context, accountID string) error {
+	if _, err := s.Sessions.EndAll(ctx, accountID); err != nil {
+		return err
+	}
+	return s.Store.RevokeRefreshTokensOfSubject(ctx, accountID)
+}
+
+// Unlock enables the account and lifts brute-force locks on its identifiers.
+func (s *Service) Unlock(ctx context.Context, a *identity.Account) error {
+	a.Disabled, a.DisabledReason = false, ""
+	if err := s.Store.UpdateAccount(ctx, a); err != nil {
+		return err
+	}
+	for _, key := range Identifiers(a) {
+		if err := s.Guard.Unlock(ctx, key); err != nil {
+			return err
+		}
+	}
+	s.audit(ctx, "account.unlock", a.ID, "", nil)
+	return nil
+}
+
+// SetPassword replaces the account's password; its sessions end.
+func (s *Service) SetPassword(ctx context.Context, a *identity.Account, password string) error {
+	if n := utf8.RuneCountInString(password); n < s.MinPasswordLength || len(password) > 256 {
+		return Problems{{Field: "password", Message: "must be at least " + itoa(s.MinPasswordLength) + " characters (at most 256 bytes)"}}
+	}
+	hash, err := s.Hasher.Hash(password)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.SetPasswordHash(ctx, a.ID, hash); err != nil {
+		return err
+	}
+	if err := s.EndSessions(ctx, a.ID); err != nil {
+		return err
+	}
+	s.audit(ctx, "account.set_password", a.ID, "", nil)
+	return nil
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+// HasAdmin reports whether any administrator exists.
+func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
+	offset := 0
+	for {
+		as, err := s.Store.ListAccounts(ctx, store.AccountFilter{Limit: 500, Offset: offset})
+		if err != nil {
+			return false, err
+		}
+		for _, a := range as {
+			if a.Admin {
+				return true, nil
+			}
+		}
+		if len(as) < 500 {
+			return false, nil
+		}
+		offset += 500
+	}
+}
+
+// LinkRepresentative records that the account represents the business
+// (creating the business when a name is given).
+func (s *Service) LinkRepresentative(ctx context.Context, a *identity.Account, taxCode, businessName, role string) (*identity.Representation, error) {
+	var p Problems
+	tc, err := identity.ParseTaxCode(taxCode)
+	if err != nil {
+		p.add("tax_code", "%s", err.Error())
+	}
+	rr, err := identity.ParseRepresentativeRole(role)
+	if err != nil {
+		p.add("role", "must be legal_representative or authorised_staff")
+	}
+	if a.PersonalID == "" {
+		p.add("account", "only a citizen can represent a business")
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if name := strings.TrimSpace(businessName); name != "" {
+		if err := s.Store.PutBusiness(ctx, &identity.Business{TaxCode: tc, Name: name}); err != nil {
+			return nil, err
+		}
+	}
+	b, err := s.Store.GetBusiness(ctx, tc)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Problems{{Field: "tax_code", Message: "no business with this tax code: give its name to create it"}}
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep := &identity.Representation{AccountID: a.ID, TaxCode: tc, BusinessName: b.Name, Role: rr, GrantedBy: s.Actor}
+	if err := s.Store.AddRepresentation(ctx, rep); err != nil {
+		if _, ok := store.IsConflict(err); ok {
+			return nil, Problems{{Field: "tax_code", Message: "this person already represents this business"}}
+		}
+		return nil, err
+	}
+	s.audit(ctx, "business.link", a.ID, "", map[string]string{"tax_code": string(tc), "role": string(rr)})
+	return rep, nil
+}
+
+// UnlinkRepresentative removes the link.
+func (s *Service) UnlinkRepresentative(ctx context.Context, a *identity.Account, taxCode string) error {
+	tc, err := identity.ParseTaxCode(taxCode)
+	if err != nil {
+		return Problems{{Field: "tax_code", Message: err.Error()}}
+	}
+	if err := s.Store.RemoveRepresentation(ctx, a.ID, tc); err != nil {
+		return err
+	}
+	s.audit(ctx, "business.unlink", a.ID, "", map[string]string{"tax_code": string(tc)})
+	return nil
+}

@@ -1,0 +1,237 @@
+package app
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/dinhdanh/dinhdanh/config"
+	"github.com/dinhdanh/dinhdanh/server/account"
+	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/keys"
+	"github.com/dinhdanh/dinhdanh/server/login"
+	"github.com/dinhdanh/dinhdanh/server/oauth"
+	"github.com/dinhdanh/dinhdanh/server/session"
+	"github.com/dinhdanh/dinhdanh/server/web"
+	"github.com/dinhdanh/dinhdanh/store"
+	"github.com/dinhdanh/dinhdanh/store/sqlstore"
+	"github.com/dinhdanh/dinhdanh/ui"
+)
+
+// App is one assembled node.
+type App struct {
+	Config   *config.Config
+	Store    store.Store
+	Eph      store.Ephemeral
+	DB       *sqlstore.DB
+	Keys     *keys.Set
+	Sealer   *keys.Sealer
+	Provider *oauth.Provider
+	Sessions *session.Manager
+	Guard    *authn.Guard
+	Hasher   authn.Hasher
+	Handler  http.Handler
+	Log      *slog.Logger
+	// SealKeyCreated reports that this start generated the seal key.
+	SealKeyCreated bool
+}
+
+// OpenStore opens the configured database and brings its schema up to date
+// (the embedded SQLite default migrates itself; a schema newer than this
+// build is refused).
+func OpenStore(ctx context.Context, cfg *config.Config, migrate bool) (*sqlstore.DB, error) {
+	path := cfg.DatabasePath()
+	if path == "" {
+		return nil, errors.New("database.url: only sqlite is supported by this build")
+	}
+	db, err := sqlstore.OpenSQLite(ctx, path, cfg.Database.MaxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if _, err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := db.Check(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// OpenSealer loads (creating on first start) the seal key.
+func OpenSealer(cfg *config.Config) (*keys.Sealer, bool, error) {
+	key, created, err := keys.LoadOrCreateSealKey(cfg.SealKeyPath(), true)
+	if err != nil {
+		return nil, false, err
+	}
+	s, err := keys.NewSealer(key)
+	return s, created, err
+}
+
+// KeyGrace is how long a retired signing key stays published.
+func KeyGrace(cfg *config.Config) time.Duration {
+	g := cfg.Tokens.IDTokenLifespan.D()
+	if a := cfg.Tokens.AccessTokenLifespan.D(); a > g {
+		g = a
+	}
+	return g + 5*time.Minute
+}
+
+// New assembles a node over an opened database.
+func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (*App, error) {
+	sealer, created, err := OpenSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: db, Eph: db, DB: db, Sealer: sealer, Log: log, SealKeyCreated: created}
+	a.Keys = keys.NewSet(db, sealer, KeyGrace(cfg))
+	algs := []string{keys.RS256}
+	if cfg.Keys.AccessTokenAlgorithm != keys.RS256 {
+		algs = append(algs, cfg.Keys.AccessTokenAlgorithm)
+	}
+	if _, err := a.Keys.EnsureKeys(ctx, algs...); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	// The HMAC secret of codes and refresh tokens is derived from the seal
+	// key, so every node that shares the seal key shares it.
+	sealKey, _, err := keys.LoadOrCreateSealKey(cfg.SealKeyPath(), false)
+	if err != nil {
+		return nil, err
+	}
+	hmacSecret, err := hkdf.Key(sha256.New, sealKey, nil, "dinhdanh oauth hmac", 32)
+	if err != nil {
+		return nil, err
+	}
+	a.Provider, err = oauth.New(oauth.Options{
+		Issuer:                cfg.Issuer,
+		AccessTokenLifespan:   cfg.Tokens.AccessTokenLifespan.D(),
+		IDTokenLifespan:       cfg.Tokens.IDTokenLifespan.D(),
+		RefreshTokenLifespan:  cfg.Tokens.RefreshTokenLifespan.D(),
+		AuthorizeCodeLifespan: cfg.Tokens.AuthorizeCodeLifespan.D(),
+		AccessTokenAlgorithm:  cfg.Keys.AccessTokenAlgorithm,
+		HMACSecret:            hmacSecret,
+	}, db, db, a.Keys, log)
+	if err != nil {
+		return nil, err
+	}
+	u, err := ui.New(ui.Options{ProductName: cfg.UI.ProductName})
+	if err != nil {
+		return nil, err
+	}
+	kit := &web.Kit{UI: u, Log: log, SecureCookie: cfg.SecureCookie(), DefaultLang: cfg.UI.DefaultLanguage}
+	a.Sessions = &session.Manager{Store: db, CookieName: cfg.Session.CookieName, IdleTimeout: cfg.Session.IdleTimeout.D(),
+		AbsoluteLifetime: cfg.Session.AbsoluteLifetime.D(), Secure: cfg.SecureCookie()}
+	a.Hasher = authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
+		Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}}
+	bf := cfg.BruteForce
+	a.Guard = &authn.Guard{Counters: db, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
+		AddressMaxFailures: bf.AddressMaxFailures, Window: bf.Window.D(), LockDuration: bf.LockDuration.D(),
+		BaseDelay: bf.BaseDelay.D(), MaxDelay: bf.MaxDelay.D()}}
+
+	lh := &login.Handler{Kit: kit, Provider: a.Provider, Store: db, Eph: db, Sessions: a.Sessions, Hasher: a.Hasher,
+		Guard: a.Guard, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
+			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength}}
+	lh.Init()
+	ah := &account.Handler{Kit: kit, Store: db, Sessions: a.Sessions, Log: log,
+		ForgetConsent: func(r *http.Request, accountID, clientID string) error {
+			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID)
+		}}
+
+	mux := http.NewServeMux()
+	p := a.Provider
+	mux.HandleFunc("GET "+oauth.PathDiscovery, p.HandleDiscovery)
+	mux.HandleFunc("GET "+oauth.PathJWKS, p.HandleJWKS)
+	mux.HandleFunc("POST "+oauth.PathToken, p.HandleToken)
+	mux.HandleFunc("POST "+oauth.PathIntrospect, p.HandleIntrospect)
+	mux.HandleFunc("POST "+oauth.PathRevoke, p.HandleRevoke)
+	mux.HandleFunc("GET "+oauth.PathUserinfo, p.HandleUserinfo)
+	mux.HandleFunc("POST "+oauth.PathUserinfo, p.HandleUserinfo)
+	lh.Register(mux)
+	ah.Register(mux)
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
+	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"live"}`))
+	})
+	mux.HandleFunc("GET /health/ready", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"not ready","database":"unreachable"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ready"}`))
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { web.Redirect(w, r, "/account") })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { kit.Error(w, r, http.StatusNotFound, "not_found") })
+	a.Handler = kit.Middleware(methodGuard(mux, kit))
+	return a, nil
+}
+
+// methodGuard turns the mux's bare 405 into a page or RFC 6749 JSON.
+func methodGuard(mux *http.ServeMux, kit *web.Kit) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pattern := mux.Handler(r)
+		if pattern == "" {
+			// Either no route (the catch-all serves 404) or a wrong method.
+			rr := r.Clone(r.Context())
+			for _, m := range []string{http.MethodGet, http.MethodPost} {
+				rr.Method = m
+				if _, p := mux.Handler(rr); p != "" && p != "/" {
+					w.Header().Set("Allow", "GET, POST")
+					if isAPI(r.URL.Path) {
+						w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+						w.WriteHeader(http.StatusMethodNotAllowed)
+						_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"The HTTP method is not allowed here."}`))
+						return
+					}
+					kit.ErrorWith(w, r, http.StatusMethodNotAllowed, "bad_request", "method_not_allowed")
+					return
+				}
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func isAPI(path string) bool {
+	switch path {
+	case oauth.PathToken, oauth.PathIntrospect, oauth.PathRevoke, oauth.PathUserinfo, oauth.PathJWKS, oauth.PathDiscovery:
+		return true
+	}
+	return false
+}
+
+// Background runs the periodic work of a node until ctx ends: reloading the
+// key set (so rotations on other nodes are seen) and purging expired state.
+func (a *App) Background(ctx context.Context) {
+	go a.Keys.Refresh(ctx, a.Config.Keys.RotationCheckInterval.D(), a.Log)
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				now := time.Now()
+				if _, err := a.Eph.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
+					a.Log.Warn("purging expired state", "err", err)
+				}
+				if _, err := a.Store.DeleteExpiredRefreshTokens(ctx, now); err != nil && ctx.Err() == nil {
+					a.Log.Warn("purging expired refresh tokens", "err", err)
+				}
+			}
+		}
+	}()
+}

@@ -1,0 +1,169 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/web"
+	"github.com/dinhdanh/dinhdanh/store"
+	"github.com/dinhdanh/dinhdanh/ui"
+)
+
+// pendingFlow returns a flow that has passed the login step, for the consent
+// and business pages.
+func (h *Handler) pendingFlow(w http.ResponseWriter, r *http.Request, id string) (*Flow, bool) {
+	fl, err := h.flows.get(r.Context(), id)
+	if err != nil {
+		h.flowError(w, r, err)
+		return nil, false
+	}
+	if fl.AccountID == "" || fl.AuthorizeQuery == "" {
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
+		return nil, false
+	}
+	// The flow must belong to this browser's session (or a login made in it).
+	if sso, err := h.Sessions.Get(r.Context(), r); err != nil || sso.ID != fl.SID {
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
+		return nil, false
+	}
+	return fl, true
+}
+
+// requestedScopes reads the scopes of the flow's authorization request.
+func requestedScopes(fl *Flow) []string {
+	q, _ := url.ParseQuery(fl.AuthorizeQuery)
+	return fieldsOf(q.Get("scope"))
+}
+
+func fieldsOf(s string) []string {
+	var out []string
+	start := -1
+	for i, c := range s + " " {
+		if c == ' ' {
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	return out
+}
+
+// consentItems lists exactly what each consented scope releases.
+func consentItems(scopes []string, capacity string) []ui.ConsentItem {
+	claims := identity.ScopeClaims()
+	var items []ui.ConsentItem
+	for _, s := range scopes {
+		if s == "openid" {
+			continue
+		}
+		var cs []string
+		for _, c := range claims[s] {
+			if (c == "organization" || c == "department" || c == "title" || c == "roles" || c == "groups") && capacity != string(identity.CapacityOfficial) {
+				continue
+			}
+			cs = append(cs, c)
+		}
+		items = append(items, ui.ConsentItem{Scope: s, Claims: cs})
+	}
+	return items
+}
+
+func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request) {
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	fl, ok := h.pendingFlow(w, r, r.URL.Query().Get("flow"))
+	if !ok {
+		return
+	}
+	h.Kit.Render(w, r, http.StatusOK, "consent", &ui.ConsentPage{Base: h.Kit.Base(w, r), FlowID: fl.ID,
+		ClientName: fl.ClientName, Items: consentItems(requestedScopes(fl), fl.Capacity)})
+}
+
+func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	if !web.CheckCSRF(r) {
+		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+		return
+	}
+	fl, ok := h.pendingFlow(w, r, r.PostForm.Get("flow"))
+	if !ok {
+		return
+	}
+	scopes := requestedScopes(fl)
+	switch r.PostForm.Get("decision") {
+	case "allow":
+	case "deny":
+		h.audit(r, "consent.deny", fl.AccountID, fl.ClientID, nil)
+		_ = h.flows.delete(ctx, fl.ID)
+		h.denied(w, r, fl)
+		return
+	default:
+		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
+		return
+	}
+	if r.PostForm.Get("remember") != "" {
+		prior, err := h.Store.GetConsent(ctx, fl.AccountID, fl.ClientID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.unavailable(w, r, err)
+			return
+		}
+		all := scopes
+		if prior != nil {
+			for _, s := range prior.Scopes {
+				if !has(all, s) {
+					all = append(all, s)
+				}
+			}
+		}
+		if err := h.Store.PutConsent(ctx, &store.Consent{AccountID: fl.AccountID, ClientID: fl.ClientID, Scopes: all}); err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+	}
+	h.audit(r, "consent.grant", fl.AccountID, fl.ClientID, map[string]string{"scopes": joinSpace(scopes)})
+	fl.ConsentDone, fl.ConsentScopes = true, scopes
+	fl.PersonalIDConsented = has(scopes, identity.ScopePersonalID)
+	if err := h.flows.save(ctx, fl); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	h.resume(w, r, fl)
+}
+
+// denied sends access_denied to the client.
+func (h *Handler) denied(w http.ResponseWriter, r *http.Request, fl *Flow) {
+	req := r.Clone(r.Context())
+	req.Method = http.MethodGet
+	req.URL = &url.URL{Path: "/oauth2/auth", RawQuery: fl.AuthorizeQuery}
+	req.Form, req.PostForm, req.Body = nil, nil, http.NoBody
+	req.Header = r.Header.Clone()
+	req.Header.Del("Content-Type")
+	ar, err := h.Provider.NewAuthorizeRequest(r.Context(), req)
+	if err != nil {
+		h.authorizeError(w, r, ar, err)
+		return
+	}
+	h.authorizeError(w, r, ar, errAccessDenied)
+}
+
+func joinSpace(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += x
+	}
+	return out
+}

@@ -1,0 +1,253 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/session"
+	"github.com/dinhdanh/dinhdanh/server/web"
+	"github.com/dinhdanh/dinhdanh/store"
+	"github.com/dinhdanh/dinhdanh/ui"
+)
+
+// loginFlow returns the flow named by ?flow= (or the form), creating a
+// console flow for a direct visit to /login.
+func (h *Handler) loginFlow(r *http.Request) (*Flow, error) {
+	id := r.FormValue("flow")
+	if id == "" {
+		fl := &Flow{ReturnTo: "/account", RequestedAt: h.Now().UTC()}
+		return fl, h.flows.create(r.Context(), fl)
+	}
+	return h.flows.get(r.Context(), id)
+}
+
+func (h *Handler) flowError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ErrFlowGone) {
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
+		return
+	}
+	h.unavailable(w, r, err)
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, fl *Flow, identifier, errKey string, errArgs ...any) {
+	base := h.Kit.Base(w, r)
+	base.ErrorKey, base.ErrorArgs = errKey, errArgs
+	if r.URL.Query().Get("registered") == "1" && errKey == "" {
+		base.NoticeKey = "register.success"
+	}
+	h.Kit.Render(w, r, status, "login", &ui.LoginPage{Base: base, FlowID: fl.ID, ClientName: fl.ClientName,
+		Identifier: identifier, CanRegister: h.Opts.AllowRegistration})
+}
+
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	fl, err := h.loginFlow(r)
+	if err != nil {
+		h.flowError(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("flow") == "" {
+		web.Redirect(w, r, "/login?flow="+url.QueryEscape(fl.ID))
+		return
+	}
+	h.renderLogin(w, r, http.StatusOK, fl, r.URL.Query().Get("identifier"), "")
+}
+
+// classify tells which identifier a person typed: a 12-digit personal ID, an
+// email, a phone number, or else a local official's username.
+func classify(input string) (kind store.IdentifierKind, value string) {
+	s := strings.TrimSpace(input)
+	if pid, err := identity.ParsePersonalID(s); err == nil {
+		return store.ByPersonalID, string(pid)
+	}
+	if strings.Contains(s, "@") {
+		if e, err := identity.NormalizeEmail(s); err == nil {
+			return store.ByEmail, e
+		}
+		return store.ByEmail, strings.ToLower(s)
+	}
+	if looksLikePhone(s) {
+		if p, err := identity.NormalizePhone(s); err == nil {
+			return store.ByPhone, p
+		}
+	}
+	return store.ByUsername, strings.ToLower(s)
+}
+
+func looksLikePhone(s string) bool {
+	digits := 0
+	for _, c := range s {
+		switch {
+		case unicode.IsDigit(c):
+			digits++
+		case c == '+' || c == ' ' || c == '.' || c == '-' || c == '(' || c == ')':
+		default:
+			return false
+		}
+	}
+	return digits >= 9
+}
+
+func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	if !web.CheckCSRF(r) {
+		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+		return
+	}
+	fl, err := h.flows.get(ctx, r.PostForm.Get("flow"))
+	if err != nil {
+		h.flowError(w, r, err)
+		return
+	}
+	input := strings.TrimSpace(r.PostForm.Get("identifier"))
+	password := r.PostForm.Get("password")
+	if input == "" || password == "" || len(input) > 256 || len(password) > 1024 {
+		h.renderLogin(w, r, http.StatusBadRequest, fl, input, "login.invalid_credentials")
+		return
+	}
+	kind, value := classify(input)
+	idKey, addrKey := authn.IdentifierKey(string(kind)+":"+value), authn.AddressKey(web.ClientAddress(r))
+	verdict, err := h.Guard.Check(ctx, idKey, addrKey)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	lockMinutes := int(h.Guard.Policy.LockDuration.Minutes() + 0.5)
+	if verdict.Locked {
+		h.audit(r, "login.locked", "", fl.ClientID, map[string]string{"identifier_kind": string(kind)})
+		h.renderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
+		return
+	}
+	h.Sleep(ctx, verdict.Delay)
+
+	acct, ok, err := h.checkPassword(ctx, kind, value, password)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if !ok {
+		locked, err := h.Guard.Fail(ctx, idKey, addrKey)
+		if err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+		subject := ""
+		if acct != nil {
+			subject = acct.ID
+		}
+		h.audit(r, "login.failure", subject, fl.ClientID, map[string]string{"identifier_kind": string(kind), "method": "password"})
+		if locked {
+			h.renderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
+			return
+		}
+		h.renderLogin(w, r, http.StatusUnauthorized, fl, input, "login.invalid_credentials")
+		return
+	}
+	if acct.Disabled {
+		h.audit(r, "login.disabled", acct.ID, fl.ClientID, nil)
+		h.renderLogin(w, r, http.StatusForbidden, fl, input, "login.account_disabled")
+		return
+	}
+	if err := h.Guard.Succeed(ctx, idKey); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	capacity := identity.CapacityCitizen
+	if kind == store.ByUsername || acct.PersonalID == "" {
+		capacity = identity.CapacityOfficial
+	}
+	sso := &session.SSO{AccountID: acct.ID, Capacity: string(capacity), AuthTime: h.Now().UTC(), ACR: authn.LoA1,
+		AMR: []string{authn.AMRPassword}, UserAgent: truncate(r.UserAgent(), 200), Address: web.ClientAddress(r)}
+	if err := h.Sessions.Create(ctx, w, r, sso); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	h.audit(r, "login.success", acct.ID, fl.ClientID, map[string]string{"method": "password", "capacity": string(capacity), "sid": sso.ID})
+	fl.LoginDone, fl.AccountID, fl.Capacity, fl.SID = true, acct.ID, sso.Capacity, sso.ID
+	fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR
+	if err := h.flows.save(ctx, fl); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	h.resume(w, r, fl)
+}
+
+// checkPassword finds the account and verifies the password, rehashing it
+// when the parameters rose. A missing account spends the same time.
+func (h *Handler) checkPassword(ctx context.Context, kind store.IdentifierKind, value, password string) (*identity.Account, bool, error) {
+	acct, err := h.Store.FindAccount(ctx, kind, value)
+	if errors.Is(err, store.ErrNotFound) {
+		h.Hasher.Burn(password)
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if kind == store.ByUsername && acct.Official == nil {
+		h.Hasher.Burn(password)
+		return nil, false, nil
+	}
+	hash, err := h.Store.PasswordHash(ctx, acct.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		h.Hasher.Burn(password)
+		return acct, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	ok, rehash, err := h.Hasher.Verify(password, hash)
+	if err != nil {
+		h.Log.Error("password hash", "subject", acct.ID, "err", err)
+		return acct, false, nil
+	}
+	if ok && rehash {
+		if nh, err := h.Hasher.Hash(password); err == nil {
+			if err := h.Store.SetPasswordHash(ctx, acct.ID, nh); err != nil {
+				h.Log.Warn("rehash", "subject", acct.ID, "err", err)
+			}
+		}
+	}
+	return acct, ok, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func (h *Handler) postLogout(w http.ResponseWriter, r *http.Request) {
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	if !web.CheckCSRF(r) {
+		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+		return
+	}
+	sso, err := h.Sessions.End(r.Context(), w, r)
+	if err != nil && !errors.Is(err, session.ErrNoSession) {
+		h.unavailable(w, r, err)
+		return
+	}
+	if sso != nil {
+		h.audit(r, "logout", sso.AccountID, "", map[string]string{"sid": sso.ID})
+	}
+	base := h.Kit.Base(w, r)
+	h.Kit.Render(w, r, http.StatusOK, "message", &ui.MessagePage{Base: base, TitleKey: "logout.title",
+		MessageKey: "logout.done", LinkURL: "/login", LinkKey: "login.title"})
+}

@@ -1,0 +1,444 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/handler/pkce"
+	"github.com/ory/fosite/token/hmac"
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/keys"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+// Options configure the provider.
+type Options struct {
+	Issuer                string
+	AccessTokenLifespan   time.Duration
+	IDTokenLifespan       time.Duration
+	RefreshTokenLifespan  time.Duration
+	AuthorizeCodeLifespan time.Duration
+	// AccessTokenAlgorithm signs JWT access tokens (ES256 by default: fast to sign).
+	AccessTokenAlgorithm string
+	// HMACSecret (≥ 32 bytes, the same on every node) keys codes, refresh
+	// tokens and opaque access tokens.
+	HMACSecret []byte
+}
+
+// Scopes dinhdanh knows.
+var Scopes = []string{"openid", "profile", "email", "phone", "personal_id", "business", "roles", "offline_access"}
+
+// Provider is the authorization server.
+type Provider struct {
+	opts      Options
+	f         fosite.OAuth2Provider
+	store     store.Store
+	Storage   *store.OAuth
+	Keys      *keys.Set
+	signer    *keys.Signer
+	discovery []byte
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// New composes fosite's handlers over the stores and the key set.
+func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *slog.Logger) (*Provider, error) {
+	if len(opts.HMACSecret) < 32 {
+		return nil, errors.New("oauth: the HMAC secret must be at least 32 bytes")
+	}
+	if opts.AccessTokenAlgorithm == "" {
+		opts.AccessTokenAlgorithm = keys.ES256
+	}
+	cfg := &fosite.Config{
+		AccessTokenLifespan:            opts.AccessTokenLifespan,
+		RefreshTokenLifespan:           opts.RefreshTokenLifespan,
+		AuthorizeCodeLifespan:          opts.AuthorizeCodeLifespan,
+		IDTokenLifespan:                opts.IDTokenLifespan,
+		IDTokenIssuer:                  opts.Issuer,
+		AccessTokenIssuer:              opts.Issuer,
+		TokenURL:                       opts.Issuer + "/oauth2/token",
+		GlobalSecret:                   opts.HMACSecret,
+		ScopeStrategy:                  fosite.ExactScopeStrategy,
+		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
+		EnforcePKCEForPublicClients:    true,
+		EnablePKCEPlainChallengeMethod: false,
+		ClientSecretsHasher:            secretHasher{},
+		RefreshTokenScopes:             []string{},
+		SendDebugMessagesToClients:     false,
+		JWTScopeClaimKey:               jwt.JWTScopeFieldString,
+		MinParameterEntropy:            fosite.MinParameterEntropy,
+		OmitRedirectScopeParam:         true,
+	}
+	storage := store.NewOAuth(st, eph, NewSession, 5*time.Second)
+	signer := &keys.Signer{Set: ks, Default: keys.RS256}
+	strategy := &tokenStrategy{
+		HMACSHAStrategy: oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: cfg}, cfg),
+		signer:          signer, issuer: opts.Issuer, algorithm: opts.AccessTokenAlgorithm, now: time.Now,
+	}
+	idStrategy := &openid.DefaultStrategy{Signer: signer, Config: cfg}
+
+	codeHandler := &oauth2.AuthorizeExplicitGrantHandler{
+		AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
+		CoreStorage: storage, TokenRevocationStorage: storage, Config: cfg,
+	}
+	refreshHandler := &oauth2.RefreshTokenGrantHandler{
+		AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: storage, Config: cfg,
+	}
+	clientCredentials := &oauth2.ClientCredentialsGrantHandler{
+		HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: storage, Config: cfg},
+		Config:       cfg,
+	}
+	pkceHandler := &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: storage, Config: cfg}
+	oidcExplicit := &openid.OpenIDConnectExplicitHandler{
+		OpenIDConnectRequestStorage:   storage,
+		IDTokenHandleHelper:           &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy},
+		OpenIDConnectRequestValidator: openid.NewOpenIDConnectRequestValidator(signer, cfg),
+		Config:                        cfg,
+	}
+	oidcRefresh := &openid.OpenIDConnectRefreshHandler{
+		IDTokenHandleHelper: &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy}, Config: cfg,
+	}
+	introspector := &oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: storage, Config: cfg}
+	revoker := &oauth2.TokenRevocationHandler{
+		TokenRevocationStorage: storage, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy,
+	}
+
+	// Typed wiring: each handler is appended to the lists of the endpoints it serves.
+	var (
+		_ fosite.AuthorizeEndpointHandler = codeHandler
+		_ fosite.TokenEndpointHandler     = codeHandler
+		_ fosite.TokenEndpointHandler     = refreshHandler
+		_ fosite.TokenEndpointHandler     = clientCredentials
+		_ fosite.AuthorizeEndpointHandler = pkceHandler
+		_ fosite.TokenEndpointHandler     = pkceHandler
+		_ fosite.AuthorizeEndpointHandler = oidcExplicit
+		_ fosite.TokenEndpointHandler     = oidcExplicit
+		_ fosite.TokenEndpointHandler     = oidcRefresh
+		_ fosite.TokenIntrospector        = introspector
+		_ fosite.RevocationHandler        = revoker
+	)
+	cfg.AuthorizeEndpointHandlers = fosite.AuthorizeEndpointHandlers{codeHandler, pkceHandler, oidcExplicit}
+	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{codeHandler, refreshHandler, clientCredentials, pkceHandler, oidcExplicit, oidcRefresh}
+	cfg.TokenIntrospectionHandlers = fosite.TokenIntrospectionHandlers{introspector}
+	cfg.RevocationHandlers = fosite.RevocationHandlers{revoker}
+
+	p := &Provider{opts: opts, f: fosite.NewOAuth2Provider(storage, cfg), store: st, Storage: storage,
+		Keys: ks, signer: signer, log: log, now: time.Now}
+	var err error
+	if p.discovery, err = p.buildDiscovery(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Issuer returns the issuer URL.
+func (p *Provider) Issuer() string { return p.opts.Issuer }
+
+// Signer returns the JWT signer over the key set.
+func (p *Provider) Signer() *keys.Signer { return p.signer }
+
+// NewAuthorizeRequest parses and validates an authorization request.
+func (p *Provider) NewAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
+	return p.f.NewAuthorizeRequest(ctx, r)
+}
+
+// WriteAuthorizeError sends an authorization error to the client's redirect URI.
+func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
+	p.f.WriteAuthorizeError(ctx, w, ar, err)
+}
+
+// Grant is what the login flow established for an authorization request.
+type Grant struct {
+	Account     *identity.Account
+	SID         string
+	AuthTime    time.Time
+	RequestedAt time.Time // when the authorization request first arrived
+	ACR         string
+	AMR         []string
+	Capacity    identity.Capacity
+	Scopes      []string                 // the scopes granted
+	Business    *identity.Representation // the business the person acts for, or nil
+	// PersonalIDConsented is the explicit consent to release the personal ID.
+	PersonalIDConsented bool
+}
+
+// Issue completes an authorization request: it issues the code and redirects
+// to the client.
+func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, g Grant) error {
+	for _, s := range g.Scopes {
+		ar.GrantScope(s)
+	}
+	for _, a := range ar.GetRequestedAudience() {
+		ar.GrantAudience(a)
+	}
+	client, _ := ar.GetClient().(*store.Client)
+	alg := keys.RS256
+	if client != nil && client.IDTokenAlgorithm != "" {
+		alg = client.IDTokenAlgorithm
+	}
+	extra := g.Account.Claims(identity.ClaimRequest{Scopes: g.Scopes, Capacity: g.Capacity, Business: g.Business,
+		PersonalIDConsented: g.PersonalIDConsented})
+	extra["sid"] = g.SID
+	taxCode := ""
+	if g.Business != nil {
+		taxCode = string(g.Business.TaxCode)
+	}
+	sess := &Session{
+		Subject: g.Account.ID, SID: g.SID, AuthTime: g.AuthTime.UTC().Truncate(time.Second), ACR: g.ACR, AMR: g.AMR,
+		Capacity: string(g.Capacity), TaxCode: taxCode, PersonalIDConsented: g.PersonalIDConsented,
+		Claims: &jwt.IDTokenClaims{
+			Subject: g.Account.ID, Issuer: p.opts.Issuer, Audience: []string{ar.GetClient().GetID()},
+			AuthTime: g.AuthTime.UTC().Truncate(time.Second), RequestedAt: g.RequestedAt.UTC().Truncate(time.Second),
+			AuthenticationContextClassReference: g.ACR, AuthenticationMethodsReferences: g.AMR,
+			Nonce: ar.GetRequestForm().Get("nonce"), Extra: extra,
+		},
+		Headers: &jwt.Headers{Extra: map[string]any{keys.HeaderAlgorithm: alg}},
+	}
+	resp, err := p.f.NewAuthorizeResponse(ctx, ar, sess)
+	if err != nil {
+		p.f.WriteAuthorizeError(ctx, w, ar, err)
+		return err
+	}
+	p.f.WriteAuthorizeResponse(ctx, w, ar, resp)
+	return nil
+}
+
+// HandleToken serves the token endpoint.
+func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess := &Session{}
+	ar, err := p.f.NewAccessRequest(ctx, r, sess)
+	if err != nil {
+		p.logOAuthError(r, err)
+		p.f.WriteAccessError(ctx, w, ar, err)
+		return
+	}
+	switch {
+	case ar.GetGrantTypes().ExactOne("client_credentials"):
+		for _, s := range ar.GetRequestedScopes() {
+			if s != "openid" && s != "offline_access" {
+				ar.GrantScope(s)
+			}
+		}
+		for _, a := range ar.GetRequestedAudience() {
+			ar.GrantAudience(a)
+		}
+	case ar.GetGrantTypes().ExactOne("refresh_token"):
+		// A locked or deleted account gets no new tokens; its family is revoked.
+		s, _ := ar.GetSession().(*Session)
+		if s != nil && s.Subject != "" {
+			acct, err := p.store.GetAccount(ctx, s.Subject)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				p.f.WriteAccessError(ctx, w, ar, fosite.ErrServerError.WithWrap(err))
+				return
+			}
+			if acct == nil || acct.Disabled {
+				_ = p.Storage.RevokeRefreshToken(ctx, ar.GetID())
+				_ = p.Storage.RevokeAccessToken(ctx, ar.GetID())
+				p.f.WriteAccessError(ctx, w, ar, fosite.ErrInvalidGrant.WithHint("The account is locked."))
+				return
+			}
+		}
+	}
+	resp, err := p.f.NewAccessResponse(ctx, ar)
+	if err != nil {
+		p.logOAuthError(r, err)
+		p.f.WriteAccessError(ctx, w, ar, err)
+		return
+	}
+	p.f.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+func (p *Provider) logOAuthError(r *http.Request, err error) {
+	var re *fosite.RFC6749Error
+	if errors.As(err, &re) && re.CodeField >= 500 {
+		p.log.Error("oauth", "path", r.URL.Path, "err", re.ErrorField, "debug", re.DebugField, "cause", re.Cause())
+		return
+	}
+	p.log.Debug("oauth", "path", r.URL.Path, "err", err)
+}
+
+// HandleIntrospect serves RFC 7662 token introspection.
+func (p *Provider) HandleIntrospect(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ir, err := p.f.NewIntrospectionRequest(ctx, r, &Session{})
+	if err != nil {
+		p.f.WriteIntrospectionError(ctx, w, err)
+		return
+	}
+	p.f.WriteIntrospectionResponse(ctx, w, ir)
+}
+
+// HandleRevoke serves RFC 7009 token revocation.
+func (p *Provider) HandleRevoke(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	err := p.f.NewRevocationRequest(ctx, r)
+	p.f.WriteRevocationResponse(ctx, w, err)
+}
+
+// HandleUserinfo serves the OIDC userinfo endpoint.
+func (p *Provider) HandleUserinfo(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	token := fosite.AccessTokenFromRequest(r)
+	if token == "" {
+		bearerError(w, http.StatusUnauthorized, "invalid_request", "An access token is required.")
+		return
+	}
+	sess := &Session{}
+	tt, ar, err := p.f.IntrospectToken(ctx, token, fosite.AccessToken, sess)
+	if err != nil || tt != fosite.AccessToken {
+		bearerError(w, http.StatusUnauthorized, "invalid_token", "The access token is not active.")
+		return
+	}
+	if !ar.GetGrantedScopes().Has("openid") || sess.Subject == "" {
+		bearerError(w, http.StatusForbidden, "insufficient_scope", "The access token was not issued for OpenID Connect.")
+		return
+	}
+	acct, err := p.store.GetAccount(ctx, sess.Subject)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
+		bearerError(w, http.StatusUnauthorized, "invalid_token", "The account is no longer active.")
+		return
+	}
+	if err != nil {
+		p.log.Error("userinfo", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+		return
+	}
+	var biz *identity.Representation
+	if sess.TaxCode != "" {
+		reps, err := p.store.Representations(ctx, acct.ID)
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+			return
+		}
+		for _, rep := range reps {
+			if string(rep.TaxCode) == sess.TaxCode {
+				biz = rep
+			}
+		}
+	}
+	claims := acct.Claims(identity.ClaimRequest{Scopes: ar.GetGrantedScopes(), Capacity: identity.Capacity(sess.Capacity),
+		Business: biz, PersonalIDConsented: sess.PersonalIDConsented})
+	claims["sub"] = acct.ID
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, claims)
+}
+
+func bearerError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error=%q, error_description=%q`, code, desc))
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// HandleDiscovery serves /.well-known/openid-configuration (prepared bytes).
+func (p *Provider) HandleDiscovery(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(p.discovery)
+}
+
+// HandleJWKS serves the published keys (prepared bytes, rebuilt on rotation).
+func (p *Provider) HandleJWKS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(p.Keys.JWKS())
+}
+
+// Endpoint paths.
+const (
+	PathAuthorize     = "/oauth2/auth"
+	PathToken         = "/oauth2/token"
+	PathIntrospect    = "/oauth2/introspect"
+	PathRevoke        = "/oauth2/revoke"
+	PathUserinfo      = "/userinfo"
+	PathJWKS          = "/.well-known/jwks.json"
+	PathDiscovery     = "/.well-known/openid-configuration"
+	PathEndSession    = "/oauth2/logout"
+	PathAuthorizeBase = "/oauth2/"
+)
+
+func (p *Provider) buildDiscovery() ([]byte, error) {
+	iss := p.opts.Issuer
+	doc := map[string]any{
+		"issuer":                                iss,
+		"authorization_endpoint":                iss + PathAuthorize,
+		"token_endpoint":                        iss + PathToken,
+		"userinfo_endpoint":                     iss + PathUserinfo,
+		"jwks_uri":                              iss + PathJWKS,
+		"introspection_endpoint":                iss + PathIntrospect,
+		"revocation_endpoint":                   iss + PathRevoke,
+		"scopes_supported":                      Scopes,
+		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query", "form_post"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token", "client_credentials"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": keys.Algorithms,
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
+		"code_challenge_methods_supported":              []string{"S256"},
+		"acr_values_supported":                          []string{"LoA1", "LoA2", "LoA3"},
+		"ui_locales_supported":                          []string{"vi", "en"},
+		"claims_locales_supported":                      []string{"vi", "en"},
+		"prompt_values_supported":                       []string{"none", "login", "consent"},
+		"claims_parameter_supported":                    false,
+		"request_parameter_supported":                   false,
+		"request_uri_parameter_supported":               false,
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
+			"name", "family_name", "given_name", "middle_name", "birthdate", "gender", "locale", "updated_at",
+			"email", "email_verified", "phone_number", "phone_number_verified", "account_kind", "personal_id",
+			"tax_code", "business", "organization", "department", "title", "roles", "groups"},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// RedirectURIAllowed reports whether uri may be used by the client: an exact
+// match with a registered URI; public (native) clients may also vary the port
+// of a loopback IP redirect URI (RFC 8252), confidential clients never.
+func RedirectURIAllowed(c *store.Client, uri string) bool {
+	for _, r := range c.RedirectURIs {
+		if r == uri {
+			return true
+		}
+	}
+	if !c.Public {
+		return false
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "http" || !isLoopbackIP(u.Hostname()) {
+		return false
+	}
+	for _, r := range c.RedirectURIs {
+		ru, err := url.Parse(r)
+		if err != nil || ru.Scheme != "http" || !isLoopbackIP(ru.Hostname()) {
+			continue
+		}
+		if ru.Hostname() == u.Hostname() && ru.Path == u.Path && ru.RawQuery == u.RawQuery {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopbackIP(h string) bool {
+	return h == "127.0.0.1" || h == "::1" || strings.HasPrefix(h, "127.")
+}

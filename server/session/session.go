@@ -1,0 +1,183 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+// SSO is one single sign-on session.
+type SSO struct {
+	ID        string    `json:"id"`
+	AccountID string    `json:"sub"`
+	Capacity  string    `json:"cap"`
+	AuthTime  time.Time `json:"auth_time"`
+	ACR       string    `json:"acr"`
+	AMR       []string  `json:"amr"`
+	Clients   []string  `json:"clients,omitempty"`
+	CreatedAt time.Time `json:"created"`
+	LastSeen  time.Time `json:"seen"`
+	UserAgent string    `json:"ua,omitempty"`
+	Address   string    `json:"addr,omitempty"`
+}
+
+// HasClient reports whether the client received tokens through the session.
+func (s *SSO) HasClient(id string) bool {
+	for _, c := range s.Clients {
+		if c == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Manager creates, finds and ends sessions.
+type Manager struct {
+	Store            store.Ephemeral
+	CookieName       string
+	IdleTimeout      time.Duration
+	AbsoluteLifetime time.Duration
+	Secure           bool
+	Now              func() time.Time
+}
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// idFromToken derives the public session id from the cookie token.
+func idFromToken(token string) string {
+	sum := sha256.Sum256([]byte("dinhdanh-sid:" + token))
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+func (m *Manager) expiry(s *SSO) time.Time {
+	idle := s.LastSeen.Add(m.IdleTimeout)
+	abs := s.CreatedAt.Add(m.AbsoluteLifetime)
+	if idle.Before(abs) {
+		return idle
+	}
+	return abs
+}
+
+func (m *Manager) put(ctx context.Context, s *SSO) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return m.Store.PutRecord(ctx, store.KindSSOSession, &store.Record{Key: s.ID, Subject: s.AccountID, Data: data, ExpiresAt: m.expiry(s)})
+}
+
+// Create starts a new session for the login and sets its cookie. A session
+// the browser already had is ended first (no session fixation).
+func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Request, s *SSO) error {
+	if old, err := m.Get(ctx, r); err == nil {
+		_ = m.Store.DeleteRecord(ctx, store.KindSSOSession, old.ID)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	now := m.now().UTC()
+	s.ID = idFromToken(token)
+	s.CreatedAt, s.LastSeen = now, now
+	if err := m.put(ctx, s); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: m.CookieName, Value: token, Path: "/", HttpOnly: true,
+		Secure: m.Secure, SameSite: http.SameSiteLaxMode})
+	return nil
+}
+
+// ErrNoSession is returned when the browser has no live session.
+var ErrNoSession = errors.New("no session")
+
+// Get returns the browser's live session and slides its idle expiry.
+func (m *Manager) Get(ctx context.Context, r *http.Request) (*SSO, error) {
+	c, err := r.Cookie(m.CookieName)
+	if err != nil || len(c.Value) < 40 || len(c.Value) > 64 {
+		return nil, ErrNoSession
+	}
+	s, err := m.Lookup(ctx, idFromToken(c.Value))
+	if err != nil {
+		return nil, err
+	}
+	now := m.now().UTC()
+	if now.Sub(s.LastSeen) > time.Minute {
+		s.LastSeen = now
+		if err := m.put(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Lookup returns a live session by id.
+func (m *Manager) Lookup(ctx context.Context, id string) (*SSO, error) {
+	rec, err := m.Store.GetRecord(ctx, store.KindSSOSession, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s SSO
+	if err := json.Unmarshal(rec.Data, &s); err != nil {
+		return nil, err
+	}
+	now := m.now()
+	if now.After(m.expiry(&s)) {
+		return nil, ErrNoSession
+	}
+	return &s, nil
+}
+
+// AddClient records that the client received tokens through the session.
+func (m *Manager) AddClient(ctx context.Context, s *SSO, clientID string) error {
+	if s.HasClient(clientID) {
+		return nil
+	}
+	s.Clients = append(s.Clients, clientID)
+	return m.put(ctx, s)
+}
+
+// End ends the browser's session and clears its cookie.
+func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Request) (*SSO, error) {
+	http.SetCookie(w, &http.Cookie{Name: m.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: m.Secure, SameSite: http.SameSiteLaxMode})
+	s, err := m.Get(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return s, m.Store.DeleteRecord(ctx, store.KindSSOSession, s.ID)
+}
+
+// EndAll ends every session of the account and returns them.
+func (m *Manager) EndAll(ctx context.Context, accountID string) ([]*SSO, error) {
+	recs, err := m.Store.RecordsBySubject(ctx, store.KindSSOSession, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*SSO
+	for _, rec := range recs {
+		var s SSO
+		if json.Unmarshal(rec.Data, &s) == nil {
+			out = append(out, &s)
+		}
+		if err := m.Store.DeleteRecord(ctx, store.KindSSOSession, rec.Key); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,266 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dinhdanh/dinhdanh/ui"
+)
+
+// Kit is what page handlers share: the templates, the cookie policy, the
+// default language and the log.
+type Kit struct {
+	UI           *ui.UI
+	Log          *slog.Logger
+	SecureCookie bool
+	DefaultLang  string
+}
+
+// MaxBody is the largest request body accepted (forms and token requests are tiny).
+const MaxBody = 64 << 10
+
+// MaxField is the longest single form field accepted, in bytes.
+const MaxField = 2048
+
+const (
+	csrfCookie = "dinhdanh_csrf"
+	langCookie = "dinhdanh_lang"
+	// CSRFField is the form field carrying the CSRF token.
+	CSRFField = "csrf_token"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = 1
+
+// RequestID returns the request's id.
+func RequestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+// RandomToken returns n random bytes, base64url without padding.
+func RandomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ContentSecurityPolicy is sent with every page: no inline script or style.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// Middleware wraps the whole server: request id, security headers, body
+// limit, panic recovery and access log.
+func (k *Kit) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := RandomToken(9)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("Content-Security-Policy", ContentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		if k.SecureCookie {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		}
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				k.Log.Error("panic", "request_id", id, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				if !sw.wrote {
+					k.Error(sw, r, http.StatusInternalServerError, "server_error")
+				}
+			}
+			if sw.status >= 500 {
+				k.Log.Warn("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
+			} else {
+				k.Log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Lang returns the page language: ?lang= (remembered in a cookie), then the
+// cookie, then ui_locales of an authorization request, then Accept-Language.
+func (k *Kit) Lang(w http.ResponseWriter, r *http.Request) string {
+	if q := r.URL.Query().Get("lang"); q == "vi" || q == "en" {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: k.SecureCookie, SameSite: http.SameSiteLaxMode})
+		return q
+	}
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "vi" || c.Value == "en") {
+		return c.Value
+	}
+	for _, l := range strings.Fields(r.URL.Query().Get("ui_locales")) {
+		if l = strings.ToLower(strings.SplitN(l, "-", 2)[0]); l == "vi" || l == "en" {
+			return l
+		}
+	}
+	return ui.Negotiate("", r.Header.Get("Accept-Language"), k.DefaultLang)
+}
+
+// CSRFToken returns the browser's CSRF token, setting the cookie when absent.
+func (k *Kit) CSRFToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	t := RandomToken(32)
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: t, Path: "/", HttpOnly: true,
+		Secure: k.SecureCookie, SameSite: http.SameSiteLaxMode})
+	// Later reads in this request see the new token.
+	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: t})
+	return t
+}
+
+// CheckCSRF reports whether the form's token matches the cookie.
+func CheckCSRF(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || len(c.Value) < 32 {
+		return false
+	}
+	f := r.PostForm.Get(CSRFField)
+	return len(f) == len(c.Value) && subtle.ConstantTimeCompare([]byte(f), []byte(c.Value)) == 1
+}
+
+// Form problems.
+var (
+	ErrTooLarge     = errors.New("request body too large")
+	ErrInvalidUTF8  = errors.New("form is not valid UTF-8")
+	ErrFieldTooLong = errors.New("form field too long")
+	ErrBadForm      = errors.New("malformed form")
+)
+
+// ParseForm parses a POSTed form and checks that every key and value is
+// valid UTF-8 and no value is longer than MaxField bytes.
+func ParseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ErrTooLarge
+		}
+		return ErrBadForm
+	}
+	for _, vals := range []url.Values{r.PostForm, r.URL.Query()} {
+		for key, vs := range vals {
+			if !utf8.ValidString(key) {
+				return ErrInvalidUTF8
+			}
+			for _, v := range vs {
+				if !utf8.ValidString(v) {
+					return ErrInvalidUTF8
+				}
+				if len(v) > MaxField {
+					return ErrFieldTooLong
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// FormError renders the error page for a ParseForm or CSRF failure.
+func (k *Kit) FormError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		k.Error(w, r, http.StatusRequestEntityTooLarge, "too_large")
+	case errors.Is(err, ErrInvalidUTF8):
+		k.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "invalid_utf8")
+	case errors.Is(err, ErrFieldTooLong):
+		k.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "field_too_long")
+	default:
+		k.Error(w, r, http.StatusBadRequest, "bad_request")
+	}
+}
+
+// Error renders the error page "error.title.<code>" / "error.<code>".
+func (k *Kit) Error(w http.ResponseWriter, r *http.Request, status int, code string, args ...any) {
+	k.ErrorWith(w, r, status, code, code, args...)
+}
+
+// ErrorWith renders the error page with a title and a message of their own.
+func (k *Kit) ErrorWith(w http.ResponseWriter, r *http.Request, status int, titleCode, msgCode string, args ...any) {
+	lang := k.Lang(w, r)
+	page := &ui.ErrorPage{Base: ui.Base{Lang: lang, Path: r.URL.RequestURI()}, Status: status,
+		TitleKey: "error.title." + titleCode, MessageKey: "error." + msgCode, MessageArgs: args, RequestID: RequestID(r)}
+	w.Header().Set("Cache-Control", "no-store")
+	if err := k.UI.Render(w, status, "error", page); err != nil {
+		k.Log.Error("rendering error page", "err", err)
+	}
+}
+
+// Render renders a page, logging template failures.
+func (k *Kit) Render(w http.ResponseWriter, r *http.Request, status int, name string, data interface{ Language() string }) {
+	w.Header().Set("Cache-Control", "no-store")
+	if err := k.UI.Render(w, status, name, data); err != nil {
+		k.Log.Error("rendering page", "page", name, "err", err, "request_id", RequestID(r))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}
+
+// Base returns a page base filled for the request.
+func (k *Kit) Base(w http.ResponseWriter, r *http.Request) ui.Base {
+	return ui.Base{Lang: k.Lang(w, r), Path: r.URL.RequestURI(), CSRFToken: k.CSRFToken(w, r)}
+}
+
+// ClientAddress returns the request's source address (no port).
+func ClientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// SetCookie sets a cookie with the baseline attributes (HttpOnly, Lax, Secure behind TLS).
+func (k *Kit) SetCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: k.SecureCookie, SameSite: http.SameSiteLaxMode})
+}
+
+// Redirect sends a 303 See Other to a local path.
+func Redirect(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}

@@ -1,0 +1,393 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/handler/pkce"
+)
+
+// OAuth adapts a durable Store and an Ephemeral store to the storage
+// interfaces fosite asks for. Authorization codes, PKCE and OIDC requests and
+// access-token records are ephemeral; refresh-token families are durable.
+type OAuth struct {
+	durable    Store
+	eph        Ephemeral
+	newSession func() fosite.Session
+	now        func() time.Time
+
+	mu        sync.Mutex
+	clients   map[string]cachedClient
+	clientTTL time.Duration
+}
+
+type cachedClient struct {
+	c       *Client
+	fetched time.Time
+}
+
+var (
+	_ fosite.Storage                     = (*OAuth)(nil)
+	_ oauth2.CoreStorage                 = (*OAuth)(nil)
+	_ oauth2.TokenRevocationStorage      = (*OAuth)(nil)
+	_ openid.OpenIDConnectRequestStorage = (*OAuth)(nil)
+	_ pkce.PKCERequestStorage            = (*OAuth)(nil)
+)
+
+// NewOAuth returns the fosite storage over the two stores. newSession makes
+// an empty session of the type the server uses, for deserialising requests.
+// Clients are cached for clientTTL (0 disables the cache) so the hot paths
+// (introspection, client credentials) do not read the database every time.
+func NewOAuth(durable Store, eph Ephemeral, newSession func() fosite.Session, clientTTL time.Duration) *OAuth {
+	return &OAuth{durable: durable, eph: eph, newSession: newSession, now: time.Now,
+		clients: map[string]cachedClient{}, clientTTL: clientTTL}
+}
+
+// ForgetClient drops a client from the cache (after an update on this node).
+func (s *OAuth) ForgetClient(id string) {
+	s.mu.Lock()
+	delete(s.clients, id)
+	s.mu.Unlock()
+}
+
+// LookupClient returns the registered client, through the cache.
+func (s *OAuth) LookupClient(ctx context.Context, id string) (*Client, error) {
+	now := s.now()
+	if s.clientTTL > 0 {
+		s.mu.Lock()
+		cc, ok := s.clients[id]
+		s.mu.Unlock()
+		if ok && now.Sub(cc.fetched) < s.clientTTL {
+			return cc.c, nil
+		}
+	}
+	c, err := s.durable.GetClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.clientTTL > 0 {
+		s.mu.Lock()
+		if len(s.clients) > 10000 {
+			s.clients = map[string]cachedClient{}
+		}
+		s.clients[id] = cachedClient{c: c, fetched: now}
+		s.mu.Unlock()
+	}
+	return c, nil
+}
+
+// GetClient implements fosite.ClientManager.
+func (s *OAuth) GetClient(ctx context.Context, id string) (fosite.Client, error) {
+	c, err := s.LookupClient(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fosite.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ClientAssertionJWTValid implements fosite.ClientManager: a jti seen before is refused.
+func (s *OAuth) ClientAssertionJWTValid(ctx context.Context, jti string) error {
+	_, err := s.eph.GetRecord(ctx, KindClientJTI, jti)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fosite.ErrJTIKnown
+}
+
+// SetClientAssertionJWT implements fosite.ClientManager.
+func (s *OAuth) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+	return s.eph.PutRecord(ctx, KindClientJTI, &Record{Key: jti, ExpiresAt: exp})
+}
+
+// serialRequest is the stored form of a fosite request.
+type serialRequest struct {
+	ID                string          `json:"id"`
+	RequestedAt       time.Time       `json:"at"`
+	ClientID          string          `json:"c"`
+	RequestedScope    []string        `json:"rs,omitempty"`
+	GrantedScope      []string        `json:"gs,omitempty"`
+	RequestedAudience []string        `json:"ra,omitempty"`
+	GrantedAudience   []string        `json:"ga,omitempty"`
+	Form              url.Values      `json:"f,omitempty"`
+	Session           json.RawMessage `json:"s"`
+}
+
+// secretFormKeys are never stored with a request.
+var secretFormKeys = []string{"client_secret", "password", "code_verifier", "refresh_token", "code", "client_assertion", "token"}
+
+func marshalRequest(r fosite.Requester) ([]byte, error) {
+	sess, err := json.Marshal(r.GetSession())
+	if err != nil {
+		return nil, fmt.Errorf("store: encoding session: %w", err)
+	}
+	form := url.Values{}
+	for k, v := range r.GetRequestForm() {
+		form[k] = v
+	}
+	for _, k := range secretFormKeys {
+		delete(form, k)
+	}
+	if len(form) == 0 {
+		form = nil
+	}
+	return json.Marshal(serialRequest{
+		ID: r.GetID(), RequestedAt: r.GetRequestedAt(), ClientID: r.GetClient().GetID(),
+		RequestedScope: r.GetRequestedScopes(), GrantedScope: r.GetGrantedScopes(),
+		RequestedAudience: r.GetRequestedAudience(), GrantedAudience: r.GetGrantedAudience(),
+		Form: form, Session: sess,
+	})
+}
+
+func (s *OAuth) unmarshalRequest(ctx context.Context, data []byte, session fosite.Session) (*fosite.Request, error) {
+	var sr serialRequest
+	if err := json.Unmarshal(data, &sr); err != nil {
+		return nil, fmt.Errorf("store: decoding request: %w", err)
+	}
+	if session == nil {
+		session = s.newSession()
+	}
+	if err := json.Unmarshal(sr.Session, session); err != nil {
+		return nil, fmt.Errorf("store: decoding session: %w", err)
+	}
+	client, err := s.LookupClient(ctx, sr.ClientID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			// The client was deleted: its tokens are gone with it.
+			return nil, fosite.ErrNotFound
+		}
+		return nil, err
+	}
+	r := &fosite.Request{
+		ID: sr.ID, RequestedAt: sr.RequestedAt, Client: client,
+		RequestedScope: sr.RequestedScope, GrantedScope: sr.GrantedScope,
+		RequestedAudience: sr.RequestedAudience, GrantedAudience: sr.GrantedAudience,
+		Form: sr.Form, Session: session,
+	}
+	if r.Form == nil {
+		r.Form = url.Values{}
+	}
+	return r, nil
+}
+
+func expiry(r fosite.Requester, t fosite.TokenType, fallback time.Duration, now time.Time) time.Time {
+	if e := r.GetSession().GetExpiresAt(t); !e.IsZero() {
+		return e
+	}
+	return now.Add(fallback)
+}
+
+func (s *OAuth) putRequest(ctx context.Context, kind RecordKind, key string, r fosite.Requester, exp time.Time) error {
+	data, err := marshalRequest(r)
+	if err != nil {
+		return err
+	}
+	return s.eph.PutRecord(ctx, kind, &Record{Key: key, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp})
+}
+
+func (s *OAuth) getRequest(ctx context.Context, kind RecordKind, key string, session fosite.Session) (*fosite.Request, bool, error) {
+	rec, err := s.eph.GetRecord(ctx, kind, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, fosite.ErrNotFound
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	r, err := s.unmarshalRequest(ctx, rec.Data, session)
+	return r, rec.Used, err
+}
+
+func notFoundOK(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
+func (s *OAuth) CreateAuthorizeCodeSession(ctx context.Context, code string, r fosite.Requester) error {
+	return s.putRequest(ctx, KindAuthorizeCode, code, r, expiry(r, fosite.AuthorizeCode, 10*time.Minute, s.now()))
+}
+
+// GetAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage: a used code
+// returns fosite.ErrInvalidatedAuthorizeCode together with its request.
+func (s *OAuth) GetAuthorizeCodeSession(ctx context.Context, code string, session fosite.Session) (fosite.Requester, error) {
+	r, used, err := s.getRequest(ctx, KindAuthorizeCode, code, session)
+	if err != nil {
+		return nil, err
+	}
+	if used {
+		return nil, fosite.ErrInvalidatedAuthorizeCode
+	}
+	return r, nil
+}
+
+// InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage. It is
+// atomic: of two concurrent exchanges of one code only one succeeds.
+func (s *OAuth) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
+	err := s.eph.MarkRecordUsed(ctx, KindAuthorizeCode, code)
+	switch {
+	case errors.Is(err, ErrAlreadyUsed):
+		return fosite.ErrInvalidatedAuthorizeCode
+	case errors.Is(err, ErrNotFound):
+		return fosite.ErrNotFound
+	}
+	return err
+}
+
+// CreatePKCERequestSession implements pkce.PKCERequestStorage.
+func (s *OAuth) CreatePKCERequestSession(ctx context.Context, sig string, r fosite.Requester) error {
+	return s.putRequest(ctx, KindPKCE, sig, r, expiry(r, fosite.AuthorizeCode, 10*time.Minute, s.now()))
+}
+
+// GetPKCERequestSession implements pkce.PKCERequestStorage.
+func (s *OAuth) GetPKCERequestSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+	r, _, err := s.getRequest(ctx, KindPKCE, sig, session)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// DeletePKCERequestSession implements pkce.PKCERequestStorage.
+func (s *OAuth) DeletePKCERequestSession(ctx context.Context, sig string) error {
+	return s.eph.DeleteRecord(ctx, KindPKCE, sig)
+}
+
+// CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (s *OAuth) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
+	return s.putRequest(ctx, KindOIDC, code, r, expiry(r, fosite.AuthorizeCode, 10*time.Minute, s.now()))
+}
+
+// GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (s *OAuth) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
+	var sess fosite.Session
+	if r != nil {
+		sess = r.GetSession()
+	}
+	req, _, err := s.getRequest(ctx, KindOIDC, code, sess)
+	if errors.Is(err, fosite.ErrNotFound) {
+		return nil, openid.ErrNoSessionFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (s *OAuth) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
+	return s.eph.DeleteRecord(ctx, KindOIDC, code)
+}
+
+// CreateAccessTokenSession implements oauth2.AccessTokenStorage.
+func (s *OAuth) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
+	return s.putRequest(ctx, KindAccessToken, sig, r, expiry(r, fosite.AccessToken, time.Hour, s.now()))
+}
+
+// GetAccessTokenSession implements oauth2.AccessTokenStorage.
+func (s *OAuth) GetAccessTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+	r, _, err := s.getRequest(ctx, KindAccessToken, sig, session)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
+func (s *OAuth) DeleteAccessTokenSession(ctx context.Context, sig string) error {
+	return s.eph.DeleteRecord(ctx, KindAccessToken, sig)
+}
+
+// RevokeAccessToken implements oauth2.TokenRevocationStorage: every access
+// token of the request (the whole family) is removed.
+func (s *OAuth) RevokeAccessToken(ctx context.Context, requestID string) error {
+	return s.eph.DeleteRecordsByRequest(ctx, KindAccessToken, requestID)
+}
+
+// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
+func (s *OAuth) CreateRefreshTokenSession(ctx context.Context, sig, accessSig string, r fosite.Requester) error {
+	data, err := marshalRequest(r)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	exp := r.GetSession().GetExpiresAt(fosite.RefreshToken)
+	if exp.IsZero() {
+		exp = now.Add(100 * 365 * 24 * time.Hour)
+	}
+	sid := ""
+	if ss, ok := r.GetSession().(interface{ SessionID() string }); ok {
+		sid = ss.SessionID()
+	}
+	return s.durable.CreateRefreshToken(ctx, &RefreshToken{
+		Signature: sig, RequestID: r.GetID(), AccessSignature: accessSig, ClientID: r.GetClient().GetID(),
+		Subject: r.GetSession().GetSubject(), SessionID: sid, Active: true, Request: data, ExpiresAt: exp, CreatedAt: now,
+	})
+}
+
+// GetRefreshTokenSession implements oauth2.RefreshTokenStorage: an inactive
+// (rotated or revoked) token returns fosite.ErrInactiveToken with its request.
+func (s *OAuth) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+	t, err := s.durable.GetRefreshToken(ctx, sig)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fosite.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.unmarshalRequest(ctx, t.Request, session)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Active {
+		return r, fosite.ErrInactiveToken
+	}
+	return r, nil
+}
+
+// DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
+func (s *OAuth) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
+	return notFoundOK(s.durable.DeleteRefreshToken(ctx, sig))
+}
+
+// RotateRefreshToken implements oauth2.RefreshTokenStorage. The presented
+// token is deactivated atomically; when a concurrent request deactivated it
+// first, the attempt is treated as reuse: the whole family is revoked and
+// fosite.ErrInactiveToken returned. Access tokens of the family are revoked.
+func (s *OAuth) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
+	err := s.durable.DeactivateRefreshToken(ctx, sig)
+	switch {
+	case errors.Is(err, ErrAlreadyUsed):
+		if rerr := s.RevokeRefreshToken(ctx, requestID); rerr != nil {
+			return rerr
+		}
+		if rerr := s.RevokeAccessToken(ctx, requestID); rerr != nil {
+			return rerr
+		}
+		return fosite.ErrInactiveToken
+	case errors.Is(err, ErrNotFound):
+		return fosite.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return s.RevokeAccessToken(ctx, requestID)
+}
+
+// RevokeRefreshToken implements oauth2.TokenRevocationStorage: the whole family is revoked.
+func (s *OAuth) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	return s.durable.RevokeRefreshTokenFamily(ctx, requestID)
+}

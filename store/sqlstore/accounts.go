@@ -1,0 +1,219 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+const accountColumns = `id, full_name, birthdate, gender, email, email_verified, phone, phone_verified, locale,
+	personal_id, is_official, official_directory, official_username, official_agency, official_department,
+	official_title, official_roles, official_groups, admin, disabled, disabled_reason, created_at, updated_at`
+
+var accountConflicts = map[string]string{
+	"accounts.personal_id":       "personal_id",
+	"accounts.email":             "email",
+	"accounts.phone":             "phone",
+	"accounts.official_username": "username",
+	"accounts.id":                "id",
+}
+
+func accountArgs(a *identity.Account) []any {
+	var (
+		isOfficial                                   bool
+		dir, user, agency, dept, title, roles, groups string
+	)
+	roles, groups = "[]", "[]"
+	var userArg any
+	if o := a.Official; o != nil {
+		isOfficial = true
+		dir, user, agency, dept, title = o.Directory, o.Username, o.Agency, o.Department, o.Title
+		if b, err := json.Marshal(nonNil(o.Roles)); err == nil {
+			roles = string(b)
+		}
+		if b, err := json.Marshal(nonNil(o.Groups)); err == nil {
+			groups = string(b)
+		}
+		userArg = nullIfEmpty(user)
+	}
+	return []any{a.ID, a.FullName, a.Birthdate, string(a.Gender), nullIfEmpty(a.Email), b2i(a.EmailVerified),
+		nullIfEmpty(a.Phone), b2i(a.PhoneVerified), a.Locale, nullIfEmpty(string(a.PersonalID)), b2i(isOfficial),
+		dir, userArg, agency, dept, title, roles, groups, b2i(a.Admin), b2i(a.Disabled), a.DisabledReason,
+		ms(a.CreatedAt), ms(a.UpdatedAt)}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanAccount(row scanner) (*identity.Account, error) {
+	var (
+		a                                     identity.Account
+		gender                                string
+		email, phone, pid, user               sql.NullString
+		emailV, phoneV, isOff, admin, disable int
+		dir, agency, dept, title, roles, grps string
+		created, updated                      int64
+	)
+	err := row.Scan(&a.ID, &a.FullName, &a.Birthdate, &gender, &email, &emailV, &phone, &phoneV, &a.Locale,
+		&pid, &isOff, &dir, &user, &agency, &dept, &title, &roles, &grps, &admin, &disable, &a.DisabledReason,
+		&created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.Gender = identity.Gender(gender)
+	a.Email, a.EmailVerified = email.String, emailV == 1
+	a.Phone, a.PhoneVerified = phone.String, phoneV == 1
+	a.PersonalID = identity.PersonalID(pid.String)
+	a.Admin, a.Disabled = admin == 1, disable == 1
+	a.CreatedAt, a.UpdatedAt = tm(created), tm(updated)
+	if isOff == 1 {
+		o := &identity.Official{Username: user.String, Directory: dir, Agency: agency, Department: dept, Title: title}
+		_ = json.Unmarshal([]byte(roles), &o.Roles)
+		_ = json.Unmarshal([]byte(grps), &o.Groups)
+		if len(o.Roles) == 0 {
+			o.Roles = nil
+		}
+		if len(o.Groups) == 0 {
+			o.Groups = nil
+		}
+		a.Official = o
+	}
+	return &a, nil
+}
+
+// CreateAccount implements store.Accounts.
+func (db *DB) CreateAccount(ctx context.Context, a *identity.Account, passwordHash string) error {
+	now := db.now().UTC()
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now
+	}
+	a.UpdatedAt = now
+	args := append(accountArgs(a), nullIfEmpty(passwordHash))
+	_, err := db.w.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`, password_hash)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`, args...)
+	return conflict(err, accountConflicts)
+}
+
+// UpdateAccount implements store.Accounts.
+func (db *DB) UpdateAccount(ctx context.Context, a *identity.Account) error {
+	a.UpdatedAt = db.now().UTC()
+	args := accountArgs(a)
+	args = append(args[:21], args[22]) // every column but created_at
+	res, err := db.w.ExecContext(ctx, `UPDATE accounts SET full_name=$2, birthdate=$3, gender=$4, email=$5,
+		email_verified=$6, phone=$7, phone_verified=$8, locale=$9, personal_id=$10, is_official=$11,
+		official_directory=$12, official_username=$13, official_agency=$14, official_department=$15,
+		official_title=$16, official_roles=$17, official_groups=$18, admin=$19, disabled=$20, disabled_reason=$21,
+		updated_at=$22 WHERE id=$1`, args...)
+	if err != nil {
+		return conflict(err, accountConflicts)
+	}
+	return affected(res, nil)
+}
+
+// GetAccount implements store.Accounts.
+func (db *DB) GetAccount(ctx context.Context, id string) (*identity.Account, error) {
+	return scanAccount(db.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id=$1`, id))
+}
+
+// FindAccount implements store.Accounts. Usernames are those of local officials.
+func (db *DB) FindAccount(ctx context.Context, kind store.IdentifierKind, value string) (*identity.Account, error) {
+	var q string
+	switch kind {
+	case store.ByPersonalID:
+		q = `personal_id=$1`
+	case store.ByEmail:
+		q = `email=$1`
+	case store.ByPhone:
+		q = `phone=$1`
+	case store.ByUsername:
+		q = `official_directory='' AND official_username=$1`
+	default:
+		return nil, errors.New("sqlstore: unknown identifier kind " + string(kind))
+	}
+	if value == "" {
+		return nil, store.ErrNotFound
+	}
+	return scanAccount(db.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+q, value))
+}
+
+// ListAccounts implements store.Accounts.
+func (db *DB) ListAccounts(ctx context.Context, f store.AccountFilter) ([]*identity.Account, error) {
+	var where []string
+	var args []any
+	switch f.Capacity {
+	case identity.CapacityCitizen:
+		where = append(where, `personal_id IS NOT NULL`)
+	case identity.CapacityOfficial:
+		where = append(where, `is_official=1`)
+	}
+	if f.Query != "" {
+		// Names are stored in NFC: a query typed with decomposed letters is
+		// brought to the same form.
+		q := norm.NFC.String(f.Query)
+		args = append(args, "%"+escapeLike(strings.ToLower(q))+"%", escapeLike(q)+"%")
+		where = append(where, `(LOWER(full_name) LIKE $1 ESCAPE '\' OR email LIKE $1 ESCAPE '\' OR phone LIKE $1 ESCAPE '\'
+			OR LOWER(official_username) LIKE $1 ESCAPE '\' OR personal_id LIKE $2 ESCAPE '\')`)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT ` + accountColumns + ` FROM accounts`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	n := len(args)
+	q += ` ORDER BY created_at, id LIMIT $` + itoa(n+1) + ` OFFSET $` + itoa(n+2)
+	args = append(args, limit, f.Offset)
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*identity.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+// PasswordHash implements store.Accounts.
+func (db *DB) PasswordHash(ctx context.Context, accountID string) (string, error) {
+	var h sql.NullString
+	err := db.r.QueryRowContext(ctx, `SELECT password_hash FROM accounts WHERE id=$1`, accountID).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !h.Valid) {
+		return "", store.ErrNotFound
+	}
+	return h.String, err
+}
+
+// SetPasswordHash implements store.Accounts.
+func (db *DB) SetPasswordHash(ctx context.Context, accountID, hash string) error {
+	return affected(db.w.ExecContext(ctx, `UPDATE accounts SET password_hash=$2, updated_at=$3 WHERE id=$1`,
+		accountID, hash, ms(db.now())))
+}

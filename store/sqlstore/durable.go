@@ -1,0 +1,413 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// PutBusiness implements store.Businesses.
+func (db *DB) PutBusiness(ctx context.Context, b *identity.Business) error {
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = db.now().UTC()
+	}
+	_, err := db.w.ExecContext(ctx, `INSERT INTO businesses (tax_code, name, created_at) VALUES ($1,$2,$3)
+		ON CONFLICT (tax_code) DO UPDATE SET name=excluded.name`, string(b.TaxCode), b.Name, ms(b.CreatedAt))
+	return err
+}
+
+// GetBusiness implements store.Businesses.
+func (db *DB) GetBusiness(ctx context.Context, code identity.TaxCode) (*identity.Business, error) {
+	var b identity.Business
+	var tc string
+	var created int64
+	err := db.r.QueryRowContext(ctx, `SELECT tax_code, name, created_at FROM businesses WHERE tax_code=$1`, string(code)).
+		Scan(&tc, &b.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	b.TaxCode, b.CreatedAt = identity.TaxCode(tc), tm(created)
+	return &b, err
+}
+
+// AddRepresentation implements store.Businesses.
+func (db *DB) AddRepresentation(ctx context.Context, r *identity.Representation) error {
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = db.now().UTC()
+	}
+	_, err := db.w.ExecContext(ctx, `INSERT INTO representations (account_id, tax_code, role, granted_by, created_at)
+		VALUES ($1,$2,$3,$4,$5)`, r.AccountID, string(r.TaxCode), string(r.Role), r.GrantedBy, ms(r.CreatedAt))
+	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+		return store.ErrNotFound
+	}
+	return conflict(err, map[string]string{"representations.": "representation"})
+}
+
+// RemoveRepresentation implements store.Businesses.
+func (db *DB) RemoveRepresentation(ctx context.Context, accountID string, code identity.TaxCode) error {
+	return affected(db.w.ExecContext(ctx, `DELETE FROM representations WHERE account_id=$1 AND tax_code=$2`, accountID, string(code)))
+}
+
+// Representations implements store.Businesses.
+func (db *DB) Representations(ctx context.Context, accountID string) ([]*identity.Representation, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT r.account_id, r.tax_code, b.name, r.role, r.granted_by, r.created_at
+		FROM representations r JOIN businesses b ON b.tax_code = r.tax_code WHERE r.account_id=$1 ORDER BY r.tax_code`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*identity.Representation
+	for rows.Next() {
+		var r identity.Representation
+		var tc, role string
+		var created int64
+		if err := rows.Scan(&r.AccountID, &tc, &r.BusinessName, &role, &r.GrantedBy, &created); err != nil {
+			return nil, err
+		}
+		r.TaxCode, r.Role, r.CreatedAt = identity.TaxCode(tc), identity.RepresentativeRole(role), tm(created)
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
+
+// clientSettings is the stored form of a client's settings.
+type clientSettings struct {
+	Name                    string   `json:"name"`
+	Public                  bool     `json:"public,omitempty"`
+	FirstParty              bool     `json:"first_party,omitempty"`
+	RedirectURIs            []string `json:"redirect_uris,omitempty"`
+	GrantTypes              []string `json:"grant_types,omitempty"`
+	Scopes                  []string `json:"scopes,omitempty"`
+	Audience                []string `json:"audience,omitempty"`
+	IDTokenAlgorithm        string   `json:"id_token_alg,omitempty"`
+	AccessTokenFormat       string   `json:"access_token_format,omitempty"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method,omitempty"`
+}
+
+func clientRow(c *store.Client) (settings string, secret string, err error) {
+	b, err := json.Marshal(clientSettings{c.Name, c.Public, c.FirstParty, c.RedirectURIs, c.GrantTypes, c.Scopes,
+		c.Audience, c.IDTokenAlgorithm, c.AccessTokenFormat, c.TokenEndpointAuthMethod})
+	return string(b), hex.EncodeToString(c.SecretHash), err
+}
+
+func scanClient(row scanner) (*store.Client, error) {
+	var id, secret, settings string
+	var created, updated int64
+	if err := row.Scan(&id, &secret, &settings, &created, &updated); errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	var s clientSettings
+	if err := json.Unmarshal([]byte(settings), &s); err != nil {
+		return nil, err
+	}
+	hash, err := hex.DecodeString(secret)
+	if err != nil {
+		return nil, err
+	}
+	if len(hash) == 0 {
+		hash = nil
+	}
+	return &store.Client{ID: id, Name: s.Name, SecretHash: hash, Public: s.Public, FirstParty: s.FirstParty,
+		RedirectURIs: s.RedirectURIs, GrantTypes: s.GrantTypes, Scopes: s.Scopes, Audience: s.Audience,
+		IDTokenAlgorithm: s.IDTokenAlgorithm, AccessTokenFormat: s.AccessTokenFormat,
+		TokenEndpointAuthMethod: s.TokenEndpointAuthMethod, CreatedAt: tm(created), UpdatedAt: tm(updated)}, nil
+}
+
+// CreateClient implements store.Clients.
+func (db *DB) CreateClient(ctx context.Context, c *store.Client) error {
+	settings, secret, err := clientRow(c)
+	if err != nil {
+		return err
+	}
+	now := db.now().UTC()
+	c.CreatedAt, c.UpdatedAt = now, now
+	_, err = db.w.ExecContext(ctx, `INSERT INTO clients (id, secret_hash, settings, created_at, updated_at) VALUES ($1,$2,$3,$4,$5)`,
+		c.ID, secret, settings, ms(now), ms(now))
+	return conflict(err, map[string]string{"clients.id": "client_id"})
+}
+
+// GetClient implements store.Clients.
+func (db *DB) GetClient(ctx context.Context, id string) (*store.Client, error) {
+	return scanClient(db.r.QueryRowContext(ctx, `SELECT id, secret_hash, settings, created_at, updated_at FROM clients WHERE id=$1`, id))
+}
+
+// ListClients implements store.Clients.
+func (db *DB) ListClients(ctx context.Context) ([]*store.Client, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, secret_hash, settings, created_at, updated_at FROM clients ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// UpdateClient implements store.Clients.
+func (db *DB) UpdateClient(ctx context.Context, c *store.Client) error {
+	settings, secret, err := clientRow(c)
+	if err != nil {
+		return err
+	}
+	c.UpdatedAt = db.now().UTC()
+	return affected(db.w.ExecContext(ctx, `UPDATE clients SET secret_hash=$2, settings=$3, updated_at=$4 WHERE id=$1`,
+		c.ID, secret, settings, ms(c.UpdatedAt)))
+}
+
+// DeleteClient implements store.Clients: its consents and refresh tokens go with it.
+func (db *DB) DeleteClient(ctx context.Context, id string) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE client_id=$1`, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM consents WHERE client_id=$1`, id); err != nil {
+		return err
+	}
+	if err := affected(tx.ExecContext(ctx, `DELETE FROM clients WHERE id=$1`, id)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// GetConsent implements store.Consents.
+func (db *DB) GetConsent(ctx context.Context, accountID, clientID string) (*store.Consent, error) {
+	var scopes string
+	var at int64
+	err := db.r.QueryRowContext(ctx, `SELECT scopes, granted_at FROM consents WHERE account_id=$1 AND client_id=$2`, accountID, clientID).Scan(&scopes, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &store.Consent{AccountID: accountID, ClientID: clientID, Scopes: splitSpace(scopes), GrantedAt: tm(at)}, nil
+}
+
+func splitSpace(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, " ")
+}
+
+// PutConsent implements store.Consents.
+func (db *DB) PutConsent(ctx context.Context, c *store.Consent) error {
+	if c.GrantedAt.IsZero() {
+		c.GrantedAt = db.now().UTC()
+	}
+	_, err := db.w.ExecContext(ctx, `INSERT INTO consents (account_id, client_id, scopes, granted_at) VALUES ($1,$2,$3,$4)
+		ON CONFLICT (account_id, client_id) DO UPDATE SET scopes=excluded.scopes, granted_at=excluded.granted_at`,
+		c.AccountID, c.ClientID, strings.Join(c.Scopes, " "), ms(c.GrantedAt))
+	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// RevokeConsent implements store.Consents.
+func (db *DB) RevokeConsent(ctx context.Context, accountID, clientID string) error {
+	return affected(db.w.ExecContext(ctx, `DELETE FROM consents WHERE account_id=$1 AND client_id=$2`, accountID, clientID))
+}
+
+// ListConsents implements store.Consents.
+func (db *DB) ListConsents(ctx context.Context, accountID string) ([]*store.Consent, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT client_id, scopes, granted_at FROM consents WHERE account_id=$1 ORDER BY client_id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.Consent
+	for rows.Next() {
+		c := &store.Consent{AccountID: accountID}
+		var scopes string
+		var at int64
+		if err := rows.Scan(&c.ClientID, &scopes, &at); err != nil {
+			return nil, err
+		}
+		c.Scopes, c.GrantedAt = splitSpace(scopes), tm(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ListSigningKeys implements store.SigningKeys.
+func (db *DB) ListSigningKeys(ctx context.Context, now time.Time) ([]*store.SigningKey, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, algorithm, key_use, sealed_private, public_jwk, created_at, retired_at, expires_at
+		FROM signing_keys WHERE expires_at=0 OR expires_at>$1 ORDER BY created_at DESC, id`, ms(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.SigningKey
+	for rows.Next() {
+		var k store.SigningKey
+		var sealed, pub string
+		var c, r, e int64
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Use, &sealed, &pub, &c, &r, &e); err != nil {
+			return nil, err
+		}
+		if k.SealedPrivate, err = base64.StdEncoding.DecodeString(sealed); err != nil {
+			return nil, err
+		}
+		k.PublicJWK = []byte(pub)
+		k.CreatedAt, k.RetiredAt, k.ExpiresAt = tm(c), tm(r), tm(e)
+		out = append(out, &k)
+	}
+	return out, rows.Err()
+}
+
+// AddSigningKey implements store.SigningKeys.
+func (db *DB) AddSigningKey(ctx context.Context, k *store.SigningKey) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, key_use, sealed_private, public_jwk, created_at, retired_at, expires_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, k.ID, k.Algorithm, k.Use, base64.StdEncoding.EncodeToString(k.SealedPrivate),
+		string(k.PublicJWK), ms(k.CreatedAt), ms(k.RetiredAt), ms(k.ExpiresAt))
+	return conflict(err, map[string]string{"signing_keys.id": "kid"})
+}
+
+// RetireSigningKeys implements store.SigningKeys.
+func (db *DB) RetireSigningKeys(ctx context.Context, algorithm string, t, expires time.Time) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE signing_keys SET retired_at=$2, expires_at=$3 WHERE algorithm=$1 AND retired_at=0`,
+		algorithm, ms(t), ms(expires))
+	return err
+}
+
+// CreateRefreshToken implements store.RefreshTokens.
+func (db *DB) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO refresh_tokens (signature, request_id, access_signature, client_id, subject,
+		session_id, active, request, expires_at, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		t.Signature, t.RequestID, t.AccessSignature, t.ClientID, t.Subject, t.SessionID, b2i(t.Active), t.Request,
+		ms(t.ExpiresAt), ms(t.CreatedAt))
+	return conflict(err, map[string]string{"refresh_tokens.signature": "signature"})
+}
+
+// GetRefreshToken implements store.RefreshTokens.
+func (db *DB) GetRefreshToken(ctx context.Context, signature string) (*store.RefreshToken, error) {
+	var t store.RefreshToken
+	var active int
+	var exp, created int64
+	err := db.r.QueryRowContext(ctx, `SELECT signature, request_id, access_signature, client_id, subject, session_id, active,
+		request, expires_at, created_at FROM refresh_tokens WHERE signature=$1`, signature).
+		Scan(&t.Signature, &t.RequestID, &t.AccessSignature, &t.ClientID, &t.Subject, &t.SessionID, &active, &t.Request, &exp, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.Active, t.ExpiresAt, t.CreatedAt = active == 1, tm(exp), tm(created)
+	return &t, nil
+}
+
+// DeleteRefreshToken implements store.RefreshTokens.
+func (db *DB) DeleteRefreshToken(ctx context.Context, signature string) error {
+	return affected(db.w.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE signature=$1`, signature))
+}
+
+// DeactivateRefreshToken implements store.RefreshTokens.
+func (db *DB) DeactivateRefreshToken(ctx context.Context, signature string) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE signature=$1 AND active=1`, signature)
+	if err := affected(res, err); !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if _, err := db.GetRefreshToken(ctx, signature); err != nil {
+		return err
+	}
+	return store.ErrAlreadyUsed
+}
+
+// RevokeRefreshTokenFamily implements store.RefreshTokens.
+func (db *DB) RevokeRefreshTokenFamily(ctx context.Context, requestID string) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE request_id=$1 AND active=1`, requestID)
+	return err
+}
+
+// RevokeRefreshTokensOfSubject implements store.RefreshTokens.
+func (db *DB) RevokeRefreshTokensOfSubject(ctx context.Context, subject string) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE subject=$1 AND active=1`, subject)
+	return err
+}
+
+// DeleteExpiredRefreshTokens implements store.RefreshTokens.
+func (db *DB) DeleteExpiredRefreshTokens(ctx context.Context, t time.Time) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE expires_at<=$1`, ms(t))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// AppendAudit implements store.Audit.
+func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
+	if e.Time.IsZero() {
+		e.Time = db.now().UTC()
+	}
+	details := "{}"
+	if len(e.Details) > 0 {
+		b, err := json.Marshal(e.Details)
+		if err != nil {
+			return err
+		}
+		details = string(b)
+	}
+	return db.w.QueryRowContext(ctx, `INSERT INTO audit_log (time, type, actor, subject, client_id, address, details)
+		VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id`, ms(e.Time), e.Type, e.Actor, e.Subject, e.ClientID, e.Address, details).Scan(&e.ID)
+}
+
+// ListAudit implements store.Audit.
+func (db *DB) ListAudit(ctx context.Context, subject string, limit int) ([]*store.AuditEvent, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT id, time, type, actor, subject, client_id, address, details FROM audit_log`
+	args := []any{}
+	if subject != "" {
+		q += ` WHERE subject=$1 ORDER BY id DESC LIMIT $2`
+		args = append(args, subject, limit)
+	} else {
+		q += ` ORDER BY id DESC LIMIT $1`
+		args = append(args, limit)
+	}
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.AuditEvent
+	for rows.Next() {
+		var e store.AuditEvent
+		var t int64
+		var details string
+		if err := rows.Scan(&e.ID, &t, &e.Type, &e.Actor, &e.Subject, &e.ClientID, &e.Address, &details); err != nil {
+			return nil, err
+		}
+		e.Time = tm(t)
+		if details != "{}" {
+			_ = json.Unmarshal([]byte(details), &e.Details)
+		}
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,139 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+// PutRecord implements store.Ephemeral.
+func (db *DB) PutRecord(ctx context.Context, kind store.RecordKind, r *store.Record) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO records (kind, key, request_id, subject, data, used, expires_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (kind, key) DO UPDATE SET request_id=excluded.request_id,
+		subject=excluded.subject, data=excluded.data, used=excluded.used, expires_at=excluded.expires_at`,
+		string(kind), r.Key, r.RequestID, r.Subject, r.Data, b2i(r.Used), ms(r.ExpiresAt))
+	return err
+}
+
+func scanRecord(row scanner, key string) (*store.Record, error) {
+	r := &store.Record{Key: key}
+	var used int
+	var exp int64
+	err := row.Scan(&r.RequestID, &r.Subject, &r.Data, &used, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Used, r.ExpiresAt = used == 1, tm(exp)
+	return r, nil
+}
+
+// GetRecord implements store.Ephemeral.
+func (db *DB) GetRecord(ctx context.Context, kind store.RecordKind, key string) (*store.Record, error) {
+	return scanRecord(db.r.QueryRowContext(ctx, `SELECT request_id, subject, data, used, expires_at FROM records
+		WHERE kind=$1 AND key=$2 AND expires_at>$3`, string(kind), key, ms(db.now())), key)
+}
+
+// TakeRecord implements store.Ephemeral.
+func (db *DB) TakeRecord(ctx context.Context, kind store.RecordKind, key string) (*store.Record, error) {
+	return scanRecord(db.w.QueryRowContext(ctx, `DELETE FROM records WHERE kind=$1 AND key=$2 AND expires_at>$3
+		RETURNING request_id, subject, data, used, expires_at`, string(kind), key, ms(db.now())), key)
+}
+
+// MarkRecordUsed implements store.Ephemeral.
+func (db *DB) MarkRecordUsed(ctx context.Context, kind store.RecordKind, key string) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE records SET used=1 WHERE kind=$1 AND key=$2 AND used=0 AND expires_at>$3`,
+		string(kind), key, ms(db.now()))
+	if err := affected(res, err); !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if _, err := db.GetRecord(ctx, kind, key); err != nil {
+		return err
+	}
+	return store.ErrAlreadyUsed
+}
+
+// DeleteRecord implements store.Ephemeral.
+func (db *DB) DeleteRecord(ctx context.Context, kind store.RecordKind, key string) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM records WHERE kind=$1 AND key=$2`, string(kind), key)
+	return err
+}
+
+// DeleteRecordsByRequest implements store.Ephemeral.
+func (db *DB) DeleteRecordsByRequest(ctx context.Context, kind store.RecordKind, requestID string) error {
+	if requestID == "" {
+		return nil
+	}
+	_, err := db.w.ExecContext(ctx, `DELETE FROM records WHERE kind=$1 AND request_id=$2`, string(kind), requestID)
+	return err
+}
+
+// RecordsBySubject implements store.Ephemeral.
+func (db *DB) RecordsBySubject(ctx context.Context, kind store.RecordKind, subject string) ([]*store.Record, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT key, request_id, subject, data, used, expires_at FROM records
+		WHERE kind=$1 AND subject=$2 AND expires_at>$3 ORDER BY key`, string(kind), subject, ms(db.now()))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.Record
+	for rows.Next() {
+		r := &store.Record{}
+		var used int
+		var exp int64
+		if err := rows.Scan(&r.Key, &r.RequestID, &r.Subject, &r.Data, &used, &exp); err != nil {
+			return nil, err
+		}
+		r.Used, r.ExpiresAt = used == 1, tm(exp)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Hit implements store.Ephemeral.
+func (db *DB) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
+	now := db.now()
+	var n int64
+	err := db.w.QueryRowContext(ctx, `INSERT INTO counters (key, count, expires_at) VALUES ($1, 1, $2)
+		ON CONFLICT (key) DO UPDATE SET
+		count = CASE WHEN counters.expires_at <= $3 THEN 1 ELSE counters.count + 1 END,
+		expires_at = CASE WHEN counters.expires_at <= $3 THEN excluded.expires_at ELSE counters.expires_at END
+		RETURNING count`, key, ms(now.Add(window)), ms(now)).Scan(&n)
+	return n, err
+}
+
+// Count implements store.Ephemeral.
+func (db *DB) Count(ctx context.Context, key string) (int64, error) {
+	var n int64
+	err := db.r.QueryRowContext(ctx, `SELECT count FROM counters WHERE key=$1 AND expires_at>$2`, key, ms(db.now())).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// ResetCounter implements store.Ephemeral.
+func (db *DB) ResetCounter(ctx context.Context, key string) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM counters WHERE key=$1`, key)
+	return err
+}
+
+// PurgeExpired implements store.Ephemeral.
+func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM records WHERE expires_at<=$1`, ms(now))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	res, err = db.w.ExecContext(ctx, `DELETE FROM counters WHERE expires_at<=$1`, ms(now))
+	if err != nil {
+		return n, err
+	}
+	m, _ := res.RowsAffected()
+	return n + m, nil
+}

@@ -1,0 +1,277 @@
+// Package store declares what dinhdanh keeps and the contracts every backend
+// honours. Durable data (accounts, clients, consents, refresh-token families,
+// signing keys, the audit log) lives behind Store; short-lived state (login
+// flows, SSO sessions, authorization codes, PKCE/OIDC requests, opaque
+// access-token records, brute-force counters) lives behind Ephemeral, where
+// everything expires by itself.
+//
+// Backends live in subpackages (sqlstore: SQLite, written so that PostgreSQL
+// can run the same statements). The conformance subpackage is the one suite
+// every backend passes.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/dinhdanh/dinhdanh/server/identity"
+)
+
+// ErrNotFound is returned when the requested item does not exist (or has expired).
+var ErrNotFound = errors.New("store: not found")
+
+// ErrAlreadyUsed is returned when a single-use item was consumed before.
+var ErrAlreadyUsed = errors.New("store: already used")
+
+// ConflictError is returned when a write would break a uniqueness rule.
+// Field names the identifier that is taken: "personal_id", "email", "phone",
+// "username", "client_id", "tax_code", "representation".
+type ConflictError struct{ Field string }
+
+func (e *ConflictError) Error() string { return "store: " + e.Field + " already exists" }
+
+// IsConflict reports whether err is a ConflictError and returns its field.
+func IsConflict(err error) (string, bool) {
+	var c *ConflictError
+	if errors.As(err, &c) {
+		return c.Field, true
+	}
+	return "", false
+}
+
+// Store is the durable part of dinhdanh's state.
+type Store interface {
+	Accounts
+	Businesses
+	Clients
+	Consents
+	SigningKeys
+	RefreshTokens
+	Audit
+	// Ping reports whether the backend can be reached.
+	Ping(ctx context.Context) error
+	// Close releases the backend's resources.
+	Close() error
+}
+
+// Accounts holds people: one account per person, whatever capacities they have.
+type Accounts interface {
+	// CreateAccount inserts a new account with an optional password hash ("" for none).
+	// A taken personal ID, email, phone or official username is a *ConflictError.
+	CreateAccount(ctx context.Context, a *identity.Account, passwordHash string) error
+	// UpdateAccount replaces the account's profile fields (not its password).
+	UpdateAccount(ctx context.Context, a *identity.Account) error
+	// GetAccount returns the account with the subject id, or ErrNotFound.
+	GetAccount(ctx context.Context, id string) (*identity.Account, error)
+	// FindAccount returns the account holding the identifier of the given kind, or ErrNotFound.
+	FindAccount(ctx context.Context, kind IdentifierKind, value string) (*identity.Account, error)
+	// ListAccounts returns accounts matching the filter, ordered by creation time.
+	ListAccounts(ctx context.Context, f AccountFilter) ([]*identity.Account, error)
+	// PasswordHash returns the account's encoded password hash, or ErrNotFound when it has none.
+	PasswordHash(ctx context.Context, accountID string) (string, error)
+	// SetPasswordHash stores a new encoded password hash for the account.
+	SetPasswordHash(ctx context.Context, accountID, hash string) error
+}
+
+// IdentifierKind names a way of finding an account.
+type IdentifierKind string
+
+// The identifiers an account can be found by.
+const (
+	ByPersonalID IdentifierKind = "personal_id"
+	ByEmail      IdentifierKind = "email"
+	ByPhone      IdentifierKind = "phone"
+	ByUsername   IdentifierKind = "username" // an official's login name
+)
+
+// AccountFilter narrows ListAccounts. Zero values do not filter.
+type AccountFilter struct {
+	Capacity identity.Capacity // "" = every account
+	Query    string            // substring of name, email, phone, username; prefix of personal ID
+	Limit    int               // 0 = 100
+	Offset   int
+}
+
+// Businesses holds organisations and the people who represent them.
+type Businesses interface {
+	// PutBusiness inserts or renames a business.
+	PutBusiness(ctx context.Context, b *identity.Business) error
+	// GetBusiness returns the business with the tax code, or ErrNotFound.
+	GetBusiness(ctx context.Context, code identity.TaxCode) (*identity.Business, error)
+	// AddRepresentation links an account to a business; an existing link is a *ConflictError.
+	AddRepresentation(ctx context.Context, r *identity.Representation) error
+	// RemoveRepresentation removes the link, or returns ErrNotFound.
+	RemoveRepresentation(ctx context.Context, accountID string, code identity.TaxCode) error
+	// Representations returns the businesses the account may act for.
+	Representations(ctx context.Context, accountID string) ([]*identity.Representation, error)
+}
+
+// Clients holds registered applications.
+type Clients interface {
+	// CreateClient inserts a client; a taken id is a *ConflictError.
+	CreateClient(ctx context.Context, c *Client) error
+	// GetClient returns the client, or ErrNotFound.
+	GetClient(ctx context.Context, id string) (*Client, error)
+	// ListClients returns every client ordered by id.
+	ListClients(ctx context.Context) ([]*Client, error)
+	// UpdateClient replaces a client's settings, including its secret hash.
+	UpdateClient(ctx context.Context, c *Client) error
+	// DeleteClient removes the client with its consents and refresh tokens, or returns ErrNotFound.
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// Consent is a person's remembered decision to release scopes to a client.
+type Consent struct {
+	AccountID string
+	ClientID  string
+	Scopes    []string
+	GrantedAt time.Time
+}
+
+// Consents holds remembered consent decisions.
+type Consents interface {
+	// GetConsent returns the decision, or ErrNotFound.
+	GetConsent(ctx context.Context, accountID, clientID string) (*Consent, error)
+	// PutConsent stores (replaces) a decision.
+	PutConsent(ctx context.Context, c *Consent) error
+	// RevokeConsent removes a decision, or returns ErrNotFound.
+	RevokeConsent(ctx context.Context, accountID, clientID string) error
+	// ListConsents returns the account's decisions ordered by client.
+	ListConsents(ctx context.Context, accountID string) ([]*Consent, error)
+}
+
+// SigningKey is one key of the server's key set. The private key is sealed
+// (AES-256-GCM) by the caller before it reaches the store.
+type SigningKey struct {
+	ID            string // kid
+	Algorithm     string // RS256, ES256, EdDSA
+	Use           string // "sig"
+	SealedPrivate []byte
+	PublicJWK     []byte // the public JWK as JSON
+	CreatedAt     time.Time
+	// RetiredAt is when the key stopped signing (zero while current).
+	RetiredAt time.Time
+	// ExpiresAt is when the key stops being published (zero while it may still verify tokens).
+	ExpiresAt time.Time
+}
+
+// SigningKeys holds the key set shared by every node.
+type SigningKeys interface {
+	// ListSigningKeys returns every key not yet expired at now, newest first.
+	ListSigningKeys(ctx context.Context, now time.Time) ([]*SigningKey, error)
+	// AddSigningKey inserts a key.
+	AddSigningKey(ctx context.Context, k *SigningKey) error
+	// RetireSigningKeys marks every current key of the algorithm retired at t and unpublished from expires.
+	RetireSigningKeys(ctx context.Context, algorithm string, t, expires time.Time) error
+}
+
+// RefreshToken is the durable record of one refresh token of a token family.
+// A family is all the refresh tokens issued from one authorization (same RequestID).
+type RefreshToken struct {
+	Signature       string
+	RequestID       string
+	AccessSignature string
+	ClientID        string
+	Subject         string
+	SessionID       string // the SSO session it was issued through
+	Active          bool
+	Request         []byte // the serialised request
+	ExpiresAt       time.Time
+	CreatedAt       time.Time
+}
+
+// RefreshTokens holds refresh-token families.
+type RefreshTokens interface {
+	// CreateRefreshToken inserts an active refresh token.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// GetRefreshToken returns the token (active or not), or ErrNotFound.
+	GetRefreshToken(ctx context.Context, signature string) (*RefreshToken, error)
+	// DeleteRefreshToken removes one token.
+	DeleteRefreshToken(ctx context.Context, signature string) error
+	// DeactivateRefreshToken atomically marks an active token inactive. It returns
+	// ErrAlreadyUsed when the token was already inactive (a concurrent rotation or
+	// a reuse), ErrNotFound when it does not exist.
+	DeactivateRefreshToken(ctx context.Context, signature string) error
+	// RevokeRefreshTokenFamily marks every token of the family inactive.
+	RevokeRefreshTokenFamily(ctx context.Context, requestID string) error
+	// RevokeRefreshTokensOfSubject marks every token of the subject inactive (account locked, password reset).
+	RevokeRefreshTokensOfSubject(ctx context.Context, subject string) error
+	// DeleteExpiredRefreshTokens removes tokens expired before t and returns how many.
+	DeleteExpiredRefreshTokens(ctx context.Context, t time.Time) (int64, error)
+}
+
+// AuditEvent is one line of the audit log.
+type AuditEvent struct {
+	ID       int64
+	Time     time.Time
+	Type     string // e.g. "login.success", "login.failure", "account.lock", "client.create"
+	Actor    string // subject or "cli" or "system"
+	Subject  string // the account concerned, if any
+	ClientID string
+	Address  string
+	Details  map[string]string
+}
+
+// Audit is the append-only audit log.
+type Audit interface {
+	// AppendAudit writes an event; Time defaults to now.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns the latest events, newest first; subject "" lists all.
+	ListAudit(ctx context.Context, subject string, limit int) ([]*AuditEvent, error)
+}
+
+// RecordKind separates the namespaces of ephemeral records.
+type RecordKind string
+
+// The kinds of ephemeral records.
+const (
+	KindAuthorizeCode RecordKind = "code"
+	KindPKCE          RecordKind = "pkce"
+	KindOIDC          RecordKind = "oidc"
+	KindAccessToken   RecordKind = "at"
+	KindPAR           RecordKind = "par"
+	KindLoginFlow     RecordKind = "flow"
+	KindSSOSession    RecordKind = "sso"
+	KindClientJTI     RecordKind = "jti"
+)
+
+// Record is one ephemeral item.
+type Record struct {
+	Key       string
+	RequestID string // groups records of one authorization, for revocation; may be ""
+	Subject   string // groups records of one person, for "end every session"; may be ""
+	Data      []byte
+	Used      bool // for single-use items that must still be readable after use
+	ExpiresAt time.Time
+}
+
+// Ephemeral is the short-lived state. Every record has an expiry after which it
+// is gone; single-use operations are atomic across nodes.
+type Ephemeral interface {
+	// PutRecord inserts or replaces a record.
+	PutRecord(ctx context.Context, kind RecordKind, r *Record) error
+	// GetRecord returns the record, or ErrNotFound when missing or expired.
+	GetRecord(ctx context.Context, kind RecordKind, key string) (*Record, error)
+	// TakeRecord returns and deletes the record atomically: of several concurrent
+	// callers exactly one gets it, the others get ErrNotFound.
+	TakeRecord(ctx context.Context, kind RecordKind, key string) (*Record, error)
+	// MarkRecordUsed atomically marks an unused record used. It returns
+	// ErrAlreadyUsed if it was used before and ErrNotFound if missing.
+	MarkRecordUsed(ctx context.Context, kind RecordKind, key string) error
+	// DeleteRecord removes a record; a missing one is not an error.
+	DeleteRecord(ctx context.Context, kind RecordKind, key string) error
+	// DeleteRecordsByRequest removes every record of the kind with the request id.
+	DeleteRecordsByRequest(ctx context.Context, kind RecordKind, requestID string) error
+	// RecordsBySubject returns the live records of the kind for the subject.
+	RecordsBySubject(ctx context.Context, kind RecordKind, subject string) ([]*Record, error)
+	// Hit adds one to the counter key within a window starting at its first hit
+	// and returns the new count.
+	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Count returns the counter's current value (0 when absent or expired).
+	Count(ctx context.Context, key string) (int64, error)
+	// ResetCounter removes the counter.
+	ResetCounter(ctx context.Context, key string) error
+	// PurgeExpired removes expired items and returns how many.
+	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
+}
