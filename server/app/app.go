@@ -93,11 +93,8 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	}
 	a := &App{Config: cfg, Store: db, Eph: db, DB: db, Sealer: sealer, Log: log, SealKeyCreated: created}
 	a.Keys = keys.NewSet(db, sealer, KeyGrace(cfg))
-	algs := []string{keys.RS256}
-	if cfg.Keys.AccessTokenAlgorithm != keys.RS256 {
-		algs = append(algs, cfg.Keys.AccessTokenAlgorithm)
-	}
-	if _, err := a.Keys.EnsureKeys(ctx, algs...); err != nil {
+	// Every algorithm a client may choose for its ID tokens has a current key.
+	if _, err := a.Keys.EnsureKeys(ctx, keys.Algorithms...); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
 	// The HMAC secret of codes and refresh tokens is derived from the seal

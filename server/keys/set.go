@@ -75,6 +75,9 @@ func NewSet(st store.SigningKeys, sealer *Sealer, grace time.Duration) *Set {
 		current: map[string]*Key{}, byID: map[string]*Key{}, jwks: []byte(`{"keys":[]}`)}
 }
 
+// SetClock replaces the clock (tests).
+func (s *Set) SetClock(now func() time.Time) { s.now = now }
+
 // Load reads the key set from the store, replacing the in-memory one when it changed.
 func (s *Set) Load(ctx context.Context) error {
 	rows, err := s.store.ListSigningKeys(ctx, s.now())

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite/token/jwt"
@@ -91,18 +92,36 @@ func (s *Signer) Validate(ctx context.Context, token string) (string, error) {
 }
 
 // Decode parses and verifies a token signed by one of the published keys.
+// An expired token is returned together with a *jwt.ValidationError whose
+// Errors has jwt.ValidationErrorExpired set (expired ID tokens are valid
+// id_token_hint values).
 func (s *Signer) Decode(_ context.Context, token string) (*jwt.Token, error) {
-	return jwt.ParseWithClaims(token, jwt.MapClaims{}, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		k := s.Set.Lookup(kid)
-		if k == nil {
-			return nil, errors.New("unknown signing key")
-		}
-		if string(t.Method) != k.Algorithm {
-			return nil, errors.New("algorithm does not match the key")
-		}
-		return k.Public, nil
-	})
+	obj, err := jose.ParseSigned(token)
+	if err != nil || len(obj.Signatures) != 1 {
+		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed}
+	}
+	h := obj.Signatures[0].Header
+	k := s.Set.Lookup(h.KeyID)
+	if k == nil || h.Algorithm != k.Algorithm {
+		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorUnverifiable, Inner: errors.New("unknown signing key")}
+	}
+	payload, err := obj.Verify(k.Public)
+	if err != nil {
+		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorSignatureInvalid, Inner: err}
+	}
+	claims := jwt.MapClaims{}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorClaimsInvalid, Inner: err}
+	}
+	header := map[string]any{"alg": h.Algorithm, "kid": h.KeyID}
+	for k, v := range h.ExtraHeaders {
+		header[string(k)] = v
+	}
+	t := &jwt.Token{Header: header, Claims: claims, Method: jose.SignatureAlgorithm(h.Algorithm)}
+	if exp, ok := claims["exp"].(float64); ok && time.Unix(int64(exp), 0).Before(time.Now()) {
+		return t, &jwt.ValidationError{Errors: jwt.ValidationErrorExpired}
+	}
+	return t, nil
 }
 
 // GetSignature returns the signature part of a compact JWS.
