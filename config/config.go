@@ -98,7 +98,7 @@ type Database struct {
 // Keys configures token signing keys and the key that seals secrets at rest.
 type Keys struct {
 	// SealKeyFile is the file holding the 32-byte AES-256-GCM key, written as base64 or hex text, that seals
-	// private signing keys and other secrets (such as TOTP seeds) in the database. It is created, readable by
+	// private signing keys in the database, and derives the key of authorization codes and refresh tokens. It is created, readable by
 	// its owner only, on first start when missing. Losing it makes every sealed secret unreadable: back it
 	// up apart from the database, and give every node the same file. Empty (the default) means
 	// <data_dir>/seal.key. See Config.SealKeyPath.

@@ -230,7 +230,7 @@ func (s *OAuth) GetAuthorizeCodeSession(ctx context.Context, code string, sessio
 		return nil, err
 	}
 	if used {
-		return nil, fosite.ErrInvalidatedAuthorizeCode
+		return r, fosite.ErrInvalidatedAuthorizeCode
 	}
 	return r, nil
 }

@@ -195,8 +195,10 @@ type RefreshTokens interface {
 	DeactivateRefreshToken(ctx context.Context, signature string) error
 	// RevokeRefreshTokenFamily marks every token of the family inactive.
 	RevokeRefreshTokenFamily(ctx context.Context, requestID string) error
-	// RevokeRefreshTokensOfSubject marks every token of the subject inactive (account locked, password reset).
-	RevokeRefreshTokensOfSubject(ctx context.Context, subject string) error
+	// RevokeRefreshTokensOfSubject marks every token of the subject inactive:
+	// those issued to clientID, or to every client when clientID is "" (account
+	// locked, password reset, consent withdrawn).
+	RevokeRefreshTokensOfSubject(ctx context.Context, subject, clientID string) error
 	// DeleteExpiredRefreshTokens removes tokens expired before t and returns how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, t time.Time) (int64, error)
 }

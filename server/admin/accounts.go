@@ -266,7 +266,7 @@ func (s *Service) EndSessions(ctx context.Context, accountID string) error {
 	if _, err := s.Sessions.EndAll(ctx, accountID); err != nil {
 		return err
 	}
-	return s.Store.RevokeRefreshTokensOfSubject(ctx, accountID)
+	return s.Store.RevokeRefreshTokensOfSubject(ctx, accountID, "")
 }
 
 // Unlock enables the account and lifts brute-force locks on its identifiers.

@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	lh.Init()
 	ah := &account.Handler{Kit: kit, Store: db, Sessions: a.Sessions, Log: log,
 		ForgetConsent: func(r *http.Request, accountID, clientID string) error {
-			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID)
+			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		}}
 
 	mux := http.NewServeMux()

@@ -27,7 +27,7 @@ var accountConflicts = map[string]string{
 
 func accountArgs(a *identity.Account) []any {
 	var (
-		isOfficial                                   bool
+		isOfficial                                    bool
 		dir, user, agency, dept, title, roles, groups string
 	)
 	roles, groups = "[]", "[]"

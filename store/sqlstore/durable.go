@@ -345,7 +345,11 @@ func (db *DB) RevokeRefreshTokenFamily(ctx context.Context, requestID string) er
 }
 
 // RevokeRefreshTokensOfSubject implements store.RefreshTokens.
-func (db *DB) RevokeRefreshTokensOfSubject(ctx context.Context, subject string) error {
+func (db *DB) RevokeRefreshTokensOfSubject(ctx context.Context, subject, clientID string) error {
+	if clientID != "" {
+		_, err := db.w.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE subject=$1 AND client_id=$2 AND active=1`, subject, clientID)
+		return err
+	}
 	_, err := db.w.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE subject=$1 AND active=1`, subject)
 	return err
 }

@@ -30,8 +30,8 @@ import (
 
 func init() {
 	// SQLite's built-in lower() folds ASCII letters only: LOWER('Đinh') stays
-	// 'Đinh', so an account search for "đinh" (or "Đinh", lowered by
-	// ListAccounts) found nobody. Every connection gets Go's Unicode case
+	// 'Đinh', and an account search for "đinh" (or "Đinh", which ListAccounts
+	// lowers) would find nobody. Every connection gets Go's Unicode case
 	// mapping under the same name, so the statements stay those PostgreSQL
 	// runs, where lower() is Unicode-aware.
 	sqlite.MustRegisterDeterministicScalarFunction("lower", 1, unicodeLower)

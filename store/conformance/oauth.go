@@ -1,0 +1,588 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/openid"
+
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+// RunOAuth runs the suite of the fosite storage (store.NewOAuth) over the
+// durable and ephemeral backends that open returns. open is called for every
+// subtest or group of subtests and must return fresh, empty backends.
+func RunOAuth(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	t.Run("Clients", func(t *testing.T) { testOAuthClients(t, open) })
+	t.Run("AuthorizeCode", func(t *testing.T) { testAuthorizeCodes(t, open) })
+	t.Run("PKCE", func(t *testing.T) { testPKCE(t, open) })
+	t.Run("OpenIDConnect", func(t *testing.T) { testOpenIDConnect(t, open) })
+	t.Run("AccessToken", func(t *testing.T) { testAccessTokens(t, open) })
+	t.Run("RefreshToken", func(t *testing.T) { testOAuthRefreshTokens(t, open) })
+	t.Run("Revocation", func(t *testing.T) { testRevocation(t, open) })
+	t.Run("DeletedClient", func(t *testing.T) { testDeletedClient(t, open) })
+	t.Run("ClientAssertionJWT", func(t *testing.T) { testClientAssertionJWT(t, open) })
+}
+
+// oauthEnv is one fresh pair of backends behind the fosite storage, with a
+// registered client.
+type oauthEnv struct {
+	durable store.Store
+	eph     store.Ephemeral
+	oauth   *store.OAuth
+	client  *store.Client
+	ctx     context.Context
+}
+
+func newOAuthEnv(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) *oauthEnv {
+	t.Helper()
+	d, e := open(t)
+	c := fullClient("cong-dvc")
+	must(t, d.CreateClient(t.Context(), c), "CreateClient")
+	o := store.NewOAuth(d, e, func() fosite.Session { return &openid.DefaultSession{} }, 0)
+	return &oauthEnv{durable: d, eph: e, oauth: o, client: c, ctx: t.Context()}
+}
+
+// secretForm holds the form values a stored request must never keep. Each
+// value starts with "SECRET-" so that stored bytes can be searched for it.
+var secretForm = url.Values{
+	"client_secret":    {"SECRET-client-secret"},
+	"password":         {"SECRET-password"},
+	"code_verifier":    {"SECRET-code-verifier-dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"},
+	"refresh_token":    {"SECRET-refresh-token"},
+	"code":             {"SECRET-authorization-code"},
+	"client_assertion": {"SECRET-client-assertion"},
+	"token":            {"SECRET-token"},
+}
+
+// publicForm holds form values a stored request keeps.
+var publicForm = url.Values{
+	"response_type":         {"code"},
+	"redirect_uri":          {"https://dichvucong.tinh.gov.vn/oidc/callback"},
+	"scope":                 {"openid profile offline_access"},
+	"state":                 {"af0ifjsldkj"},
+	"nonce":                 {"n-0S6_WzA2Mj"},
+	"code_challenge":        {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
+	"code_challenge_method": {"S256"},
+	"acr_values":            {"LoA2 LoA3"},
+	"ui_locales":            {"vi en"},
+}
+
+// authorizeRequest returns an authorization request of the client for the
+// subject, with a session whose tokens expire in an hour, granted scopes and
+// audience, and a form that holds both public values and secrets.
+func (env *oauthEnv) authorizeRequest(subject string) *fosite.AuthorizeRequest {
+	ar := fosite.NewAuthorizeRequest()
+	ar.ID = uniqueName("req")
+	ar.Client = env.client
+	ar.RequestedAt = time.Now().UTC().Add(-time.Second)
+	ar.RequestedScope = fosite.Arguments{"openid", "profile", "email", "offline_access"}
+	ar.GrantedScope = fosite.Arguments{"openid", "profile", "offline_access"}
+	ar.RequestedAudience = fosite.Arguments{"https://api.tinh.gov.vn/lgsp", "https://other.example"}
+	ar.GrantedAudience = fosite.Arguments{"https://api.tinh.gov.vn/lgsp"}
+	ar.ResponseTypes = fosite.Arguments{"code"}
+	ar.State = "af0ifjsldkj"
+	ar.RedirectURI, _ = url.Parse("https://dichvucong.tinh.gov.vn/oidc/callback")
+	ar.Form = url.Values{"client_id": {env.client.ID}}
+	for k, v := range publicForm {
+		ar.Form[k] = slices.Clone(v)
+	}
+	for k, v := range secretForm {
+		ar.Form[k] = slices.Clone(v)
+	}
+	sess := openid.NewDefaultSession()
+	sess.Subject, sess.Username = subject, "001099012345"
+	sess.Claims.Subject = subject
+	sess.Claims.Nonce = "n-0S6_WzA2Mj"
+	sess.Claims.AuthTime = now().Add(-time.Minute)
+	sess.Claims.AuthenticationContextClassReference = "LoA2"
+	sess.Claims.AuthenticationMethodsReferences = []string{"pwd", "otp"}
+	sess.Claims.Extra = map[string]any{"sid": "sso-" + subject, "account_kind": "citizen"}
+	sess.Headers.Extra = map[string]any{"kid": "rs-1"}
+	exp := now().Add(time.Hour)
+	for _, tt := range []fosite.TokenType{fosite.AuthorizeCode, fosite.AccessToken, fosite.IDToken} {
+		sess.SetExpiresAt(tt, exp)
+	}
+	sess.SetExpiresAt(fosite.RefreshToken, exp.Add(29*24*time.Hour))
+	ar.Session = sess
+	return ar
+}
+
+// checkRequest fails the test unless got is the stored form of want: same id,
+// client, time, scopes, audience and session, the public form values kept and
+// the secret ones dropped.
+func checkRequest(t *testing.T, got fosite.Requester, want *fosite.AuthorizeRequest, what string) {
+	t.Helper()
+	if got == nil {
+		t.Fatalf("%s: no request", what)
+	}
+	if got.GetID() != want.GetID() {
+		t.Fatalf("%s: request id %q, want %q", what, got.GetID(), want.GetID())
+	}
+	if got.GetClient() == nil || got.GetClient().GetID() != want.GetClient().GetID() {
+		t.Fatalf("%s: client %v, want %q", what, got.GetClient(), want.GetClient().GetID())
+	}
+	if !sameTime(got.GetRequestedAt(), want.GetRequestedAt()) {
+		t.Errorf("%s: requested at %v, want %v", what, got.GetRequestedAt(), want.GetRequestedAt())
+	}
+	for _, c := range []struct {
+		name      string
+		got, want fosite.Arguments
+	}{
+		{"requested scope", got.GetRequestedScopes(), want.GetRequestedScopes()},
+		{"granted scope", got.GetGrantedScopes(), want.GetGrantedScopes()},
+		{"requested audience", got.GetRequestedAudience(), want.GetRequestedAudience()},
+		{"granted audience", got.GetGrantedAudience(), want.GetGrantedAudience()},
+	} {
+		if !slices.Equal(orNil(c.got), orNil(c.want)) {
+			t.Errorf("%s: %s %v, want %v", what, c.name, c.got, c.want)
+		}
+	}
+	form := got.GetRequestForm()
+	for k, v := range publicForm {
+		if !slices.Equal(form[k], v) {
+			t.Errorf("%s: form %s = %q, want %q", what, k, form[k], v)
+		}
+	}
+	for k := range secretForm {
+		if _, ok := form[k]; ok {
+			t.Errorf("%s: form keeps the secret %s = %q", what, k, form[k])
+		}
+	}
+	checkSession(t, got.GetSession(), want.GetSession().(*openid.DefaultSession), what)
+}
+
+// checkSession fails the test unless got holds want's subject, claims and expiries.
+func checkSession(t *testing.T, got fosite.Session, want *openid.DefaultSession, what string) {
+	t.Helper()
+	s, ok := got.(*openid.DefaultSession)
+	if !ok || s == nil {
+		t.Fatalf("%s: session %T, want *openid.DefaultSession", what, got)
+	}
+	if s.GetSubject() != want.Subject || s.GetUsername() != want.Username {
+		t.Fatalf("%s: session subject %q, username %q; want %q, %q", what, s.GetSubject(), s.GetUsername(), want.Subject, want.Username)
+	}
+	c, w := s.IDTokenClaims(), want.IDTokenClaims()
+	if c.Subject != w.Subject || c.Nonce != w.Nonce || c.AuthenticationContextClassReference != w.AuthenticationContextClassReference ||
+		!slices.Equal(c.AuthenticationMethodsReferences, w.AuthenticationMethodsReferences) || !sameTime(c.AuthTime, w.AuthTime) ||
+		fmt.Sprint(c.Extra) != fmt.Sprint(w.Extra) {
+		t.Errorf("%s: ID token claims %+v, want %+v", what, c, w)
+	}
+	if fmt.Sprint(s.IDTokenHeaders().Extra) != fmt.Sprint(want.IDTokenHeaders().Extra) {
+		t.Errorf("%s: ID token headers %v, want %v", what, s.IDTokenHeaders().Extra, want.IDTokenHeaders().Extra)
+	}
+	for _, tt := range []fosite.TokenType{fosite.AuthorizeCode, fosite.AccessToken, fosite.RefreshToken, fosite.IDToken} {
+		if !sameTime(s.GetExpiresAt(tt), want.GetExpiresAt(tt)) {
+			t.Errorf("%s: session expiry of %s %v, want %v", what, tt, s.GetExpiresAt(tt), want.GetExpiresAt(tt))
+		}
+	}
+}
+
+// noSecrets fails the test if stored bytes hold any secret form value.
+func noSecrets(t *testing.T, data []byte, what string) {
+	t.Helper()
+	if len(data) == 0 {
+		t.Fatalf("%s: nothing stored", what)
+	}
+	if bytes.Contains(data, []byte("SECRET-")) {
+		t.Fatalf("%s: stored bytes hold a secret form value: %s", what, data)
+	}
+}
+
+// storedRecord returns the raw ephemeral record of an item.
+func (env *oauthEnv) storedRecord(t *testing.T, kind store.RecordKind, key string) *store.Record {
+	t.Helper()
+	r, err := env.eph.GetRecord(env.ctx, kind, key)
+	must(t, err, fmt.Sprintf("GetRecord(%s, %s)", kind, key))
+	return r
+}
+
+// wantInactive fails the test unless the refresh token reads as inactive with its request.
+func (env *oauthEnv) wantInactive(t *testing.T, sig string, want *fosite.AuthorizeRequest, what string) {
+	t.Helper()
+	got, err := env.oauth.GetRefreshTokenSession(env.ctx, sig, &openid.DefaultSession{})
+	wantErr(t, err, fosite.ErrInactiveToken, what)
+	checkRequest(t, got, want, what)
+}
+
+// wantActive fails the test unless the refresh token reads as active.
+func (env *oauthEnv) wantActive(t *testing.T, sig string, want *fosite.AuthorizeRequest, what string) {
+	t.Helper()
+	got, err := env.oauth.GetRefreshTokenSession(env.ctx, sig, &openid.DefaultSession{})
+	must(t, err, what)
+	checkRequest(t, got, want, what)
+}
+
+// wantNoAccessToken fails the test unless the access token is gone.
+func (env *oauthEnv) wantNoAccessToken(t *testing.T, sig, what string) {
+	t.Helper()
+	got, err := env.oauth.GetAccessTokenSession(env.ctx, sig, &openid.DefaultSession{})
+	wantErr(t, err, fosite.ErrNotFound, what)
+	if got != nil {
+		t.Fatalf("%s: got a request with the error", what)
+	}
+}
+
+func testOAuthClients(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	env := newOAuthEnv(t, open)
+	c, err := env.oauth.GetClient(env.ctx, env.client.ID)
+	must(t, err, "GetClient")
+	oc, ok := c.(fosite.OpenIDConnectClient)
+	if !ok {
+		t.Fatalf("GetClient returned %T, not a fosite.OpenIDConnectClient", c)
+	}
+	if c.GetID() != env.client.ID || !bytes.Equal(c.GetHashedSecret(), env.client.SecretHash) ||
+		!slices.Equal(c.GetRedirectURIs(), env.client.RedirectURIs) || !slices.Equal(c.GetGrantTypes(), env.client.GrantTypes) ||
+		!slices.Equal(c.GetScopes(), env.client.Scopes) || !slices.Equal(c.GetAudience(), env.client.Audience) ||
+		c.IsPublic() || oc.GetTokenEndpointAuthMethod() != "client_secret_post" {
+		t.Fatalf("GetClient = %+v, want %+v", c, env.client)
+	}
+	_, err = env.oauth.GetClient(env.ctx, "unknown")
+	wantErr(t, err, fosite.ErrNotFound, "GetClient(unknown)")
+}
+
+func testAuthorizeCodes(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	t.Run("CreateGetInvalidate", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		ar := env.authorizeRequest("sub-an")
+		must(t, env.oauth.CreateAuthorizeCodeSession(env.ctx, "code-1", ar), "CreateAuthorizeCodeSession")
+		noSecrets(t, env.storedRecord(t, store.KindAuthorizeCode, "code-1").Data, "stored authorization code")
+
+		sess := &openid.DefaultSession{}
+		got, err := env.oauth.GetAuthorizeCodeSession(env.ctx, "code-1", sess)
+		must(t, err, "GetAuthorizeCodeSession")
+		checkRequest(t, got, ar, "GetAuthorizeCodeSession")
+		// fosite validates the code against the session it passed in: that
+		// session is filled.
+		checkSession(t, sess, ar.Session.(*openid.DefaultSession), "the session passed to GetAuthorizeCodeSession")
+
+		must(t, env.oauth.InvalidateAuthorizeCodeSession(env.ctx, "code-1"), "InvalidateAuthorizeCodeSession")
+		sess = &openid.DefaultSession{}
+		got, err = env.oauth.GetAuthorizeCodeSession(env.ctx, "code-1", sess)
+		wantErr(t, err, fosite.ErrInvalidatedAuthorizeCode, "GetAuthorizeCodeSession(used code)")
+		// fosite revokes the tokens of the request when a code is replayed:
+		// it needs the request with the error.
+		checkRequest(t, got, ar, "GetAuthorizeCodeSession(used code)")
+		checkSession(t, sess, ar.Session.(*openid.DefaultSession), "the session passed to GetAuthorizeCodeSession(used code)")
+
+		err = env.oauth.InvalidateAuthorizeCodeSession(env.ctx, "code-1")
+		if err == nil {
+			t.Fatal("InvalidateAuthorizeCodeSession(used code) succeeded, want an error")
+		}
+		wantErr(t, err, fosite.ErrInvalidatedAuthorizeCode, "InvalidateAuthorizeCodeSession(used code)")
+	})
+
+	t.Run("Unknown", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		got, err := env.oauth.GetAuthorizeCodeSession(env.ctx, "code-unknown", &openid.DefaultSession{})
+		wantErr(t, err, fosite.ErrNotFound, "GetAuthorizeCodeSession(unknown)")
+		if got != nil {
+			t.Fatal("GetAuthorizeCodeSession(unknown) returned a request")
+		}
+		wantErr(t, env.oauth.InvalidateAuthorizeCodeSession(env.ctx, "code-unknown"), fosite.ErrNotFound, "InvalidateAuthorizeCodeSession(unknown)")
+	})
+
+	t.Run("Expires", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		ar := env.authorizeRequest("sub-an")
+		exp := time.Now().Add(shortLife)
+		ar.Session.SetExpiresAt(fosite.AuthorizeCode, exp)
+		must(t, env.oauth.CreateAuthorizeCodeSession(env.ctx, "code-1", ar), "CreateAuthorizeCodeSession")
+		if stillBefore(exp) {
+			_, err := env.oauth.GetAuthorizeCodeSession(env.ctx, "code-1", &openid.DefaultSession{})
+			must(t, err, "GetAuthorizeCodeSession before expiry")
+		}
+		sleepPast(exp)
+		_, err := env.oauth.GetAuthorizeCodeSession(env.ctx, "code-1", &openid.DefaultSession{})
+		wantErr(t, err, fosite.ErrNotFound, "GetAuthorizeCodeSession after expiry")
+		wantErr(t, env.oauth.InvalidateAuthorizeCodeSession(env.ctx, "code-1"), fosite.ErrNotFound, "InvalidateAuthorizeCodeSession after expiry")
+	})
+
+	t.Run("ConcurrentInvalidate", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		for round := range repeats {
+			code := fmt.Sprintf("code-%d", round)
+			ar := env.authorizeRequest("sub-an")
+			must(t, env.oauth.CreateAuthorizeCodeSession(env.ctx, code, ar), "CreateAuthorizeCodeSession")
+			errs := concurrently(racers, func(int) error { return env.oauth.InvalidateAuthorizeCodeSession(env.ctx, code) })
+			exactlyOneNil(t, errs, fosite.ErrInvalidatedAuthorizeCode, fmt.Sprintf("round %d: InvalidateAuthorizeCodeSession", round))
+			got, err := env.oauth.GetAuthorizeCodeSession(env.ctx, code, &openid.DefaultSession{})
+			wantErr(t, err, fosite.ErrInvalidatedAuthorizeCode, "GetAuthorizeCodeSession after the race")
+			checkRequest(t, got, ar, "GetAuthorizeCodeSession after the race")
+		}
+	})
+}
+
+func testPKCE(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	env := newOAuthEnv(t, open)
+	ar := env.authorizeRequest("sub-an")
+	must(t, env.oauth.CreatePKCERequestSession(env.ctx, "code-1", ar), "CreatePKCERequestSession")
+	noSecrets(t, env.storedRecord(t, store.KindPKCE, "code-1").Data, "stored PKCE request")
+	got, err := env.oauth.GetPKCERequestSession(env.ctx, "code-1", &openid.DefaultSession{})
+	must(t, err, "GetPKCERequestSession")
+	checkRequest(t, got, ar, "GetPKCERequestSession")
+	if got.GetRequestForm().Get("code_challenge") != publicForm.Get("code_challenge") ||
+		got.GetRequestForm().Get("code_challenge_method") != "S256" {
+		t.Fatalf("PKCE challenge not kept: form %v", got.GetRequestForm())
+	}
+	_, err = env.oauth.GetPKCERequestSession(env.ctx, "code-2", &openid.DefaultSession{})
+	wantErr(t, err, fosite.ErrNotFound, "GetPKCERequestSession(unknown)")
+
+	// The PKCE request and the code are separate items under the same key.
+	must(t, env.oauth.CreateAuthorizeCodeSession(env.ctx, "code-1", ar), "CreateAuthorizeCodeSession")
+	must(t, env.oauth.DeletePKCERequestSession(env.ctx, "code-1"), "DeletePKCERequestSession")
+	_, err = env.oauth.GetPKCERequestSession(env.ctx, "code-1", &openid.DefaultSession{})
+	wantErr(t, err, fosite.ErrNotFound, "GetPKCERequestSession after DeletePKCERequestSession")
+	_, err = env.oauth.GetAuthorizeCodeSession(env.ctx, "code-1", &openid.DefaultSession{})
+	must(t, err, "GetAuthorizeCodeSession after DeletePKCERequestSession")
+	must(t, env.oauth.DeletePKCERequestSession(env.ctx, "code-1"), "DeletePKCERequestSession(again)")
+}
+
+func testOpenIDConnect(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	env := newOAuthEnv(t, open)
+	ar := env.authorizeRequest("sub-an")
+	must(t, env.oauth.CreateOpenIDConnectSession(env.ctx, "code-1", ar), "CreateOpenIDConnectSession")
+	noSecrets(t, env.storedRecord(t, store.KindOIDC, "code-1").Data, "stored OpenID Connect request")
+
+	// fosite passes the token request whose session was read with the code.
+	tokenRequest := fosite.NewAccessRequest(&openid.DefaultSession{})
+	tokenRequest.Client = env.client
+	tokenRequest.Form = url.Values{"grant_type": {"authorization_code"}, "code": {"SECRET-authorization-code"}}
+	got, err := env.oauth.GetOpenIDConnectSession(env.ctx, "code-1", tokenRequest)
+	must(t, err, "GetOpenIDConnectSession")
+	checkRequest(t, got, ar, "GetOpenIDConnectSession")
+	if got.GetRequestForm().Get("nonce") != "n-0S6_WzA2Mj" || !got.GetGrantedScopes().Has("openid") {
+		t.Fatalf("GetOpenIDConnectSession: nonce %q, granted %v", got.GetRequestForm().Get("nonce"), got.GetGrantedScopes())
+	}
+
+	_, err = env.oauth.GetOpenIDConnectSession(env.ctx, "code-unknown", tokenRequest)
+	wantErr(t, err, openid.ErrNoSessionFound, "GetOpenIDConnectSession(unknown)")
+	must(t, env.oauth.DeleteOpenIDConnectSession(env.ctx, "code-1"), "DeleteOpenIDConnectSession")
+	_, err = env.oauth.GetOpenIDConnectSession(env.ctx, "code-1", fosite.NewAccessRequest(&openid.DefaultSession{}))
+	wantErr(t, err, openid.ErrNoSessionFound, "GetOpenIDConnectSession after DeleteOpenIDConnectSession")
+	must(t, env.oauth.DeleteOpenIDConnectSession(env.ctx, "code-1"), "DeleteOpenIDConnectSession(again)")
+}
+
+func testAccessTokens(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	t.Run("CreateGetDelete", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		ar := env.authorizeRequest("sub-an")
+		must(t, env.oauth.CreateAccessTokenSession(env.ctx, "at-1", ar), "CreateAccessTokenSession")
+		noSecrets(t, env.storedRecord(t, store.KindAccessToken, "at-1").Data, "stored access token")
+		sess := &openid.DefaultSession{}
+		got, err := env.oauth.GetAccessTokenSession(env.ctx, "at-1", sess)
+		must(t, err, "GetAccessTokenSession")
+		checkRequest(t, got, ar, "GetAccessTokenSession")
+		checkSession(t, sess, ar.Session.(*openid.DefaultSession), "the session passed to GetAccessTokenSession")
+		_, err = env.oauth.GetAccessTokenSession(env.ctx, "at-2", &openid.DefaultSession{})
+		wantErr(t, err, fosite.ErrNotFound, "GetAccessTokenSession(unknown)")
+		must(t, env.oauth.DeleteAccessTokenSession(env.ctx, "at-1"), "DeleteAccessTokenSession")
+		env.wantNoAccessToken(t, "at-1", "GetAccessTokenSession after DeleteAccessTokenSession")
+		must(t, env.oauth.DeleteAccessTokenSession(env.ctx, "at-1"), "DeleteAccessTokenSession(again)")
+	})
+
+	t.Run("Expires", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		ar := env.authorizeRequest("sub-an")
+		exp := time.Now().Add(shortLife)
+		ar.Session.SetExpiresAt(fosite.AccessToken, exp)
+		must(t, env.oauth.CreateAccessTokenSession(env.ctx, "at-1", ar), "CreateAccessTokenSession")
+		sleepPast(exp)
+		env.wantNoAccessToken(t, "at-1", "GetAccessTokenSession after expiry")
+	})
+}
+
+func testOAuthRefreshTokens(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	t.Run("CreateGetDelete", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		ar := env.authorizeRequest("sub-an")
+		must(t, env.oauth.CreateRefreshTokenSession(env.ctx, "rt-1", "at-1", ar), "CreateRefreshTokenSession")
+		sess := &openid.DefaultSession{}
+		got, err := env.oauth.GetRefreshTokenSession(env.ctx, "rt-1", sess)
+		must(t, err, "GetRefreshTokenSession")
+		checkRequest(t, got, ar, "GetRefreshTokenSession")
+		checkSession(t, sess, ar.Session.(*openid.DefaultSession), "the session passed to GetRefreshTokenSession")
+
+		rt, err := env.durable.GetRefreshToken(env.ctx, "rt-1")
+		must(t, err, "GetRefreshToken")
+		if rt.RequestID != ar.ID || rt.AccessSignature != "at-1" || rt.ClientID != env.client.ID || rt.Subject != "sub-an" ||
+			!rt.Active || !sameTime(rt.ExpiresAt, ar.Session.GetExpiresAt(fosite.RefreshToken)) || rt.CreatedAt.IsZero() {
+			t.Fatalf("stored refresh token = %+v", rt)
+		}
+		noSecrets(t, rt.Request, "stored refresh token")
+
+		_, err = env.oauth.GetRefreshTokenSession(env.ctx, "rt-unknown", &openid.DefaultSession{})
+		wantErr(t, err, fosite.ErrNotFound, "GetRefreshTokenSession(unknown)")
+		must(t, env.oauth.DeleteRefreshTokenSession(env.ctx, "rt-1"), "DeleteRefreshTokenSession")
+		_, err = env.oauth.GetRefreshTokenSession(env.ctx, "rt-1", &openid.DefaultSession{})
+		wantErr(t, err, fosite.ErrNotFound, "GetRefreshTokenSession after DeleteRefreshTokenSession")
+		must(t, env.oauth.DeleteRefreshTokenSession(env.ctx, "rt-1"), "DeleteRefreshTokenSession(again)")
+	})
+
+	t.Run("Rotate", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		ar := env.authorizeRequest("sub-an")
+		must(t, env.oauth.CreateAccessTokenSession(env.ctx, "at-1", ar), "CreateAccessTokenSession")
+		must(t, env.oauth.CreateRefreshTokenSession(env.ctx, "rt-1", "at-1", ar), "CreateRefreshTokenSession")
+		other := env.authorizeRequest("sub-an")
+		must(t, env.oauth.CreateAccessTokenSession(env.ctx, "at-other", other), "CreateAccessTokenSession(other)")
+		must(t, env.oauth.CreateRefreshTokenSession(env.ctx, "rt-other", "at-other", other), "CreateRefreshTokenSession(other)")
+
+		must(t, env.oauth.RotateRefreshToken(env.ctx, ar.ID, "rt-1"), "RotateRefreshToken")
+		// A rotated token reads as inactive together with its request, so
+		// that fosite can treat its reuse.
+		env.wantInactive(t, "rt-1", ar, "GetRefreshTokenSession(rotated)")
+		env.wantNoAccessToken(t, "at-1", "GetAccessTokenSession of a rotated family")
+
+		// fosite stores the next token of the family under the same request id.
+		must(t, env.oauth.CreateAccessTokenSession(env.ctx, "at-2", ar), "CreateAccessTokenSession(next)")
+		must(t, env.oauth.CreateRefreshTokenSession(env.ctx, "rt-2", "at-2", ar), "CreateRefreshTokenSession(next)")
+		env.wantActive(t, "rt-2", ar, "GetRefreshTokenSession(next)")
+		_, err := env.oauth.GetAccessTokenSession(env.ctx, "at-2", &openid.DefaultSession{})
+		must(t, err, "GetAccessTokenSession(next)")
+
+		// Rotating the old token again is a reuse: the whole family goes.
+		err = env.oauth.RotateRefreshToken(env.ctx, ar.ID, "rt-1")
+		wantErr(t, err, fosite.ErrInactiveToken, "RotateRefreshToken(rotated)")
+		env.wantInactive(t, "rt-1", ar, "GetRefreshTokenSession(rotated) after the reuse")
+		env.wantInactive(t, "rt-2", ar, "GetRefreshTokenSession(next) after the reuse")
+		env.wantNoAccessToken(t, "at-2", "GetAccessTokenSession(next) after the reuse")
+		wantErr(t, env.oauth.RotateRefreshToken(env.ctx, ar.ID, "rt-2"), fosite.ErrInactiveToken, "RotateRefreshToken(revoked)")
+
+		// Another authorization of the same person and client is untouched.
+		env.wantActive(t, "rt-other", other, "GetRefreshTokenSession(other family)")
+		got, err := env.oauth.GetAccessTokenSession(env.ctx, "at-other", &openid.DefaultSession{})
+		must(t, err, "GetAccessTokenSession(other family)")
+		checkRequest(t, got, other, "GetAccessTokenSession(other family)")
+
+		wantErr(t, env.oauth.RotateRefreshToken(env.ctx, ar.ID, "rt-unknown"), fosite.ErrNotFound, "RotateRefreshToken(unknown)")
+	})
+
+	t.Run("ConcurrentRotate", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		other := env.authorizeRequest("sub-an")
+		must(t, env.oauth.CreateAccessTokenSession(env.ctx, "at-other", other), "CreateAccessTokenSession(other)")
+		must(t, env.oauth.CreateRefreshTokenSession(env.ctx, "rt-other", "at-other", other), "CreateRefreshTokenSession(other)")
+		for round := range repeats {
+			ar := env.authorizeRequest("sub-an")
+			rt, sibling, at := fmt.Sprintf("rt-%d", round), fmt.Sprintf("rt-%d-sibling", round), fmt.Sprintf("at-%d", round)
+			must(t, env.oauth.CreateAccessTokenSession(env.ctx, at, ar), "CreateAccessTokenSession")
+			must(t, env.oauth.CreateRefreshTokenSession(env.ctx, rt, at, ar), "CreateRefreshTokenSession")
+			must(t, env.oauth.CreateRefreshTokenSession(env.ctx, sibling, at, ar), "CreateRefreshTokenSession(sibling)")
+			// Two nodes receive the same refresh token at once.
+			errs := concurrently(2, func(int) error { return env.oauth.RotateRefreshToken(env.ctx, ar.ID, rt) })
+			exactlyOneNil(t, errs, fosite.ErrInactiveToken, fmt.Sprintf("round %d: RotateRefreshToken", round))
+			env.wantInactive(t, rt, ar, "GetRefreshTokenSession(raced)")
+			env.wantInactive(t, sibling, ar, "GetRefreshTokenSession(sibling of the raced token)")
+			env.wantNoAccessToken(t, at, "GetAccessTokenSession of the raced family")
+		}
+		env.wantActive(t, "rt-other", other, "GetRefreshTokenSession(other family)")
+		_, err := env.oauth.GetAccessTokenSession(env.ctx, "at-other", &openid.DefaultSession{})
+		must(t, err, "GetAccessTokenSession(other family)")
+	})
+}
+
+func testRevocation(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	env := newOAuthEnv(t, open)
+	r1, r2 := env.authorizeRequest("sub-an"), env.authorizeRequest("sub-an")
+	for i, r := range []*fosite.AuthorizeRequest{r1, r2} {
+		n := i + 1
+		must(t, env.oauth.CreateAccessTokenSession(env.ctx, fmt.Sprintf("at-%d", n), r), "CreateAccessTokenSession")
+		must(t, env.oauth.CreateAccessTokenSession(env.ctx, fmt.Sprintf("at-%d-b", n), r), "CreateAccessTokenSession")
+		must(t, env.oauth.CreateRefreshTokenSession(env.ctx, fmt.Sprintf("rt-%d", n), fmt.Sprintf("at-%d", n), r), "CreateRefreshTokenSession")
+		must(t, env.oauth.CreateRefreshTokenSession(env.ctx, fmt.Sprintf("rt-%d-b", n), fmt.Sprintf("at-%d-b", n), r), "CreateRefreshTokenSession")
+	}
+
+	must(t, env.oauth.RevokeRefreshToken(env.ctx, r1.ID), "RevokeRefreshToken")
+	env.wantInactive(t, "rt-1", r1, "GetRefreshTokenSession(revoked)")
+	env.wantInactive(t, "rt-1-b", r1, "GetRefreshTokenSession(revoked)")
+	env.wantActive(t, "rt-2", r2, "GetRefreshTokenSession(other request)")
+	env.wantActive(t, "rt-2-b", r2, "GetRefreshTokenSession(other request)")
+	_, err := env.oauth.GetAccessTokenSession(env.ctx, "at-1", &openid.DefaultSession{})
+	must(t, err, "GetAccessTokenSession after RevokeRefreshToken (access tokens are revoked separately)")
+
+	must(t, env.oauth.RevokeAccessToken(env.ctx, r1.ID), "RevokeAccessToken")
+	env.wantNoAccessToken(t, "at-1", "GetAccessTokenSession(revoked)")
+	env.wantNoAccessToken(t, "at-1-b", "GetAccessTokenSession(revoked)")
+	for _, sig := range []string{"at-2", "at-2-b"} {
+		got, err := env.oauth.GetAccessTokenSession(env.ctx, sig, &openid.DefaultSession{})
+		must(t, err, "GetAccessTokenSession(other request)")
+		checkRequest(t, got, r2, "GetAccessTokenSession(other request)")
+	}
+	env.wantActive(t, "rt-2", r2, "GetRefreshTokenSession(other request) after RevokeAccessToken")
+
+	// Revoking again, or an unknown request, is not an error.
+	must(t, env.oauth.RevokeRefreshToken(env.ctx, r1.ID), "RevokeRefreshToken(again)")
+	must(t, env.oauth.RevokeAccessToken(env.ctx, r1.ID), "RevokeAccessToken(again)")
+	must(t, env.oauth.RevokeRefreshToken(env.ctx, "req-unknown"), "RevokeRefreshToken(unknown)")
+	must(t, env.oauth.RevokeAccessToken(env.ctx, "req-unknown"), "RevokeAccessToken(unknown)")
+}
+
+func testDeletedClient(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	env := newOAuthEnv(t, open)
+	kept := env.authorizeRequest("sub-an")
+	gone := fullClient("gone")
+	must(t, env.durable.CreateClient(env.ctx, gone), "CreateClient")
+	ar := env.authorizeRequest("sub-an")
+	ar.Client = gone
+	must(t, env.oauth.CreateAuthorizeCodeSession(env.ctx, "code-1", ar), "CreateAuthorizeCodeSession")
+	must(t, env.oauth.CreatePKCERequestSession(env.ctx, "code-1", ar), "CreatePKCERequestSession")
+	must(t, env.oauth.CreateOpenIDConnectSession(env.ctx, "code-1", ar), "CreateOpenIDConnectSession")
+	must(t, env.oauth.CreateAccessTokenSession(env.ctx, "at-1", ar), "CreateAccessTokenSession")
+	must(t, env.oauth.CreateRefreshTokenSession(env.ctx, "rt-1", "at-1", ar), "CreateRefreshTokenSession")
+	must(t, env.oauth.CreateAccessTokenSession(env.ctx, "at-kept", kept), "CreateAccessTokenSession(kept)")
+	must(t, env.oauth.CreateRefreshTokenSession(env.ctx, "rt-kept", "at-kept", kept), "CreateRefreshTokenSession(kept)")
+
+	must(t, env.durable.DeleteClient(env.ctx, "gone"), "DeleteClient")
+	_, err := env.oauth.GetClient(env.ctx, "gone")
+	wantErr(t, err, fosite.ErrNotFound, "GetClient(deleted)")
+	for name, get := range map[string]func() (fosite.Requester, error){
+		"GetAuthorizeCodeSession": func() (fosite.Requester, error) {
+			return env.oauth.GetAuthorizeCodeSession(env.ctx, "code-1", &openid.DefaultSession{})
+		},
+		"GetPKCERequestSession": func() (fosite.Requester, error) {
+			return env.oauth.GetPKCERequestSession(env.ctx, "code-1", &openid.DefaultSession{})
+		},
+		"GetAccessTokenSession": func() (fosite.Requester, error) {
+			return env.oauth.GetAccessTokenSession(env.ctx, "at-1", &openid.DefaultSession{})
+		},
+		"GetRefreshTokenSession": func() (fosite.Requester, error) {
+			return env.oauth.GetRefreshTokenSession(env.ctx, "rt-1", &openid.DefaultSession{})
+		},
+	} {
+		_, err := get()
+		wantErr(t, err, fosite.ErrNotFound, name+" of a deleted client")
+	}
+	_, err = env.oauth.GetOpenIDConnectSession(env.ctx, "code-1", fosite.NewAccessRequest(&openid.DefaultSession{}))
+	if !errors.Is(err, fosite.ErrNotFound) && !errors.Is(err, openid.ErrNoSessionFound) {
+		t.Fatalf("GetOpenIDConnectSession of a deleted client: error = %v, want not found", err)
+	}
+	env.wantActive(t, "rt-kept", kept, "GetRefreshTokenSession of another client")
+	_, err = env.oauth.GetAccessTokenSession(env.ctx, "at-kept", &openid.DefaultSession{})
+	must(t, err, "GetAccessTokenSession of another client")
+}
+
+func testClientAssertionJWT(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	env := newOAuthEnv(t, open)
+	must(t, env.oauth.ClientAssertionJWTValid(env.ctx, "jti-1"), "ClientAssertionJWTValid(unseen)")
+	must(t, env.oauth.SetClientAssertionJWT(env.ctx, "jti-1", time.Now().Add(time.Hour)), "SetClientAssertionJWT")
+	wantErr(t, env.oauth.ClientAssertionJWTValid(env.ctx, "jti-1"), fosite.ErrJTIKnown, "ClientAssertionJWTValid(seen)")
+	must(t, env.oauth.ClientAssertionJWTValid(env.ctx, "jti-2"), "ClientAssertionJWTValid(other)")
+
+	// A jti is remembered until the assertion expires, not longer.
+	exp := time.Now().Add(shortLife)
+	must(t, env.oauth.SetClientAssertionJWT(env.ctx, "jti-3", exp), "SetClientAssertionJWT(short)")
+	if stillBefore(exp) {
+		wantErr(t, env.oauth.ClientAssertionJWTValid(env.ctx, "jti-3"), fosite.ErrJTIKnown, "ClientAssertionJWTValid(seen, short)")
+	}
+	sleepPast(exp)
+	must(t, env.oauth.ClientAssertionJWTValid(env.ctx, "jti-3"), "ClientAssertionJWTValid after the assertion expired")
+	wantErr(t, env.oauth.ClientAssertionJWTValid(env.ctx, "jti-1"), fosite.ErrJTIKnown, "ClientAssertionJWTValid(seen, long)")
+}
