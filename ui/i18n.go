@@ -35,18 +35,35 @@ func mustLoadCatalogs(fsys fs.FS) map[string]map[string]string {
 	return c
 }
 
+// loadCatalogs reads messages/<lang>.json and every feature catalog
+// messages/<lang>/*.json; a key defined twice is an error.
 func loadCatalogs(fsys fs.FS) (map[string]map[string]string, error) {
 	c := make(map[string]map[string]string, len(languages))
 	for _, lang := range languages {
-		data, err := fs.ReadFile(fsys, "messages/"+lang+".json")
+		files := []string{"messages/" + lang + ".json"}
+		more, err := fs.Glob(fsys, "messages/"+lang+"/*.json")
 		if err != nil {
-			return nil, fmt.Errorf("ui: message catalog %s: %w", lang, err)
+			return nil, err
 		}
-		var m map[string]string
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("ui: message catalog %s: %w", lang, err)
+		files = append(files, more...)
+		all := map[string]string{}
+		for _, f := range files {
+			data, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				return nil, fmt.Errorf("ui: message catalog %s: %w", f, err)
+			}
+			var m map[string]string
+			if err := json.Unmarshal(data, &m); err != nil {
+				return nil, fmt.Errorf("ui: message catalog %s: %w", f, err)
+			}
+			for k, v := range m {
+				if _, dup := all[k]; dup {
+					return nil, fmt.Errorf("ui: message catalog %s: key %q is defined twice", f, k)
+				}
+				all[k] = v
+			}
 		}
-		c[lang] = m
+		c[lang] = all
 	}
 	return c, nil
 }

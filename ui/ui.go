@@ -21,9 +21,21 @@ import (
 //go:embed templates assets messages
 var content embed.FS
 
-// pageNames lists the templates every UI provides; each is
-// templates/pages/<name>.html.
-var pageNames = []string{"login", "register", "consent", "business", "error", "message", "account"}
+// pageNames lists the templates every UI provides: one per file in
+// templates/pages, so a feature adds a page by adding its template.
+var pageNames = mustPageNames()
+
+func mustPageNames() []string {
+	files, err := fs.Glob(content, "templates/pages/*.html")
+	if err != nil || len(files) == 0 {
+		panic("ui: no page templates embedded")
+	}
+	names := make([]string, 0, len(files))
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(path.Base(f), ".html"))
+	}
+	return names
+}
 
 // Base is embedded in every page's data.
 type Base struct {

@@ -251,7 +251,15 @@ type fieldWant struct {
 
 var grantedAt = time.Date(2025, 3, 14, 2, 30, 0, 0, time.UTC)
 
+// featurePages holds the sample pages of features whose tests register them
+// (in their own _test.go file, from init), so that every template is rendered.
+var featurePages []page
+
 func samplePages() []page {
+	return append(corePages(), featurePages...)
+}
+
+func corePages() []page {
 	return []page{
 		{
 			name: "login",
