@@ -36,7 +36,9 @@ type Handler struct {
 	Sessions *session.Manager
 	Hasher   authn.Hasher
 	Guard    *authn.Guard
-	Opts     Options
+	// Directory, when set, checks officials' directory passwords before local accounts.
+	Directory authn.DirectoryAuthenticator
+	Opts      Options
 	Log      *slog.Logger
 	Now      func() time.Time
 	// Sleep waits for the brute-force delay (replaceable in tests).

@@ -133,10 +133,41 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Sleep(ctx, verdict.Delay)
 
-	acct, ok, err := h.checkPassword(ctx, kind, value, password)
-	if err != nil {
-		h.unavailable(w, r, err)
-		return
+	var acct *identity.Account
+	var ok, handled bool
+	method := "password"
+	if h.Directory != nil {
+		acct, handled, ok, err = h.Directory.Authenticate(ctx, input, password)
+		method = "directory"
+		switch {
+		case errors.Is(err, authn.ErrUnavailable):
+			h.Log.Error("directory", "err", err)
+			h.audit(r, "login.directory_unavailable", "", fl.ClientID, nil)
+			h.renderLogin(w, r, http.StatusServiceUnavailable, fl, input, "login.directory_unavailable")
+			return
+		case errors.Is(err, authn.ErrAccountDisabled):
+			h.audit(r, "login.disabled", subjectOf(acct), fl.ClientID, map[string]string{"method": method})
+			h.renderLogin(w, r, http.StatusForbidden, fl, input, "login.account_disabled")
+			return
+		case errors.Is(err, authn.ErrPasswordExpired):
+			h.audit(r, "login.password_expired", subjectOf(acct), fl.ClientID, map[string]string{"method": method})
+			h.renderLogin(w, r, http.StatusForbidden, fl, input, "login.password_expired")
+			return
+		case err != nil:
+			h.unavailable(w, r, err)
+			return
+		}
+		if handled && ok {
+			kind = store.ByUsername
+		}
+	}
+	if !handled {
+		method = "password"
+		acct, ok, err = h.checkPassword(ctx, kind, value, password)
+		if err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
 	}
 	if !ok {
 		locked, err := h.Guard.Fail(ctx, idKey, addrKey)
@@ -148,7 +179,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		if acct != nil {
 			subject = acct.ID
 		}
-		h.audit(r, "login.failure", subject, fl.ClientID, map[string]string{"identifier_kind": string(kind), "method": "password"})
+		h.audit(r, "login.failure", subject, fl.ClientID, map[string]string{"identifier_kind": string(kind), "method": method})
 		if locked {
 			h.renderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
 			return
@@ -175,7 +206,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	h.audit(r, "login.success", acct.ID, fl.ClientID, map[string]string{"method": "password", "capacity": string(capacity), "sid": sso.ID})
+	h.audit(r, "login.success", acct.ID, fl.ClientID, map[string]string{"method": method, "capacity": string(capacity), "sid": sso.ID})
 	fl.LoginDone, fl.AccountID, fl.Capacity, fl.SID = true, acct.ID, sso.Capacity, sso.ID
 	fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR
 	if err := h.flows.save(ctx, fl); err != nil {
@@ -221,6 +252,13 @@ func (h *Handler) checkPassword(ctx context.Context, kind store.IdentifierKind, 
 		}
 	}
 	return acct, ok, nil
+}
+
+func subjectOf(a *identity.Account) string {
+	if a == nil {
+		return ""
+	}
+	return a.ID
 }
 
 func truncate(s string, n int) string {
