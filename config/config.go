@@ -140,12 +140,22 @@ type Session struct {
 	// Default "dinhdanh_session".
 	CookieName string `yaml:"cookie_name"`
 
-	// IdleTimeout ends a session that has not been used for this long; greater than zero. Default "30m".
+	// IdleTimeout ends a citizen's session that has not been used for this long; greater than zero.
+	// Default "30m".
 	IdleTimeout Duration `yaml:"idle_timeout"`
 
-	// AbsoluteLifetime ends a session this long after the login that started it, however active it is; at
-	// least idle_timeout. Default "12h".
+	// AbsoluteLifetime ends a citizen's session this long after the login that started it, however active
+	// it is; at least idle_timeout. Default "12h".
 	AbsoluteLifetime Duration `yaml:"absolute_lifetime"`
+
+	// OfficialIdleTimeout ends an official's session (a login in the official capacity) that has not
+	// been used for this long: shared office computers call for a short one. Greater than zero.
+	// Default "15m".
+	OfficialIdleTimeout Duration `yaml:"official_idle_timeout"`
+
+	// OfficialAbsoluteLifetime ends an official's session this long after its login, however active it
+	// is (a working day); at least official_idle_timeout. Default "10h".
+	OfficialAbsoluteLifetime Duration `yaml:"official_absolute_lifetime"`
 
 	// SecureCookies says when cookies carry the Secure attribute: "auto" (the default) when the issuer is
 	// https, "always", or "never" (only for plain-HTTP development). See Config.SecureCookie.
@@ -251,9 +261,11 @@ func Default() *Config {
 		},
 		Session: Session{
 			CookieName:       "dinhdanh_session",
-			IdleTimeout:      Duration(30 * time.Minute),
-			AbsoluteLifetime: Duration(12 * time.Hour),
-			SecureCookies:    "auto",
+			IdleTimeout:              Duration(30 * time.Minute),
+			AbsoluteLifetime:         Duration(12 * time.Hour),
+			OfficialIdleTimeout:      Duration(15 * time.Minute),
+			OfficialAbsoluteLifetime: Duration(10 * time.Hour),
+			SecureCookies:            "auto",
 		},
 		Login: Login{
 			FlowLifespan:      Duration(15 * time.Minute),

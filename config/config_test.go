@@ -35,6 +35,8 @@ func TestDefault(t *testing.T) {
 		{"session.cookie_name", c.Session.CookieName, "dinhdanh_session"},
 		{"session.idle_timeout", c.Session.IdleTimeout.D(), 30 * time.Minute},
 		{"session.absolute_lifetime", c.Session.AbsoluteLifetime.D(), 12 * time.Hour},
+		{"session.official_idle_timeout", c.Session.OfficialIdleTimeout.D(), 15 * time.Minute},
+		{"session.official_absolute_lifetime", c.Session.OfficialAbsoluteLifetime.D(), 10 * time.Hour},
 		{"session.secure_cookies", c.Session.SecureCookies, "auto"},
 		{"login.flow_lifespan", c.Login.FlowLifespan.D(), 15 * time.Minute},
 		{"login.allow_registration", c.Login.AllowRegistration, true},

@@ -89,6 +89,12 @@ func (c *Config) Validate() error {
 		v.add("session.absolute_lifetime", "is %s, shorter than session.idle_timeout (%s); it must be at least as long",
 			c.Session.AbsoluteLifetime, c.Session.IdleTimeout)
 	}
+	v.positive("session.official_idle_timeout", c.Session.OfficialIdleTimeout)
+	if v.positive("session.official_absolute_lifetime", c.Session.OfficialAbsoluteLifetime) &&
+		c.Session.OfficialIdleTimeout > 0 && c.Session.OfficialAbsoluteLifetime < c.Session.OfficialIdleTimeout {
+		v.add("session.official_absolute_lifetime", "is %s, shorter than session.official_idle_timeout (%s); it must be at least as long",
+			c.Session.OfficialAbsoluteLifetime, c.Session.OfficialIdleTimeout)
+	}
 	v.oneOf("session.secure_cookies", c.Session.SecureCookies, secureCookiesModes)
 
 	v.positive("login.flow_lifespan", c.Login.FlowLifespan)

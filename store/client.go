@@ -26,6 +26,12 @@ type Client struct {
 	AccessTokenFormat string
 	// TokenEndpointAuthMethod: client_secret_basic (default for confidential), client_secret_post, none (public).
 	TokenEndpointAuthMethod string
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the browser back (exact match).
+	PostLogoutRedirectURIs []string
+	// BackchannelLogoutURI receives logout tokens when a session the client took part in ends.
+	BackchannelLogoutURI string
+	// FrontchannelLogoutURI is loaded in a frame of the logout page, with iss and sid.
+	FrontchannelLogoutURI string
 	CreatedAt               time.Time
 	UpdatedAt               time.Time
 }

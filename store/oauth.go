@@ -335,7 +335,8 @@ func (s *OAuth) CreateRefreshTokenSession(ctx context.Context, sig, accessSig st
 	}
 	return s.durable.CreateRefreshToken(ctx, &RefreshToken{
 		Signature: sig, RequestID: r.GetID(), AccessSignature: accessSig, ClientID: r.GetClient().GetID(),
-		Subject: r.GetSession().GetSubject(), SessionID: sid, Active: true, Request: data, ExpiresAt: exp, CreatedAt: now,
+		Subject: r.GetSession().GetSubject(), SessionID: sid, Offline: r.GetGrantedScopes().Has("offline_access"),
+		Active: true, Request: data, ExpiresAt: exp, CreatedAt: now,
 	})
 }
 

@@ -48,6 +48,9 @@ type Store interface {
 	Consents
 	SigningKeys
 	RefreshTokens
+	SessionRefreshTokens
+	SessionIndex
+	LogoutQueue
 	Audit
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
@@ -175,7 +178,9 @@ type RefreshToken struct {
 	ClientID        string
 	Subject         string
 	SessionID       string // the SSO session it was issued through
-	Active          bool
+	// Offline marks offline_access tokens, which outlive the SSO session.
+	Offline bool
+	Active  bool
 	Request         []byte // the serialised request
 	ExpiresAt       time.Time
 	CreatedAt       time.Time

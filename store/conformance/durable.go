@@ -506,7 +506,7 @@ func sameRefreshToken(t *testing.T, got, want *store.RefreshToken, what string) 
 	t.Helper()
 	if got.Signature != want.Signature || got.RequestID != want.RequestID || got.AccessSignature != want.AccessSignature ||
 		got.ClientID != want.ClientID || got.Subject != want.Subject || got.SessionID != want.SessionID ||
-		got.Active != want.Active || !bytes.Equal(got.Request, want.Request) ||
+		got.Active != want.Active || got.Offline != want.Offline || !bytes.Equal(got.Request, want.Request) ||
 		!sameTime(got.ExpiresAt, want.ExpiresAt) || !sameTime(got.CreatedAt, want.CreatedAt) {
 		t.Fatalf("%s:\n got  %+v\n want %+v", what, got, want)
 	}

@@ -93,11 +93,15 @@ type clientSettings struct {
 	IDTokenAlgorithm        string   `json:"id_token_alg,omitempty"`
 	AccessTokenFormat       string   `json:"access_token_format,omitempty"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method,omitempty"`
+	PostLogoutRedirectURIs  []string `json:"post_logout_redirect_uris,omitempty"`
+	BackchannelLogoutURI    string   `json:"backchannel_logout_uri,omitempty"`
+	FrontchannelLogoutURI   string   `json:"frontchannel_logout_uri,omitempty"`
 }
 
 func clientRow(c *store.Client) (settings string, secret string, err error) {
 	b, err := json.Marshal(clientSettings{c.Name, c.Public, c.FirstParty, c.RedirectURIs, c.GrantTypes, c.Scopes,
-		c.Audience, c.IDTokenAlgorithm, c.AccessTokenFormat, c.TokenEndpointAuthMethod})
+		c.Audience, c.IDTokenAlgorithm, c.AccessTokenFormat, c.TokenEndpointAuthMethod, c.PostLogoutRedirectURIs,
+		c.BackchannelLogoutURI, c.FrontchannelLogoutURI})
 	return string(b), hex.EncodeToString(c.SecretHash), err
 }
 
@@ -123,7 +127,9 @@ func scanClient(row scanner) (*store.Client, error) {
 	return &store.Client{ID: id, Name: s.Name, SecretHash: hash, Public: s.Public, FirstParty: s.FirstParty,
 		RedirectURIs: s.RedirectURIs, GrantTypes: s.GrantTypes, Scopes: s.Scopes, Audience: s.Audience,
 		IDTokenAlgorithm: s.IDTokenAlgorithm, AccessTokenFormat: s.AccessTokenFormat,
-		TokenEndpointAuthMethod: s.TokenEndpointAuthMethod, CreatedAt: tm(created), UpdatedAt: tm(updated)}, nil
+		TokenEndpointAuthMethod: s.TokenEndpointAuthMethod, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
+		BackchannelLogoutURI: s.BackchannelLogoutURI, FrontchannelLogoutURI: s.FrontchannelLogoutURI,
+		CreatedAt: tm(created), UpdatedAt: tm(updated)}, nil
 }
 
 // CreateClient implements store.Clients.
@@ -297,27 +303,27 @@ func (db *DB) RetireSigningKeys(ctx context.Context, algorithm string, t, expire
 // CreateRefreshToken implements store.RefreshTokens.
 func (db *DB) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO refresh_tokens (signature, request_id, access_signature, client_id, subject,
-		session_id, active, request, expires_at, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		session_id, active, request, expires_at, created_at, offline) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
 		t.Signature, t.RequestID, t.AccessSignature, t.ClientID, t.Subject, t.SessionID, b2i(t.Active), t.Request,
-		ms(t.ExpiresAt), ms(t.CreatedAt))
+		ms(t.ExpiresAt), ms(t.CreatedAt), b2i(t.Offline))
 	return conflict(err, map[string]string{"refresh_tokens.signature": "signature"})
 }
 
 // GetRefreshToken implements store.RefreshTokens.
 func (db *DB) GetRefreshToken(ctx context.Context, signature string) (*store.RefreshToken, error) {
 	var t store.RefreshToken
-	var active int
+	var active, offline int
 	var exp, created int64
 	err := db.r.QueryRowContext(ctx, `SELECT signature, request_id, access_signature, client_id, subject, session_id, active,
-		request, expires_at, created_at FROM refresh_tokens WHERE signature=$1`, signature).
-		Scan(&t.Signature, &t.RequestID, &t.AccessSignature, &t.ClientID, &t.Subject, &t.SessionID, &active, &t.Request, &exp, &created)
+		request, expires_at, created_at, offline FROM refresh_tokens WHERE signature=$1`, signature).
+		Scan(&t.Signature, &t.RequestID, &t.AccessSignature, &t.ClientID, &t.Subject, &t.SessionID, &active, &t.Request, &exp, &created, &offline)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	t.Active, t.ExpiresAt, t.CreatedAt = active == 1, tm(exp), tm(created)
+	t.Active, t.Offline, t.ExpiresAt, t.CreatedAt = active == 1, offline == 1, tm(exp), tm(created)
 	return &t, nil
 }
 
