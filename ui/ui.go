@@ -139,6 +139,8 @@ type AccountPage struct {
 	FullName   string
 	Capacities []string // "citizen"/"official", shown as "capacity.<x>"
 	Consents   []ConsentRow
+	// Sessions lists the person's live SSO sessions, the current one first.
+	Sessions []SessionRow
 }
 
 // ConsentRow is one application the person granted consent to. An empty

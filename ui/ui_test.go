@@ -343,6 +343,11 @@ func corePages() []page {
 				b := base(lang)
 				b.NoticeKey = "account.consent_revoked"
 				return &AccountPage{Base: b, FullName: "Nguyễn Thị Thu Hà", Capacities: []string{"citizen", "official"},
+					Sessions: []SessionRow{
+						{ID: "sid-1", Current: true, Device: "Chrome trên Android", Address: "203.0.113.7", StartedAt: grantedAt,
+							LastSeen: grantedAt, Clients: []string{"Cổng dịch vụ công"}, Level: "LoA1"},
+						{ID: "sid-2", StartedAt: grantedAt, LastSeen: grantedAt},
+					},
 					Consents: []ConsentRow{
 						{ClientID: "dvc", ClientName: "Cổng dịch vụ công", Scopes: []string{"openid", "profile"}, GrantedAt: grantedAt},
 						{ClientID: "qlvb", ClientName: "", Scopes: []string{"openid", "roles"}},

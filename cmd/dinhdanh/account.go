@@ -14,7 +14,7 @@ import (
 
 func (e *cliEnv) account(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageError("account create|bootstrap-admin|list|show|lock|unlock|set-password")
+		return usageError("account create|bootstrap-admin|list|show|lock|unlock|set-password|end-sessions")
 	}
 	switch args[0] {
 	case "create":
@@ -31,6 +31,8 @@ func (e *cliEnv) account(ctx context.Context, args []string) error {
 		return e.accountLock(ctx, args[1:], false)
 	case "set-password":
 		return e.accountSetPassword(ctx, args[1:])
+	case "end-sessions":
+		return e.accountEndSessions(ctx, args[1:])
 	}
 	return usageError("unknown account command %q", args[0])
 }
@@ -349,5 +351,30 @@ func (e *cliEnv) accountSetPassword(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "password set for %s; its sessions ended\n", acct.ID)
+	return nil
+}
+
+func (e *cliEnv) accountEndSessions(ctx context.Context, args []string) error {
+	fs, cfgPath := e.flags("account end-sessions", "account end-sessions ACCOUNT")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := e.oneArg(fs, "account"); err != nil {
+		return err
+	}
+	a, err := e.openAdmin(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct, err := e.findAccount(ctx, a, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	n, err := a.svc.EndSessions(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "ended %d session(s) of %s; their applications will be notified by back-channel logout, and its refresh tokens are revoked\n", n, acct.ID)
 	return nil
 }

@@ -43,11 +43,16 @@ func (e *cliEnv) clientCreate(ctx context.Context, args []string) error {
 	fs.StringVar(&spec.IDTokenAlgorithm, "id-token-alg", "RS256", "ID-token signing algorithm: RS256, ES256 or EdDSA")
 	fs.StringVar(&spec.AccessTokenFormat, "access-token-format", "jwt", "access tokens: jwt (verified locally by resource servers) or opaque (introspected)")
 	fs.StringVar(&spec.TokenEndpointAuthMethod, "auth-method", "", "client_secret_basic (default) or client_secret_post")
+	var postLogout stringList
+	fs.Var(&postLogout, "post-logout-redirect-uri", "where RP-initiated logout may return the browser, matched exactly (repeatable)")
+	fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "URI that receives logout tokens when a session the client used ends")
+	fs.StringVar(&spec.FrontchannelLogoutURI, "frontchannel-logout-uri", "", "URI loaded in a frame of the logout page (with iss and sid)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
 	spec.RedirectURIs, spec.GrantTypes, spec.Scopes, spec.Audience = redirects, grants, scopes, audience
+	spec.PostLogoutRedirectURIs = postLogout
 	a, err := e.openAdmin(ctx, *cfgPath)
 	if err != nil {
 		return err
@@ -77,6 +82,8 @@ func clientJSON(c *store.Client) map[string]any {
 		"redirect_uris": c.RedirectURIs, "grant_types": c.GrantTypes, "scopes": c.Scopes, "audience": c.Audience,
 		"id_token_signed_response_alg": c.IDTokenAlgorithm, "access_token_format": c.AccessTokenFormat,
 		"token_endpoint_auth_method": c.GetTokenEndpointAuthMethod(), "created_at": fmtTime(c.CreatedAt),
+		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "backchannel_logout_uri": c.BackchannelLogoutURI,
+		"frontchannel_logout_uri": c.FrontchannelLogoutURI,
 	}
 }
 
@@ -89,6 +96,15 @@ func (e *cliEnv) printClient(c *store.Client) {
 		c.ID, c.Name, kind, c.FirstParty)
 	fmt.Fprintf(e.stdout, "redirect_uris:        %s\ngrant_types:          %s\nscopes:               %s\n",
 		strings.Join(c.RedirectURIs, " "), strings.Join(c.GrantTypes, " "), strings.Join(c.Scopes, " "))
+	if len(c.PostLogoutRedirectURIs) > 0 {
+		fmt.Fprintf(e.stdout, "post_logout_uris:     %s\n", strings.Join(c.PostLogoutRedirectURIs, " "))
+	}
+	if c.BackchannelLogoutURI != "" {
+		fmt.Fprintf(e.stdout, "backchannel_logout:   %s\n", c.BackchannelLogoutURI)
+	}
+	if c.FrontchannelLogoutURI != "" {
+		fmt.Fprintf(e.stdout, "frontchannel_logout:  %s\n", c.FrontchannelLogoutURI)
+	}
 	if len(c.Audience) > 0 {
 		fmt.Fprintf(e.stdout, "audience:             %s\n", strings.Join(c.Audience, " "))
 	}

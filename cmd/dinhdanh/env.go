@@ -89,14 +89,14 @@ func (e *cliEnv) openAdmin(ctx context.Context, cfgPath string) (*adminEnv, erro
 	}
 	bf := cfg.BruteForce
 	svc := &admin.Service{Store: db, Eph: db, Actor: "cli", MinPasswordLength: cfg.Password.MinLength,
-		Sessions: &session.Manager{Store: db, CookieName: cfg.Session.CookieName, IdleTimeout: cfg.Session.IdleTimeout.D(),
-			AbsoluteLifetime: cfg.Session.AbsoluteLifetime.D()},
+		Sessions: app.NewSessions(cfg, db, db),
 		Guard: &authn.Guard{Counters: db, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
 			AddressMaxFailures: bf.AddressMaxFailures, Window: bf.Window.D(), LockDuration: bf.LockDuration.D(),
 			BaseDelay: bf.BaseDelay.D(), MaxDelay: bf.MaxDelay.D()}},
 		Hasher: authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
 			Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}},
 	}
+	svc.Logout = &session.Logout{Sessions: svc.Sessions, Store: db, Issuer: cfg.Issuer, Log: newLogger(cfg, e.stderr)}
 	return &adminEnv{cfg: cfg, db: db, svc: svc}, nil
 }
 

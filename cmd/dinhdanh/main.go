@@ -41,9 +41,10 @@ Usage:
   dinhdanh migrate [--config FILE]
   dinhdanh config check|example [--config FILE]
   dinhdanh client create|list|show|delete|rotate-secret …
-  dinhdanh account create|bootstrap-admin|list|show|lock|unlock|set-password …
+  dinhdanh account create|bootstrap-admin|list|show|lock|unlock|set-password|end-sessions …
   dinhdanh business link|unlink|show …
   dinhdanh keys list|rotate …
+  dinhdanh logout deliveries [--state pending|delivered|failed]
   dinhdanh version
 
 Run "dinhdanh COMMAND --help" for the options of a command.
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.business(ctx, rest)
 	case "keys":
 		return env.keysCmd(ctx, rest)
+	case "logout":
+		return env.logoutCmd(ctx, rest)
 	case "version":
 		fmt.Fprintln(stdout, "dinhdanh", version)
 		return nil

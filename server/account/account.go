@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
@@ -16,7 +17,10 @@ type Handler struct {
 	Kit      *web.Kit
 	Store    store.Store
 	Sessions *session.Manager
-	Log      *slog.Logger
+	Logout   *session.Logout
+	// LogoutPages renders the logged-out page with front-channel logout.
+	LogoutPages *session.Handler
+	Log         *slog.Logger
 	// ForgetConsent is called after a consent is revoked (to revoke the client's tokens).
 	ForgetConsent func(r *http.Request, accountID, clientID string) error
 }
@@ -25,6 +29,8 @@ type Handler struct {
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /account", h.show)
 	mux.HandleFunc("POST /account/consents/revoke", h.revokeConsent)
+	mux.HandleFunc("POST /account/sessions/end", h.endSession)
+	mux.HandleFunc("POST /account/sessions/end-all", h.endAllSessions)
 }
 
 func (h *Handler) current(w http.ResponseWriter, r *http.Request) (*session.SSO, bool) {
@@ -54,7 +60,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, sso *session.SS
 	acct, err := h.Store.GetAccount(ctx, sso.AccountID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			_, _ = h.Sessions.End(ctx, w, r)
+			_ = h.Logout.End(ctx, sso, session.ReasonDisabled, "system")
+			h.Sessions.ClearCookie(w)
 			web.Redirect(w, r, "/login")
 			return
 		}
@@ -78,9 +85,151 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, sso *session.SS
 	for _, c := range acct.Capacities() {
 		caps = append(caps, string(c))
 	}
+	sessions, err := h.sessionRows(r, sso)
+	if err != nil {
+		h.Kit.Error(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
 	base := h.Kit.Base(w, r)
 	base.NoticeKey = notice
-	h.Kit.Render(w, r, http.StatusOK, "account", &ui.AccountPage{Base: base, FullName: acct.FullName, Capacities: caps, Consents: rows})
+	h.Kit.Render(w, r, http.StatusOK, "account", &ui.AccountPage{Base: base, FullName: acct.FullName, Capacities: caps,
+		Consents: rows, Sessions: sessions})
+}
+
+// sessionRows lists the person's live sessions, the current one first.
+func (h *Handler) sessionRows(r *http.Request, current *session.SSO) ([]ui.SessionRow, error) {
+	ctx := r.Context()
+	live, err := h.Sessions.OfSubject(ctx, current.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	rows := make([]ui.SessionRow, 0, len(live))
+	for _, s := range live {
+		row := ui.SessionRow{ID: s.ID, Current: s.ID == current.ID, Device: describeDevice(s.UserAgent), Address: s.Address,
+			StartedAt: s.CreatedAt, LastSeen: s.LastSeen, Level: s.ACR}
+		for _, cid := range s.Clients {
+			name, ok := names[cid]
+			if !ok {
+				name = cid
+				if c, err := h.Store.GetClient(ctx, cid); err == nil && c.Name != "" {
+					name = c.Name
+				}
+				names[cid] = name
+			}
+			row.Clients = append(row.Clients, name)
+		}
+		if row.Current {
+			rows = append([]ui.SessionRow{row}, rows...)
+		} else {
+			rows = append(rows, row)
+		}
+	}
+	return rows, nil
+}
+
+// describeDevice turns a User-Agent into a short description people recognise.
+func describeDevice(ua string) string {
+	if ua == "" {
+		return ""
+	}
+	browser := ""
+	switch {
+	case strings.Contains(ua, "Edg/"):
+		browser = "Edge"
+	case strings.Contains(ua, "CocCoc") || strings.Contains(ua, "coc_coc"):
+		browser = "Cốc Cốc"
+	case strings.Contains(ua, "Firefox/"):
+		browser = "Firefox"
+	case strings.Contains(ua, "Chrome/") || strings.Contains(ua, "Chromium/"):
+		browser = "Chrome"
+	case strings.Contains(ua, "Safari/"):
+		browser = "Safari"
+	}
+	system := ""
+	switch {
+	case strings.Contains(ua, "Android"):
+		system = "Android"
+	case strings.Contains(ua, "iPhone") || strings.Contains(ua, "iPad"):
+		system = "iOS"
+	case strings.Contains(ua, "Windows"):
+		system = "Windows"
+	case strings.Contains(ua, "Mac OS X"):
+		system = "macOS"
+	case strings.Contains(ua, "Linux"):
+		system = "Linux"
+	}
+	switch {
+	case browser != "" && system != "":
+		return browser + " · " + system
+	case browser != "" || system != "":
+		return browser + system
+	}
+	if len(ua) > 60 {
+		ua = ua[:60] + "…"
+	}
+	return ua
+}
+
+func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	if !web.CheckCSRF(r) {
+		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+		return
+	}
+	current, ok := h.current(w, r)
+	if !ok {
+		return
+	}
+	target, err := h.Sessions.Lookup(ctx, r.PostForm.Get("session"))
+	if errors.Is(err, session.ErrNoSession) || (err == nil && target.AccountID != current.AccountID) {
+		// Not a session of this person (or already over): nothing to end.
+		h.Kit.Error(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	if err != nil {
+		h.Kit.Error(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	if err := h.Logout.End(ctx, target, session.ReasonLogout, current.AccountID); err != nil {
+		h.Log.Error("ending a session", "err", err)
+		h.Kit.Error(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	if target.ID == current.ID {
+		h.Sessions.ClearCookie(w)
+		h.LogoutPages.LoggedOut(w, r, []session.Ended{{ID: target.ID, Subject: target.AccountID, Clients: target.Clients}})
+		return
+	}
+	h.render(w, r, current, "account.session_ended")
+}
+
+func (h *Handler) endAllSessions(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	if !web.CheckCSRF(r) {
+		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+		return
+	}
+	current, ok := h.current(w, r)
+	if !ok {
+		return
+	}
+	ended, err := h.Logout.EndAll(ctx, current.AccountID, session.ReasonLogoutAll, current.AccountID)
+	if err != nil {
+		h.Log.Error("signing out everywhere", "err", err)
+		h.Kit.Error(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	h.Sessions.ClearCookie(w)
+	h.LogoutPages.LoggedOut(w, r, ended)
 }
 
 func (h *Handler) revokeConsent(w http.ResponseWriter, r *http.Request) {

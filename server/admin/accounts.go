@@ -3,12 +3,14 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
@@ -248,25 +250,37 @@ func (s *Service) Status(ctx context.Context, a *identity.Account) (LockStatus, 
 	return st, nil
 }
 
-// Lock disables the account: its sessions end and its refresh tokens are revoked.
+// Lock disables the account: its sessions end (their applications are
+// notified) and its refresh tokens are revoked.
 func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) error {
 	a.Disabled, a.DisabledReason = true, strings.TrimSpace(reason)
 	if err := s.Store.UpdateAccount(ctx, a); err != nil {
 		return err
 	}
-	if err := s.EndSessions(ctx, a.ID); err != nil {
+	if _, err := s.endSessions(ctx, a.ID, session.ReasonDisabled); err != nil {
 		return err
 	}
 	s.audit(ctx, "account.lock", a.ID, "", map[string]string{"reason": a.DisabledReason})
 	return nil
 }
 
-// EndSessions ends every SSO session of the account and revokes its refresh tokens.
-func (s *Service) EndSessions(ctx context.Context, accountID string) error {
-	if _, err := s.Sessions.EndAll(ctx, accountID); err != nil {
-		return err
+// EndSessions ends every SSO session of the account, notifies the
+// applications of each, and revokes all its refresh tokens; it returns how
+// many sessions ended.
+func (s *Service) EndSessions(ctx context.Context, accountID string) (int, error) {
+	n, err := s.endSessions(ctx, accountID, session.ReasonAdmin)
+	if err == nil {
+		s.audit(ctx, "account.end_sessions", accountID, "", map[string]string{"sessions": fmt.Sprint(n)})
 	}
-	return s.Store.RevokeRefreshTokensOfSubject(ctx, accountID, "")
+	return n, err
+}
+
+func (s *Service) endSessions(ctx context.Context, accountID, reason string) (int, error) {
+	ended, err := s.Logout.EndAll(ctx, accountID, reason, s.Actor)
+	if err != nil {
+		return len(ended), err
+	}
+	return len(ended), s.Store.RevokeRefreshTokensOfSubject(ctx, accountID, "")
 }
 
 // Unlock enables the account and lifts brute-force locks on its identifiers.
@@ -296,7 +310,7 @@ func (s *Service) SetPassword(ctx context.Context, a *identity.Account, password
 	if err := s.Store.SetPasswordHash(ctx, a.ID, hash); err != nil {
 		return err
 	}
-	if err := s.EndSessions(ctx, a.ID); err != nil {
+	if _, err := s.endSessions(ctx, a.ID, session.ReasonAdmin); err != nil {
 		return err
 	}
 	s.audit(ctx, "account.set_password", a.ID, "", nil)

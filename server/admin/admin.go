@@ -23,6 +23,7 @@ type Service struct {
 	Store    store.Store
 	Eph      store.Ephemeral
 	Sessions *session.Manager
+	Logout   *session.Logout
 	Guard    *authn.Guard
 	Hasher   authn.Hasher
 	// MinPasswordLength is the shortest password accepted.
@@ -76,6 +77,12 @@ type ClientSpec struct {
 	IDTokenAlgorithm        string // default RS256
 	AccessTokenFormat       string // default jwt
 	TokenEndpointAuthMethod string // default client_secret_basic
+	// PostLogoutRedirectURIs are where RP-initiated logout may return the browser (exact match).
+	PostLogoutRedirectURIs []string
+	// BackchannelLogoutURI receives logout tokens (https, or http on localhost).
+	BackchannelLogoutURI string
+	// FrontchannelLogoutURI is loaded in a frame of the logout page.
+	FrontchannelLogoutURI string
 }
 
 var clientIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
@@ -110,7 +117,7 @@ func validateRedirectURI(p *Problems, u string, public bool) {
 func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Client, string, error) {
 	var p Problems
 	if spec.ID == "" {
-		spec.ID = randomID(12)
+		spec.ID = newClientID()
 	}
 	if !clientIDPattern.MatchString(spec.ID) {
 		p.add("id", "must be 2–64 characters of letters, digits, '.', '_' or '-'")
@@ -170,13 +177,29 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cli
 	case spec.TokenEndpointAuthMethod != "client_secret_basic" && spec.TokenEndpointAuthMethod != "client_secret_post":
 		p.add("auth_method", "must be client_secret_basic or client_secret_post")
 	}
+	for _, u := range spec.PostLogoutRedirectURIs {
+		validateRedirectURI(&p, u, spec.Public)
+	}
+	for _, u := range []string{spec.BackchannelLogoutURI, spec.FrontchannelLogoutURI} {
+		if u == "" {
+			continue
+		}
+		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" || parsed.Fragment != "" {
+			p.add("logout_uri", "%q must be an absolute http(s) URI without a fragment", u)
+		} else if parsed.Scheme == "http" {
+			if h := parsed.Hostname(); h != "localhost" && h != "127.0.0.1" && h != "::1" {
+				p.add("logout_uri", "%q must use https (http is only for localhost)", u)
+			}
+		}
+	}
 	if err := p.err(); err != nil {
 		return nil, "", err
 	}
 	c := &store.Client{ID: spec.ID, Name: spec.Name, Public: spec.Public, FirstParty: spec.FirstParty,
 		RedirectURIs: spec.RedirectURIs, GrantTypes: spec.GrantTypes, Scopes: spec.Scopes, Audience: spec.Audience,
 		IDTokenAlgorithm: spec.IDTokenAlgorithm, AccessTokenFormat: spec.AccessTokenFormat,
-		TokenEndpointAuthMethod: spec.TokenEndpointAuthMethod}
+		TokenEndpointAuthMethod: spec.TokenEndpointAuthMethod, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
+		BackchannelLogoutURI: spec.BackchannelLogoutURI, FrontchannelLogoutURI: spec.FrontchannelLogoutURI}
 	secret := ""
 	if !spec.Public {
 		secret = randomID(32)
@@ -221,6 +244,16 @@ func (s *Service) DeleteClient(ctx context.Context, id string) error {
 	}
 	s.audit(ctx, "client.delete", "", id, nil)
 	return nil
+}
+
+// newClientID returns a random client id that clientIDPattern accepts: a
+// base64url string may begin with '-' or '_', which the pattern refuses.
+func newClientID() string {
+	for {
+		if id := randomID(12); clientIDPattern.MatchString(id) {
+			return id
+		}
+	}
 }
 
 func randomID(n int) string {

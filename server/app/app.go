@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dinhdanh/dinhdanh/config"
@@ -33,6 +34,7 @@ type App struct {
 	Sealer   *keys.Sealer
 	Provider *oauth.Provider
 	Sessions *session.Manager
+	Logout   *session.Logout
 	Guard    *authn.Guard
 	Hasher   authn.Hasher
 	Handler  http.Handler
@@ -124,8 +126,9 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		return nil, err
 	}
 	kit := &web.Kit{UI: u, Log: log, SecureCookie: cfg.SecureCookie(), DefaultLang: cfg.UI.DefaultLanguage}
-	a.Sessions = &session.Manager{Store: db, CookieName: cfg.Session.CookieName, IdleTimeout: cfg.Session.IdleTimeout.D(),
-		AbsoluteLifetime: cfg.Session.AbsoluteLifetime.D(), Secure: cfg.SecureCookie()}
+	a.Sessions = NewSessions(cfg, db, db)
+	a.Logout = &session.Logout{Sessions: a.Sessions, Store: db, Signer: a.Provider.Signer(), Issuer: cfg.Issuer,
+		HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log}
 	a.Hasher = authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
 		Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}}
 	bf := cfg.BruteForce
@@ -133,11 +136,13 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		AddressMaxFailures: bf.AddressMaxFailures, Window: bf.Window.D(), LockDuration: bf.LockDuration.D(),
 		BaseDelay: bf.BaseDelay.D(), MaxDelay: bf.MaxDelay.D()}}
 
-	lh := &login.Handler{Kit: kit, Provider: a.Provider, Store: db, Eph: db, Sessions: a.Sessions, Hasher: a.Hasher,
+	lh := &login.Handler{Kit: kit, Provider: a.Provider, Store: db, Eph: db, Sessions: a.Sessions, Logout: a.Logout, Hasher: a.Hasher,
 		Guard: a.Guard, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength}}
 	lh.Init()
-	ah := &account.Handler{Kit: kit, Store: db, Sessions: a.Sessions, Log: log,
+	sh := &session.Handler{Kit: kit, Logout: a.Logout, Sessions: a.Sessions, Clients: a.Provider.Storage,
+		Signer: a.Provider.Signer(), Issuer: cfg.Issuer, Log: log}
+	ah := &account.Handler{Kit: kit, Store: db, Sessions: a.Sessions, Logout: a.Logout, LogoutPages: sh, Log: log,
 		ForgetConsent: func(r *http.Request, accountID, clientID string) error {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		}}
@@ -152,7 +157,9 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	mux.HandleFunc("GET "+oauth.PathUserinfo, p.HandleUserinfo)
 	mux.HandleFunc("POST "+oauth.PathUserinfo, p.HandleUserinfo)
 	lh.Register(mux)
+	sh.Register(mux)
 	ah.Register(mux)
+	mux.HandleFunc("GET /metrics", a.handleMetrics)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
 	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -175,30 +182,41 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	return a, nil
 }
 
-// methodGuard turns the mux's bare 405 into a page or RFC 6749 JSON.
+// methodGuard answers a request whose path is served only for other methods
+// with 405 (a page, or RFC 6749 JSON for the API) and an Allow header. The
+// mux cannot: its catch-all "/" matches every method, so without this such a
+// request would get the 404 page.
 func methodGuard(mux *http.ServeMux, kit *web.Kit) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, pattern := mux.Handler(r)
-		if pattern == "" {
-			// Either no route (the catch-all serves 404) or a wrong method.
-			rr := r.Clone(r.Context())
-			for _, m := range []string{http.MethodGet, http.MethodPost} {
-				rr.Method = m
-				if _, p := mux.Handler(rr); p != "" && p != "/" {
-					w.Header().Set("Allow", "GET, POST")
-					if isAPI(r.URL.Path) {
-						w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-						w.WriteHeader(http.StatusMethodNotAllowed)
-						_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"The HTTP method is not allowed here."}`))
-						return
-					}
-					kit.ErrorWith(w, r, http.StatusMethodNotAllowed, "bad_request", "method_not_allowed")
+		if _, pattern := mux.Handler(r); pattern == "" || pattern == "/" {
+			if allow := allowedMethods(mux, r); len(allow) > 0 {
+				w.Header().Set("Allow", strings.Join(allow, ", "))
+				if isAPI(r.URL.Path) {
+					w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+					w.WriteHeader(http.StatusMethodNotAllowed)
+					_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"The HTTP method is not allowed here."}`))
 					return
 				}
+				kit.ErrorWith(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "method_not_allowed")
+				return
 			}
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// allowedMethods lists the methods for which the mux has a route of its own
+// (not the catch-all) for the request's path.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	rr := r.Clone(r.Context())
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		rr.Method = m
+		if _, p := mux.Handler(rr); p != "" && p != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 func isAPI(path string) bool {
@@ -213,6 +231,7 @@ func isAPI(path string) bool {
 // key set (so rotations on other nodes are seen) and purging expired state.
 func (a *App) Background(ctx context.Context) {
 	go a.Keys.Refresh(ctx, a.Config.Keys.RotationCheckInterval.D(), a.Log)
+	go a.Logout.Run(ctx, time.Second)
 	go func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()

@@ -27,20 +27,21 @@ type Options struct {
 	MinPasswordLength int
 }
 
-// Handler serves /oauth2/auth, /login, /register, /consent, /login/business and /logout.
+// Handler serves /oauth2/auth, /login, /register, /consent and /login/business.
 type Handler struct {
 	Kit      *web.Kit
 	Provider *oauth.Provider
 	Store    store.Store
 	Eph      store.Ephemeral
 	Sessions *session.Manager
+	Logout   *session.Logout
 	Hasher   authn.Hasher
 	Guard    *authn.Guard
 	// Directory, when set, checks officials' directory passwords before local accounts.
 	Directory authn.DirectoryAuthenticator
 	Opts      Options
-	Log      *slog.Logger
-	Now      func() time.Time
+	Log       *slog.Logger
+	Now       func() time.Time
 	// Sleep waits for the brute-force delay (replaceable in tests).
 	Sleep func(ctx context.Context, d time.Duration)
 
@@ -77,7 +78,6 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /consent", h.postConsent)
 	mux.HandleFunc("GET /login/business", h.showBusiness)
 	mux.HandleFunc("POST /login/business", h.postBusiness)
-	mux.HandleFunc("POST /logout", h.postLogout)
 }
 
 func (h *Handler) audit(r *http.Request, typ, subject, clientID string, details map[string]string) {
@@ -101,6 +101,17 @@ func (h *Handler) HandleAuthorize(w http.ResponseWriter, r *http.Request) {
 		h.Kit.FormError(w, r, err)
 		return
 	}
+	// RFC 6749 §3.1: a parameter is never sent twice. When it is, which
+	// value counts is ambiguous (two redirect URIs, two states), so the
+	// request is refused with a page and nothing is sent anywhere.
+	for _, name := range singleValued {
+		if len(r.Form[name]) > 1 {
+			h.Log.Info("authorization request refused", "err", "invalid_request", "hint", "repeated parameter "+name,
+				"request_id", web.RequestID(r))
+			h.Kit.ErrorWith(w, r, http.StatusBadRequest, "oauth", "oauth", "invalid_request")
+			return
+		}
+	}
 	// An unknown client or a redirect URI that is not registered exactly is
 	// shown to the user; nothing is ever sent to such a URI.
 	clientID := r.Form.Get("client_id")
@@ -122,9 +133,21 @@ func (h *Handler) HandleAuthorize(w http.ResponseWriter, r *http.Request) {
 		h.authorizeError(w, r, ar, err)
 		return
 	}
+	// fosite checks PKCE only when it issues the code: a request that could
+	// never get one is refused before anyone logs in, and no code is stored.
+	if err := h.Provider.CheckPKCE(ar); err != nil {
+		h.authorizeError(w, r, ar, err)
+		return
+	}
 	query := r.Form.Encode()
 	h.decide(w, r, ar, &Flow{AuthorizeQuery: query, ClientID: client.ID, ClientName: client.Name, RequestedAt: h.Now().UTC()})
 }
+
+// singleValued are the authorization request parameters that may appear
+// only once (audience and resource may repeat).
+var singleValued = []string{"client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method", "prompt", "max_age", "acr_values", "ui_locales", "login_hint",
+	"id_token_hint", "display", "claims", "request", "request_uri"}
 
 // authorizeError sends the error to the client when its redirect URI is
 // trusted, and shows a page otherwise.
@@ -138,11 +161,11 @@ func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, ar fosi
 		h.Provider.WriteAuthorizeError(r.Context(), w, ar, err)
 		return
 	}
-	desc := rfc.ErrorField
-	if rfc.HintField != "" {
-		desc += ": " + rfc.HintField
-	}
-	h.Kit.ErrorWith(w, r, http.StatusBadRequest, "oauth", "oauth", desc)
+	// The page names the error code only: fosite's hints are English
+	// sentences for the application's developers, and go to the log.
+	h.Log.Info("authorization request refused", "err", rfc.ErrorField, "hint", rfc.HintField,
+		"client", r.Form.Get("client_id"), "request_id", web.RequestID(r))
+	h.Kit.ErrorWith(w, r, http.StatusBadRequest, "oauth", "oauth", rfc.ErrorField)
 }
 
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
@@ -225,7 +248,13 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request, ar fosite.Autho
 	acct, err := h.Store.GetAccount(ctx, fl.AccountID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
 		// The account went away or was locked since the session began.
-		_, _ = h.Sessions.End(ctx, w, r)
+		if sso, err := h.Sessions.Lookup(ctx, fl.SID); err == nil {
+			if err := h.Logout.End(ctx, sso, session.ReasonDisabled, "system"); err != nil {
+				h.unavailable(w, r, err)
+				return
+			}
+		}
+		h.Sessions.ClearCookie(w)
 		if prompts["none"] {
 			h.authorizeError(w, r, ar, fosite.ErrLoginRequired)
 			return

@@ -202,6 +202,14 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	sso := &session.SSO{AccountID: acct.ID, Capacity: string(capacity), AuthTime: h.Now().UTC(), ACR: authn.LoA1,
 		AMR: []string{authn.AMRPassword}, UserAgent: truncate(r.UserAgent(), 200), Address: web.ClientAddress(r)}
+	// A session this browser already had ends first: its applications are
+	// told, which matters on a shared computer.
+	if old, err := h.Sessions.Get(ctx, r); err == nil {
+		if err := h.Logout.End(ctx, old, session.ReasonReplaced, old.AccountID); err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+	}
 	if err := h.Sessions.Create(ctx, w, r, sso); err != nil {
 		h.unavailable(w, r, err)
 		return
@@ -266,26 +274,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
-}
-
-func (h *Handler) postLogout(w http.ResponseWriter, r *http.Request) {
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
-		return
-	}
-	sso, err := h.Sessions.End(r.Context(), w, r)
-	if err != nil && !errors.Is(err, session.ErrNoSession) {
-		h.unavailable(w, r, err)
-		return
-	}
-	if sso != nil {
-		h.audit(r, "logout", sso.AccountID, "", map[string]string{"sid": sso.ID})
-	}
-	base := h.Kit.Base(w, r)
-	h.Kit.Render(w, r, http.StatusOK, "message", &ui.MessagePage{Base: base, TitleKey: "logout.title",
-		MessageKey: "logout.done", LinkURL: "/login", LinkKey: "login.title"})
 }

@@ -154,6 +154,26 @@ func (p *Provider) NewAuthorizeRequest(ctx context.Context, r *http.Request) (fo
 	return p.f.NewAuthorizeRequest(ctx, r)
 }
 
+// CheckPKCE applies to a parsed authorization request the PKCE rules that
+// fosite applies only when it issues the code (EnforcePKCEForPublicClients,
+// no plain method): a public client must send a code_challenge, and a
+// code_challenge must come with code_challenge_method=S256 (no method means
+// plain). It returns an invalid_request error, or nil.
+func (p *Provider) CheckPKCE(ar fosite.AuthorizeRequester) error {
+	form := ar.GetRequestForm()
+	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
+	if challenge == "" {
+		if ar.GetClient().IsPublic() {
+			return fosite.ErrInvalidRequest.WithHint("This client must include a code_challenge when performing the authorize code flow, but it is missing.")
+		}
+		return nil
+	}
+	if method != "S256" {
+		return fosite.ErrInvalidRequest.WithHint("Clients must use code_challenge_method=S256, plain is not allowed.")
+	}
+	return nil
+}
+
 // WriteAuthorizeError sends an authorization error to the client's redirect URI.
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	p.f.WriteAuthorizeError(ctx, w, ar, err)
@@ -221,6 +241,11 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 	sess := &Session{}
 	ar, err := p.f.NewAccessRequest(ctx, r, sess)
 	if err != nil {
+		// fosite answers a grant type that no handler serves with
+		// invalid_request; RFC 6749 §5.2 names it unsupported_grant_type.
+		if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrantType(gt) && errors.Is(err, fosite.ErrInvalidRequest) {
+			err = fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", gt)
+		}
 		p.logOAuthError(r, err)
 		p.f.WriteAccessError(ctx, w, ar, err)
 		return
@@ -259,6 +284,16 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.f.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// supportedGrantType reports whether a token request's grant_type is one
+// that a token endpoint handler serves.
+func supportedGrantType(gt string) bool {
+	switch gt {
+	case "authorization_code", "refresh_token", "client_credentials":
+		return true
+	}
+	return false
 }
 
 func (p *Provider) logOAuthError(r *http.Request, err error) {
@@ -372,7 +407,7 @@ const (
 	PathUserinfo      = "/userinfo"
 	PathJWKS          = "/.well-known/jwks.json"
 	PathDiscovery     = "/.well-known/openid-configuration"
-	PathEndSession    = "/oauth2/logout"
+	PathEndSession    = "/oauth2/logout" // served by package session
 	PathAuthorizeBase = "/oauth2/"
 )
 
@@ -386,6 +421,11 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"jwks_uri":                                      iss + PathJWKS,
 		"introspection_endpoint":                        iss + PathIntrospect,
 		"revocation_endpoint":                           iss + PathRevoke,
+		"end_session_endpoint":                          iss + PathEndSession,
+		"backchannel_logout_supported":                  true,
+		"backchannel_logout_session_supported":          true,
+		"frontchannel_logout_supported":                 true,
+		"frontchannel_logout_session_supported":         true,
 		"scopes_supported":                              Scopes,
 		"response_types_supported":                      []string{"code"},
 		"response_modes_supported":                      []string{"query", "form_post"},

@@ -40,12 +40,20 @@ func (s *SSO) HasClient(id string) bool {
 
 // Manager creates, finds and ends sessions.
 type Manager struct {
-	Store            store.Ephemeral
-	CookieName       string
+	Store store.Ephemeral
+	// Index, when set, keeps a durable trace of every session so that its
+	// end can be announced even after the ephemeral store lost it.
+	Index      store.SessionIndex
+	CookieName string
+	// IdleTimeout and AbsoluteLifetime apply to citizens' sessions.
 	IdleTimeout      time.Duration
 	AbsoluteLifetime time.Duration
-	Secure           bool
-	Now              func() time.Time
+	// OfficialIdleTimeout and OfficialAbsoluteLifetime apply to sessions of
+	// logins in the official capacity (zero: the citizens' values).
+	OfficialIdleTimeout      time.Duration
+	OfficialAbsoluteLifetime time.Duration
+	Secure                   bool
+	Now                      func() time.Time
 }
 
 func (m *Manager) now() time.Time {
@@ -61,9 +69,25 @@ func idFromToken(token string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:18])
 }
 
-func (m *Manager) expiry(s *SSO) time.Time {
-	idle := s.LastSeen.Add(m.IdleTimeout)
-	abs := s.CreatedAt.Add(m.AbsoluteLifetime)
+// limits returns the idle timeout and absolute lifetime of the session's kind.
+func (m *Manager) limits(s *SSO) (idle, abs time.Duration) {
+	idle, abs = m.IdleTimeout, m.AbsoluteLifetime
+	if s.Capacity == "official" {
+		if m.OfficialIdleTimeout > 0 {
+			idle = m.OfficialIdleTimeout
+		}
+		if m.OfficialAbsoluteLifetime > 0 {
+			abs = m.OfficialAbsoluteLifetime
+		}
+	}
+	return idle, abs
+}
+
+// Expiry returns when the session ends unless it is used again.
+func (m *Manager) Expiry(s *SSO) time.Time {
+	idleFor, absFor := m.limits(s)
+	idle := s.LastSeen.Add(idleFor)
+	abs := s.CreatedAt.Add(absFor)
 	if idle.Before(abs) {
 		return idle
 	}
@@ -75,13 +99,24 @@ func (m *Manager) put(ctx context.Context, s *SSO) error {
 	if err != nil {
 		return err
 	}
-	return m.Store.PutRecord(ctx, store.KindSSOSession, &store.Record{Key: s.ID, Subject: s.AccountID, Data: data, ExpiresAt: m.expiry(s)})
+	return m.Store.PutRecord(ctx, store.KindSSOSession, &store.Record{Key: s.ID, Subject: s.AccountID, Data: data, ExpiresAt: m.Expiry(s)})
+}
+
+// index records the session's durable trace.
+func (m *Manager) index(ctx context.Context, s *SSO) error {
+	if m.Index == nil {
+		return nil
+	}
+	return m.Index.PutSessionRef(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients,
+		ExpiresAt: m.Expiry(s), CreatedAt: s.CreatedAt})
 }
 
 // Create starts a new session for the login and sets its cookie. A session
 // the browser already had is ended first (no session fixation).
 func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Request, s *SSO) error {
 	if old, err := m.Get(ctx, r); err == nil {
+		// The replaced session is gone from the browser; its trace stays in
+		// the index, so its clients are told when it is swept.
 		_ = m.Store.DeleteRecord(ctx, store.KindSSOSession, old.ID)
 	}
 	raw := make([]byte, 32)
@@ -93,6 +128,9 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	s.ID = idFromToken(token)
 	s.CreatedAt, s.LastSeen = now, now
 	if err := m.put(ctx, s); err != nil {
+		return err
+	}
+	if err := m.index(ctx, s); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: m.CookieName, Value: token, Path: "/", HttpOnly: true,
@@ -137,7 +175,7 @@ func (m *Manager) Lookup(ctx context.Context, id string) (*SSO, error) {
 		return nil, err
 	}
 	now := m.now()
-	if now.After(m.expiry(&s)) {
+	if now.After(m.Expiry(&s)) {
 		return nil, ErrNoSession
 	}
 	return &s, nil
@@ -149,34 +187,35 @@ func (m *Manager) AddClient(ctx context.Context, s *SSO, clientID string) error 
 		return nil
 	}
 	s.Clients = append(s.Clients, clientID)
-	return m.put(ctx, s)
+	if err := m.put(ctx, s); err != nil {
+		return err
+	}
+	return m.index(ctx, s)
 }
 
-// End ends the browser's session and clears its cookie.
-func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Request) (*SSO, error) {
+// ClearCookie removes the session cookie from the browser.
+func (m *Manager) ClearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: m.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: m.Secure, SameSite: http.SameSiteLaxMode})
-	s, err := m.Get(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	return s, m.Store.DeleteRecord(ctx, store.KindSSOSession, s.ID)
 }
 
-// EndAll ends every session of the account and returns them.
-func (m *Manager) EndAll(ctx context.Context, accountID string) ([]*SSO, error) {
+// Delete removes a session from the ephemeral store (its trace stays).
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	return m.Store.DeleteRecord(ctx, store.KindSSOSession, id)
+}
+
+// OfSubject returns the live sessions of the account.
+func (m *Manager) OfSubject(ctx context.Context, accountID string) ([]*SSO, error) {
 	recs, err := m.Store.RecordsBySubject(ctx, store.KindSSOSession, accountID)
 	if err != nil {
 		return nil, err
 	}
+	now := m.now()
 	var out []*SSO
 	for _, rec := range recs {
 		var s SSO
-		if json.Unmarshal(rec.Data, &s) == nil {
+		if json.Unmarshal(rec.Data, &s) == nil && !now.After(m.Expiry(&s)) {
 			out = append(out, &s)
-		}
-		if err := m.Store.DeleteRecord(ctx, store.KindSSOSession, rec.Key); err != nil {
-			return out, err
 		}
 	}
 	return out, nil

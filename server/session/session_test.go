@@ -102,7 +102,7 @@ func TestAbsoluteLifetime(t *testing.T) {
 	}
 }
 
-func TestCreateReplacesOldSessionAndEndAll(t *testing.T) {
+func TestCreateReplacesOldSession(t *testing.T) {
 	ctx := context.Background()
 	m, _ := setup(t)
 	old, c := create(t, m, "sub1", withCookie(nil))
@@ -113,40 +113,42 @@ func TestCreateReplacesOldSessionAndEndAll(t *testing.T) {
 	if _, err := m.Lookup(ctx, old.ID); err != session.ErrNoSession {
 		t.Fatal("the replaced session still lives (fixation)")
 	}
-	other, _ := create(t, m, "sub1", withCookie(nil))
-	stranger, _ := create(t, m, "sub2", withCookie(nil))
-	ended, err := m.EndAll(ctx, "sub1")
-	if err != nil || len(ended) != 2 {
-		t.Fatalf("EndAll = %d sessions, %v", len(ended), err)
-	}
-	for _, id := range []string{newer.ID, other.ID} {
-		if _, err := m.Lookup(ctx, id); err != session.ErrNoSession {
-			t.Fatalf("session %s survived EndAll", id)
-		}
-	}
-	if _, err := m.Lookup(ctx, stranger.ID); err != nil {
-		t.Fatal("EndAll ended another person's session")
+	if _, err := m.Lookup(ctx, newer.ID); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func TestEndAndGarbageCookies(t *testing.T) {
+func TestGarbageCookies(t *testing.T) {
 	ctx := context.Background()
 	m, _ := setup(t)
-	s, c := create(t, m, "sub1", withCookie(nil))
-	w := httptest.NewRecorder()
-	ended, err := m.End(ctx, w, withCookie(c))
-	if err != nil || ended.ID != s.ID {
-		t.Fatalf("End = %+v, %v", ended, err)
-	}
-	if cs := w.Result().Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 {
-		t.Fatal("End did not clear the cookie")
-	}
-	if _, err := m.Get(ctx, withCookie(c)); err != session.ErrNoSession {
-		t.Fatal("ended session still alive")
-	}
+	_, c := create(t, m, "sub1", withCookie(nil))
 	for _, v := range []string{"", "short", "x" + c.Value[1:], strings.Repeat("A", 500)} {
 		if _, err := m.Get(ctx, withCookie(&http.Cookie{Name: "sid", Value: v})); err != session.ErrNoSession {
 			t.Fatalf("cookie %q: %v", v, err)
 		}
+	}
+	w := httptest.NewRecorder()
+	m.ClearCookie(w)
+	if cs := w.Result().Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 {
+		t.Fatal("ClearCookie did not clear the cookie")
+	}
+}
+
+func TestOfficialsHaveShorterSessions(t *testing.T) {
+	ctx := context.Background()
+	m, clk := setup(t)
+	m.OfficialIdleTimeout, m.OfficialAbsoluteLifetime = 5*time.Minute, 30*time.Minute
+	w := httptest.NewRecorder()
+	s := &session.SSO{AccountID: "off1", Capacity: "official"}
+	if err := m.Create(ctx, w, withCookie(nil), s); err != nil {
+		t.Fatal(err)
+	}
+	cit, _ := create(t, m, "cit1", withCookie(nil))
+	clk.t = clk.t.Add(6 * time.Minute)
+	if _, err := m.Lookup(ctx, s.ID); err != session.ErrNoSession {
+		t.Fatal("an official's session outlived the official idle timeout")
+	}
+	if _, err := m.Lookup(ctx, cit.ID); err != nil {
+		t.Fatal("a citizen's session ended at the official idle timeout")
 	}
 }

@@ -1,0 +1,268 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/dinhdanh/dinhdanh/server/keys"
+	"github.com/dinhdanh/dinhdanh/server/web"
+	"github.com/dinhdanh/dinhdanh/store"
+	"github.com/dinhdanh/dinhdanh/ui"
+)
+
+// ClientLookup finds registered clients.
+type ClientLookup interface {
+	LookupClient(ctx context.Context, id string) (*store.Client, error)
+}
+
+// Handler serves logout: RP-initiated logout at /oauth2/logout (OpenID
+// Connect RP-Initiated Logout 1.0) and the logout button at /logout. After a
+// logout the page loads every front-channel logout URI of the session's
+// clients (Front-Channel Logout 1.0) and continues to the application's
+// registered post-logout redirect URI, if it asked for one.
+type Handler struct {
+	Kit      *web.Kit
+	Logout   *Logout
+	Sessions *Manager
+	Clients  ClientLookup
+	Signer   *keys.Signer
+	Issuer   string
+	Log      *slog.Logger
+}
+
+// PathEndSession is the RP-initiated logout endpoint.
+const PathEndSession = "/oauth2/logout"
+
+// Register mounts the handlers.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+PathEndSession, h.endSession)
+	mux.HandleFunc("POST "+PathEndSession, h.endSession)
+	mux.HandleFunc("POST /logout", h.logoutButton)
+}
+
+// logoutRequest is a validated RP-initiated logout request.
+type logoutRequest struct {
+	client   *store.Client
+	redirect string // the validated post-logout redirect URI with state, or ""
+	hintSID  string
+	hintSub  string
+	hasHint  bool
+}
+
+var errBadHint = errors.New("invalid id_token_hint")
+
+func (h *Handler) parseLogout(ctx context.Context, form url.Values) (*logoutRequest, error) {
+	lr := &logoutRequest{}
+	clientID := form.Get("client_id")
+	if hint := form.Get("id_token_hint"); hint != "" {
+		tok, err := h.Signer.Decode(ctx, hint)
+		var ve *jwt.ValidationError
+		if err != nil && !(errors.As(err, &ve) && ve.Has(jwt.ValidationErrorExpired) && tok != nil) {
+			return nil, errBadHint
+		}
+		if iss, _ := tok.Claims["iss"].(string); iss != h.Issuer {
+			return nil, errBadHint
+		}
+		aud := audience(tok.Claims["aud"])
+		if len(aud) == 0 {
+			return nil, errBadHint
+		}
+		if clientID == "" {
+			clientID = aud[0]
+		} else if !slices.Contains(aud, clientID) {
+			return nil, errClientMismatch
+		}
+		lr.hasHint = true
+		lr.hintSID, _ = tok.Claims["sid"].(string)
+		lr.hintSub, _ = tok.Claims["sub"].(string)
+	}
+	if clientID != "" {
+		c, err := h.Clients.LookupClient(ctx, clientID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		lr.client = c
+	}
+	if u := form.Get("post_logout_redirect_uri"); u != "" && lr.client != nil && slices.Contains(lr.client.PostLogoutRedirectURIs, u) {
+		if st := form.Get("state"); st != "" {
+			u = addQuery(u, url.Values{"state": {st}})
+		}
+		lr.redirect = u
+	}
+	return lr, nil
+}
+
+var errClientMismatch = errors.New("client_id does not match the id_token_hint")
+
+func audience(v any) []string {
+	switch a := v.(type) {
+	case string:
+		return []string{a}
+	case []any:
+		var out []string
+		for _, x := range a {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func addQuery(u string, v url.Values) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + v.Encode()
+}
+
+func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	lr, err := h.parseLogout(ctx, r.Form)
+	switch {
+	case errors.Is(err, errBadHint):
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "logout", "logout_hint")
+		return
+	case errors.Is(err, errClientMismatch):
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "logout", "logout_client")
+		return
+	case err != nil:
+		h.unavailable(w, r, err)
+		return
+	}
+	sso, err := h.Sessions.Get(ctx, r)
+	if err != nil && !errors.Is(err, ErrNoSession) {
+		h.unavailable(w, r, err)
+		return
+	}
+	confirmed := false
+	if r.Method == http.MethodPost && r.PostForm.Has("confirm") {
+		if !web.CheckCSRF(r) {
+			h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+			return
+		}
+		if r.PostForm.Get("confirm") != "yes" {
+			base := h.Kit.Base(w, r)
+			h.Kit.Render(w, r, http.StatusOK, "message", &ui.MessagePage{Base: base, TitleKey: "logout.confirm_title",
+				MessageKey: "logout.kept", LinkURL: "/account", LinkKey: "account.title"})
+			return
+		}
+		confirmed = true
+	}
+	if sso == nil {
+		// Nobody is logged in here: there is nothing to end.
+		h.loggedOut(w, r, nil, lr)
+		return
+	}
+	tied := lr.hasHint && ((lr.hintSID != "" && lr.hintSID == sso.ID) || (lr.hintSID == "" && lr.hintSub == sso.AccountID))
+	if !tied && !confirmed {
+		page := &ui.LogoutConfirmPage{Base: h.Kit.Base(w, r), State: r.Form.Get("state"),
+			Stale: lr.hasHint && lr.hintSID != "" && lr.hintSID != sso.ID}
+		if lr.client != nil {
+			page.ClientName, page.ClientID = lr.client.Name, lr.client.ID
+			if lr.redirect != "" {
+				page.PostLogoutRedirectURI = r.Form.Get("post_logout_redirect_uri")
+			}
+		}
+		h.Kit.Render(w, r, http.StatusOK, "logout_confirm", page)
+		return
+	}
+	if err := h.Logout.End(ctx, sso, ReasonLogout, sso.AccountID); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	h.Sessions.ClearCookie(w)
+	h.loggedOut(w, r, sso, lr)
+}
+
+func (h *Handler) logoutButton(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	if !web.CheckCSRF(r) {
+		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+		return
+	}
+	sso, err := h.Sessions.Get(ctx, r)
+	if err != nil && !errors.Is(err, ErrNoSession) {
+		h.unavailable(w, r, err)
+		return
+	}
+	if sso != nil {
+		if err := h.Logout.End(ctx, sso, ReasonLogout, sso.AccountID); err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+	}
+	h.Sessions.ClearCookie(w)
+	h.loggedOut(w, r, sso, &logoutRequest{})
+}
+
+// LoggedOut renders the logged-out page for sessions that just ended: it
+// loads the front-channel logout URIs of their clients.
+func (h *Handler) LoggedOut(w http.ResponseWriter, r *http.Request, ended []Ended) {
+	var all []string
+	for _, e := range ended {
+		all = append(all, h.frontchannelURIs(r.Context(), e.ID, e.Clients)...)
+	}
+	h.renderLoggedOut(w, r, all, "", "")
+}
+
+func (h *Handler) loggedOut(w http.ResponseWriter, r *http.Request, sso *SSO, lr *logoutRequest) {
+	var uris []string
+	if sso != nil {
+		uris = h.frontchannelURIs(r.Context(), sso.ID, sso.Clients)
+	}
+	name := ""
+	if lr.client != nil {
+		name = lr.client.Name
+	}
+	h.renderLoggedOut(w, r, uris, lr.redirect, name)
+}
+
+func (h *Handler) frontchannelURIs(ctx context.Context, sid string, clients []string) []string {
+	var out []string
+	for _, id := range clients {
+		c, err := h.Clients.LookupClient(ctx, id)
+		if err != nil || c.FrontchannelLogoutURI == "" {
+			continue
+		}
+		out = append(out, addQuery(c.FrontchannelLogoutURI, url.Values{"iss": {h.Issuer}, "sid": {sid}}))
+	}
+	return out
+}
+
+func (h *Handler) renderLoggedOut(w http.ResponseWriter, r *http.Request, uris []string, next, clientName string) {
+	if len(uris) > 0 {
+		var origins []string
+		for _, u := range uris {
+			if p, err := url.Parse(u); err == nil && p.Scheme != "" && p.Host != "" {
+				origins = append(origins, p.Scheme+"://"+p.Host)
+			}
+		}
+		w.Header().Set("Content-Security-Policy", web.ContentSecurityPolicy+"; frame-src "+strings.Join(origins, " "))
+	}
+	base := h.Kit.Base(w, r)
+	h.Kit.Render(w, r, http.StatusOK, "logged_out", &ui.LoggedOutPage{Base: base, FrontchannelURIs: uris,
+		ContinueURL: next, ClientName: clientName})
+}
+
+func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	h.Log.Error("logout", "err", err, "request_id", web.RequestID(r))
+	h.Kit.Error(w, r, http.StatusServiceUnavailable, "unavailable")
+}

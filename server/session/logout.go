@@ -1,0 +1,355 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/dinhdanh/dinhdanh/server/keys"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+// Why a session ended (the reason recorded with each notification).
+const (
+	ReasonLogout    = "logout"     // the person logged out (here or at an application)
+	ReasonLogoutAll = "logout_all" // the person signed out everywhere
+	ReasonAdmin     = "admin"      // an administrator ended the sessions
+	ReasonDisabled  = "disabled"   // the account was locked or disabled (also by directory sync)
+	ReasonExpired   = "expired"    // idle timeout or absolute lifetime
+	ReasonReplaced  = "replaced"   // a new login in the same browser replaced it
+)
+
+// BackchannelEvent is the event member of a logout token.
+const BackchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// LogoutStore is what logout needs of the durable store.
+type LogoutStore interface {
+	store.SessionIndex
+	store.LogoutQueue
+	store.SessionRefreshTokens
+	GetClient(ctx context.Context, id string) (*store.Client, error)
+	AppendAudit(ctx context.Context, e *store.AuditEvent) error
+}
+
+// Logout ends sessions and tells every application that took part in them:
+// back-channel logout tokens are queued durably and POSTed by a worker with
+// retries and backoff; refresh tokens issued through the session are
+// revoked, except offline_access ones.
+type Logout struct {
+	Sessions *Manager
+	Store    LogoutStore
+	Signer   *keys.Signer
+	Issuer   string
+	HTTP     *http.Client
+	Log      *slog.Logger
+	Now      func() time.Time
+	// MaxAge is how long a notification is retried before it is given up (default 24h).
+	MaxAge time.Duration
+	// MaxBackoff caps the delay between attempts (default 10 minutes).
+	MaxBackoff time.Duration
+
+	delivered, retried, failed atomic.Int64
+}
+
+func (l *Logout) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+// Ended describes a session that was ended, for the front-channel page.
+type Ended struct {
+	ID      string
+	Subject string
+	Clients []string
+}
+
+// End ends one live session: it is removed, its refresh tokens (except
+// offline ones) are revoked, and back-channel notifications are queued for
+// its clients.
+func (l *Logout) End(ctx context.Context, s *SSO, reason, actor string) error {
+	if err := l.Sessions.Delete(ctx, s.ID); err != nil {
+		return err
+	}
+	return l.finish(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients}, reason, actor)
+}
+
+// finish revokes, notifies and forgets a session that is already gone from the ephemeral store.
+func (l *Logout) finish(ctx context.Context, ref *store.SessionRef, reason, actor string) error {
+	if _, err := l.Store.RevokeSessionRefreshTokens(ctx, ref.ID); err != nil {
+		return err
+	}
+	var ds []*store.LogoutDelivery
+	for _, cid := range ref.Clients {
+		c, err := l.Store.GetClient(ctx, cid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if c.BackchannelLogoutURI == "" {
+			continue
+		}
+		ds = append(ds, &store.LogoutDelivery{ClientID: c.ID, URI: c.BackchannelLogoutURI, Subject: ref.Subject,
+			SessionID: ref.ID, JTI: randomID(), Reason: reason})
+	}
+	if err := l.Store.EnqueueLogouts(ctx, ds); err != nil {
+		return err
+	}
+	if err := l.Store.DeleteSessionRef(ctx, ref.ID); err != nil {
+		return err
+	}
+	if actor == "" {
+		actor = ref.Subject
+	}
+	_ = l.Store.AppendAudit(ctx, &store.AuditEvent{Type: "session.end", Actor: actor, Subject: ref.Subject,
+		Details: map[string]string{"sid": ref.ID, "reason": reason, "clients": strings.Join(ref.Clients, " "),
+			"notifications": fmt.Sprint(len(ds))}})
+	return nil
+}
+
+// EndAll ends every session of the account (live ones and those the
+// ephemeral store already lost) and returns them.
+func (l *Logout) EndAll(ctx context.Context, subject, reason, actor string) ([]Ended, error) {
+	live, err := l.Sessions.OfSubject(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	var out []Ended
+	seen := map[string]bool{}
+	for _, s := range live {
+		seen[s.ID] = true
+		if err := l.End(ctx, s, reason, actor); err != nil {
+			return out, err
+		}
+		out = append(out, Ended{ID: s.ID, Subject: s.AccountID, Clients: s.Clients})
+	}
+	refs, err := l.Store.SessionRefsOfSubject(ctx, subject)
+	if err != nil {
+		return out, err
+	}
+	for _, ref := range refs {
+		if seen[ref.ID] {
+			continue
+		}
+		_ = l.Sessions.Delete(ctx, ref.ID)
+		if err := l.finish(ctx, ref, reason, actor); err != nil {
+			return out, err
+		}
+		out = append(out, Ended{ID: ref.ID, Subject: ref.Subject, Clients: ref.Clients})
+	}
+	return out, nil
+}
+
+// Sweep announces the end of sessions that expired (idle or absolute) or
+// that the ephemeral store lost, and moves forward the trace of those still
+// alive. It returns how many sessions it ended.
+func (l *Logout) Sweep(ctx context.Context) (int, error) {
+	now := l.now()
+	refs, err := l.Store.DueSessionRefs(ctx, now, 200)
+	if err != nil {
+		return 0, err
+	}
+	ended := 0
+	for _, ref := range refs {
+		s, err := l.Sessions.Lookup(ctx, ref.ID)
+		if err == nil {
+			// Still in use: its expiry slid forward.
+			if err := l.Store.PutSessionRef(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients,
+				ExpiresAt: l.Sessions.Expiry(s), CreatedAt: s.CreatedAt}); err != nil {
+				return ended, err
+			}
+			continue
+		}
+		if !errors.Is(err, ErrNoSession) {
+			return ended, err
+		}
+		_ = l.Sessions.Delete(ctx, ref.ID)
+		if err := l.finish(ctx, ref, ReasonExpired, "system"); err != nil {
+			return ended, err
+		}
+		ended++
+	}
+	return ended, nil
+}
+
+// LogoutToken returns a signed logout token (OpenID Connect Back-Channel
+// Logout 1.0 §2.4) for the client, signed with the client's ID-token algorithm.
+func (l *Logout) LogoutToken(ctx context.Context, c *store.Client, subject, sid, jti string) (string, error) {
+	now := l.now().UTC()
+	claims := jwt.MapClaims{
+		"iss": l.Issuer, "aud": c.ID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(), "jti": jti,
+		"events": map[string]any{BackchannelEvent: map[string]any{}},
+	}
+	if subject != "" {
+		claims["sub"] = subject
+	}
+	if sid != "" {
+		claims["sid"] = sid
+	}
+	alg := c.IDTokenAlgorithm
+	if alg == "" {
+		alg = keys.RS256
+	}
+	tok, _, err := l.Signer.Generate(ctx, claims, &jwt.Headers{Extra: map[string]any{keys.HeaderAlgorithm: alg, "typ": "logout+jwt"}})
+	return tok, err
+}
+
+// deliver sends one notification; it returns nil on a 2xx answer.
+func (l *Logout) deliver(ctx context.Context, d *store.LogoutDelivery) error {
+	c, err := l.Store.GetClient(ctx, d.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errGiveUp{errors.New("the client was deleted")}
+	}
+	if err != nil {
+		return err
+	}
+	tok, err := l.LogoutToken(ctx, c, d.Subject, d.SessionID, d.JTI)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URI, strings.NewReader(url.Values{"logout_token": {tok}}.Encode()))
+	if err != nil {
+		return errGiveUp{err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cache-Control", "no-store")
+	client := l.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("the client answered %s", resp.Status)
+	}
+	return nil
+}
+
+type errGiveUp struct{ error }
+
+// backoff returns the delay before the next attempt after n failed attempts.
+func (l *Logout) backoff(n int) time.Duration {
+	maxB := l.MaxBackoff
+	if maxB <= 0 {
+		maxB = 10 * time.Minute
+	}
+	d := time.Second
+	for i := 1; i < n && d < maxB; i++ {
+		d *= 2
+	}
+	if d > maxB {
+		d = maxB
+	}
+	return d
+}
+
+// Deliver works the queue once: it claims due notifications, sends them and
+// records each outcome. It returns how many it claimed.
+func (l *Logout) Deliver(ctx context.Context) (int, error) {
+	ds, err := l.Store.ClaimLogouts(ctx, l.now(), time.Minute, 50)
+	if err != nil {
+		return 0, err
+	}
+	maxAge := l.MaxAge
+	if maxAge <= 0 {
+		maxAge = 24 * time.Hour
+	}
+	for _, d := range ds {
+		err := l.deliver(ctx, d)
+		d.Attempts++
+		now := l.now()
+		var gu errGiveUp
+		switch {
+		case err == nil:
+			d.State, d.LastError = store.DeliveryDelivered, ""
+			l.delivered.Add(1)
+		case errors.As(err, &gu) || now.Sub(d.CreatedAt) > maxAge:
+			d.State, d.LastError = store.DeliveryFailed, truncateErr(err)
+			l.failed.Add(1)
+			l.Log.Warn("back-channel logout given up", "client", d.ClientID, "uri", d.URI, "attempts", d.Attempts, "err", err)
+		default:
+			d.LastError, d.NextAttemptAt = truncateErr(err), now.Add(l.backoff(d.Attempts))
+			l.retried.Add(1)
+			l.Log.Info("back-channel logout will be retried", "client", d.ClientID, "attempts", d.Attempts, "next", d.NextAttemptAt, "err", err)
+		}
+		if ferr := l.Store.FinishLogout(ctx, d); ferr != nil {
+			return len(ds), ferr
+		}
+	}
+	return len(ds), nil
+}
+
+func truncateErr(err error) string {
+	s := err.Error()
+	if len(s) > 500 {
+		s = s[:500]
+	}
+	return s
+}
+
+// Stats are the in-process counters of this node's deliveries.
+type Stats struct{ Delivered, Retried, Failed int64 }
+
+// Stats returns this node's delivery counters since start.
+func (l *Logout) Stats() Stats {
+	return Stats{Delivered: l.delivered.Load(), Retried: l.retried.Load(), Failed: l.failed.Load()}
+}
+
+// Run works the queue and sweeps expired sessions until ctx ends.
+func (l *Logout) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	sweep := time.NewTicker(30 * time.Second)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for {
+				n, err := l.Deliver(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						l.Log.Warn("back-channel logout queue", "err", err)
+					}
+					break
+				}
+				if n == 0 {
+					break
+				}
+			}
+		case <-sweep.C:
+			if _, err := l.Sweep(ctx); err != nil && ctx.Err() == nil {
+				l.Log.Warn("sweeping expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
