@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -41,31 +40,8 @@ type App struct {
 	Log      *slog.Logger
 	// SealKeyCreated reports that this start generated the seal key.
 	SealKeyCreated bool
-}
 
-// OpenStore opens the configured database and brings its schema up to date
-// (the embedded SQLite default migrates itself; a schema newer than this
-// build is refused).
-func OpenStore(ctx context.Context, cfg *config.Config, migrate bool) (*sqlstore.DB, error) {
-	path := cfg.DatabasePath()
-	if path == "" {
-		return nil, errors.New("database.url: only sqlite is supported by this build")
-	}
-	db, err := sqlstore.OpenSQLite(ctx, path, cfg.Database.MaxOpenConns)
-	if err != nil {
-		return nil, err
-	}
-	if migrate {
-		if _, err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
-	if err := db.Check(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	health *health
 }
 
 // OpenSealer loads (creating on first start) the seal key.
@@ -93,10 +69,16 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: db, Eph: db, DB: db, Sealer: sealer, Log: log, SealKeyCreated: created}
+	eph, err := OpenEphemeral(ctx, cfg, db)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: db, Eph: eph, DB: db, Sealer: sealer, Log: log, SealKeyCreated: created}
+	a.health = newHealth(db, eph, log)
 	a.Keys = keys.NewSet(db, sealer, KeyGrace(cfg))
 	// Every algorithm a client may choose for its ID tokens has a current key.
-	if _, err := a.Keys.EnsureKeys(ctx, keys.Algorithms...); err != nil {
+	if err := a.ensureKeys(ctx, keys.Algorithms...); err != nil {
+		a.Close()
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
 	// The HMAC secret of codes and refresh tokens is derived from the seal
@@ -117,7 +99,7 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		AuthorizeCodeLifespan: cfg.Tokens.AuthorizeCodeLifespan.D(),
 		AccessTokenAlgorithm:  cfg.Keys.AccessTokenAlgorithm,
 		HMACSecret:            hmacSecret,
-	}, db, db, a.Keys, log)
+	}, db, eph, a.Keys, log)
 	if err != nil {
 		return nil, err
 	}
@@ -126,17 +108,17 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		return nil, err
 	}
 	kit := &web.Kit{UI: u, Log: log, SecureCookie: cfg.SecureCookie(), DefaultLang: cfg.UI.DefaultLanguage}
-	a.Sessions = NewSessions(cfg, db, db)
+	a.Sessions = NewSessions(cfg, eph, db)
 	a.Logout = &session.Logout{Sessions: a.Sessions, Store: db, Signer: a.Provider.Signer(), Issuer: cfg.Issuer,
 		HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log}
 	a.Hasher = authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
 		Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}}
 	bf := cfg.BruteForce
-	a.Guard = &authn.Guard{Counters: db, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
+	a.Guard = &authn.Guard{Counters: eph, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
 		AddressMaxFailures: bf.AddressMaxFailures, Window: bf.Window.D(), LockDuration: bf.LockDuration.D(),
 		BaseDelay: bf.BaseDelay.D(), MaxDelay: bf.MaxDelay.D()}}
 
-	lh := &login.Handler{Kit: kit, Provider: a.Provider, Store: db, Eph: db, Sessions: a.Sessions, Logout: a.Logout, Hasher: a.Hasher,
+	lh := &login.Handler{Kit: kit, Provider: a.Provider, Store: db, Eph: eph, Sessions: a.Sessions, Logout: a.Logout, Hasher: a.Hasher,
 		Guard: a.Guard, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength}}
 	lh.Init()
@@ -161,24 +143,11 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	ah.Register(mux)
 	mux.HandleFunc("GET /metrics", a.handleMetrics)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
-	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"live"}`))
-	})
-	mux.HandleFunc("GET /health/ready", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := db.Ping(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"status":"not ready","database":"unreachable"}`))
-			return
-		}
-		_, _ = w.Write([]byte(`{"status":"ready"}`))
-	})
+	mux.HandleFunc("GET /health/live", handleLive)
+	mux.HandleFunc("GET /health/ready", a.health.handleReady)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { web.Redirect(w, r, "/account") })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { kit.Error(w, r, http.StatusNotFound, "not_found") })
-	a.Handler = kit.Middleware(methodGuard(mux, kit))
+	a.Handler = kit.Middleware(a.health.availability(kit, methodGuard(mux, kit)))
 	return a, nil
 }
 
@@ -230,6 +199,7 @@ func isAPI(path string) bool {
 // Background runs the periodic work of a node until ctx ends: reloading the
 // key set (so rotations on other nodes are seen) and purging expired state.
 func (a *App) Background(ctx context.Context) {
+	go a.health.run(ctx, time.Second)
 	go a.Keys.Refresh(ctx, a.Config.Keys.RotationCheckInterval.D(), a.Log)
 	go a.Logout.Run(ctx, time.Second)
 	go func() {

@@ -137,13 +137,15 @@ func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
 	for _, f := range registerFields {
 		values[f] = strings.TrimSpace(r.PostForm.Get(f))
 	}
-	// Registrations per address are limited like failed logins.
-	n, err := h.Eph.Hit(ctx, "reg:"+web.ClientAddress(r), time.Hour)
+	// Successful registrations per address are limited (a script creating
+	// accounts in bulk); invalid attempts do not count, so that many people
+	// behind one shared address can correct their mistakes.
+	n, err := h.Eph.Count(ctx, "reg:"+web.ClientAddress(r))
 	if err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
-	if n > int64(h.Guard.Policy.AddressMaxFailures) {
+	if n >= int64(h.Guard.Policy.AddressMaxFailures) {
 		h.Kit.Render(w, r, http.StatusTooManyRequests, "register", &ui.RegisterPage{Base: withError(h.Kit.Base(w, r), "login.too_many_attempts", 60),
 			FlowID: fl.ID, Values: values, MinPasswordLength: h.Opts.MinPasswordLength})
 		return
@@ -168,6 +170,9 @@ func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
 		}
 		h.unavailable(w, r, err)
 		return
+	}
+	if _, err := h.Eph.Hit(ctx, "reg:"+web.ClientAddress(r), time.Hour); err != nil {
+		h.Log.Warn("counting registrations", "err", err)
 	}
 	h.audit(r, "account.register", a.ID, fl.ClientID, map[string]string{"kind": "citizen"})
 	web.Redirect(w, r, "/login?flow="+url.QueryEscape(fl.ID)+"&registered=1&identifier="+url.QueryEscape(string(a.PersonalID)))
