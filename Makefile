@@ -1,7 +1,7 @@
 # dinhdanh — identity provider and single sign-on.
 #
 #   make run    run dinhdanh on its embedded default (SQLite under ./data, http://localhost:8080)
-#   make test   run the whole test suite (installs what the tests need when missing)
+#   make test   run the whole test suite (installs PostgreSQL, Redis and what else the tests need when missing)
 #   make load   drive a running server and print throughput and latency (see README)
 
 GO      ?= go
@@ -20,7 +20,11 @@ check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# test: the gates of check, then every test. The servers the tests start
+# (PostgreSQL, Redis, OpenLDAP) are installed first when missing.
 test: check
+	bash test/services/install.sh
+	bash test/services/install-ldap.sh
 	$(GO) test -count=1 -timeout 20m ./...
 
 load: build

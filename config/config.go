@@ -49,6 +49,10 @@ type Config struct {
 	// Default: the SQLite file <data_dir>/dinhdanh.db.
 	Database Database `yaml:"database"`
 
+	// Redis says where ephemeral state is kept when several nodes share it. See Redis.
+	// Default: none; ephemeral state is kept in the database.
+	Redis Redis `yaml:"redis"`
+
 	// Keys configures signing keys and the key that seals secrets at rest. See Keys.
 	// Default: ES256 access tokens, seal key in <data_dir>/seal.key.
 	Keys Keys `yaml:"keys"`
@@ -73,6 +77,19 @@ type Config struct {
 	// Default: lock an account after 5 failures and an address after 30 within 15m.
 	BruteForce BruteForce `yaml:"brute_force"`
 
+	// Directories lists the LDAP staff directories whose officials log in with their directory password and
+	// whose entries are synchronised into accounts, tried in this order. Configured in the file only: there
+	// is no DINHDANH_* variable for a list of sections. See Directory. Default: none ([]).
+	Directories []Directory `yaml:"directories"`
+
+	// Certificates configures login with a digital-signature certificate (USB token). See Certificates.
+	// Default: off (no trust anchors); CRL and OCSP checked, failing closed, when turned on.
+	Certificates Certificates `yaml:"certificates"`
+
+	// MFA configures second factors and the assurance levels logins must reach. See MFA.
+	// Default: officials and administrators need LoA2 (a second factor), citizens LoA1.
+	MFA MFA `yaml:"mfa"`
+
 	// UI configures the pages shown to people. See UI.
 	// Default: Vietnamese, titled "Định danh điện tử".
 	UI UI `yaml:"ui"`
@@ -83,15 +100,22 @@ type Config struct {
 }
 
 // Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
-// in this build, ephemeral state (sessions, flows, codes) are kept.
+// unless Redis is configured, ephemeral state (sessions, flows, codes) are kept.
 type Database struct {
 	// URL names the database. Empty (the default) means the SQLite file <data_dir>/dinhdanh.db.
 	// "sqlite:PATH" and "sqlite://PATH" mean the SQLite file PATH, taken literally: "sqlite:///var/lib/x.db"
-	// is /var/lib/x.db and "sqlite://x.db" is x.db in the working directory. Any other scheme is rejected
-	// by Validate: only sqlite is supported by this build. See Config.DatabasePath.
+	// is /var/lib/x.db and "sqlite://x.db" is x.db in the working directory. See Config.DatabasePath.
+	//
+	// "postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=verify-full" (or "postgresql://…", with the
+	// parameters libpq knows) means PostgreSQL, shared by every node. Its schema is created and upgraded by
+	// "dinhdanh migrate" only: "dinhdanh serve" refuses to start against a schema older or newer than it
+	// understands. The database must have encoding UTF8 and a UTF-8 LC_CTYPE (such as C.UTF-8 or
+	// vi_VN.UTF-8). Prefer the environment variable DINHDANH_DATABASE_URL to writing a password in the file.
+	// Any other scheme is rejected by Validate.
 	URL string `yaml:"url"`
 
-	// MaxOpenConns caps the open connections to the database held by this node; at least 1. Default 8.
+	// MaxOpenConns caps the open connections to the database held by this node (on SQLite: the readers; one
+	// connection writes); at least 1. Default 8.
 	MaxOpenConns int `yaml:"max_open_conns"`
 }
 
@@ -248,6 +272,7 @@ func Default() *Config {
 			URL:          "",
 			MaxOpenConns: 8,
 		},
+		Redis: defaultRedis(),
 		Keys: Keys{
 			SealKeyFile:           "",
 			AccessTokenAlgorithm:  "ES256",
@@ -260,7 +285,7 @@ func Default() *Config {
 			AuthorizeCodeLifespan: Duration(time.Minute),
 		},
 		Session: Session{
-			CookieName:       "dinhdanh_session",
+			CookieName:               "dinhdanh_session",
 			IdleTimeout:              Duration(30 * time.Minute),
 			AbsoluteLifetime:         Duration(12 * time.Hour),
 			OfficialIdleTimeout:      Duration(15 * time.Minute),
@@ -285,6 +310,9 @@ func Default() *Config {
 			BaseDelay:          Duration(250 * time.Millisecond),
 			MaxDelay:           Duration(4 * time.Second),
 		},
+		Directories:  []Directory{},
+		Certificates: defaultCertificates(),
+		MFA:          defaultMFA(),
 		UI: UI{
 			DefaultLanguage: "vi",
 			ProductName:     "Định danh điện tử",
@@ -303,6 +331,27 @@ func sqlitePath(dbURL string) (string, bool) {
 		if len(dbURL) >= len(prefix) && strings.EqualFold(dbURL[:len(prefix)], prefix) {
 			return dbURL[len(prefix):], true
 		}
+	}
+	return "", false
+}
+
+// PostgresURL returns Database.URL when it names a PostgreSQL database (scheme "postgres" or "postgresql",
+// in any case), and "" otherwise.
+func (c *Config) PostgresURL() string {
+	if _, ok := postgresScheme(c.Database.URL); ok {
+		return c.Database.URL
+	}
+	return ""
+}
+
+// postgresScheme returns the scheme of a PostgreSQL URL and whether the URL has one.
+func postgresScheme(dbURL string) (string, bool) {
+	scheme, _, found := strings.Cut(dbURL, "://")
+	if !found {
+		return "", false
+	}
+	if strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql") {
+		return scheme, true
 	}
 	return "", false
 }

@@ -25,6 +25,17 @@ func TestDefault(t *testing.T) {
 		{"data_dir", c.DataDir, "./data"},
 		{"database.url", c.Database.URL, ""},
 		{"database.max_open_conns", c.Database.MaxOpenConns, 8},
+		{"redis.addrs (count)", len(c.Redis.Addrs), 0},
+		{"redis.master_name", c.Redis.MasterName, ""},
+		{"redis.cluster", c.Redis.Cluster, false},
+		{"redis.username", c.Redis.Username, ""},
+		{"redis.password", c.Redis.Password, ""},
+		{"redis.db", c.Redis.DB, 0},
+		{"redis.key_prefix", c.Redis.KeyPrefix, "dinhdanh:"},
+		{"redis.dial_timeout", c.Redis.DialTimeout.D(), 2 * time.Second},
+		{"redis.read_timeout", c.Redis.ReadTimeout.D(), time.Second},
+		{"redis.tls", c.Redis.TLS, false},
+		{"redis.tls_ca_file", c.Redis.TLSCAFile, ""},
 		{"keys.seal_key_file", c.Keys.SealKeyFile, ""},
 		{"keys.access_token_algorithm", c.Keys.AccessTokenAlgorithm, "ES256"},
 		{"keys.rotation_check_interval", c.Keys.RotationCheckInterval.D(), 30 * time.Second},
@@ -50,6 +61,38 @@ func TestDefault(t *testing.T) {
 		{"brute_force.lock_duration", c.BruteForce.LockDuration.D(), 15 * time.Minute},
 		{"brute_force.base_delay", c.BruteForce.BaseDelay.D(), 250 * time.Millisecond},
 		{"brute_force.max_delay", c.BruteForce.MaxDelay.D(), 4 * time.Second},
+		{"directories (count)", len(c.Directories), 0},
+		{"certificates.trust_anchors (count)", len(c.Certificates.TrustAnchors), 0},
+		{"certificates.key_usage", c.Certificates.KeyUsage, "either"},
+		{"certificates.allow_sha1", c.Certificates.AllowSHA1, false},
+		{"certificates.challenge_lifetime", c.Certificates.ChallengeLifetime.D(), 2 * time.Minute},
+		{"certificates.revocation.crl", c.Certificates.Revocation.CRL, true},
+		{"certificates.revocation.ocsp", c.Certificates.Revocation.OCSP, true},
+		{"certificates.revocation.on_unavailable", c.Certificates.Revocation.OnUnavailable, "fail-closed"},
+		{"certificates.revocation.crl_timeout", c.Certificates.Revocation.CRLTimeout.D(), 10 * time.Second},
+		{"certificates.revocation.ocsp_timeout", c.Certificates.Revocation.OCSPTimeout.D(), 5 * time.Second},
+		{"certificates.revocation.crl_refresh_interval", c.Certificates.Revocation.CRLRefreshInterval.D(), 15 * time.Minute},
+		{"certificates.revocation.crl_max_age", c.Certificates.Revocation.CRLMaxAge.D(), 24 * time.Hour},
+		{"certificates.revocation.ocsp_cache_max", c.Certificates.Revocation.OCSPCacheMax.D(), 5 * time.Minute},
+		{"certificates.mutual_tls.listen", c.Certificates.MutualTLS.Listen, ""},
+		{"certificates.mutual_tls.cert_file", c.Certificates.MutualTLS.CertFile, ""},
+		{"certificates.mutual_tls.key_file", c.Certificates.MutualTLS.KeyFile, ""},
+		{"certificates.mutual_tls.header", c.Certificates.MutualTLS.Header, ""},
+		{"certificates.mutual_tls.trusted_proxies (count)", len(c.Certificates.MutualTLS.TrustedProxies), 0},
+		{"mfa.citizen_minimum", c.MFA.CitizenMinimum, "LoA1"},
+		{"mfa.official_minimum", c.MFA.OfficialMinimum, "LoA2"},
+		{"mfa.admin_minimum", c.MFA.AdminMinimum, "LoA2"},
+		{"mfa.reauthentication_max_age", c.MFA.ReauthenticationMaxAge.D(), 10 * time.Minute},
+		{"mfa.recovery_codes", c.MFA.RecoveryCodes, 10},
+		{"mfa.totp.issuer", c.MFA.TOTP.Issuer, ""},
+		{"mfa.totp.digits", c.MFA.TOTP.Digits, 6},
+		{"mfa.totp.period", c.MFA.TOTP.Period.D(), 30 * time.Second},
+		{"mfa.totp.skew", c.MFA.TOTP.Skew, 1},
+		{"mfa.webauthn.rp_id", c.MFA.WebAuthn.RPID, ""},
+		{"mfa.webauthn.rp_display_name", c.MFA.WebAuthn.RPDisplayName, ""},
+		{"mfa.webauthn.origins (count)", len(c.MFA.WebAuthn.Origins), 0},
+		{"mfa.webauthn.user_verification", c.MFA.WebAuthn.UserVerification, "preferred"},
+		{"mfa.webauthn.challenge_lifetime", c.MFA.WebAuthn.ChallengeLifetime.D(), 5 * time.Minute},
 		{"ui.default_language", c.UI.DefaultLanguage, "vi"},
 		{"ui.product_name", c.UI.ProductName, "Định danh điện tử"},
 		{"log.level", c.Log.Level, "info"},
@@ -158,12 +201,21 @@ func TestDurationText(t *testing.T) {
 // default.
 func TestFieldsDocumentDefaults(t *testing.T) {
 	types := map[string]bool{"Config": true}
-	cfg := reflect.TypeFor[Config]()
-	for i := range cfg.NumField() {
-		if f := cfg.Field(i); f.Type.Kind() == reflect.Struct {
-			types[f.Type.Name()] = true
+	// Sections, the sections of lists of sections (directories), and their sections.
+	var collect func(t reflect.Type)
+	collect = func(t reflect.Type) {
+		for i := range t.NumField() {
+			ft := t.Field(i).Type
+			if ft.Kind() == reflect.Slice {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct && ft.PkgPath() == t.PkgPath() && !types[ft.Name()] {
+				types[ft.Name()] = true
+				collect(ft)
+			}
 		}
 	}
+	collect(reflect.TypeFor[Config]())
 	fset := token.NewFileSet()
 	names, err := filepath.Glob("*.go")
 	if err != nil {

@@ -124,6 +124,10 @@ func applyEnv(c *Config, environ []string) error {
 			problems = append(problems, Problem{Key: name, Message: "unknown variable: no configuration key has this name"})
 			continue
 		}
+		if l.fileOnly {
+			problems = append(problems, Problem{Key: name, Message: fmt.Sprintf("%s is a list of sections: set it in the configuration file", l.key)})
+			continue
+		}
 		if err := setText(root.FieldByIndex(l.index), value); err != nil {
 			problems = append(problems, Problem{Key: name, Message: fmt.Sprintf("sets %s: %v", l.key, err)})
 		}
@@ -140,6 +144,8 @@ type leaf struct {
 	env   string // environment variable, e.g. "DINHDANH_TOKENS_ACCESS_TOKEN_LIFESPAN"
 	index []int  // field index path from Config
 	typ   reflect.Type
+	// fileOnly marks a list of sections (such as directories), which only the file can set.
+	fileOnly bool
 }
 
 // envName returns the environment variable for a dotted YAML key.
@@ -147,7 +153,8 @@ func envName(key string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
-// leaves lists every leaf setting of Config in declaration order.
+// leaves lists every leaf setting of Config in declaration order. A list of sections (such as directories) is
+// one leaf, marked fileOnly.
 var leaves = sync.OnceValue(func() []leaf {
 	var out []leaf
 	var walk func(t reflect.Type, prefix string, index []int)
@@ -167,7 +174,8 @@ var leaves = sync.OnceValue(func() []leaf {
 				walk(f.Type, key+".", idx)
 				continue
 			}
-			out = append(out, leaf{key: key, env: envName(key), index: idx, typ: f.Type})
+			fileOnly := f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct
+			out = append(out, leaf{key: key, env: envName(key), index: idx, typ: f.Type, fileOnly: fileOnly})
 		}
 	}
 	walk(reflect.TypeFor[Config](), "", nil)

@@ -73,6 +73,7 @@ func (c *Config) Validate() error {
 
 	c.validateDatabaseURL(&v)
 	v.atLeast("database.max_open_conns", int64(c.Database.MaxOpenConns), 1)
+	c.validateRedis(&v)
 
 	v.oneOf("keys.access_token_algorithm", c.Keys.AccessTokenAlgorithm, accessTokenAlgorithms)
 	v.positive("keys.rotation_check_interval", c.Keys.RotationCheckInterval)
@@ -118,6 +119,10 @@ func (c *Config) Validate() error {
 	} else if c.BruteForce.MaxDelay < c.BruteForce.BaseDelay {
 		v.add("brute_force.max_delay", "is %s; it must be at least brute_force.base_delay (%s)", c.BruteForce.MaxDelay, c.BruteForce.BaseDelay)
 	}
+
+	c.validateDirectories(&v)
+	c.validateCertificates(&v)
+	c.validateMFA(&v)
 
 	v.oneOf("ui.default_language", c.UI.DefaultLanguage, languages)
 	if strings.TrimSpace(c.UI.ProductName) == "" {
@@ -243,12 +248,24 @@ func (c *Config) validateDatabaseURL(v *validator) {
 		}
 		return
 	}
-	scheme, _, found := strings.Cut(dbURL, ":")
-	if !found || scheme == "" || strings.ContainsAny(scheme, "/\\. ") {
-		v.add(key, "%q is not a database URL: write \"sqlite:PATH\", or leave it empty for <data_dir>/dinhdanh.db", dbURL)
+	if _, ok := postgresScheme(dbURL); ok {
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			// The error repeats the URL, password included: say only what is wrong.
+			v.add(key, "is not a valid PostgreSQL URL (%v); write \"postgres://USER:PASSWORD@HOST:PORT/DATABASE\"", unwrapURLError(err))
+			return
+		}
+		if u.Fragment != "" {
+			v.add(key, "must not have a fragment")
+		}
 		return
 	}
-	v.add(key, "scheme %q is not supported: only sqlite is supported by this build (write \"sqlite:PATH\", or leave it empty for <data_dir>/dinhdanh.db)", scheme)
+	scheme, _, found := strings.Cut(dbURL, ":")
+	if !found || scheme == "" || strings.ContainsAny(scheme, "/\\. ") {
+		v.add(key, "%q is not a database URL: write \"postgres://…\" or \"sqlite:PATH\", or leave it empty for <data_dir>/dinhdanh.db", dbURL)
+		return
+	}
+	v.add(key, "scheme %q is not supported: write \"postgres://…\" for PostgreSQL or \"sqlite:PATH\" for SQLite, or leave it empty for <data_dir>/dinhdanh.db", scheme)
 }
 
 // cookieNamePrefixes are the cookie name prefixes that browsers accept only on Secure cookies.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 	c := Default()
 	c.Issuer = "http://sso.example.gov.vn"
 	c.Listen = "8080"
-	c.Database.URL = "postgres://idp@db/idp"
+	c.Database.URL = "mysql://idp@db/idp"
 	c.Keys.AccessTokenAlgorithm = "HS256"
 	c.Tokens.AccessTokenLifespan = 0
 	c.Session.IdleTimeout = Duration(2 * time.Hour)
@@ -103,14 +104,40 @@ func TestValidateRules(t *testing.T) {
 		{"data dir empty", func(c *Config) { c.DataDir = "" }, "data_dir", "must not be empty"},
 
 		// database
-		{"database postgres", func(c *Config) { c.Database.URL = "postgres://idp:secret@db/idp" }, "database.url", "only sqlite is supported by this build"},
-		{"database postgresql", func(c *Config) { c.Database.URL = "postgresql://db/idp" }, "database.url", "only sqlite is supported by this build"},
+		{"database postgres bad port", func(c *Config) { c.Database.URL = "postgres://idp:secret@db:port/idp" }, "database.url", "not a valid PostgreSQL URL"},
+		{"database postgres fragment", func(c *Config) { c.Database.URL = "postgres://db/idp#x" }, "database.url", "fragment"},
 		{"database mysql", func(c *Config) { c.Database.URL = "mysql://db/idp" }, "database.url", `scheme "mysql"`},
 		{"database bare path", func(c *Config) { c.Database.URL = "/var/lib/dinhdanh/idp.db" }, "database.url", "not a database URL"},
 		{"database relative path", func(c *Config) { c.Database.URL = "data/idp.db" }, "database.url", "not a database URL"},
 		{"database sqlite without path", func(c *Config) { c.Database.URL = "sqlite:" }, "database.url", "names no file"},
 		{"database sqlite slashes without path", func(c *Config) { c.Database.URL = "sqlite://" }, "database.url", "names no file"},
 		{"database no connections", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns", "at least 1"},
+
+		// redis
+		{"redis address without port", func(c *Config) { c.Redis.Addrs = Addresses{"redis.tinh.gov.vn"} }, "redis.addrs", "host:port"},
+		{"redis address without host", func(c *Config) { c.Redis.Addrs = Addresses{":6379"} }, "redis.addrs", "host:port"},
+		{"redis address port zero", func(c *Config) { c.Redis.Addrs = Addresses{"redis:0"} }, "redis.addrs", "from 1 to 65535"},
+		{"redis address named port", func(c *Config) { c.Redis.Addrs = Addresses{"redis:redis"} }, "redis.addrs", "from 1 to 65535"},
+		{"redis master without addresses", func(c *Config) { c.Redis.MasterName = "dinhdanh" }, "redis.master_name", "redis.addrs is empty"},
+		{"redis cluster without addresses", func(c *Config) { c.Redis.Cluster = true }, "redis.cluster", "redis.addrs is empty"},
+		{"redis cluster and sentinel", func(c *Config) {
+			c.Redis.Addrs, c.Redis.MasterName, c.Redis.Cluster = Addresses{"s1:26379"}, "dinhdanh", true
+		}, "redis.cluster", "either Sentinels or a Cluster"},
+		{"redis username without password", func(c *Config) {
+			c.Redis.Addrs, c.Redis.Username = Addresses{"redis:6379"}, "dinhdanh"
+		}, "redis.password", "with redis.username"},
+		{"redis negative db", func(c *Config) { c.Redis.DB = -1 }, "redis.db", "not be negative"},
+		{"redis db on a cluster", func(c *Config) { c.Redis.Addrs, c.Redis.DB = Addresses{"a:6379", "b:6379"}, 2 }, "redis.db", "only database 0"},
+		{"redis db on a one-seed cluster", func(c *Config) {
+			c.Redis.Addrs, c.Redis.Cluster, c.Redis.DB = Addresses{"a:6379"}, true, 1
+		}, "redis.db", "only database 0"},
+		{"redis empty prefix", func(c *Config) { c.Redis.KeyPrefix = "" }, "redis.key_prefix", "must not be empty"},
+		{"redis prefix with hash tag", func(c *Config) { c.Redis.KeyPrefix = "{dd}:" }, "redis.key_prefix", "one Redis Cluster slot"},
+		{"redis prefix with space", func(c *Config) { c.Redis.KeyPrefix = "dinh danh:" }, "redis.key_prefix", "white space"},
+		{"redis long prefix", func(c *Config) { c.Redis.KeyPrefix = strings.Repeat("x", 65) }, "redis.key_prefix", "at most 64"},
+		{"redis dial timeout zero", func(c *Config) { c.Redis.DialTimeout = 0 }, "redis.dial_timeout", "greater than zero"},
+		{"redis read timeout negative", func(c *Config) { c.Redis.ReadTimeout = Duration(-time.Second) }, "redis.read_timeout", "greater than zero"},
+		{"redis CA without TLS", func(c *Config) { c.Redis.TLSCAFile = "/etc/dinhdanh/redis-ca.pem" }, "redis.tls_ca_file", "redis.tls is false"},
 
 		// keys
 		{"algorithm HS256", func(c *Config) { c.Keys.AccessTokenAlgorithm = "HS256" }, "keys.access_token_algorithm", `"ES256", "RS256", "EdDSA"`},
@@ -210,6 +237,21 @@ func TestValidateAccepts(t *testing.T) {
 		{"listen on IPv6", func(c *Config) { c.Listen = "[::1]:8080" }},
 		{"sqlite URL", func(c *Config) { c.Database.URL = "sqlite:/var/lib/dinhdanh/idp.db" }},
 		{"sqlite URL with slashes", func(c *Config) { c.Database.URL = "sqlite:///var/lib/dinhdanh/idp.db" }},
+		{"postgres URL", func(c *Config) { c.Database.URL = "postgres://idp:secret@db.tinh.gov.vn:5432/idp?sslmode=verify-full" }},
+		{"postgresql URL", func(c *Config) { c.Database.URL = "postgresql://db/idp" }},
+		{"POSTGRES URL", func(c *Config) { c.Database.URL = "POSTGRES://db/idp" }},
+		{"postgres URL with a socket", func(c *Config) { c.Database.URL = "postgres:///idp?host=/var/run/postgresql" }},
+		{"one redis server", func(c *Config) { c.Redis.Addrs = Addresses{"redis.tinh.gov.vn:6379"} }},
+		{"redis sentinels", func(c *Config) {
+			c.Redis.Addrs, c.Redis.MasterName = Addresses{"10.0.0.11:26379", "10.0.0.12:26379", "[2001:db8::13]:26379"}, "dinhdanh"
+			c.Redis.DB = 3
+		}},
+		{"redis cluster", func(c *Config) { c.Redis.Addrs = Addresses{"10.0.0.21:6379", "10.0.0.22:6379"} }},
+		{"redis cluster endpoint", func(c *Config) { c.Redis.Addrs, c.Redis.Cluster = Addresses{"cfg.redis:6379"}, true }},
+		{"redis with ACL and TLS", func(c *Config) {
+			c.Redis.Addrs, c.Redis.Username, c.Redis.Password = Addresses{"redis:6380"}, "dinhdanh", "secret"
+			c.Redis.TLS, c.Redis.TLSCAFile = true, "/etc/dinhdanh/redis-ca.pem"
+		}},
 		{"seal key elsewhere", func(c *Config) { c.Keys.SealKeyFile = "/etc/dinhdanh/seal.key" }},
 		{"RS256", func(c *Config) { c.Keys.AccessTokenAlgorithm = "RS256" }},
 		{"EdDSA", func(c *Config) { c.Keys.AccessTokenAlgorithm = "EdDSA" }},
@@ -256,9 +298,12 @@ func TestValidateDoesNotChangeConfig(t *testing.T) {
 	c := Default()
 	c.Issuer = "https://sso.example.gov.vn/"
 	c.Tokens.IDTokenLifespan = 0
-	before := *c
+	c.Directories = []Directory{DefaultDirectory()}
+	before := *Default()
+	before.Issuer, before.Tokens.IDTokenLifespan = c.Issuer, c.Tokens.IDTokenLifespan
+	before.Directories = []Directory{DefaultDirectory()}
 	_ = c.Validate()
-	if *c != before {
+	if !reflect.DeepEqual(*c, before) {
 		t.Errorf("Validate changed the config:\n%+v\nwas\n%+v", *c, before)
 	}
 }

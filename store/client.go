@@ -32,8 +32,10 @@ type Client struct {
 	BackchannelLogoutURI string
 	// FrontchannelLogoutURI is loaded in a frame of the logout page, with iss and sid.
 	FrontchannelLogoutURI string
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	// MinimumACR is the lowest assurance level (LoA1, LoA2, LoA3) a login must reach for this client; "" is none.
+	MinimumACR string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Access-token formats.

@@ -5,9 +5,10 @@
 // access-token records, brute-force counters) lives behind Ephemeral, where
 // everything expires by itself.
 //
-// Backends live in subpackages (sqlstore: SQLite, written so that PostgreSQL
-// can run the same statements). The conformance subpackage is the one suite
-// every backend passes.
+// Backends live in subpackages: sqlstore (SQLite, the embedded default, and
+// PostgreSQL, with the same statements) for both, and redisstore (one Redis
+// server, Sentinel or Cluster) for Ephemeral. The conformance subpackage is
+// the one suite every backend passes.
 package store
 
 import (
@@ -52,6 +53,9 @@ type Store interface {
 	SessionIndex
 	LogoutQueue
 	Audit
+	CertificateBindings
+	DirectorySync
+	Credentials
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
@@ -179,11 +183,11 @@ type RefreshToken struct {
 	Subject         string
 	SessionID       string // the SSO session it was issued through
 	// Offline marks offline_access tokens, which outlive the SSO session.
-	Offline bool
-	Active  bool
-	Request         []byte // the serialised request
-	ExpiresAt       time.Time
-	CreatedAt       time.Time
+	Offline   bool
+	Active    bool
+	Request   []byte // the serialised request
+	ExpiresAt time.Time
+	CreatedAt time.Time
 }
 
 // RefreshTokens holds refresh-token families.

@@ -152,7 +152,7 @@ func TestVietnameseCatalogIsVietnamese(t *testing.T) {
 	// Spot checks on wording the handlers and people rely on.
 	want := map[string]string{
 		"login.title":               "Đăng nhập",
-		"login.identifier":          "Số định danh cá nhân, email hoặc số điện thoại",
+		"login.identifier":          "Số định danh cá nhân, email, số điện thoại hoặc tên đăng nhập cán bộ",
 		"login.invalid_credentials": "Thông tin đăng nhập không đúng.",
 		"field.password":            "Mật khẩu",
 		"register.title":            "Đăng ký tài khoản",
@@ -426,7 +426,7 @@ func TestPagesSpeakTheirLanguage(t *testing.T) {
 		en   []string
 	}{
 		{"login", samplePages()[0].data,
-			[]string{"<title>Đăng nhập – Cổng đăng nhập tỉnh</title>", "Số định danh cá nhân, email hoặc số điện thoại", "Đăng nhập để tiếp tục tới <strong>Cổng dịch vụ công</strong>", `href="/register?flow=f-123"`, "Đăng ký tài khoản"},
+			[]string{"<title>Đăng nhập – Cổng đăng nhập tỉnh</title>", "Số định danh cá nhân, email, số điện thoại hoặc tên đăng nhập cán bộ", "Đăng nhập để tiếp tục tới <strong>Cổng dịch vụ công</strong>", `href="/register?flow=f-123"`, "Đăng ký tài khoản"},
 			[]string{"<title>Sign in – Cổng đăng nhập tỉnh</title>", "Sign in to continue to <strong>Cổng dịch vụ công</strong>", "Create an account"}},
 		{"register", samplePages()[1].data,
 			[]string{"Tối thiểu 12 ký tự", "Nhập ít nhất một trong hai"},

@@ -18,6 +18,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/app"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/session"
+	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
 )
 
@@ -75,6 +76,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 type adminEnv struct {
 	cfg *config.Config
 	db  *sqlstore.DB
+	eph store.Ephemeral
 	svc *admin.Service
 }
 
@@ -87,20 +89,28 @@ func (e *cliEnv) openAdmin(ctx context.Context, cfgPath string) (*adminEnv, erro
 	if err != nil {
 		return nil, err
 	}
+	eph, err := app.OpenEphemeral(ctx, cfg, db, newLogger(cfg, e.stderr))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	bf := cfg.BruteForce
-	svc := &admin.Service{Store: db, Eph: db, Actor: "cli", MinPasswordLength: cfg.Password.MinLength,
-		Sessions: app.NewSessions(cfg, db, db),
-		Guard: &authn.Guard{Counters: db, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
+	svc := &admin.Service{Store: db, Eph: eph, Actor: "cli", MinPasswordLength: cfg.Password.MinLength,
+		Sessions: app.NewSessions(cfg, eph, db),
+		Guard: &authn.Guard{Counters: eph, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
 			AddressMaxFailures: bf.AddressMaxFailures, Window: bf.Window.D(), LockDuration: bf.LockDuration.D(),
 			BaseDelay: bf.BaseDelay.D(), MaxDelay: bf.MaxDelay.D()}},
 		Hasher: authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
 			Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}},
 	}
 	svc.Logout = &session.Logout{Sessions: svc.Sessions, Store: db, Issuer: cfg.Issuer, Log: newLogger(cfg, e.stderr)}
-	return &adminEnv{cfg: cfg, db: db, svc: svc}, nil
+	return &adminEnv{cfg: cfg, db: db, eph: eph, svc: svc}, nil
 }
 
-func (a *adminEnv) Close() { a.db.Close() }
+func (a *adminEnv) Close() {
+	app.CloseEphemeral(a.eph)
+	a.db.Close()
+}
 
 // readPassword reads one line from standard input.
 func (e *cliEnv) readPassword() (string, error) {

@@ -6,6 +6,7 @@
 //	dinhdanh account …        manage accounts of citizens and officials
 //	dinhdanh business …       link citizens to businesses as representatives
 //	dinhdanh keys …           list and rotate signing keys
+//	dinhdanh directory …      list, synchronise and test LDAP staff directories
 //	dinhdanh config check     validate the configuration
 //
 // Every command takes --config FILE (or DINHDANH_CONFIG) and DINHDANH_*
@@ -44,6 +45,7 @@ Usage:
   dinhdanh account create|bootstrap-admin|list|show|lock|unlock|set-password|end-sessions …
   dinhdanh business link|unlink|show …
   dinhdanh keys list|rotate …
+  dinhdanh directory list|sync NAME [--full]|test NAME
   dinhdanh logout deliveries [--state pending|delivered|failed]
   dinhdanh version
 
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.business(ctx, rest)
 	case "keys":
 		return env.keysCmd(ctx, rest)
+	case "directory":
+		return env.directoryCmd(ctx, rest)
 	case "logout":
 		return env.logoutCmd(ctx, rest)
 	case "version":

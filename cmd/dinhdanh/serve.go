@@ -36,6 +36,7 @@ func (e *cliEnv) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	if a.SealKeyCreated {
 		log.Info("generated a new seal key: back it up, it protects the signing keys", "file", cfg.SealKeyPath())
 	}
@@ -51,7 +52,8 @@ func (e *cliEnv) serve(ctx context.Context, args []string) error {
 	if err := e.firstStartHint(ctx, a, cfg, *cfgPath); err != nil {
 		return err
 	}
-	log.Info("dinhdanh serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", cfg.DatabasePath(),
+	log.Info("dinhdanh serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", databaseName(cfg),
+		"ephemeral", ephemeralName(cfg),
 		"startup", time.Since(start).Round(time.Millisecond).String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

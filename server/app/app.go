@@ -13,6 +13,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/account"
 	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/login"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
@@ -40,6 +41,8 @@ type App struct {
 	Log      *slog.Logger
 	// SealKeyCreated reports that this start generated the seal key.
 	SealKeyCreated bool
+	// Directories are the LDAP staff directories (nil when none is configured).
+	Directories *directory.Set
 
 	health *health
 }
@@ -63,13 +66,15 @@ func KeyGrace(cfg *config.Config) time.Duration {
 	return g + 5*time.Minute
 }
 
-// New assembles a node over an opened database.
+// New assembles a node over an opened database. It opens the store of
+// ephemeral state (Redis when configured, see OpenEphemeral): release it with
+// Close.
 func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (*App, error) {
 	sealer, created, err := OpenSealer(cfg)
 	if err != nil {
 		return nil, err
 	}
-	eph, err := OpenEphemeral(ctx, cfg, db)
+	eph, err := OpenEphemeral(ctx, cfg, db, log)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +127,9 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		Guard: a.Guard, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength}}
 	lh.Init()
+	if err := a.openDirectories(lh); err != nil {
+		return nil, err
+	}
 	sh := &session.Handler{Kit: kit, Logout: a.Logout, Sessions: a.Sessions, Clients: a.Provider.Storage,
 		Signer: a.Provider.Signer(), Issuer: cfg.Issuer, Log: log}
 	ah := &account.Handler{Kit: kit, Store: db, Sessions: a.Sessions, Logout: a.Logout, LogoutPages: sh, Log: log,
@@ -202,6 +210,9 @@ func (a *App) Background(ctx context.Context) {
 	go a.health.run(ctx, time.Second)
 	go a.Keys.Refresh(ctx, a.Config.Keys.RotationCheckInterval.D(), a.Log)
 	go a.Logout.Run(ctx, time.Second)
+	if a.Directories != nil {
+		a.Directories.Run(ctx)
+	}
 	go func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()

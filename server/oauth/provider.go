@@ -130,7 +130,7 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 		_ fosite.RevocationHandler        = revoker
 	)
 	cfg.AuthorizeEndpointHandlers = fosite.AuthorizeEndpointHandlers{codeHandler, pkceHandler, oidcExplicit}
-	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{codeHandler, refreshHandler, clientCredentials, pkceHandler, oidcExplicit, oidcRefresh}
+	cfg.TokenEndpointHandlers = tokenEndpointHandlers(codeHandler, refreshHandler, clientCredentials, pkceHandler, oidcExplicit, oidcRefresh)
 	cfg.TokenIntrospectionHandlers = fosite.TokenIntrospectionHandlers{introspector}
 	cfg.RevocationHandlers = fosite.RevocationHandlers{revoker}
 

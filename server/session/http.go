@@ -70,6 +70,12 @@ func (h *Handler) parseLogout(ctx context.Context, form url.Values) (*logoutRequ
 		if iss, _ := tok.Claims["iss"].(string); iss != h.Issuer {
 			return nil, errBadHint
 		}
+		// Only an ID token is a hint: access tokens (typ at+jwt) and logout
+		// tokens (logout+jwt) are signed with the same keys and carry iss,
+		// aud and sid too, and access tokens travel to resource servers.
+		if typ, _ := tok.Header["typ"].(string); typ != "" && !strings.EqualFold(typ, "JWT") {
+			return nil, errBadHint
+		}
 		aud := audience(tok.Claims["aud"])
 		if len(aud) == 0 {
 			return nil, errBadHint

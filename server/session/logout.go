@@ -58,6 +58,10 @@ type Logout struct {
 	MaxAge time.Duration
 	// MaxBackoff caps the delay between attempts (default 10 minutes).
 	MaxBackoff time.Duration
+	// SweepInterval is how often Run looks for sessions that expired, to
+	// announce their end (default: a quarter of the shortest idle timeout of
+	// Sessions, at least 1 second and at most 30 seconds).
+	SweepInterval time.Duration
 
 	delivered, retried, failed atomic.Int64
 }
@@ -319,7 +323,7 @@ func (l *Logout) Stats() Stats {
 func (l *Logout) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	sweep := time.NewTicker(30 * time.Second)
+	sweep := time.NewTicker(l.sweepInterval())
 	defer sweep.Stop()
 	for {
 		select {
@@ -344,6 +348,23 @@ func (l *Logout) Run(ctx context.Context, every time.Duration) {
 			}
 		}
 	}
+}
+
+// sweepInterval returns how often Run sweeps: often enough that an expired
+// session is announced well within its idle timeout.
+func (l *Logout) sweepInterval() time.Duration {
+	if l.SweepInterval > 0 {
+		return l.SweepInterval
+	}
+	d := 30 * time.Second
+	if l.Sessions != nil {
+		for _, idle := range []time.Duration{l.Sessions.IdleTimeout, l.Sessions.OfficialIdleTimeout} {
+			if idle > 0 && idle/4 < d {
+				d = idle / 4
+			}
+		}
+	}
+	return max(d, time.Second)
 }
 
 func randomID() string {

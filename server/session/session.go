@@ -152,13 +152,22 @@ func (m *Manager) Get(ctx context.Context, r *http.Request) (*SSO, error) {
 		return nil, err
 	}
 	now := m.now().UTC()
-	if now.Sub(s.LastSeen) > time.Minute {
+	if now.Sub(s.LastSeen) > m.touchInterval(s) {
 		s.LastSeen = now
 		if err := m.put(ctx, s); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// touchInterval is how long after the last recorded use a new use of the
+// session is recorded (and its idle expiry moved): a minute, to spare the
+// store a write per request, or a quarter of the idle timeout when that is
+// shorter, so that a session in use never reaches its idle timeout.
+func (m *Manager) touchInterval(s *SSO) time.Duration {
+	idle, _ := m.limits(s)
+	return min(time.Minute, idle/4)
 }
 
 // Lookup returns a live session by id.

@@ -152,3 +152,21 @@ func TestOfficialsHaveShorterSessions(t *testing.T) {
 		t.Fatal("a citizen's session ended at the official idle timeout")
 	}
 }
+
+func TestShortIdleTimeoutSlides(t *testing.T) {
+	ctx := context.Background()
+	m, clk := setup(t)
+	m.IdleTimeout = 4 * time.Second
+	_, c := create(t, m, "sub1", withCookie(nil))
+	// In use every 2 seconds: the session outlives its idle timeout many times.
+	for i := 0; i < 10; i++ {
+		clk.t = clk.t.Add(2 * time.Second)
+		if _, err := m.Get(ctx, withCookie(c)); err != nil {
+			t.Fatalf("the session in use ended at step %d: %v", i, err)
+		}
+	}
+	clk.t = clk.t.Add(5 * time.Second)
+	if _, err := m.Get(ctx, withCookie(c)); err != session.ErrNoSession {
+		t.Fatalf("idle session still alive: %v", err)
+	}
+}

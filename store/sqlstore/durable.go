@@ -48,7 +48,7 @@ func (db *DB) AddRepresentation(ctx context.Context, r *identity.Representation)
 	}
 	_, err := db.w.ExecContext(ctx, `INSERT INTO representations (account_id, tax_code, role, granted_by, created_at)
 		VALUES ($1,$2,$3,$4,$5)`, r.AccountID, string(r.TaxCode), string(r.Role), r.GrantedBy, ms(r.CreatedAt))
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	if foreignKeyViolation(err) {
 		return store.ErrNotFound
 	}
 	return conflict(err, map[string]string{"representations.": "representation"})
@@ -96,12 +96,13 @@ type clientSettings struct {
 	PostLogoutRedirectURIs  []string `json:"post_logout_redirect_uris,omitempty"`
 	BackchannelLogoutURI    string   `json:"backchannel_logout_uri,omitempty"`
 	FrontchannelLogoutURI   string   `json:"frontchannel_logout_uri,omitempty"`
+	MinimumACR              string   `json:"minimum_acr,omitempty"`
 }
 
 func clientRow(c *store.Client) (settings string, secret string, err error) {
 	b, err := json.Marshal(clientSettings{c.Name, c.Public, c.FirstParty, c.RedirectURIs, c.GrantTypes, c.Scopes,
 		c.Audience, c.IDTokenAlgorithm, c.AccessTokenFormat, c.TokenEndpointAuthMethod, c.PostLogoutRedirectURIs,
-		c.BackchannelLogoutURI, c.FrontchannelLogoutURI})
+		c.BackchannelLogoutURI, c.FrontchannelLogoutURI, c.MinimumACR})
 	return string(b), hex.EncodeToString(c.SecretHash), err
 }
 
@@ -129,7 +130,7 @@ func scanClient(row scanner) (*store.Client, error) {
 		IDTokenAlgorithm: s.IDTokenAlgorithm, AccessTokenFormat: s.AccessTokenFormat,
 		TokenEndpointAuthMethod: s.TokenEndpointAuthMethod, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: s.BackchannelLogoutURI, FrontchannelLogoutURI: s.FrontchannelLogoutURI,
-		CreatedAt: tm(created), UpdatedAt: tm(updated)}, nil
+		MinimumACR: s.MinimumACR, CreatedAt: tm(created), UpdatedAt: tm(updated)}, nil
 }
 
 // CreateClient implements store.Clients.
@@ -227,7 +228,7 @@ func (db *DB) PutConsent(ctx context.Context, c *store.Consent) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO consents (account_id, client_id, scopes, granted_at) VALUES ($1,$2,$3,$4)
 		ON CONFLICT (account_id, client_id) DO UPDATE SET scopes=excluded.scopes, granted_at=excluded.granted_at`,
 		c.AccountID, c.ClientID, strings.Join(c.Scopes, " "), ms(c.GrantedAt))
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	if foreignKeyViolation(err) {
 		return store.ErrNotFound
 	}
 	return err

@@ -1,11 +1,21 @@
 // Package sqlstore is the SQL backend of dinhdanh's store: durable data and,
-// on the embedded default, the ephemeral state too (rows with an expiry).
+// when no Redis is configured, the ephemeral state too (rows with an expiry).
 //
-// It runs on SQLite (modernc.org/sqlite, pure Go, WAL). Statements use $N
-// placeholders, integer flags and Unix-millisecond times so that the same
-// statements run on PostgreSQL. Writes on SQLite go through one connection
-// (SQLite has one writer at a time; queueing in Go beats spinning on
-// SQLITE_BUSY) while reads use a pool.
+// It runs on SQLite (modernc.org/sqlite, pure Go, WAL), the embedded
+// default, and on PostgreSQL (github.com/jackc/pgx/v5 through database/sql).
+// Statements use $N placeholders, integer flags and Unix-millisecond times so
+// that both engines run the same statements; what must differ (migrations,
+// constraint errors, locking) is kept in dialect.go. Writes on SQLite go
+// through one connection (SQLite has one writer at a time; queueing in Go
+// beats spinning on SQLITE_BUSY) while reads use a pool; on PostgreSQL one
+// pool serves both.
+//
+// The single-use operations (MarkRecordUsed, TakeRecord,
+// DeactivateRefreshToken) and Hit are single statements whose WHERE clause
+// or conflict clause decides the outcome, so they stay atomic across
+// connections and nodes: on PostgreSQL a concurrent UPDATE or DELETE of the
+// same row waits for the first to commit and then re-checks the condition
+// (READ COMMITTED), and INSERT … ON CONFLICT is atomic.
 package sqlstore
 
 import (
@@ -57,7 +67,8 @@ var migrations embed.FS
 // DB is the SQL store. It implements store.Store and store.Ephemeral.
 type DB struct {
 	w   *sql.DB // writes (one connection on SQLite)
-	r   *sql.DB // reads
+	r   *sql.DB // reads (the same pool as w on PostgreSQL)
+	d   dialect
 	now func() time.Time
 }
 
@@ -100,7 +111,7 @@ func OpenSQLite(ctx context.Context, path string, maxReaders int) (*DB, error) {
 	}
 	r.SetMaxOpenConns(maxReaders)
 	r.SetMaxIdleConns(maxReaders)
-	db := &DB{w: w, r: r, now: time.Now}
+	db := &DB{w: w, r: r, d: sqliteDialect{}, now: time.Now}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -115,8 +126,14 @@ func OpenSQLite(ctx context.Context, path string, maxReaders int) (*DB, error) {
 // SetClock replaces the clock (tests).
 func (db *DB) SetClock(now func() time.Time) { db.now = now }
 
+// Engine names the database engine: "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.d.name() }
+
 // Close closes the connections.
 func (db *DB) Close() error {
+	if db.r == db.w {
+		return db.w.Close()
+	}
 	err1 := db.r.Close()
 	err2 := db.w.Close()
 	return errors.Join(err1, err2)
@@ -158,12 +175,13 @@ func loadMigrations(dialect string) ([]migration, error) {
 
 // SchemaVersion returns the version the database is at and the newest this build knows.
 func (db *DB) SchemaVersion(ctx context.Context) (current, known int, err error) {
-	ms, err := loadMigrations("sqlite")
+	ms, err := loadMigrations(db.d.name())
 	if err != nil {
 		return 0, 0, err
 	}
 	known = ms[len(ms)-1].version
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	exists, err := db.d.versionTable(ctx, db)
+	if err != nil || !exists {
 		return 0, known, err
 	}
 	var v sql.NullInt64
@@ -180,6 +198,10 @@ func (db *DB) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return schemaError(cur, known)
+}
+
+func schemaError(cur, known int) error {
 	if cur > known {
 		return fmt.Errorf("%w (database at version %d, this build knows %d)", ErrSchemaTooNew, cur, known)
 	}
@@ -191,19 +213,32 @@ func (db *DB) Check(ctx context.Context) error {
 
 // Migrate applies every pending migration, each in its own transaction, and
 // returns the versions applied. A schema newer than this build is refused.
-func (db *DB) Migrate(ctx context.Context) ([]int, error) {
+// On PostgreSQL it holds an advisory lock throughout, so that nodes migrating
+// at the same time apply each migration once: the others wait, then find
+// nothing left to do.
+func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
+	unlock, err := db.d.lock(ctx, db, "migrate")
+	if err != nil {
+		return nil, fmt.Errorf("locking the schema: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	cur, known, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if cur > known {
-		return nil, fmt.Errorf("%w (database at version %d, this build knows %d)", ErrSchemaTooNew, cur, known)
+		return nil, schemaError(cur, known)
 	}
-	ms, err := loadMigrations("sqlite")
+	if cur == known {
+		return nil, nil
+	}
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return nil, err
+	}
+	ms, err := loadMigrations(db.d.name())
 	if err != nil {
 		return nil, err
 	}
-	var applied []int
 	for _, m := range ms {
 		if m.version <= cur {
 			continue
@@ -226,6 +261,19 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 		applied = append(applied, m.version)
 	}
 	return applied, nil
+}
+
+// Exclusive runs fn while holding a lock named name that every node sharing
+// the database respects (a PostgreSQL advisory lock; on SQLite, whose file
+// serves one node, fn simply runs). Nodes starting together use it so that
+// only one of them creates the first signing keys.
+func (db *DB) Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) (err error) {
+	unlock, err := db.d.lock(ctx, db, name)
+	if err != nil {
+		return fmt.Errorf("taking the lock %q: %w", name, err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
+	return fn(ctx)
 }
 
 // ms converts a time to Unix milliseconds; the zero time is 0.
@@ -260,16 +308,18 @@ func nullIfEmpty(s string) any {
 }
 
 // conflict turns a unique-constraint violation into a *store.ConflictError.
+// fields maps a "table.column" (as SQLite names it in its message) to the
+// identifier reported as taken.
 func conflict(err error, fields map[string]string) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	if !strings.Contains(msg, "UNIQUE constraint failed") && !strings.Contains(msg, "constraint failed: PRIMARY KEY") {
+	cols, ok := uniqueViolation(err)
+	if !ok {
 		return err
 	}
 	for col, field := range fields {
-		if strings.Contains(msg, col) {
+		if strings.Contains(cols, col) {
 			return &store.ConflictError{Field: field}
 		}
 	}

@@ -241,3 +241,31 @@ func TestOpenSQLitePath(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrationsMirror checks that every SQLite migration has its
+// PostgreSQL twin of the same version and name, and the reverse, so that both
+// engines reach the same schema version.
+func TestMigrationsMirror(t *testing.T) {
+	names := func(dialect string) []string {
+		entries, err := os.ReadDir(filepath.Join("migrations", dialect))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries {
+			out = append(out, e.Name())
+		}
+		return out
+	}
+	sqlite, postgres := names("sqlite"), names("postgres")
+	for _, n := range sqlite {
+		if !slices.Contains(postgres, n) {
+			t.Errorf("migrations/sqlite/%s has no twin in migrations/postgres", n)
+		}
+	}
+	for _, n := range postgres {
+		if !slices.Contains(sqlite, n) {
+			t.Errorf("migrations/postgres/%s has no twin in migrations/sqlite", n)
+		}
+	}
+}

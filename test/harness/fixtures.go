@@ -23,6 +23,12 @@ type ClientSpec struct {
 	AccessTokenFormat string
 	// AuthMethod is client_secret_basic or client_secret_post.
 	AuthMethod string
+	// PostLogoutRedirectURIs are where RP-initiated logout may return the browser.
+	PostLogoutRedirectURIs []string
+	// BackchannelLogoutURI receives logout tokens (OpenID Connect Back-Channel Logout 1.0).
+	BackchannelLogoutURI string
+	// FrontchannelLogoutURI is loaded in a frame of the logout page (Front-Channel Logout 1.0).
+	FrontchannelLogoutURI string
 }
 
 // Args returns the command line that registers the client, printing JSON.
@@ -58,6 +64,11 @@ func (c ClientSpec) Args() []string {
 	if c.AuthMethod != "" {
 		args = append(args, "--auth-method", c.AuthMethod)
 	}
+	for _, u := range c.PostLogoutRedirectURIs {
+		args = append(args, "--post-logout-redirect-uri", u)
+	}
+	args = appendIf(args, "--backchannel-logout-uri", c.BackchannelLogoutURI)
+	args = appendIf(args, "--frontchannel-logout-uri", c.FrontchannelLogoutURI)
 	return args
 }
 
@@ -75,6 +86,11 @@ type Client struct {
 	IDTokenAlg        string   `json:"id_token_signed_response_alg"`
 	AccessTokenFormat string   `json:"access_token_format"`
 	AuthMethod        string   `json:"token_endpoint_auth_method"`
+	// PostLogoutRedirectURIs, BackchannelLogoutURI and FrontchannelLogoutURI
+	// are the client's logout settings.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
+	FrontchannelLogoutURI  string   `json:"frontchannel_logout_uri"`
 }
 
 // RedirectURI returns the client's first redirect URI.

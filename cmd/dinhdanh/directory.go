@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/dinhdanh/dinhdanh/server/directory"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+func (e *cliEnv) directoryCmd(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError("directory list|sync|test")
+	}
+	switch args[0] {
+	case "list":
+		return e.directoryList(ctx, args[1:])
+	case "sync":
+		return e.directorySync(ctx, args[1:])
+	case "test":
+		return e.directoryTest(ctx, args[1:])
+	}
+	return usageError("unknown directory command %q", args[0])
+}
+
+// openDirectories opens the store and the configured directories.
+func (e *cliEnv) openDirectories(ctx context.Context, cfgPath string) (*adminEnv, *directory.Set, error) {
+	a, err := e.openAdmin(ctx, cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := directory.NewSet(a.cfg.Directories, directory.Options{Log: newLogger(a.cfg, e.stderr)}, a.db, a.svc)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, set, nil
+}
+
+func (e *cliEnv) directoryList(ctx context.Context, args []string) error {
+	fs, cfgPath := e.flags("directory list", "directory list [--json]")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	a, err := e.openAdmin(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	type row struct {
+		Name       string   `json:"name"`
+		Agency     string   `json:"agency"`
+		URLs       []string `json:"urls"`
+		Accounts   int      `json:"accounts"`
+		Disabled   int      `json:"disabled"`
+		SyncedAt   string   `json:"synced_at"`
+		FullSyncAt string   `json:"full_sync_at"`
+		HighWater  string   `json:"high_water"`
+	}
+	var rows []row
+	for _, d := range a.cfg.Directories {
+		r := row{Name: d.Name, Agency: d.Agency, URLs: d.URLs, SyncedAt: "-", FullSyncAt: "-"}
+		accts, err := a.db.ListDirectoryAccounts(ctx, d.Name)
+		if err != nil {
+			return err
+		}
+		r.Accounts = len(accts)
+		for _, acct := range accts {
+			if acct.Disabled {
+				r.Disabled++
+			}
+		}
+		cur, err := a.db.GetDirectoryCursor(ctx, d.Name)
+		switch {
+		case err == nil:
+			r.SyncedAt, r.FullSyncAt, r.HighWater = fmtTime(cur.SyncedAt), fmtTime(cur.FullSyncAt), cur.HighWater
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		rows = append(rows, r)
+	}
+	if *asJSON {
+		if rows == nil {
+			rows = []row{}
+		}
+		return e.printJSON(rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(e.stdout, "no directory is configured (see \"directories\" in the configuration file)")
+		return nil
+	}
+	for _, r := range rows {
+		fmt.Fprintf(e.stdout, "%s\t%s\n  urls:       %s\n  accounts:   %d (%d disabled)\n  last sync:  %s (full: %s)\n",
+			r.Name, r.Agency, strings.Join(r.URLs, " "), r.Accounts, r.Disabled, r.SyncedAt, r.FullSyncAt)
+	}
+	return nil
+}
+
+func (e *cliEnv) directorySync(ctx context.Context, args []string) error {
+	fs, cfgPath := e.flags("directory sync", "directory sync NAME [--full] [--json]")
+	full := fs.Bool("full", false, "read every entry (finds removed ones) instead of those changed since the last run")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := e.parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("directory sync takes the name of one directory")
+	}
+	name := fs.Arg(0)
+	a, set, err := e.openDirectories(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	defer set.Close()
+	if set.Directory(name) == nil {
+		return usageError("no directory named %q is configured", name)
+	}
+	var bar *progressBar
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !*asJSON {
+		bar = &progressBar{w: f, label: name}
+	}
+	var progress directory.Progress
+	if bar != nil {
+		progress = bar.update
+	}
+	res, err := set.Sync(ctx, name, *full, progress)
+	if bar != nil {
+		bar.done()
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(map[string]any{"directory": res.Directory, "full": res.Full, "seen": res.Seen,
+			"created": res.Created, "linked": res.Linked, "updated": res.Updated, "disabled": res.Disabled,
+			"enabled": res.Enabled, "skipped": res.Skipped, "high_water": res.HighWater,
+			"seconds": res.Duration.Seconds()})
+	}
+	kind := "incremental"
+	if res.Full {
+		kind = "full"
+	}
+	fmt.Fprintf(e.stdout, "%s: %s sync of %d entries in %s: %d created, %d linked, %d updated, %d disabled, %d enabled, %d skipped\n",
+		name, kind, res.Seen, res.Duration.Round(time.Millisecond), res.Created, res.Linked, res.Updated, res.Disabled,
+		res.Enabled, res.Skipped)
+	return nil
+}
+
+func (e *cliEnv) directoryTest(ctx context.Context, args []string) error {
+	fs, cfgPath := e.flags("directory test", "directory test NAME")
+	if err := e.parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("directory test takes the name of one directory")
+	}
+	a, set, err := e.openDirectories(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	defer set.Close()
+	d := set.Directory(fs.Arg(0))
+	if d == nil {
+		return usageError("no directory named %q is configured", fs.Arg(0))
+	}
+	failed := 0
+	results := d.Ping(ctx)
+	for _, u := range d.Config().URLs {
+		err := results[u]
+		if err != nil {
+			failed++
+			fmt.Fprintf(e.stdout, "%s\tFAIL\t%v\n", u, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s\tok\tconnected, bound as %s, read %s\n", u, d.Config().BindDN, d.Config().Users.BaseDN)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d servers of %s failed", failed, len(d.Config().URLs), d.Name())
+	}
+	return nil
+}
+
+// reorder moves flags before the positional arguments, so that both
+// "sync NAME --full" and "sync --full NAME" work.
+func reorder(args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i+1:]...)
+			return append(flags, rest...)
+		case strings.HasPrefix(a, "-"):
+			flags = append(flags, a)
+			if a == "--config" || a == "-config" {
+				if i+1 < len(args) {
+					flags = append(flags, args[i+1])
+					i++
+				}
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(flags, rest...)
+}
+
+// progressBar draws "name [#####     ] 1234/10000" on a terminal.
+type progressBar struct {
+	w     io.Writer
+	label string
+	last  time.Time
+	shown bool
+}
+
+func (b *progressBar) update(done, total int) {
+	now := time.Now()
+	if done != total && now.Sub(b.last) < 100*time.Millisecond {
+		return
+	}
+	b.last, b.shown = now, true
+	const width = 30
+	filled := width
+	if total > 0 {
+		filled = done * width / total
+	}
+	fmt.Fprintf(b.w, "\r%s [%s%s] %d/%d", b.label, strings.Repeat("#", filled), strings.Repeat(" ", width-filled), done, total)
+}
+
+func (b *progressBar) done() {
+	if b.shown {
+		fmt.Fprintln(b.w)
+	}
+}

@@ -1,0 +1,239 @@
+package certificate
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// oidDeltaCRLIndicator marks a delta CRL, which lists only changes and
+// cannot answer alone.
+var oidDeltaCRLIndicator = asn1.ObjectIdentifier{2, 5, 29, 27}
+
+// crlCache downloads CRLs and keeps each, by URL, until it is due: its
+// nextUpdate, or MaxAge after the download when that comes first.
+type crlCache struct {
+	client   *http.Client
+	now      func() time.Time
+	opts     RevocationOptions
+	mu       sync.Mutex
+	entries  map[string]*crlEntry
+	inflight map[string]*crlCall
+}
+
+// crlEntry is one downloaded, verified CRL.
+type crlEntry struct {
+	url      string
+	issuer   *x509.Certificate // the CA the CRL was verified against
+	verified map[string]bool   // raw subject public key infos the signature was verified against
+	revoked  map[string]x509.RevocationListEntry
+	this     time.Time
+	next     time.Time // zero when the CRL has none
+	fetched  time.Time
+	due      time.Time // when the entry must be downloaded again
+}
+
+// crlCall is a download in progress, shared by concurrent callers.
+type crlCall struct {
+	done  chan struct{}
+	entry *crlEntry
+	err   error
+}
+
+func newCRLCache(client *http.Client, now func() time.Time, opts RevocationOptions) *crlCache {
+	return &crlCache{client: client, now: now, opts: opts, entries: map[string]*crlEntry{}, inflight: map[string]*crlCall{}}
+}
+
+// status looks cert up in the CRLs it names, trying each HTTP distribution
+// point until one gives a usable CRL.
+func (c *crlCache) status(ctx context.Context, cert, issuer *x509.Certificate) revAnswer {
+	urls := httpURLs(cert.CRLDistributionPoints)
+	if len(urls) == 0 {
+		return revAnswer{revUnavailable, "the certificate names no HTTP CRL distribution point"}
+	}
+	var why []string
+	for _, u := range urls {
+		e, err := c.get(ctx, u, issuer)
+		if err != nil {
+			why = append(why, err.Error())
+			continue
+		}
+		if r, ok := e.revoked[cert.SerialNumber.String()]; ok {
+			return revAnswer{revRevoked, fmt.Sprintf("listed in %s since %s (reason %d)", u, r.RevocationTime.UTC().Format(time.RFC3339), r.ReasonCode)}
+		}
+		return revAnswer{revGood, ""}
+	}
+	return revAnswer{revUnavailable, fmt.Sprint(why)}
+}
+
+// get returns the CRL at url verified against issuer: the cached one while
+// it is not due, or a fresh download.
+func (c *crlCache) get(ctx context.Context, url string, issuer *x509.Certificate) (*crlEntry, error) {
+	now := c.now()
+	c.mu.Lock()
+	e := c.entries[url]
+	c.mu.Unlock()
+	if e != nil && now.Before(e.due) && c.verifiedBy(e, issuer) == nil {
+		return e, nil
+	}
+	return c.download(ctx, url, issuer)
+}
+
+// verifiedBy checks, once per issuer key, that the entry's CRL was issued by issuer.
+func (c *crlCache) verifiedBy(e *crlEntry, issuer *x509.Certificate) error {
+	key := string(issuer.RawSubjectPublicKeyInfo)
+	c.mu.Lock()
+	ok := e.verified[key]
+	c.mu.Unlock()
+	if ok {
+		return nil
+	}
+	if !bytes.Equal(e.issuer.RawSubject, issuer.RawSubject) {
+		return fmt.Errorf("%s is issued by another CA", e.url)
+	}
+	if !sameKey(e.issuer, issuer) {
+		// Same name, another key (a renewed CA): the CRL must be downloaded
+		// and verified against this one.
+		return fmt.Errorf("%s is signed with another key of the CA", e.url)
+	}
+	c.mu.Lock()
+	e.verified[key] = true
+	c.mu.Unlock()
+	return nil
+}
+
+// download fetches, verifies and caches the CRL at url; concurrent callers
+// for the same URL share one download.
+func (c *crlCache) download(ctx context.Context, url string, issuer *x509.Certificate) (*crlEntry, error) {
+	c.mu.Lock()
+	if call, ok := c.inflight[url]; ok {
+		c.mu.Unlock()
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if call.err != nil {
+			return nil, call.err
+		}
+		if err := c.verifiedBy(call.entry, issuer); err != nil {
+			return nil, err
+		}
+		return call.entry, nil
+	}
+	call := &crlCall{done: make(chan struct{})}
+	c.inflight[url] = call
+	c.mu.Unlock()
+
+	call.entry, call.err = c.fetch(ctx, url, issuer)
+	c.mu.Lock()
+	delete(c.inflight, url)
+	if call.err == nil {
+		c.entries[url] = call.entry
+	}
+	c.mu.Unlock()
+	close(call.done)
+	return call.entry, call.err
+}
+
+// fetch downloads and verifies one CRL.
+func (c *crlCache) fetch(ctx context.Context, url string, issuer *x509.Certificate) (*crlEntry, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.CRLTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", url, err)
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: HTTP status %d", url, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.CRLMaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", url, err)
+	}
+	if int64(len(body)) > c.opts.CRLMaxBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes", url, c.opts.CRLMaxBytes)
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(body), []byte("-----BEGIN")) {
+		block, _ := pem.Decode(bytes.TrimSpace(body))
+		if block == nil {
+			return nil, fmt.Errorf("%s: bad PEM", url)
+		}
+		body = block.Bytes
+	}
+	list, err := x509.ParseRevocationList(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", url, err)
+	}
+	if !bytes.Equal(list.RawIssuer, issuer.RawSubject) {
+		return nil, fmt.Errorf("%s is issued by another CA", url)
+	}
+	if err := list.CheckSignatureFrom(issuer); err != nil {
+		return nil, fmt.Errorf("%s: bad signature: %v", url, err)
+	}
+	for _, ext := range list.Extensions {
+		if ext.Id.Equal(oidDeltaCRLIndicator) {
+			return nil, fmt.Errorf("%s is a delta CRL", url)
+		}
+	}
+	now := c.now()
+	if list.ThisUpdate.After(now.Add(clockSkew)) {
+		return nil, fmt.Errorf("%s is issued in the future (%s)", url, list.ThisUpdate.UTC().Format(time.RFC3339))
+	}
+	if !list.NextUpdate.IsZero() && !now.Before(list.NextUpdate.Add(clockSkew)) {
+		return nil, fmt.Errorf("%s is stale: its nextUpdate %s has passed", url, list.NextUpdate.UTC().Format(time.RFC3339))
+	}
+	e := &crlEntry{url: url, issuer: issuer, verified: map[string]bool{string(issuer.RawSubjectPublicKeyInfo): true},
+		revoked: make(map[string]x509.RevocationListEntry, len(list.RevokedCertificateEntries)),
+		this:    list.ThisUpdate, next: list.NextUpdate, fetched: now, due: now.Add(c.opts.CRLMaxAge)}
+	if !e.next.IsZero() && e.next.Before(e.due) {
+		e.due = e.next
+	}
+	for _, r := range list.RevokedCertificateEntries {
+		if r.ReasonCode == 8 { // removeFromCRL: only in delta CRLs
+			continue
+		}
+		e.revoked[r.SerialNumber.String()] = r
+	}
+	return e, nil
+}
+
+// refresh downloads again the entries due within twice the refresh interval.
+func (c *crlCache) refresh(ctx context.Context, log *slog.Logger) {
+	soon := c.now().Add(2 * c.opts.CRLRefreshInterval)
+	c.mu.Lock()
+	var due []*crlEntry
+	for _, e := range c.entries {
+		if e.due.Before(soon) {
+			due = append(due, e)
+		}
+	}
+	c.mu.Unlock()
+	for _, e := range due {
+		if ctx.Err() != nil {
+			return
+		}
+		if _, err := c.download(ctx, e.url, e.issuer); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			log.Warn("certificate: refreshing a CRL", "url", e.url, "err", err)
+			continue
+		}
+		log.Debug("certificate: CRL refreshed", "url", e.url)
+	}
+}

@@ -1,0 +1,247 @@
+package certificate
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+)
+
+// maxOCSPResponse caps the size of an OCSP response.
+const maxOCSPResponse = 64 << 10
+
+// ocspMaxAgeWithoutNext is how old an answer without nextUpdate may be.
+const ocspMaxAgeWithoutNext = time.Hour
+
+// ocspClient asks OCSP responders and keeps their answers for a while.
+type ocspClient struct {
+	client *http.Client
+	now    func() time.Time
+	opts   RevocationOptions
+	mu     sync.Mutex
+	cache  map[string]ocspCached
+}
+
+type ocspCached struct {
+	answer revAnswer
+	until  time.Time
+}
+
+func newOCSPClient(client *http.Client, now func() time.Time, opts RevocationOptions) *ocspClient {
+	return &ocspClient{client: client, now: now, opts: opts, cache: map[string]ocspCached{}}
+}
+
+// status asks the responders cert names, in order, until one gives a
+// definite answer.
+func (o *ocspClient) status(ctx context.Context, cert, issuer *x509.Certificate) revAnswer {
+	urls := httpURLs(cert.OCSPServer)
+	if len(urls) == 0 {
+		return revAnswer{revUnavailable, "the certificate names no HTTP OCSP responder"}
+	}
+	sum := sha256.Sum256(issuer.RawSubjectPublicKeyInfo)
+	key := hex.EncodeToString(sum[:]) + ":" + cert.SerialNumber.String()
+	now := o.now()
+	o.mu.Lock()
+	c, ok := o.cache[key]
+	o.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.answer
+	}
+	var why []string
+	for _, u := range urls {
+		a, until := o.ask(ctx, u, cert, issuer)
+		if a.status == revUnavailable {
+			why = append(why, u+": "+a.detail)
+			continue
+		}
+		if o.opts.OCSPCacheMax > 0 {
+			if limit := now.Add(o.opts.OCSPCacheMax); until.IsZero() || until.After(limit) {
+				until = limit
+			}
+			o.mu.Lock()
+			o.cache[key] = ocspCached{answer: a, until: until}
+			o.mu.Unlock()
+		}
+		return a
+	}
+	return revAnswer{revUnavailable, fmt.Sprint(why)}
+}
+
+// ask sends one OCSP request and judges the answer. until is the answer's
+// nextUpdate (zero when it has none).
+func (o *ocspClient) ask(ctx context.Context, url string, cert, issuer *x509.Certificate) (a revAnswer, until time.Time) {
+	unavailable := func(format string, args ...any) (revAnswer, time.Time) {
+		return revAnswer{revUnavailable, fmt.Sprintf(format, args...)}, time.Time{}
+	}
+	reqBody, err := ocsp.CreateRequest(cert, issuer, &ocsp.RequestOptions{Hash: crypto.SHA1})
+	if err != nil {
+		return unavailable("making the request: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.opts.OCSPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(reqBody))
+	if err != nil {
+		return unavailable("%v", err)
+	}
+	req.Header.Set("Content-Type", "application/ocsp-request")
+	req.Header.Set("Accept", "application/ocsp-response")
+	resp, err := o.client.Do(req)
+	if err != nil {
+		return unavailable("%v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return unavailable("HTTP status %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxOCSPResponse+1))
+	if err != nil {
+		return unavailable("%v", err)
+	}
+	if len(body) > maxOCSPResponse {
+		return unavailable("the response is larger than %d bytes", maxOCSPResponse)
+	}
+	r, err := ocsp.ParseResponseForCert(body, cert, nil)
+	if err != nil {
+		return unavailable("%v", err)
+	}
+	now := o.now()
+	if d := authorizeOCSP(r, issuer, now); d != "" {
+		return unavailable("%s", d)
+	}
+	if d := matchOCSPCertID(body, cert, issuer, r.IssuerHash); d != "" {
+		return unavailable("%s", d)
+	}
+	if r.ThisUpdate.After(now.Add(clockSkew)) {
+		return unavailable("the answer is dated in the future (%s)", r.ThisUpdate.UTC().Format(time.RFC3339))
+	}
+	if r.NextUpdate.IsZero() {
+		if now.Sub(r.ThisUpdate) > ocspMaxAgeWithoutNext+clockSkew {
+			return unavailable("the answer from %s has no nextUpdate and is too old", r.ThisUpdate.UTC().Format(time.RFC3339))
+		}
+	} else if !now.Before(r.NextUpdate.Add(clockSkew)) {
+		return unavailable("the answer is stale: its nextUpdate %s has passed", r.NextUpdate.UTC().Format(time.RFC3339))
+	}
+	switch r.Status {
+	case ocsp.Good:
+		return revAnswer{revGood, ""}, r.NextUpdate
+	case ocsp.Revoked:
+		return revAnswer{revRevoked, fmt.Sprintf("revoked at %s (reason %d) according to %s",
+			r.RevokedAt.UTC().Format(time.RFC3339), r.RevocationReason, url)}, r.NextUpdate
+	}
+	return unavailable("the responder does not know the certificate")
+}
+
+// authorizeOCSP checks who signed the answer: the issuing CA itself, or a
+// responder certificate the CA issued for that purpose (id-kp-OCSPSigning),
+// valid now. It returns "" when authorized, else why not.
+func authorizeOCSP(r *ocsp.Response, issuer *x509.Certificate, now time.Time) string {
+	responder := r.Certificate
+	if responder == nil || responder.Equal(issuer) {
+		// Signed by the issuer itself. When the responder sent the issuer's
+		// certificate, ParseResponseForCert verified the signature with it.
+		if responder == nil {
+			if err := r.CheckSignatureFrom(issuer); err != nil {
+				return "the answer is not signed by the issuing CA: " + err.Error()
+			}
+		}
+		return ""
+	}
+	if err := responder.CheckSignatureFrom(issuer); err != nil {
+		return "the responder certificate is not issued by the issuing CA: " + err.Error()
+	}
+	delegated := false
+	for _, u := range responder.ExtKeyUsage {
+		if u == x509.ExtKeyUsageOCSPSigning {
+			delegated = true
+		}
+	}
+	if !delegated {
+		return "the responder certificate is not authorized for OCSP signing"
+	}
+	if now.Before(responder.NotBefore) || now.After(responder.NotAfter) {
+		return "the responder certificate is outside its validity period"
+	}
+	return ""
+}
+
+// The parts of an OCSP response needed to read the CertID of each answer,
+// which golang.org/x/crypto/ocsp checks by serial number only.
+type ocspResponseASN1 struct {
+	Status   asn1.Enumerated
+	Response struct {
+		Type  asn1.ObjectIdentifier
+		Bytes []byte
+	} `asn1:"explicit,tag:0,optional"`
+}
+
+type ocspBasicASN1 struct {
+	TBS struct {
+		Raw         asn1.RawContent
+		Version     int `asn1:"optional,explicit,default:0,tag:0"`
+		ResponderID asn1.RawValue
+		ProducedAt  time.Time `asn1:"generalized"`
+		Responses   []ocspSingleASN1
+		Extensions  []pkix.Extension `asn1:"explicit,tag:1,optional"`
+	}
+	SignatureAlgorithm pkix.AlgorithmIdentifier
+	Signature          asn1.BitString
+	Certificates       asn1.RawValue `asn1:"explicit,tag:0,optional"`
+}
+
+type ocspSingleASN1 struct {
+	CertID struct {
+		HashAlgorithm pkix.AlgorithmIdentifier
+		NameHash      []byte
+		KeyHash       []byte
+		Serial        *big.Int
+	}
+	Status     asn1.RawValue
+	ThisUpdate time.Time        `asn1:"generalized"`
+	NextUpdate time.Time        `asn1:"generalized,explicit,tag:0,optional"`
+	Extensions []pkix.Extension `asn1:"explicit,tag:1,optional"`
+}
+
+// matchOCSPCertID checks that the answer for cert's serial number names
+// issuer (by the hashes of its name and key), so that an answer about a
+// certificate of another CA with the same serial is not taken. It returns ""
+// when it matches.
+func matchOCSPCertID(raw []byte, cert, issuer *x509.Certificate, h crypto.Hash) string {
+	var resp ocspResponseASN1
+	if _, err := asn1.Unmarshal(raw, &resp); err != nil {
+		return "the response does not parse"
+	}
+	var basic ocspBasicASN1
+	if _, err := asn1.Unmarshal(resp.Response.Bytes, &basic); err != nil {
+		return "the basic response does not parse"
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(issuer.RawSubjectPublicKeyInfo, &spki); err != nil || !h.Available() {
+		return "the issuer's key cannot be hashed"
+	}
+	nameHash, keyHash := hashOf(h, issuer.RawSubject), hashOf(h, spki.PublicKey.RightAlign())
+	for _, s := range basic.TBS.Responses {
+		id := s.CertID
+		if id.Serial == nil || id.Serial.Cmp(cert.SerialNumber) != 0 {
+			continue
+		}
+		if bytes.Equal(id.NameHash, nameHash) && bytes.Equal(id.KeyHash, keyHash) {
+			return ""
+		}
+	}
+	return "the answer is about a certificate of another CA"
+}

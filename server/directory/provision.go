@@ -1,0 +1,220 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+// Store is what the directories need of the durable store.
+type Store interface {
+	FindAccount(ctx context.Context, kind store.IdentifierKind, value string) (*identity.Account, error)
+	CreateAccount(ctx context.Context, a *identity.Account, passwordHash string) error
+	UpdateAccount(ctx context.Context, a *identity.Account) error
+	store.DirectorySync
+}
+
+// Locker disables an account, ending its sessions and revoking its refresh
+// tokens; *admin.Service is one.
+type Locker interface {
+	Lock(ctx context.Context, a *identity.Account, reason string) error
+}
+
+// DisabledReasonPrefix starts the DisabledReason of every account a
+// directory disabled. Only such accounts are enabled again when their entry
+// is enabled; an account an administrator locked stays locked.
+const DisabledReasonPrefix = "directory:"
+
+// provisioner writes officials' accounts from directory entries.
+type provisioner struct {
+	store  Store
+	locker Locker
+	log    *slog.Logger
+}
+
+// outcome says what apply did to an account.
+type outcome int
+
+const (
+	unchanged outcome = iota
+	created
+	linked
+	updated
+	disabled
+	enabled
+)
+
+// apply creates, links or updates the account of p from directory d, and
+// disables or enables it as the entry says. acct is the account already
+// linked to the entry (nil when there is none yet) and prev its entry record
+// (nil when there is none).
+func (pr *provisioner) apply(ctx context.Context, d *Directory, p *Person, acct *identity.Account, prev *store.DirectoryEntry) (*identity.Account, outcome, error) {
+	official := &identity.Official{Username: p.Username, Agency: d.cfg.Agency, Department: p.Department,
+		Title: p.Title, Directory: d.cfg.Name, Roles: p.Roles, Groups: p.Groups}
+	var out outcome
+	var err error
+	if acct == nil {
+		acct, out, err = pr.create(ctx, d, p, official)
+		if err != nil {
+			return nil, unchanged, err
+		}
+	} else {
+		changed := false
+		if p.FullName != "" && acct.FullName != p.FullName {
+			acct.FullName, changed = p.FullName, true
+		}
+		if p.Email != "" && acct.Email != p.Email {
+			acct.Email, acct.EmailVerified, changed = p.Email, false, true
+		}
+		if p.Phone != "" && acct.Phone != p.Phone {
+			acct.Phone, acct.PhoneVerified, changed = p.Phone, false, true
+		}
+		if p.PersonalID != "" && acct.PersonalID == "" {
+			acct.PersonalID, changed = p.PersonalID, true
+		}
+		if !sameOfficial(acct.Official, official) {
+			acct.Official, changed = official, true
+		}
+		if !p.Disabled && acct.Disabled && strings.HasPrefix(acct.DisabledReason, DisabledReasonPrefix) {
+			acct.Disabled, acct.DisabledReason, changed = false, "", true
+			out = enabled
+		}
+		if changed && !(p.Disabled && !acct.Disabled) {
+			if err := pr.update(ctx, acct); err != nil {
+				return nil, unchanged, err
+			}
+			if out == unchanged {
+				out = updated
+			}
+		}
+	}
+	if p.Disabled && !acct.Disabled {
+		if err := pr.disable(ctx, acct, p.DisabledReason); err != nil {
+			return nil, unchanged, err
+		}
+		out = disabled
+	}
+	if prev == nil || prev.DN != p.DN || prev.EmployeeNumber != p.EmployeeNumber || prev.AccountID != acct.ID {
+		if err := pr.store.PutDirectoryEntry(ctx, &store.DirectoryEntry{Directory: d.cfg.Name, Username: p.Username,
+			AccountID: acct.ID, DN: p.DN, EmployeeNumber: p.EmployeeNumber}); err != nil {
+			return nil, unchanged, err
+		}
+	}
+	return acct, out, nil
+}
+
+// disable disables the account through the locker, so that its sessions end.
+func (pr *provisioner) disable(ctx context.Context, acct *identity.Account, reason string) error {
+	if !strings.HasPrefix(reason, DisabledReasonPrefix) {
+		reason = DisabledReasonPrefix + " " + reason
+	}
+	if pr.locker == nil {
+		acct.Disabled, acct.DisabledReason = true, reason
+		return pr.update(ctx, acct)
+	}
+	return pr.locker.Lock(ctx, acct, reason)
+}
+
+// update writes the account; an e-mail address or phone number another
+// account holds is dropped, not fought over.
+func (pr *provisioner) update(ctx context.Context, acct *identity.Account) error {
+	for range 3 {
+		err := pr.store.UpdateAccount(ctx, acct)
+		field, conflict := store.IsConflict(err)
+		if !conflict {
+			return err
+		}
+		if !dropField(acct, field) {
+			return err
+		}
+		pr.log.Warn("directory value held by another account; not copied", "subject", acct.ID, "field", field)
+	}
+	return pr.store.UpdateAccount(ctx, acct)
+}
+
+// create makes the account of a person seen for the first time, or adds the
+// official record to the citizen with the same personal ID.
+func (pr *provisioner) create(ctx context.Context, d *Directory, p *Person, official *identity.Official) (*identity.Account, outcome, error) {
+	pid := p.PersonalID
+	if pid != "" {
+		c, err := pr.store.FindAccount(ctx, store.ByPersonalID, string(pid))
+		switch {
+		case err == nil && c.Official == nil:
+			c.Official = official
+			if c.Email == "" {
+				c.Email = p.Email
+			}
+			if c.Phone == "" {
+				c.Phone = p.Phone
+			}
+			if err := pr.update(ctx, c); err != nil {
+				return nil, unchanged, err
+			}
+			pr.log.Info("directory official linked to the citizen with the same personal ID", "subject", c.ID, "username", p.Username)
+			return c, linked, nil
+		case err == nil:
+			pr.log.Warn("personal ID already belongs to another official; account made without it",
+				"subject", c.ID, "username", p.Username)
+			pid = ""
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, unchanged, err
+		}
+	}
+	a := &identity.Account{ID: identity.NewSubject(), FullName: p.FullName, Email: p.Email, Phone: p.Phone,
+		Locale: "vi", PersonalID: pid, Official: official}
+	if a.FullName == "" {
+		a.FullName = p.Username
+	}
+	for range 4 {
+		err := pr.store.CreateAccount(ctx, a, "")
+		if err == nil {
+			return a, created, nil
+		}
+		field, conflict := store.IsConflict(err)
+		switch {
+		case !conflict:
+			return nil, unchanged, err
+		case field == "username":
+			// Made at the same moment by a login or another node.
+			existing, err := pr.store.FindDirectoryAccount(ctx, d.cfg.Name, p.Username)
+			if err != nil {
+				return nil, unchanged, err
+			}
+			return existing, unchanged, nil
+		case !dropField(a, field):
+			return nil, unchanged, err
+		}
+		pr.log.Warn("directory value held by another account; not copied", "username", p.Username, "field", field)
+	}
+	return nil, unchanged, fmt.Errorf("directory: creating the account of %s: too many conflicts", p.Username)
+}
+
+// dropField clears the identifier named by a conflict; it reports false for
+// a field that cannot be dropped.
+func dropField(a *identity.Account, field string) bool {
+	switch field {
+	case "email":
+		a.Email, a.EmailVerified = "", false
+	case "phone":
+		a.Phone, a.PhoneVerified = "", false
+	case "personal_id":
+		a.PersonalID = ""
+	default:
+		return false
+	}
+	return true
+}
+
+func sameOfficial(a, b *identity.Official) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Username == b.Username && a.Agency == b.Agency && a.Department == b.Department && a.Title == b.Title &&
+		a.Directory == b.Directory && slices.Equal(a.Roles, b.Roles) && slices.Equal(a.Groups, b.Groups)
+}

@@ -1,0 +1,513 @@
+// Package redisstore keeps dinhdanh's ephemeral state in Redis: login flows,
+// SSO sessions, authorization codes, PKCE/OIDC/PAR requests, client-assertion
+// ids, opaque access-token records and the brute-force and rate-limit
+// counters. It implements store.Ephemeral over a redis.UniversalClient, so one
+// server, a Sentinel-watched master or a Cluster serve alike.
+//
+// Keys, all under a configurable prefix (default "dinhdanh:"):
+//
+//	<prefix>r:<kind>:<key>        a record (a string value, see below)
+//	<prefix>q:<kind>:<requestID>  the set of keys of the kind's records of one request
+//	<prefix>s:<kind>:<subject>    the set of keys of the kind's records of one subject
+//	<prefix>n:<counter>           a counter
+//
+// Every key has a time to live: a record expires at its ExpiresAt, an index
+// set no earlier than its longest-lived member, a counter at the end of its
+// window. Nothing is kept after Redis forgets it, which is why losing Redis
+// logs people out and loses nothing else.
+//
+// Each operation that must be atomic touches one key only, in one command or
+// one Lua script: TakeRecord reads and deletes the record in a script (of
+// several nodes taking one item, exactly one gets it), MarkRecordUsed flips
+// the record's used flag in a script that first checks it, Hit increments and
+// sets the window in a script. No script touches two keys, so every script is
+// single-slot on a Cluster without hash tags, and records spread over the
+// slots. The index sets are hints kept beside the records: PutRecord adds the
+// key to the sets of its request and subject, and readers check each member
+// against the record itself (a record replaced under another request or
+// subject, or expired, is skipped and removed from the set), so a set may
+// hold stale members but never causes a wrong answer.
+//
+// A record's value is compact binary: a format byte, a flags byte (bit 0:
+// used), the expiry as 8 bytes of Unix milliseconds, the request id and the
+// subject each as a 2-byte length and the bytes, then the data.
+package redisstore
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+// DefaultKeyPrefix starts every key when Options.KeyPrefix is empty.
+const DefaultKeyPrefix = "dinhdanh:"
+
+// Options say how to reach Redis.
+type Options struct {
+	// Addrs are host:port addresses: one server, the Sentinels (with
+	// MasterName), or seed nodes of a Cluster (two or more, or one with Cluster).
+	Addrs []string
+	// MasterName is the name of the master the Sentinels at Addrs watch; empty
+	// when no Sentinel is used.
+	MasterName string
+	// Cluster says that one address in Addrs is a Cluster node.
+	Cluster bool
+	// Username and Password authenticate (Redis ACL, or requirepass with an empty username).
+	Username, Password string
+	// DB is the database number (one server or Sentinel; a Cluster has only 0).
+	DB int
+	// KeyPrefix starts every key; DefaultKeyPrefix when empty.
+	KeyPrefix string
+	// DialTimeout bounds opening a connection; ReadTimeout and WriteTimeout
+	// bound one command. Zero keeps go-redis's defaults (5s, 3s, 3s).
+	DialTimeout, ReadTimeout, WriteTimeout time.Duration
+	// TLS, when not nil, is used for every connection.
+	TLS *tls.Config
+	// PoolSize caps the connections per server; 0 keeps go-redis's default (10 per CPU).
+	PoolSize int
+}
+
+// Store is the Redis ephemeral store.
+type Store struct {
+	c      redis.UniversalClient
+	prefix string
+	now    func() time.Time
+	owned  bool
+}
+
+var _ store.Ephemeral = (*Store)(nil)
+
+// Open connects to Redis as the options say and checks that it answers.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if len(o.Addrs) == 0 {
+		return nil, errors.New("redisstore: no address")
+	}
+	c := redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs: o.Addrs, MasterName: o.MasterName, IsClusterMode: o.Cluster && o.MasterName == "",
+		Username: o.Username, Password: o.Password, DB: o.DB,
+		DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+		TLSConfig: o.TLS, PoolSize: o.PoolSize,
+		// A dinhdanh request fails fast and its node reports not-ready
+		// rather than retrying an unreachable server for long.
+		MaxRetries: 1, DialerRetries: 1,
+		ContextTimeoutEnabled: true,
+		DisableIdentity:       true,
+	})
+	s := New(c, o.KeyPrefix)
+	s.owned = true
+	if err := s.Ping(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("connecting to Redis at %s: %w", strings.Join(o.Addrs, ","), err)
+	}
+	return s, nil
+}
+
+// New returns a store over a client; prefix "" means DefaultKeyPrefix. Close
+// does not close a client passed to New.
+func New(c redis.UniversalClient, prefix string) *Store {
+	if prefix == "" {
+		prefix = DefaultKeyPrefix
+	}
+	return &Store{c: c, prefix: prefix, now: time.Now}
+}
+
+// LogTo sends go-redis's own messages (a failed dial, a connection dropped, a
+// new master named by the Sentinels) to log, as warnings. It sets a
+// process-wide option of go-redis.
+func LogTo(log *slog.Logger) { redis.SetLogger(slogLogger{log}) }
+
+type slogLogger struct{ log *slog.Logger }
+
+func (l slogLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
+}
+
+// SetClock replaces the clock (tests).
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Client returns the underlying client.
+func (s *Store) Client() redis.UniversalClient { return s.c }
+
+// Ping reports whether Redis answers (on a Cluster: every master).
+func (s *Store) Ping(ctx context.Context) error {
+	if cc, ok := s.c.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() })
+	}
+	return s.c.Ping(ctx).Err()
+}
+
+// Close closes the client when Open made it.
+func (s *Store) Close() error {
+	if s.owned {
+		return s.c.Close()
+	}
+	return nil
+}
+
+func (s *Store) recordKey(kind store.RecordKind, key string) string {
+	return s.prefix + "r:" + string(kind) + ":" + key
+}
+
+func (s *Store) requestKey(kind store.RecordKind, requestID string) string {
+	return s.prefix + "q:" + string(kind) + ":" + requestID
+}
+
+func (s *Store) subjectKey(kind store.RecordKind, subject string) string {
+	return s.prefix + "s:" + string(kind) + ":" + subject
+}
+
+func (s *Store) counterKey(key string) string { return s.prefix + "n:" + key }
+
+// Value layout.
+const (
+	formatV1    = 1
+	flagUsed    = 1
+	headerLen   = 2 + 8 // format, flags, expiry
+	maxFieldLen = 0xffff
+)
+
+func encode(r *store.Record) ([]byte, error) {
+	if len(r.RequestID) > maxFieldLen || len(r.Subject) > maxFieldLen {
+		return nil, errors.New("redisstore: request id or subject longer than 65535 bytes")
+	}
+	b := make([]byte, 0, headerLen+4+len(r.RequestID)+len(r.Subject)+len(r.Data))
+	var flags byte
+	if r.Used {
+		flags |= flagUsed
+	}
+	b = append(b, formatV1, flags)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.ExpiresAt.UnixMilli()))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(r.RequestID)))
+	b = append(b, r.RequestID...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(r.Subject)))
+	b = append(b, r.Subject...)
+	return append(b, r.Data...), nil
+}
+
+var errCorrupt = errors.New("redisstore: malformed record")
+
+func decode(key string, v []byte) (*store.Record, error) {
+	if len(v) < headerLen+4 || v[0] != formatV1 {
+		return nil, errCorrupt
+	}
+	r := &store.Record{Key: key, Used: v[1]&flagUsed != 0}
+	r.ExpiresAt = time.UnixMilli(int64(binary.BigEndian.Uint64(v[2:10]))).UTC()
+	rest := v[headerLen:]
+	field := func() (string, bool) {
+		if len(rest) < 2 {
+			return "", false
+		}
+		n := int(binary.BigEndian.Uint16(rest))
+		if len(rest) < 2+n {
+			return "", false
+		}
+		f := string(rest[2 : 2+n])
+		rest = rest[2+n:]
+		return f, true
+	}
+	var ok1, ok2 bool
+	r.RequestID, ok1 = field()
+	r.Subject, ok2 = field()
+	if !ok1 || !ok2 {
+		return nil, errCorrupt
+	}
+	if len(rest) > 0 {
+		r.Data = append([]byte(nil), rest...)
+	}
+	return r, nil
+}
+
+// ttl returns the time left until t, rounded up to whole milliseconds, and
+// whether any is left.
+func (s *Store) ttl(t time.Time) (time.Duration, bool) {
+	d := t.Sub(s.now())
+	if d <= 0 {
+		return 0, false
+	}
+	return ((d + time.Millisecond - 1) / time.Millisecond) * time.Millisecond, true
+}
+
+// indexAdd adds a member to an index set and makes the set live at least
+// ARGV[2] milliseconds.
+var indexAdd = redis.NewScript(`
+redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+local left = redis.call('PTTL', KEYS[1])
+if left < ttl then
+	redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return 1`)
+
+// PutRecord implements store.Ephemeral.
+func (s *Store) PutRecord(ctx context.Context, kind store.RecordKind, r *store.Record) error {
+	k := s.recordKey(kind, r.Key)
+	ttl, live := s.ttl(r.ExpiresAt)
+	if !live {
+		// Already expired: it must not be found, as if it had lived and gone.
+		return s.c.Del(ctx, k).Err()
+	}
+	v, err := encode(r)
+	if err != nil {
+		return err
+	}
+	if r.RequestID == "" && r.Subject == "" {
+		return s.c.Set(ctx, k, v, ttl).Err()
+	}
+	ms := ttl.Milliseconds()
+	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) {
+		p.Set(ctx, k, v, ttl)
+		if r.RequestID != "" {
+			run(indexAdd, []string{s.requestKey(kind, r.RequestID)}, r.Key, ms)
+		}
+		if r.Subject != "" {
+			run(indexAdd, []string{s.subjectKey(kind, r.Subject)}, r.Key, ms)
+		}
+	})
+}
+
+// scriptRunner queues a script on a pipeline.
+type scriptRunner func(sc *redis.Script, keys []string, args ...any)
+
+// pipeline sends the commands that build queues in one round trip (per
+// server). Scripts go by their SHA1; when a server does not know one (after
+// a restart, or a Cluster node never asked before), the pipeline is sent
+// again with the scripts' text. Every command queued must be safe to repeat.
+func (s *Store) pipeline(ctx context.Context, build func(p redis.Pipeliner, run scriptRunner)) error {
+	p := s.c.Pipeline()
+	build(p, func(sc *redis.Script, keys []string, args ...any) { sc.EvalSha(ctx, p, keys, args...) })
+	cmds, err := p.Exec(ctx)
+	if err == nil || !noScript(cmds) {
+		return err
+	}
+	p = s.c.Pipeline()
+	build(p, func(sc *redis.Script, keys []string, args ...any) { sc.Eval(ctx, p, keys, args...) })
+	_, err = p.Exec(ctx)
+	return err
+}
+
+func noScript(cmds []redis.Cmder) bool {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) live(r *store.Record) bool { return r.ExpiresAt.After(s.now()) }
+
+// GetRecord implements store.Ephemeral.
+func (s *Store) GetRecord(ctx context.Context, kind store.RecordKind, key string) (*store.Record, error) {
+	v, err := s.c.Get(ctx, s.recordKey(kind, key)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := decode(key, v)
+	if err != nil {
+		return nil, err
+	}
+	if !s.live(r) {
+		return nil, store.ErrNotFound
+	}
+	return r, nil
+}
+
+// take returns the value and deletes the key, atomically.
+var take = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then
+	redis.call('DEL', KEYS[1])
+end
+return v`)
+
+// TakeRecord implements store.Ephemeral. The index sets keep the key until a
+// reader finds it gone.
+func (s *Store) TakeRecord(ctx context.Context, kind store.RecordKind, key string) (*store.Record, error) {
+	v, err := take.Run(ctx, s.c, []string{s.recordKey(kind, key)}).Text()
+	if errors.Is(err, redis.Nil) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := decode(key, []byte(v))
+	if err != nil {
+		return nil, err
+	}
+	if !s.live(r) {
+		return nil, store.ErrNotFound
+	}
+	return r, nil
+}
+
+// markUsed sets the used flag of a record that has it clear: 0 when the
+// record is missing, 1 when it was used already, 2 when this call marked it.
+// SETRANGE keeps the key's time to live.
+var markUsed = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then
+	return 0
+end
+local flags = string.byte(v, 2)
+if flags % 2 == 1 then
+	return 1
+end
+redis.call('SETRANGE', KEYS[1], 1, string.char(flags + 1))
+return 2`)
+
+// MarkRecordUsed implements store.Ephemeral.
+func (s *Store) MarkRecordUsed(ctx context.Context, kind store.RecordKind, key string) error {
+	n, err := markUsed.Run(ctx, s.c, []string{s.recordKey(kind, key)}).Int()
+	if err != nil {
+		return err
+	}
+	switch n {
+	case 0:
+		return store.ErrNotFound
+	case 1:
+		return store.ErrAlreadyUsed
+	}
+	return nil
+}
+
+// DeleteRecord implements store.Ephemeral.
+func (s *Store) DeleteRecord(ctx context.Context, kind store.RecordKind, key string) error {
+	return s.c.Del(ctx, s.recordKey(kind, key)).Err()
+}
+
+// deleteIfRequest deletes the record when it still belongs to the request
+// ARGV[1]; the request id sits after the 10-byte header, behind its 2-byte length.
+var deleteIfRequest = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v or string.len(v) < 12 then
+	return 0
+end
+local n = string.byte(v, 11) * 256 + string.byte(v, 12)
+if string.sub(v, 13, 12 + n) ~= ARGV[1] then
+	return 0
+end
+redis.call('DEL', KEYS[1])
+return 1`)
+
+// DeleteRecordsByRequest implements store.Ephemeral: each member of the
+// request's set is deleted if it still belongs to the request, and leaves the set.
+func (s *Store) DeleteRecordsByRequest(ctx context.Context, kind store.RecordKind, requestID string) error {
+	if requestID == "" {
+		return nil
+	}
+	idx := s.requestKey(kind, requestID)
+	members, err := s.c.SMembers(ctx, idx).Result()
+	if err != nil {
+		return err
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	// Only the members seen leave the set: a record put under the request
+	// meanwhile keeps its place.
+	seen := make([]any, len(members))
+	for i, m := range members {
+		seen[i] = m
+	}
+	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) {
+		for _, m := range members {
+			run(deleteIfRequest, []string{s.recordKey(kind, m)}, requestID)
+		}
+		p.SRem(ctx, idx, seen...)
+	})
+}
+
+// RecordsBySubject implements store.Ephemeral. Members of the subject's set
+// that are gone or now belong to someone else are removed from it.
+func (s *Store) RecordsBySubject(ctx context.Context, kind store.RecordKind, subject string) ([]*store.Record, error) {
+	idx := s.subjectKey(kind, subject)
+	members, err := s.c.SMembers(ctx, idx).Result()
+	if err != nil || len(members) == 0 {
+		return nil, err
+	}
+	p := s.c.Pipeline()
+	gets := make([]*redis.StringCmd, len(members))
+	for i, m := range members {
+		gets[i] = p.Get(ctx, s.recordKey(kind, m))
+	}
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	var out []*store.Record
+	var stale []any
+	for i, g := range gets {
+		v, err := g.Bytes()
+		if errors.Is(err, redis.Nil) {
+			stale = append(stale, members[i])
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r, err := decode(members[i], v)
+		if err != nil {
+			return nil, err
+		}
+		if r.Subject != subject {
+			stale = append(stale, members[i])
+			continue
+		}
+		if s.live(r) {
+			out = append(out, r)
+		}
+	}
+	if len(stale) > 0 {
+		// Best effort: a stale member only costs a lookup next time.
+		_ = s.c.SRem(ctx, idx, stale...).Err()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// hit counts one more in the window that starts at the first hit.
+var hit = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+	redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return n`)
+
+// Hit implements store.Ephemeral.
+func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
+	ms := window.Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	return hit.Run(ctx, s.c, []string{s.counterKey(key)}, ms).Int64()
+}
+
+// Count implements store.Ephemeral.
+func (s *Store) Count(ctx context.Context, key string) (int64, error) {
+	n, err := s.c.Get(ctx, s.counterKey(key)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// ResetCounter implements store.Ephemeral.
+func (s *Store) ResetCounter(ctx context.Context, key string) error {
+	return s.c.Del(ctx, s.counterKey(key)).Err()
+}
+
+// PurgeExpired implements store.Ephemeral: Redis removes expired keys by
+// itself, so there is never anything left to purge.
+func (s *Store) PurgeExpired(context.Context, time.Time) (int64, error) { return 0, nil }

@@ -1,0 +1,137 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"hash/fnv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// dialect is what differs between SQLite and PostgreSQL. Statements are
+// shared; only what cannot be written once for both engines lives here.
+type dialect interface {
+	// name is the engine's name, also the directory of its migrations.
+	name() string
+	// versionTable reports whether schema_migrations exists. SQLite creates
+	// it (its single writer makes that safe); PostgreSQL only looks, so that
+	// nodes checking the schema at the same time never race on DDL.
+	versionTable(ctx context.Context, db *DB) (bool, error)
+	// lock takes a lock named name that every process using the database
+	// respects, and returns its release.
+	lock(ctx context.Context, db *DB, name string) (unlock func() error, err error)
+}
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() string { return "sqlite" }
+
+func (sqliteDialect) versionTable(ctx context.Context, db *DB) (bool, error) {
+	_, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+	return err == nil, err
+}
+
+// lock is a no-op: an SQLite file serves one node, whose writes already go
+// through one connection.
+func (sqliteDialect) lock(context.Context, *DB, string) (func() error, error) {
+	return func() error { return nil }, nil
+}
+
+type postgresDialect struct{}
+
+func (postgresDialect) name() string { return "postgres" }
+
+func (postgresDialect) versionTable(ctx context.Context, db *DB) (bool, error) {
+	var exists bool
+	err := db.r.QueryRowContext(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists)
+	return exists, err
+}
+
+// lock takes a session-level advisory lock on a connection of its own; the
+// server releases it by itself if the connection is lost.
+func (postgresDialect) lock(ctx context.Context, db *DB, name string) (func() error, error) {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := advisoryKey(name)
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() error {
+		_, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key)
+		if err != nil {
+			// A connection whose lock state is unknown must not return to the pool.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		return errors.Join(err, conn.Close())
+	}, nil
+}
+
+// advisoryKey maps a lock name to the 64-bit key of pg_advisory_lock.
+func advisoryKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("dinhdanh:" + name))
+	return int64(h.Sum64())
+}
+
+// pgUniqueConstraints names, for each unique constraint of the PostgreSQL
+// schema, its columns as SQLite reports them ("table.column, …"), so that one
+// mapping from columns to store.ConflictError fields serves both engines.
+var pgUniqueConstraints = map[string]string{
+	"accounts_pkey":            "accounts.id",
+	"accounts_email_key":       "accounts.email",
+	"accounts_phone_key":       "accounts.phone",
+	"accounts_personal_id_key": "accounts.personal_id",
+	"accounts_username":        "accounts.official_directory, accounts.official_username",
+	"businesses_pkey":          "businesses.tax_code",
+	"representations_pkey":     "representations.account_id, representations.tax_code",
+	"clients_pkey":             "clients.id",
+	"consents_pkey":            "consents.account_id, consents.client_id",
+	"signing_keys_pkey":        "signing_keys.id",
+	"refresh_tokens_pkey":      "refresh_tokens.signature",
+	"records_pkey":             "records.kind, records.key",
+	"counters_pkey":            "counters.key",
+}
+
+// PostgreSQL error codes (SQLSTATE).
+const (
+	pgUniqueViolation     = "23505"
+	pgForeignKeyViolation = "23503"
+)
+
+// uniqueViolation reports whether err is a unique-constraint violation and
+// returns the columns concerned, written "table.column, …".
+func uniqueViolation(err error) (string, bool) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		if pe.Code != pgUniqueViolation {
+			return "", false
+		}
+		if cols, ok := pgUniqueConstraints[pe.ConstraintName]; ok {
+			return cols, true
+		}
+		return pe.TableName + "." + pe.ConstraintName, true
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: PRIMARY KEY") {
+		return msg, true
+	}
+	return "", false
+}
+
+// foreignKeyViolation reports whether err is a foreign-key violation: the
+// row referred to does not exist.
+func foreignKeyViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == pgForeignKeyViolation
+	}
+	return strings.Contains(err.Error(), "FOREIGN KEY")
+}
