@@ -12,6 +12,8 @@ type LogoutConfirmPage struct {
 	ClientID              string
 	PostLogoutRedirectURI string
 	State                 string
+	// UILocales carries the request's ui_locales on to the next page.
+	UILocales string
 	// Stale reports that the request named an earlier session, not the current one.
 	Stale bool
 }

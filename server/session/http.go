@@ -175,7 +175,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	tied := lr.hasHint && ((lr.hintSID != "" && lr.hintSID == sso.ID) || (lr.hintSID == "" && lr.hintSub == sso.AccountID))
 	if !tied && !confirmed {
-		page := &ui.LogoutConfirmPage{Base: h.Kit.Base(w, r), State: r.Form.Get("state"),
+		page := &ui.LogoutConfirmPage{Base: h.Kit.Base(w, r), State: r.Form.Get("state"), UILocales: r.Form.Get("ui_locales"),
 			Stale: lr.hasHint && lr.hintSID != "" && lr.hintSID != sso.ID}
 		if lr.client != nil {
 			page.ClientName, page.ClientID = lr.client.Name, lr.client.ID

@@ -319,7 +319,8 @@ func (l *Logout) Stats() Stats {
 	return Stats{Delivered: l.delivered.Load(), Retried: l.retried.Load(), Failed: l.failed.Load()}
 }
 
-// Run works the queue and sweeps expired sessions until ctx ends.
+// Run works the queue every interval given and sweeps expired sessions
+// every SweepInterval until ctx ends.
 func (l *Logout) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()

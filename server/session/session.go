@@ -202,6 +202,18 @@ func (m *Manager) AddClient(ctx context.Context, s *SSO, clientID string) error 
 	return m.index(ctx, s)
 }
 
+// Upgrade records that the session reached a higher level of assurance
+// (a second factor, a step-up): its acr and amr become those given. When
+// authTime is not zero (a new authentication of the person, not only an
+// added factor) it becomes the session's auth_time.
+func (m *Manager) Upgrade(ctx context.Context, s *SSO, acr string, amr []string, authTime time.Time) error {
+	s.ACR, s.AMR = acr, amr
+	if !authTime.IsZero() {
+		s.AuthTime = authTime.UTC()
+	}
+	return m.put(ctx, s)
+}
+
 // ClearCookie removes the session cookie from the browser.
 func (m *Manager) ClearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: m.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,

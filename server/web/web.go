@@ -124,7 +124,9 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Lang returns the page language: ?lang= (remembered in a cookie), then the
-// cookie, then ui_locales of an authorization request, then Accept-Language.
+// cookie, then the request's ui_locales (OpenID Connect requests, which
+// may also be POSTed: the form is read once a handler parsed it), then
+// Accept-Language.
 func (k *Kit) Lang(w http.ResponseWriter, r *http.Request) string {
 	if q := r.URL.Query().Get("lang"); q == "vi" || q == "en" {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
@@ -134,7 +136,11 @@ func (k *Kit) Lang(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "vi" || c.Value == "en") {
 		return c.Value
 	}
-	for _, l := range strings.Fields(r.URL.Query().Get("ui_locales")) {
+	uiLocales := r.URL.Query().Get("ui_locales")
+	if r.Form != nil {
+		uiLocales = r.Form.Get("ui_locales")
+	}
+	for _, l := range strings.Fields(uiLocales) {
 		if l = strings.ToLower(strings.SplitN(l, "-", 2)[0]); l == "vi" || l == "en" {
 			return l
 		}
@@ -157,12 +163,17 @@ func (k *Kit) CSRFToken(w http.ResponseWriter, r *http.Request) string {
 
 // CheckCSRF reports whether the form's token matches the cookie.
 func CheckCSRF(r *http.Request) bool {
+	return CheckCSRFToken(r, r.PostForm.Get(CSRFField))
+}
+
+// CheckCSRFToken reports whether token (sent in a JSON body rather than a
+// form) matches the cookie.
+func CheckCSRFToken(r *http.Request, token string) bool {
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || len(c.Value) < 32 {
 		return false
 	}
-	f := r.PostForm.Get(CSRFField)
-	return len(f) == len(c.Value) && subtle.ConstantTimeCompare([]byte(f), []byte(c.Value)) == 1
+	return len(token) == len(c.Value) && subtle.ConstantTimeCompare([]byte(token), []byte(c.Value)) == 1
 }
 
 // Form problems.

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,9 +20,11 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-ldap/ldap/v3"
 	"golang.org/x/oauth2"
 
 	"github.com/dinhdanh/dinhdanh/test/harness"
+	"github.com/dinhdanh/dinhdanh/test/ldaptest"
 	"github.com/dinhdanh/dinhdanh/ui"
 )
 
@@ -58,8 +62,6 @@ type rpSpec struct {
 	PostLogout bool
 	// IDTokenAlg is RS256 (default), ES256 or EdDSA; logout tokens use it too.
 	IDTokenAlg string
-	// Scopes the client may ask for (default openid, profile, email, offline_access).
-	Scopes []string
 }
 
 // rpState is whether the relying party's back-channel endpoint answers.
@@ -85,7 +87,7 @@ type logoutToken struct {
 // signs people in through dinhdanh with go-oidc and x/oauth2, remembers the
 // session (sid) of every ID token it got, and receives back-channel logout
 // tokens, which it verifies as OpenID Connect Back-Channel Logout 1.0 §2.6
-// requires: signature, iss, aud, iat and exp through go-oidc; the events
+// requires: signature, iss, aud and exp through go-oidc; iat; the events
 // member; no nonce; sid and sub naming a session it has; jti not seen before.
 // It also serves its front-channel logout URI and post-logout redirect URI.
 type logoutRP struct {
@@ -136,10 +138,8 @@ func startRP(t *testing.T, srv *harness.Server, spec rpSpec) *logoutRP {
 		}
 	})
 	cs := harness.ClientSpec{Name: spec.Name, FirstParty: spec.FirstParty, RedirectURIs: []string{rp.base + rpCallback},
-		Scopes: spec.Scopes, IDTokenAlg: spec.IDTokenAlg, BackchannelLogoutURI: rp.base + rpBackchannel}
-	if cs.Scopes == nil {
-		cs.Scopes = []string{"openid", "profile", "email", "offline_access"}
-	}
+		Scopes: []string{"openid", "profile", "email", "offline_access"}, IDTokenAlg: spec.IDTokenAlg,
+		BackchannelLogoutURI: rp.base + rpBackchannel}
 	if cs.IDTokenAlg == "" {
 		cs.IDTokenAlg = "RS256"
 	}
@@ -795,6 +795,10 @@ func TestSingleLogout(t *testing.T) {
 	atMotcua := motcua.exchange(t, ar, motcua.code(t, ar, resp))
 	motcua.remember(t, atMotcua)
 	atHospital := hospital.signIn(t, b, datSignIn, openidProfile)
+	// The relying party's checks have teeth: an ID token is no logout token.
+	if _, err := portalRP.verifyLogoutToken(t.Context(), atPortal.RawIDToken); err == nil {
+		t.Fatal("the relying party accepts an ID token as a logout token")
+	}
 	for name, toks := range map[string]*tokens{"Một cửa": atMotcua, "hospital": atHospital} {
 		if sidOf(toks) != sid {
 			t.Fatalf("%s got the session %s, want the single sign-on session %s", name, sidOf(toks), sid)
@@ -883,6 +887,7 @@ func TestPostLogoutRedirect(t *testing.T) {
 	registered := portalRP.base + rpLoggedOut
 
 	t.Run("unregistered URI", func(t *testing.T) {
+		var ended []string
 		for _, uri := range []string{
 			other.base + rpLoggedOut, // another client's
 			registered + "/", registered + "?x=1", strings.ToUpper(registered), registered + "#top",
@@ -902,17 +907,21 @@ func TestPostLogoutRedirect(t *testing.T) {
 				t.Errorf("post_logout_redirect_uri %q is not registered, but the page continues to %q (button %q)", uri, lo.Continue, lo.Link)
 			}
 			// The logout itself happened: the hint named the session.
-			portalRP.waitLogout(t, sidOf(toks))
 			loggedOut(t, b)
+			ended = append(ended, sidOf(toks))
 		}
+		portalRP.waitLogout(t, ended...)
 	})
 
 	t.Run("registered URI by POST", func(t *testing.T) {
 		b := srv.NewBrowser(t)
 		toks := portalRP.signIn(t, b, hangSignIn, nil)
 		resp := b.Send(t, http.MethodPost, portalRP.endSession, url.Values{"id_token_hint": {toks.RawIDToken},
-			"post_logout_redirect_uri": {registered}, "state": {"a b&c"}})
+			"post_logout_redirect_uri": {registered}, "state": {"a b&c"}, "ui_locales": {"en-US vi"}})
 		lo := checkLoggedOut(t, resp)
+		if lo.Page.Lang() != "en" {
+			t.Errorf("the logged-out page of a POSTed request is in %q, want en (ui_locales in the body)", lo.Page.Lang())
+		}
 		if want := registered + "?state=a+b%26c"; lo.Continue != want {
 			t.Errorf("the logged-out page continues to %q, want %q", lo.Continue, want)
 		}
@@ -1480,10 +1489,91 @@ func TestSessionExpiry(t *testing.T) {
 	rp.refreshFails(t, atBusy.RefreshToken, "after the session reached its absolute lifetime")
 }
 
-// TestDirectorySyncDisableEndsSessions is the directory-sync case of single
-// logout: an official logged in through an LDAP staff directory is
-// disabled in the directory; the next synchronisation ends the official's
-// sessions and notifies their applications.
+// Officials of the Sở Nội vụ in the LDAP fixtures (testdata/logout.ldif).
+var (
+	lanSignIn  = person{"lan.pt", "Văn-thư-Sở-Nội-vụ-2025"}
+	minhSignIn = person{"minh.dq", "Chuyên-viên-tổ-chức-2025"}
+)
+
+// TestDirectorySyncDisableEndsSessions signs two officials in with their
+// LDAP staff-directory passwords; one is then locked in the directory and
+// the other removed from it. Each synchronisation that disables an account
+// ends the official's sessions and notifies their applications.
 func TestDirectorySyncDisableEndsSessions(t *testing.T) {
-	t.Skip("waits for server/directory and test/ldaptest to be wired into the binary")
+	t.Parallel()
+	dir := ldaptest.Start(t, ldaptest.Options{LDIF: []string{filepath.Join("testdata", "logout.ldif")}})
+	people := "ou=people,ou=logout," + ldaptest.Suffix
+	cfg := fmt.Sprintf(`directories:
+  - name: so-noi-vu
+    agency: Sở Nội vụ
+    urls: [%q]
+    bind_dn: %q
+    bind_password: %q
+    users:
+      base_dn: %q
+    sync:
+      interval: 0s
+`, dir.URL, ldaptest.ServiceDN, ldaptest.ServicePassword, people)
+	cfgFile := filepath.Join(t.TempDir(), "dinhdanh.yaml")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := harness.Start(t, harness.WithEnv("DINHDANH_CONFIG", cfgFile))
+	qlvb := startRP(t, srv, rpSpec{Name: "Quản lý văn bản và điều hành", FirstParty: true})
+	portalRP := startRP(t, srv, rpSpec{Name: "Cổng dịch vụ công tỉnh", FirstParty: true})
+
+	lanB, minhB := srv.NewBrowser(t), srv.NewBrowser(t)
+	atLan := qlvb.signIn(t, lanB, lanSignIn, nil)
+	portalRP.signIn(t, lanB, lanSignIn, nil)
+	atMinh := qlvb.signIn(t, minhB, minhSignIn, nil)
+	lanSID, minhSID := sidOf(atLan), sidOf(atMinh)
+	for _, toks := range []*tokens{atLan, atMinh} {
+		wantClaims(t, "ID token of a directory login", toks.Claims, map[string]any{"account_kind": "official", "organization": "Sở Nội vụ"})
+	}
+
+	sync := func(t *testing.T, args ...string) map[string]any {
+		t.Helper()
+		out := srv.CLI(t, "", append([]string{"directory", "sync", "so-noi-vu", "--json"}, args...)...)
+		var res map[string]any
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("directory sync --json printed %q: %v", out, err)
+		}
+		return res
+	}
+	sync(t, "--full")
+
+	// Locked in the directory: the next (incremental) run disables the account.
+	admin := dir.Admin(t)
+	mod := ldap.NewModifyRequest("uid=lan.pt,"+people, nil)
+	mod.Replace("pwdAccountLockedTime", []string{"000001010000Z"})
+	if err := admin.Modify(mod); err != nil {
+		t.Fatalf("locking lan.pt in the directory: %v", err)
+	}
+	if res := sync(t); res["disabled"] != float64(1) {
+		t.Fatalf("the sync after the lock: %v, want one account disabled", res)
+	}
+	qlvb.waitLogout(t, lanSID)
+	portalRP.waitLogout(t, lanSID)
+	lanSub := atLan.IDToken.Subject
+	checkDeliveries(t, deliveries(t, srv), lanSID, lanSub, "disabled", "delivered", qlvb, portalRP)
+	loggedOut(t, lanB)
+	qlvb.refreshFails(t, atLan.RefreshToken, "after the directory disabled the official")
+	loggedIn(t, minhB, minhSID)
+	qlvb.noLogout(t, minhSID)
+	_, resp := qlvb.authorize(t, lanB, openidProfile)
+	if r := login(t, lanB, resp, lanSignIn.identifier, lanSignIn.password); r.Page == nil || r.Page.Status != http.StatusForbidden {
+		t.Errorf("an official locked in the directory logged in:%s", r)
+	}
+
+	// Removed from the directory: the full run disables the account.
+	if err := admin.Del(ldap.NewDelRequest("uid=minh.dq,"+people, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if res := sync(t, "--full"); res["disabled"] != float64(1) {
+		t.Fatalf("the full sync after the removal: %v, want one account disabled", res)
+	}
+	qlvb.waitLogout(t, minhSID)
+	checkDeliveries(t, deliveries(t, srv), minhSID, atMinh.IDToken.Subject, "disabled", "delivered", qlvb)
+	loggedOut(t, minhB)
+	qlvb.refreshFails(t, atMinh.RefreshToken, "after the official left the directory")
 }

@@ -8,7 +8,9 @@
 // writing its log into the test output when the test failed. The
 // administrative commands run against the same data directory through
 // [Server.CLI], with helpers for the usual fixtures: clients, citizens,
-// officials and business links.
+// officials and business links. [Server.Restart] stops the process and
+// starts a new one on the same data directory and address, as an
+// operator's restart does.
 //
 // A [Browser] keeps its own cookies and follows redirects only within the
 // identity provider's origin: a redirect to anywhere else (an application's
