@@ -23,6 +23,7 @@ import (
 //	    - name: bcy-g2
 //	      file: /etc/dinhdanh/ca/rootca-chuyen-dung-chinh-phu-g2.pem
 //	      intermediates_file: /etc/dinhdanh/ca/ca-phuc-vu-cac-co-quan-nha-nuoc-g2.pem
+//	      map_email: true
 //	    - name: neac
 //	      file: /etc/dinhdanh/ca/vietnam-national-root-ca.pem
 //	      intermediates_file: /etc/dinhdanh/ca/public-cas.pem
@@ -69,6 +70,11 @@ type CertificateTrustAnchor struct {
 	// IntermediatesFile is a PEM file of subordinate CA certificates used to build chains to this anchor
 	// when the signature does not carry them. Default "": only the certificates sent with the signature.
 	IntermediatesFile string `yaml:"intermediates_file"`
+
+	// MapEmail lets a certificate of this anchor that names no personal ID find an official's account by
+	// its e-mail address. Turn it on only for authorities that verify the addresses they certify, such as
+	// the government CA for officials' addresses. Default false.
+	MapEmail bool `yaml:"map_email"`
 }
 
 // CertificateRevocation says how the revocation of a certificate (and of the subordinate CAs above it) is

@@ -19,6 +19,7 @@ certificates:
     - name: bcy-g2
       file: /etc/dinhdanh/ca/bcy-root.pem
       intermediates_file: /etc/dinhdanh/ca/bcy-sub.pem
+      map_email: true
     - name: neac
       file: /etc/dinhdanh/ca/neac.pem
   key_usage: non_repudiation
@@ -32,7 +33,7 @@ certificates:
 `)
 	c := mustLoad(t, path, nil)
 	want := []CertificateTrustAnchor{
-		{Name: "bcy-g2", File: "/etc/dinhdanh/ca/bcy-root.pem", IntermediatesFile: "/etc/dinhdanh/ca/bcy-sub.pem"},
+		{Name: "bcy-g2", File: "/etc/dinhdanh/ca/bcy-root.pem", IntermediatesFile: "/etc/dinhdanh/ca/bcy-sub.pem", MapEmail: true},
 		{Name: "neac", File: "/etc/dinhdanh/ca/neac.pem"},
 	}
 	cs := c.Certificates

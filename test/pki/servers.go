@@ -18,10 +18,10 @@ type CRLMode int
 
 // The CRL modes.
 const (
-	CRLNormal  CRLMode = iota // a CRL valid for a day from the PKI's clock
-	CRLDown                   // HTTP 503
-	CRLStale                  // a CRL whose nextUpdate has passed
-	CRLForged                 // a CRL with the CA's name signed by another key
+	CRLNormal CRLMode = iota // a CRL valid for a day from the PKI's clock
+	CRLDown                  // HTTP 503
+	CRLStale                 // a CRL whose nextUpdate has passed
+	CRLForged                // a CRL with the CA's name signed by another key
 )
 
 // OCSPMode makes a CA's OCSP responder misbehave.

@@ -36,7 +36,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <script defer src="/assets/signing/signing.js"></script>
 </head><body>
 <form method="post" action="/login/certificate" data-certificate-signing data-challenge-url="/login/certificate/challenge"
-  data-signing-adapters="vgca" data-vgca-url="{{.Service}}"
+  data-signing-adapters="vgca" data-vgca-endpoint="{{.Service}}"
   data-msg-working="working" data-msg-unavailable="unavailable" data-msg-cancelled="cancelled"
   data-msg-failed="failed" data-msg-expired="expired">
 <input type="hidden" name="csrf_token" value="csrf-1">
@@ -156,15 +156,22 @@ func browser(t *testing.T) context.Context {
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
 		chromedp.Flag("ignore-certificate-errors", true))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, time.Minute)
-	t.Cleanup(cancel3)
-	if err := chromedp.Run(ctx); err != nil {
+	// The first run starts the browser, which lives as long as ctx: no timeout on it.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
+	return ctx
+}
+
+// within bounds the steps of one check.
+func within(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	t.Cleanup(cancel)
 	return ctx
 }
 
@@ -179,20 +186,24 @@ func TestAdapterSignsThroughSigningService(t *testing.T) {
 	}{
 		{"bare signature, government certificate", p.Official, signsvc.Options{}, "verified Nguyễn Văn An"},
 		{"CMS, government certificate", p.OfficialNoID, signsvc.Options{CMS: true}, "verified Trần Thị Bình"},
-		{"wss, business certificate (ECDSA)", p.Business, signsvc.Options{TLS: true, CMS: true}, "verified " + pki.BusinessName},
+		{"wss, business certificate (ECDSA), CMS", p.Business, signsvc.Options{TLS: true, CMS: true}, "verified " + pki.BusinessName},
+		{"citizen certificate (ECDSA), bare signature", p.Citizen, signsvc.Options{}, "verified Lê Thị Cúc"},
 		{"revoked certificate", p.RevokedOCSP, signsvc.Options{}, "refused certificate.revoked"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			svc := signsvc.Start(t, tt.leaf, tt.opts)
 			a := newApp(t, p, svc.URL)
-			var result string
-			err := chromedp.Run(ctx,
+			ctx := within(t, ctx)
+			err := chromedp.Do(ctx,
 				chromedp.Navigate(a.server.URL+"/login?flow=flow-"+strings.ReplaceAll(tt.name, " ", "-")),
-				chromedp.WaitVisible("#sign", chromedp.ByID),
-				chromedp.Click("#sign", chromedp.ByID),
-				chromedp.WaitVisible("#result", chromedp.ByID),
-				chromedp.Text("#result", &result, chromedp.ByID),
+				chromedp.WaitVisible(chromedp.ID("sign")),
+				chromedp.Click(chromedp.ID("sign")),
+				chromedp.WaitVisible(chromedp.ID("result")),
 			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			result, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("result")))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,19 +243,23 @@ func TestAdapterReportsFailures(t *testing.T) {
 	a := newApp(t, p, svc.URL)
 	status := func(flow string) string {
 		t.Helper()
-		var text string
-		err := chromedp.Run(ctx,
+		ctx := within(t, ctx)
+		err := chromedp.Do(ctx,
 			chromedp.Navigate(a.server.URL+"/login?flow="+flow),
-			chromedp.WaitVisible("#sign", chromedp.ByID),
-			chromedp.Click("#sign", chromedp.ByID),
-			chromedp.Poll(`(function(){var s=document.getElementById("status");`+
-				`return s.getAttribute("data-signing-state")!=="working"&&!s.hidden;})()`, nil),
-			chromedp.Text("#status", &text, chromedp.ByID),
+			chromedp.WaitVisible(chromedp.ID("sign")),
+			chromedp.Click(chromedp.ID("sign")),
 		)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return text
+		text, err := chromedp.Run(ctx, chromedp.Poll[string](`(function(){var s=document.getElementById("status");`+
+			`var state=s.getAttribute("data-signing-state");`+
+			`return state&&state!=="working"&&!s.hidden&&document.getElementById("sign").disabled===false?s.textContent+"|"+s.getAttribute("data-signing-detail"):"";})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		message, _, _ := strings.Cut(text, "|")
+		return message
 	}
 	if got := status("flow-refused"); got != "failed" {
 		t.Fatalf("a refusal of the service shows %q, want the failed message", got)

@@ -28,8 +28,8 @@ type cmsSignedData struct {
 	Version          int
 	DigestAlgorithms []pkix.AlgorithmIdentifier `asn1:"set"`
 	EncapContentInfo cmsEncapsulatedContentInfo
-	Certificates     asn1.RawValue `asn1:"optional,tag:0"`
-	CRLs             asn1.RawValue `asn1:"optional,tag:1"`
+	Certificates     asn1.RawValue   `asn1:"optional,tag:0"`
+	CRLs             asn1.RawValue   `asn1:"optional,tag:1"`
 	SignerInfos      []cmsSignerInfo `asn1:"set"`
 }
 
@@ -117,6 +117,9 @@ func decodeCMS(der []byte, extra []*x509.Certificate) (*signedMessage, *Refusal)
 			}
 			certs = append(certs, c)
 		}
+	}
+	if len(certs) > maxCertificates {
+		return malformed("%d certificates, more than %d", len(certs), maxCertificates)
 	}
 	si := sd.SignerInfos[0]
 	var attrs []cmsAttribute

@@ -1,5 +1,6 @@
 // Package certificate turns a digital-signature certificate on a USB token
-// into a login: the strongest dinhdanh offers (acr LoA3, amr sc and hwk).
+// into a login: the strongest dinhdanh offers ([Verified.Assurance]: acr
+// LoA3, amr sc, hwk and mfa).
 //
 // # Signed challenge
 //
@@ -33,7 +34,9 @@
 //     it names (downloaded, kept until nextUpdate, refreshed in the
 //     background) and asked of the OCSP responder it names (the answer signed
 //     by the issuing CA or a responder it delegated). Revoked by either is a
-//     refusal; when neither answers, the configured failure mode decides.
+//     refusal; when neither answers, the configured failure mode decides. A
+//     subordinate CA that names none of the enabled sources is skipped; the
+//     signer's certificate must name one.
 //
 // [Verifier.VerifyCertificate] runs steps 3 to 6 for a certificate whose
 // possession was proved otherwise: the client certificate of a mutual-TLS
@@ -53,12 +56,15 @@
 // certificate bound to an account earlier (by fingerprint, then by issuer and
 // serial number); the personal ID in the subject (UID or serialNumber
 // "CCCD:…", or "CMND:…" when twelve digits); an e-mail address of the
-// certificate matched to an official. A certificate that maps to nobody is an
+// certificate matched to an official, when the certificate's trust anchor
+// vouches for addresses (Anchor.MapEmail). A certificate that maps to nobody is an
 // unknown person: never a new account; the flow offers to bind it after
-// another login ([Binding]). A certificate whose subject carries "MST:…"
-// names a business ([Match.Business]); [Mapper.LinkBusiness] records that the
-// account may act for it, and the login may then be as its representative.
+// another login ([Verified.Binding] for store.CertificateBindings). A
+// certificate whose subject carries "MST:…" names a business
+// ([Match.Business]); [LinkBusiness] records that the account may act for it,
+// and the login may then be as its representative.
 //
-// [Verified.AuditDetails] gives the certificate's subject, issuer, serial
-// number, fingerprint and trust anchor for the audit log.
+// [Verified.AuditDetails] and [Refusal.AuditDetails] give the certificate's
+// subject, issuer and serial number (and, once verified, its fingerprint,
+// trust anchor and how its revocation was checked) for the audit log.
 package certificate

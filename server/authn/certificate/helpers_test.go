@@ -26,7 +26,7 @@ func newFixture(t *testing.T, edit func(*Options)) *fixture {
 	f := &fixture{pki: p, now: p.Now()}
 	opts := Options{
 		Anchors: []Anchor{
-			{Name: "bcy-g2", Roots: []*x509.Certificate{p.GovRoot.Cert}},
+			{Name: "bcy-g2", Roots: []*x509.Certificate{p.GovRoot.Cert}, MapEmail: true},
 			{Name: "neac", Roots: []*x509.Certificate{p.PublicRoot.Cert}},
 		},
 		Revocation: RevocationOptions{CRL: true, OCSP: true, OCSPCacheMax: 5 * time.Minute},

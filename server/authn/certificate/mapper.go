@@ -83,7 +83,8 @@ type Mapper struct {
 
 // Map finds the account of a verified certificate: by a binding (by
 // fingerprint, then by issuer and serial number), then by the personal ID in
-// its subject, then by its e-mail addresses matched to officials. ok is false
+// its subject, then, when its trust anchor allows it (Verified.MapEmail), by
+// its e-mail addresses matched to officials. ok is false
 // for an unknown person: the certificate is valid but maps to no account
 // (Match.Business may still be set); it never creates one. A disabled
 // account is returned with ok true and authn.ErrAccountDisabled.
@@ -133,6 +134,9 @@ func (m *Mapper) Map(ctx context.Context, v *Verified) (match Match, ok bool, er
 		return match, true, disabled(byID)
 	}
 
+	if !v.MapEmail {
+		return match, false, nil
+	}
 	officials := m.Officials
 	if officials == nil {
 		officials = StoreOfficials{Accounts: m.Accounts}

@@ -100,6 +100,14 @@ func TestMapper(t *testing.T) {
 		}
 	})
 
+	t.Run("e-mail of an anchor that does not vouch for addresses", func(t *testing.T) {
+		v := f.verified(t, p.OfficialNoID)
+		v.MapEmail = false
+		if _, ok, err := m.Map(ctx, v); err != nil || ok {
+			t.Fatalf("Map = %v, %v; want an unknown person", ok, err)
+		}
+	})
+
 	t.Run("binding wins and is found by fingerprint", func(t *testing.T) {
 		v := f.verified(t, p.Business)
 		if err := db.BindCertificate(ctx, v.Binding(citizen.ID)); err != nil {

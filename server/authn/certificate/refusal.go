@@ -77,6 +77,19 @@ func (r *Refusal) Error() string {
 	return s
 }
 
+// AuditDetails returns what the audit log records of a refusal: the check,
+// the reason and, when there is one, the certificate's subject, issuer and
+// serial number. Detail stays in the process log.
+func (r *Refusal) AuditDetails() map[string]string {
+	d := map[string]string{"certificate_check": string(r.Check), "reason": string(r.Reason)}
+	if c := r.Certificate; c != nil {
+		d["certificate_subject"] = c.Subject.String()
+		d["certificate_issuer"] = IssuerKey(c)
+		d["certificate_serial"] = SerialKey(c)
+	}
+	return d
+}
+
 // MessageKey returns the message-catalog key "error.<Reason>".
 func (r *Refusal) MessageKey() string { return "error." + string(r.Reason) }
 

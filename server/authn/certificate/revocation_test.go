@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,5 +267,23 @@ func TestRevocationCancelled(t *testing.T) {
 	s.ctx = ctx
 	if r := checkRevocation(s); r != nil || s.err == nil {
 		t.Fatalf("cancelled check = %v, err %v; want an outage", r, s.err)
+	}
+}
+
+func TestCRLDownloadedOnceUnderLoad(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Revocation.OCSP = false })
+	p := f.pki
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			v, r, err := f.v.VerifyCertificate(context.Background(), p.Official.Chain())
+			if err != nil || r != nil || v == nil {
+				t.Errorf("VerifyCertificate: %v, %v", r, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := p.GovSub.CRLRequests.Load(); n != 1 {
+		t.Fatalf("%d concurrent logins downloaded the CRL %d times, want once", 8, n)
 	}
 }

@@ -42,7 +42,7 @@ func OptionsFromConfig(c config.Certificates, readFile func(string) ([]byte, err
 					i, a.Name, a.File, r.Subject)
 			}
 		}
-		anchor := Anchor{Name: a.Name, Roots: roots}
+		anchor := Anchor{Name: a.Name, Roots: roots, MapEmail: a.MapEmail}
 		if a.IntermediatesFile != "" {
 			if anchor.Intermediates, err = readCertificates(readFile, a.IntermediatesFile); err != nil {
 				return opts, fmt.Errorf("certificates.trust_anchors[%d] (%s): %w", i, a.Name, err)

@@ -23,7 +23,8 @@ func TestOptionsFromConfig(t *testing.T) {
 	}
 	c := config.Default().Certificates
 	c.TrustAnchors = []config.CertificateTrustAnchor{
-		{Name: "bcy-g2", File: write("bcy.pem", pki.CertPEM(p.GovRoot.Cert)), IntermediatesFile: write("bcy-sub.pem", pki.CertPEM(p.GovSub.Cert))},
+		{Name: "bcy-g2", File: write("bcy.pem", pki.CertPEM(p.GovRoot.Cert)), IntermediatesFile: write("bcy-sub.pem", pki.CertPEM(p.GovSub.Cert)),
+			MapEmail: true},
 		{Name: "neac", File: write("neac.pem", pki.CertPEM(p.PublicRoot.Cert))},
 	}
 	c.KeyUsage = "non_repudiation"
@@ -33,6 +34,7 @@ func TestOptionsFromConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(opts.Anchors) != 2 || opts.Anchors[0].Name != "bcy-g2" || len(opts.Anchors[0].Intermediates) != 1 ||
+		!opts.Anchors[0].MapEmail || opts.Anchors[1].MapEmail ||
 		!opts.Anchors[1].Roots[0].Equal(p.PublicRoot.Cert) {
 		t.Fatalf("anchors %+v", opts.Anchors)
 	}

@@ -24,7 +24,7 @@ const (
 
 // Limits of a submission.
 const (
-	maxSignatureBytes = 48 << 10
+	maxSignatureBytes = 32 << 10
 	maxCertificates   = 10
 )
 

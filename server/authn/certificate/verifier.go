@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
@@ -25,6 +26,9 @@ type Anchor struct {
 	// Intermediates are subordinate CA certificates used to build chains
 	// when the submission does not carry them.
 	Intermediates []*x509.Certificate
+	// MapEmail lets certificates of this anchor map to officials by e-mail
+	// address (see Mapper.Map).
+	MapEmail bool
 }
 
 // KeyUsagePolicy is the key usage a certificate must carry to log in.
@@ -49,13 +53,16 @@ type Options struct {
 	// Revocation configures the revocation check.
 	Revocation RevocationOptions
 	// HTTPClient fetches CRLs and asks OCSP responders; nil means a client
-	// that follows no redirects.
+	// that follows at most three redirects, to http and https URLs only.
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives what the background CRL refresh finds; nil discards it.
 	Log *slog.Logger
 }
+
+// maxRedirects bounds the redirects of a CRL download or OCSP request.
+const maxRedirects = 3
 
 // Verifier checks signed challenges and certificates. It is safe for
 // concurrent use.
@@ -64,6 +71,7 @@ type Verifier struct {
 	roots   *x509.CertPool
 	inter   []*x509.Certificate
 	anchors map[string]string // root certificate's raw bytes → anchor name
+	email   map[string]bool   // anchor names whose certificates may map by e-mail
 	crls    *crlCache
 	ocsp    *ocspClient
 }
@@ -84,15 +92,18 @@ func NewVerifier(opts Options) (*Verifier, error) {
 		opts.Now = time.Now
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
+		opts.HTTPClient = &http.Client{CheckRedirect: func(r *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects || (r.URL.Scheme != "http" && r.URL.Scheme != "https") {
+				return http.ErrUseLastResponse
+			}
+			return nil
 		}}
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	opts.Revocation.defaults()
-	v := &Verifier{opts: opts, roots: x509.NewCertPool(), anchors: map[string]string{}}
+	v := &Verifier{opts: opts, roots: x509.NewCertPool(), anchors: map[string]string{}, email: map[string]bool{}}
 	for _, a := range opts.Anchors {
 		if a.Name == "" || len(a.Roots) == 0 {
 			return nil, fmt.Errorf("certificate: trust anchor %q needs a name and a root certificate", a.Name)
@@ -102,6 +113,7 @@ func NewVerifier(opts Options) (*Verifier, error) {
 			v.anchors[string(r.Raw)] = a.Name
 		}
 		v.inter = append(v.inter, a.Intermediates...)
+		v.email[a.Name] = a.MapEmail
 	}
 	v.crls = newCRLCache(opts.HTTPClient, opts.Now, opts.Revocation)
 	v.ocsp = newOCSPClient(opts.HTTPClient, opts.Now, opts.Revocation)
@@ -116,6 +128,9 @@ type Verified struct {
 	Chain []*x509.Certificate
 	// Anchor is the name of the trust anchor the chain ends at.
 	Anchor string
+	// MapEmail says whether the anchor lets the certificate map to an
+	// official by e-mail address.
+	MapEmail bool
 	// Fingerprint is the lower-case hex SHA-256 of the certificate's DER.
 	Fingerprint string
 	// Identifiers are what the certificate's subject says about its holder.
@@ -137,6 +152,13 @@ func (v *Verified) AuditDetails() map[string]string {
 		"certificate_anchor":      v.Anchor,
 		"certificate_revocation":  v.Revocation.String(),
 	}
+}
+
+// Assurance returns the acr and amr of a login with a verified certificate:
+// LoA3, and sc (a smart card or USB token), hwk (a key held in hardware) and
+// mfa (the token and its PIN).
+func (v *Verified) Assurance() (acr string, amr []string) {
+	return authn.LoA3, []string{authn.AMRSmart, authn.AMRHardware, authn.AMRMFA}
 }
 
 // Binding returns the binding of the verified certificate to the account,
@@ -248,7 +270,7 @@ func (v *Verifier) finish(s *state) (*Verified, *Refusal, error) {
 			return nil, r, nil
 		}
 	}
-	return &Verified{Certificate: s.leaf, Chain: s.chain, Anchor: s.anchor, Fingerprint: Fingerprint(s.leaf),
+	return &Verified{Certificate: s.leaf, Chain: s.chain, Anchor: s.anchor, MapEmail: v.email[s.anchor], Fingerprint: Fingerprint(s.leaf),
 		Identifiers: ExtractIdentifiers(s.leaf), Revocation: s.revocation}, nil, nil
 }
 

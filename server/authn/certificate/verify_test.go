@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,7 +61,14 @@ func TestVerify(t *testing.T) {
 					if !errors.Is(r, &Refusal{Reason: tt.reason}) || r.MessageKey() != "error."+string(tt.reason) {
 						t.Fatalf("errors.Is / MessageKey do not name %s", tt.reason)
 					}
+					if d := r.AuditDetails(); d["reason"] != string(tt.reason) || d["certificate_check"] != string(tt.check) ||
+						d["certificate_serial"] != SerialKey(tt.leaf.Cert) || d["certificate_subject"] == "" || d["certificate_issuer"] == "" {
+						t.Fatalf("refusal audit details %v", d)
+					}
 					return
+				}
+				if acr, amr := v.Assurance(); acr != "LoA3" || !slices.Contains(amr, "sc") || !slices.Contains(amr, "hwk") {
+					t.Fatalf("assurance %s %v", acr, amr)
 				}
 				if !v.Certificate.Equal(tt.leaf.Cert) || len(v.Chain) != 3 || v.Revocation.Status != RevocationGood {
 					t.Fatalf("verified %+v", v)
@@ -153,7 +161,9 @@ func TestVerifyWithStoredChallenge(t *testing.T) {
 
 	// The right signature, in every form, logs in.
 	for i, sign := range []func(ch *Challenge) Submission{
-		func(ch *Challenge) Submission { return cms(p.Official, []byte(ch.Value), pki.CMSOptions{Detached: true}) },
+		func(ch *Challenge) Submission {
+			return cms(p.Official, []byte(ch.Value), pki.CMSOptions{Detached: true})
+		},
 		func(ch *Challenge) Submission { return cms(p.Official, []byte(ch.Value), pki.CMSOptions{BER: true}) },
 		func(ch *Challenge) Submission { return raw(p.Official, []byte(ch.Value), "PS256") },
 	} {

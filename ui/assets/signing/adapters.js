@@ -26,7 +26,7 @@
 //              answer), "cancelled" (the person declined) or "failed".
 //
 // options are the data-* attributes of the signing form, by adapter
-// (for example data-vgca-url becomes options.vgcaUrl).
+// (for example data-vgca-endpoint becomes options.vgcaEndpoint).
 (function () {
   "use strict";
 

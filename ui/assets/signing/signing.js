@@ -5,7 +5,7 @@
 //   <form method="post" action="…" data-certificate-signing
 //         data-challenge-url="…"            POST here for a challenge (JSON)
 //         data-signing-adapters="vgca"      adapters to try, in order (optional)
-//         data-vgca-url="wss://127.0.0.1:8987"   options for the adapters (optional)
+//         data-vgca-endpoint="wss://127.0.0.1:8987"   adapter options (optional)
 //         data-msg-working="…" data-msg-unavailable="…"
 //         data-msg-cancelled="…" data-msg-failed="…" data-msg-expired="…">
 //     <input type="hidden" name="csrf_token" value="…">
@@ -16,7 +16,9 @@
 //
 // The button is hidden until this script runs, since nothing can be signed
 // without it. A click asks the server for a challenge (posting the form's
-// csrf_token and flow), has the first available adapter sign it, adds the
+// csrf_token and flow; the server answers JSON {challenge, sha256,
+// expires_at}, or 404 or 410 when the flow is gone), has the first
+// available adapter sign it, adds the
 // hidden fields format, signature, algorithm, certificate (one per
 // certificate) and adapter to the form and submits it. Messages come from
 // the form's data-msg-* attributes, in the page's language, and are set as
@@ -29,7 +31,7 @@
     return;
   }
 
-  // adapterOptions turns data-vgca-url into { vgcaUrl: … }: every data-*
+  // adapterOptions turns data-vgca-endpoint into { vgcaEndpoint: … }: every data-*
   // attribute except the form's own.
   function adapterOptions(form) {
     var own = { certificateSigning: true, challengeUrl: true, signingAdapters: true };

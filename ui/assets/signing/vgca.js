@@ -1,7 +1,7 @@
 // The adapter for the VGCA Sign Service, the signing software of the
 // Government Cipher Committee (Ban Cơ yếu Chính phủ) that government web
 // applications use with USB tokens. The service listens on the person's own
-// computer, at wss://127.0.0.1:8987 unless the form's data-vgca-url says
+// computer, at wss://127.0.0.1:8987 unless the form's data-vgca-endpoint says
 // otherwise; the page's Content Security Policy must allow that address in
 // connect-src.
 //
@@ -18,7 +18,8 @@
 // The service signs the SHA-256 of the challenge that the server computed;
 // the server verifies the signature against its own copy of the challenge.
 // A Signature that is a CMS SignedData is posted as "cms"; otherwise it is
-// a PKCS #1 v1.5 signature over the digest, posted as "raw" with RS256.
+// a signature over the digest, posted as "raw": RS256 (PKCS #1 v1.5) for an
+// RSA certificate, ES256 for an EC one.
 (function () {
   "use strict";
 
@@ -32,7 +33,7 @@
   var SIGN_TIMEOUT = 180000; // ms for the person to enter the token's PIN
 
   function baseURL(options) {
-    var url = (options && options.vgcaUrl) || DEFAULT_URL;
+    var url = (options && options.vgcaEndpoint) || DEFAULT_URL;
     return url.replace(/\/+$/, "");
   }
 
@@ -124,6 +125,29 @@
     });
   }
 
+  // rawAlgorithm names the bare signature by the certificate's key: ES256
+  // when its public key is an EC key (the OID id-ecPublicKey occurs in the
+  // certificate), RS256 otherwise.
+  function rawAlgorithm(certBase64) {
+    var der;
+    try {
+      der = signing.base64ToBytes(certBase64);
+    } catch (e) {
+      return "RS256";
+    }
+    var oid = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    for (var i = 0; i + oid.length <= der.length; i++) {
+      var j = 0;
+      while (j < oid.length && der[i + j] === oid[j]) {
+        j++;
+      }
+      if (j === oid.length) {
+        return "ES256";
+      }
+    }
+    return "RS256";
+  }
+
   function sign(challenge, options) {
     if (!challenge || !challenge.sha256) {
       return Promise.reject(signing.error("failed", "no challenge digest to sign"));
@@ -140,7 +164,8 @@
       if (signing.looksLikeCMS(answer.Signature)) {
         return { format: "cms", signature: answer.Signature, certificates: [answer.CertBase64] };
       }
-      return { format: "raw", signature: answer.Signature, algorithm: "RS256", certificates: [answer.CertBase64] };
+      return { format: "raw", signature: answer.Signature, algorithm: rawAlgorithm(answer.CertBase64),
+        certificates: [answer.CertBase64] };
     });
   }
 
