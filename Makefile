@@ -21,10 +21,12 @@ check:
 	$(GO) vet ./...
 
 # test: the gates of check, then every test. The servers the tests start
-# (PostgreSQL, Redis, OpenLDAP) are installed first when missing.
+# (PostgreSQL, Redis, OpenLDAP) and the browser of the browser tests
+# (Chromium) are installed first when missing.
 test: check
 	bash test/services/install.sh
 	bash test/services/install-ldap.sh
+	bash test/services/install-browser.sh
 	$(GO) test -count=1 -timeout 20m ./...
 
 load: build

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,20 @@ type Certificates struct {
 	// MutualTLS configures login with the certificate of a TLS client. See CertificateMutualTLS.
 	// Default: off.
 	MutualTLS CertificateMutualTLS `yaml:"mutual_tls"`
+
+	// Signing configures the signing software the login page talks to on the person's own computer. See
+	// CertificateSigning. Default: the VGCA Sign Service at its usual address.
+	Signing CertificateSigning `yaml:"signing"`
+}
+
+// CertificateSigning configures the browser-side adapters that ask the signing software installed next to a
+// USB token to sign the login challenge. The pages that sign allow these addresses in their Content
+// Security Policy (connect-src), and nothing else.
+type CertificateSigning struct {
+	// VGCAEndpoint is the local WebSocket of the VGCA Sign Service of the Government Cipher Committee, as
+	// the person's browser reaches it: a ws:// or wss:// URL on a loopback host (127.0.0.1, [::1] or
+	// localhost), without path, query or fragment. Default "wss://127.0.0.1:8987".
+	VGCAEndpoint string `yaml:"vgca_endpoint"`
 }
 
 // CertificateTrustAnchor is one certificate authority whose certificates may log in.
@@ -119,7 +134,9 @@ type CertificateRevocation struct {
 // through the same checks as a signed challenge.
 type CertificateMutualTLS struct {
 	// Listen is the TCP address (host:port) of a TLS listener that asks browsers for a client certificate,
-	// serving the certificate login endpoint. Default "": no such listener.
+	// serving the certificate login endpoint. The login page links to it at https://<the issuer's host>:<port>,
+	// so that the session cookie it sets is the issuer's: publish it under the issuer's host name. Default "":
+	// no such listener.
 	Listen string `yaml:"listen"`
 
 	// CertFile is the PEM file of the Listen server's certificate chain; required with Listen. Default "".
@@ -160,6 +177,7 @@ func defaultCertificates() Certificates {
 			OCSPCacheMax:       Duration(5 * time.Minute),
 		},
 		MutualTLS: CertificateMutualTLS{},
+		Signing:   CertificateSigning{VGCAEndpoint: "wss://127.0.0.1:8987"},
 	}
 }
 
@@ -350,6 +368,25 @@ func (c *Config) validateCertificates(v *validator) {
 	if (m.Listen != "" || m.Header != "") && !cs.Enabled() {
 		v.add("certificates.trust_anchors", "must list at least one trust anchor when mutual TLS is configured")
 	}
+	if msg := checkSigningEndpoint(cs.Signing.VGCAEndpoint); msg != "" {
+		v.add("certificates.signing.vgca_endpoint", "%s", msg)
+	}
+}
+
+// checkSigningEndpoint returns what is wrong with the address of local signing software, or "".
+func checkSigningEndpoint(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.Opaque != "" {
+		return fmt.Sprintf("%q is not a ws:// or wss:// URL such as \"wss://127.0.0.1:8987\"", s)
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Sprintf("%q must be scheme, host and port only", s)
+	}
+	host := u.Hostname()
+	if a, err := netip.ParseAddr(host); (err != nil || !a.IsLoopback()) && host != "localhost" {
+		return fmt.Sprintf("%q is not on this computer: the signing software listens on a loopback address (127.0.0.1, [::1] or localhost)", s)
+	}
+	return ""
 }
 
 // validAnchorName reports whether s is 1 to 32 lower-case letters, digits, '.', '_' or '-'.

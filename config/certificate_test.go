@@ -196,3 +196,34 @@ func TestValidateCertificates(t *testing.T) {
 		})
 	}
 }
+
+func TestCertificateSigningEndpoint(t *testing.T) {
+	for endpoint, ok := range map[string]bool{
+		"wss://127.0.0.1:8987":   true,
+		"ws://127.0.0.1:41234/":  true,
+		"wss://localhost:8987":   true,
+		"wss://[::1]:8987":       true,
+		"https://127.0.0.1:8987": false,
+		"wss://example.vn:8987":  false,
+		"wss://10.0.0.5:8987":    false,
+		"wss://127.0.0.1:8987/x": false,
+		"wss://127.0.0.1?a=1":    false,
+		"":                       false,
+		"127.0.0.1:8987":         false,
+	} {
+		c := Default()
+		c.Certificates.Signing.VGCAEndpoint = endpoint
+		err := c.Validate()
+		var ve *ValidationError
+		bad := errors.As(err, &ve) && slices.ContainsFunc(ve.Problems, func(p Problem) bool {
+			return p.Key == "certificates.signing.vgca_endpoint"
+		})
+		if bad == ok {
+			t.Errorf("vgca_endpoint %q: Validate() = %v, want ok %v", endpoint, err, ok)
+		}
+	}
+	c := mustLoad(t, "", []string{"DINHDANH_CERTIFICATES_SIGNING_VGCA_ENDPOINT=ws://127.0.0.1:41234"})
+	if c.Certificates.Signing.VGCAEndpoint != "ws://127.0.0.1:41234" {
+		t.Errorf("vgca_endpoint from the environment = %q", c.Certificates.Signing.VGCAEndpoint)
+	}
+}

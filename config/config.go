@@ -115,7 +115,7 @@ type Database struct {
 	URL string `yaml:"url"`
 
 	// MaxOpenConns caps the open connections to the database held by this node (on SQLite: the readers; one
-	// connection writes); at least 1. Default 8.
+	// connection writes; on PostgreSQL at least 2 are allowed whatever this says); at least 1. Default 8.
 	MaxOpenConns int `yaml:"max_open_conns"`
 }
 

@@ -79,6 +79,7 @@ func TestDefault(t *testing.T) {
 		{"certificates.mutual_tls.key_file", c.Certificates.MutualTLS.KeyFile, ""},
 		{"certificates.mutual_tls.header", c.Certificates.MutualTLS.Header, ""},
 		{"certificates.mutual_tls.trusted_proxies (count)", len(c.Certificates.MutualTLS.TrustedProxies), 0},
+		{"certificates.signing.vgca_endpoint", c.Certificates.Signing.VGCAEndpoint, "wss://127.0.0.1:8987"},
 		{"mfa.citizen_minimum", c.MFA.CitizenMinimum, "LoA1"},
 		{"mfa.official_minimum", c.MFA.OfficialMinimum, "LoA2"},
 		{"mfa.admin_minimum", c.MFA.AdminMinimum, "LoA2"},

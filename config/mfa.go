@@ -72,7 +72,9 @@ type MFATOTP struct {
 // party id, a domain; changing it later makes every registered credential unusable.
 type MFAWebAuthn struct {
 	// RPID is the relying party id: the issuer's host name or a registrable suffix of it (credentials made
-	// for "example.gov.vn" work on every subdomain). Default "": the issuer's host name.
+	// for "example.gov.vn" work on every subdomain). Browsers use WebAuthn on domain names only: with an
+	// issuer on an IP address, security keys and passkeys are off (a warning is logged). Default "": the
+	// issuer's host name.
 	RPID string `yaml:"rp_id"`
 
 	// RPDisplayName is the name browsers show when a credential is made. Default "": ui.product_name.

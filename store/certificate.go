@@ -9,6 +9,12 @@ import (
 // challenges that a person signs with a digital-signature certificate.
 const KindCertificateChallenge RecordKind = "cert_challenge"
 
+// KindPendingCertificate is the ephemeral record kind of a verified
+// certificate that mapped to no account during a login: it is remembered for
+// a few minutes, bound to the browser and the login flow, so that binding it
+// can be offered once the person has logged in another way.
+const KindPendingCertificate RecordKind = "cert_pending"
+
 // CertificateBinding links a digital-signature certificate to the account of
 // the person who proved holding it (by signing a challenge), so that later
 // logins with the same certificate find the account even when the

@@ -15,6 +15,10 @@ const (
 	// KindTOTPEnrolment holds the sealed secret of an authenticator-app
 	// enrolment until its first code confirms it, keyed by a random id.
 	KindTOTPEnrolment RecordKind = "totp_enrol"
+	// KindRecoveryCodesDue marks, for one page view, that new recovery codes
+	// are to be made and shown to the account (Subject) in the session
+	// (RequestID); it holds no code.
+	KindRecoveryCodesDue RecordKind = "recovery_due"
 )
 
 // Credentials holds the second factors of accounts: an authenticator app

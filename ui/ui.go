@@ -64,6 +64,10 @@ type LoginPage struct {
 	ClientName  string // the application the user is logging into, "" when none
 	Identifier  string // pre-filled identifier after a failed attempt
 	CanRegister bool   // show the link to /register?flow=FlowID
+	// Passkey offers a passkey login (a button, and the browser's autofill) when its endpoints are set.
+	Passkey WebAuthnEndpoints
+	// Certificate offers a login with a digital-signature certificate; nil when certificate login is off.
+	Certificate *CertificateSignIn
 }
 
 // RegisterPage is the data of template "register": a citizen's registration
@@ -141,6 +145,8 @@ type AccountPage struct {
 	Consents   []ConsentRow
 	// Sessions lists the person's live SSO sessions, the current one first.
 	Sessions []SessionRow
+	// Certificates links to the certificates bound to the account (/account/certificates).
+	Certificates bool
 }
 
 // ConsentRow is one application the person granted consent to. An empty

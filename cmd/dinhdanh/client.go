@@ -47,6 +47,7 @@ func (e *cliEnv) clientCreate(ctx context.Context, args []string) error {
 	fs.Var(&postLogout, "post-logout-redirect-uri", "where RP-initiated logout may return the browser, matched exactly (repeatable)")
 	fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "URI that receives logout tokens when a session the client used ends")
 	fs.StringVar(&spec.FrontchannelLogoutURI, "frontchannel-logout-uri", "", "URI loaded in a frame of the logout page (with iss and sid)")
+	fs.StringVar(&spec.MinimumACR, "min-acr", "", "lowest assurance level of a login for this client: LoA1, LoA2 (second factor) or LoA3")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -83,7 +84,7 @@ func clientJSON(c *store.Client) map[string]any {
 		"id_token_signed_response_alg": c.IDTokenAlgorithm, "access_token_format": c.AccessTokenFormat,
 		"token_endpoint_auth_method": c.GetTokenEndpointAuthMethod(), "created_at": fmtTime(c.CreatedAt),
 		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "backchannel_logout_uri": c.BackchannelLogoutURI,
-		"frontchannel_logout_uri": c.FrontchannelLogoutURI,
+		"frontchannel_logout_uri": c.FrontchannelLogoutURI, "minimum_acr": c.MinimumACR,
 	}
 }
 
@@ -107,6 +108,9 @@ func (e *cliEnv) printClient(c *store.Client) {
 	}
 	if len(c.Audience) > 0 {
 		fmt.Fprintf(e.stdout, "audience:             %s\n", strings.Join(c.Audience, " "))
+	}
+	if c.MinimumACR != "" {
+		fmt.Fprintf(e.stdout, "minimum_acr:          %s\n", c.MinimumACR)
 	}
 	fmt.Fprintf(e.stdout, "id_token_alg:         %s\naccess_token_format:  %s\nauth_method:          %s\ncreated_at:           %s\n",
 		c.IDTokenAlgorithm, c.AccessTokenFormat, c.GetTokenEndpointAuthMethod(), fmtTime(c.CreatedAt))

@@ -46,6 +46,19 @@ func (e *cliEnv) serve(ctx context.Context, args []string) error {
 	}
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 32 << 10}
+	// The mutual-TLS listener of certificate login, when configured.
+	mtls, err := a.MutualTLSServer()
+	if err != nil {
+		return err
+	}
+	var mtlsLn net.Listener
+	if mtls != nil {
+		if mtlsLn, err = net.Listen("tcp", cfg.Certificates.MutualTLS.Listen); err != nil {
+			ln.Close()
+			return err
+		}
+		log.Info("certificate login over mutual TLS", "listen", mtlsLn.Addr().String())
+	}
 	bg, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.Background(bg)
@@ -55,8 +68,11 @@ func (e *cliEnv) serve(ctx context.Context, args []string) error {
 	log.Info("dinhdanh serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", databaseName(cfg),
 		"ephemeral", ephemeralName(cfg),
 		"startup", time.Since(start).Round(time.Millisecond).String())
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if mtls != nil {
+		go func() { errc <- mtls.ServeTLS(mtlsLn, "", "") }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -65,6 +81,11 @@ func (e *cliEnv) serve(ctx context.Context, args []string) error {
 	log.Info("shutting down")
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer scancel()
+	if mtls != nil {
+		if err := mtls.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -23,6 +23,10 @@ type Handler struct {
 	Log         *slog.Logger
 	// ForgetConsent is called after a consent is revoked (to revoke the client's tokens).
 	ForgetConsent func(r *http.Request, accountID, clientID string) error
+	// Factors, when set, serves the second factors at /account/security (mfa.go).
+	Factors *Factors
+	// Certificates, when set, serves the bound certificates at /account/certificates (certificate.go).
+	Certificates *Certificates
 }
 
 // Register mounts the console.
@@ -31,6 +35,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/consents/revoke", h.revokeConsent)
 	mux.HandleFunc("POST /account/sessions/end", h.endSession)
 	mux.HandleFunc("POST /account/sessions/end-all", h.endAllSessions)
+	if h.Factors != nil {
+		h.registerSecurity(mux)
+	}
+	if h.Certificates != nil {
+		h.registerCertificates(mux)
+	}
 }
 
 func (h *Handler) current(w http.ResponseWriter, r *http.Request) (*session.SSO, bool) {
@@ -42,6 +52,9 @@ func (h *Handler) current(w http.ResponseWriter, r *http.Request) (*session.SSO,
 	if err != nil {
 		h.Log.Error("session", "err", err)
 		h.Kit.Error(w, r, http.StatusServiceUnavailable, "unavailable")
+		return nil, false
+	}
+	if h.Factors != nil && !h.assured(w, r, sso) {
 		return nil, false
 	}
 	return sso, true
@@ -93,7 +106,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, sso *session.SS
 	base := h.Kit.Base(w, r)
 	base.NoticeKey = notice
 	h.Kit.Render(w, r, http.StatusOK, "account", &ui.AccountPage{Base: base, FullName: acct.FullName, Capacities: caps,
-		Consents: rows, Sessions: sessions})
+		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil})
 }
 
 // sessionRows lists the person's live sessions, the current one first.

@@ -2,4 +2,11 @@
 // they are, in which capacities, and the applications they consented to,
 // each decision revocable. A visit without a live SSO session is sent to the
 // login page and comes back here after login.
+//
+// At /account/security (mfa.go) the person manages their second factors:
+// an authenticator app (QR code and key, confirmed by a first code),
+// security keys and passkeys (WebAuthn, through ui/assets/webauthn.js), and
+// recovery codes (shown once). A session below the minimum level of the
+// person's kind is first raised (/login/step-up); removing a factor or making
+// new codes needs a fresh login with both factors (/login/reauth).
 package account

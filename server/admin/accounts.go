@@ -219,6 +219,7 @@ func Identifiers(a *identity.Account) map[string]string {
 	if a.Official != nil && a.Official.Directory == "" && a.Official.Username != "" {
 		m["username"] = authn.IdentifierKey(string(store.ByUsername) + ":" + a.Official.Username)
 	}
+	m["second_factor"] = authn.SecondFactorKey(a.ID)
 	return m
 }
 

@@ -83,6 +83,8 @@ type ClientSpec struct {
 	BackchannelLogoutURI string
 	// FrontchannelLogoutURI is loaded in a frame of the logout page.
 	FrontchannelLogoutURI string
+	// MinimumACR is the lowest assurance level of a login for the client: "", LoA1, LoA2 or LoA3.
+	MinimumACR string
 }
 
 var clientIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
@@ -192,10 +194,13 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cli
 			}
 		}
 	}
+	if spec.MinimumACR != "" && authn.Rank(spec.MinimumACR) == 0 {
+		p.add("min_acr", "%q is not an assurance level (LoA1, LoA2 or LoA3)", spec.MinimumACR)
+	}
 	if err := p.err(); err != nil {
 		return nil, "", err
 	}
-	c := &store.Client{ID: spec.ID, Name: spec.Name, Public: spec.Public, FirstParty: spec.FirstParty,
+	c := &store.Client{ID: spec.ID, MinimumACR: spec.MinimumACR, Name: spec.Name, Public: spec.Public, FirstParty: spec.FirstParty,
 		RedirectURIs: spec.RedirectURIs, GrantTypes: spec.GrantTypes, Scopes: spec.Scopes, Audience: spec.Audience,
 		IDTokenAlgorithm: spec.IDTokenAlgorithm, AccessTokenFormat: spec.AccessTokenFormat,
 		TokenEndpointAuthMethod: spec.TokenEndpointAuthMethod, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,

@@ -43,6 +43,8 @@ type App struct {
 	SealKeyCreated bool
 	// Directories are the LDAP staff directories (nil when none is configured).
 	Directories *directory.Set
+	// certificates is the certificate login (nil when no trust anchor is configured).
+	certificates *certificateLogin
 
 	health *health
 }
@@ -127,6 +129,8 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		Guard: a.Guard, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength}}
 	lh.Init()
+	loginFactors, consoleFactors := secondFactors(cfg, db, eph, sealer, log)
+	lh.MFA = loginFactors
 	if err := a.openDirectories(lh); err != nil {
 		return nil, err
 	}
@@ -136,6 +140,10 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		ForgetConsent: func(r *http.Request, accountID, clientID string) error {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		}}
+	ah.Factors = consoleFactors
+	if err := a.openCertificates(lh, ah); err != nil {
+		return nil, fmt.Errorf("certificates: %w", err)
+	}
 
 	mux := http.NewServeMux()
 	p := a.Provider
@@ -213,6 +221,7 @@ func (a *App) Background(ctx context.Context) {
 	if a.Directories != nil {
 		a.Directories.Run(ctx)
 	}
+	a.runCertificates(ctx)
 	go func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()

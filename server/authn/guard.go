@@ -45,6 +45,11 @@ func IdentifierKey(normalized string) string {
 	return "bf:id:" + hex.EncodeToString(sum[:12])
 }
 
+// SecondFactorKey returns the counter key of an account's second factor:
+// wrong codes and refused security keys count toward its lock whatever
+// identifier the person logged in with.
+func SecondFactorKey(accountID string) string { return IdentifierKey("account:" + accountID) }
+
 // AddressKey returns the counter key of a source address.
 func AddressKey(addr string) string { return "bf:ip:" + addr }
 

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -431,4 +434,24 @@ func (a *WebAuthn) FinishLogin(ctx context.Context, binding, ceremonyID string, 
 	}
 	res.Credential.SignCount = cred.Authenticator.SignCount
 	return res, true, nil
+}
+
+// KeyName cleans the name a person gives a new security key: control
+// characters dropped, spaces trimmed, at most 64 characters; an empty name
+// gives fallback.
+func KeyName(name, fallback string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > 64 {
+		name = string([]rune(name)[:64])
+	}
+	if name == "" {
+		return fallback
+	}
+	return name
 }

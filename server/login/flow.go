@@ -35,6 +35,16 @@ type Flow struct {
 
 	BusinessDone bool   `json:"biz_done,omitempty"`
 	TaxCode      string `json:"biz,omitempty"`
+
+	// Second factor (see mfa.go). Required is the level the flow must reach
+	// when it was sent to the second-factor step; Reauth marks a confirmation
+	// of the signed-in person (password, then a second factor) before a
+	// sensitive change, ReauthPassword that its password was confirmed;
+	// ShowCodes that new recovery codes are due to be shown once.
+	Required       string `json:"req,omitempty"`
+	Reauth         bool   `json:"reauth,omitempty"`
+	ReauthPassword bool   `json:"reauth_pwd,omitempty"`
+	ShowCodes      bool   `json:"codes,omitempty"`
 }
 
 // ErrFlowGone is returned for an unknown or expired flow.

@@ -44,6 +44,10 @@ type Handler struct {
 	Now       func() time.Time
 	// Sleep waits for the brute-force delay (replaceable in tests).
 	Sleep func(ctx context.Context, d time.Duration)
+	// MFA, when set, provides second factors and the assurance policy (mfa.go).
+	MFA *MFA
+	// Certificates, when set, offers login with a digital-signature certificate (certificate.go).
+	Certificates *Certificates
 
 	flows *flows
 }
@@ -78,6 +82,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /consent", h.postConsent)
 	mux.HandleFunc("GET /login/business", h.showBusiness)
 	mux.HandleFunc("POST /login/business", h.postBusiness)
+	if h.MFA != nil {
+		h.registerMFA(mux)
+	}
+	if h.Certificates != nil {
+		h.registerCertificates(mux)
+	}
 }
 
 func (h *Handler) audit(r *http.Request, typ, subject, clientID string, details map[string]string) {
@@ -176,6 +186,12 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error)
 // resume re-parses the original authorization request of a flow and carries on.
 func (h *Handler) resume(w http.ResponseWriter, r *http.Request, fl *Flow) {
 	if fl.AuthorizeQuery == "" {
+		if h.MFA != nil && h.consoleStepUp(w, r, fl) {
+			return
+		}
+		if h.offerBinding(w, r, fl) {
+			return
+		}
 		_ = h.flows.delete(r.Context(), fl.ID)
 		to := fl.ReturnTo
 		if to == "" || !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") {
@@ -214,6 +230,9 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request, ar fosite.Autho
 	client := ar.GetClient().(*store.Client)
 	prompts := promptSet(ar)
 	now := h.Now().UTC()
+	if h.MFA != nil && h.refuseUnreachable(w, r, ar, client, fl) {
+		return
+	}
 
 	// 1. Authentication.
 	if !fl.LoginDone {
@@ -270,6 +289,16 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request, ar fosite.Autho
 	}
 	if err != nil {
 		h.unavailable(w, r, err)
+		return
+	}
+	// The level of assurance asked for: a second factor (step-up) when the
+	// login is below it.
+	if h.MFA != nil && h.stepUp(w, r, ar, client, acct, fl, prompts) {
+		return
+	}
+	// A certificate that mapped to nobody earlier in the flow is offered
+	// for binding now that the person logged in another way.
+	if h.offerBinding(w, r, fl) {
 		return
 	}
 

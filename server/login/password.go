@@ -41,8 +41,11 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	if r.URL.Query().Get("registered") == "1" && errKey == "" {
 		base.NoticeKey = "register.success"
 	}
-	h.Kit.Render(w, r, status, "login", &ui.LoginPage{Base: base, FlowID: fl.ID, ClientName: fl.ClientName,
-		Identifier: identifier, CanRegister: h.Opts.AllowRegistration})
+	page := &ui.LoginPage{Base: base, FlowID: fl.ID, ClientName: fl.ClientName,
+		Identifier: identifier, CanRegister: h.Opts.AllowRegistration}
+	page.Passkey.Begin, page.Passkey.Finish = h.passkeyEndpoints()
+	h.certificateSection(w, page)
+	h.Kit.Render(w, r, status, "login", page)
 }
 
 func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {

@@ -440,7 +440,7 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"ui_locales_supported":                          []string{"vi", "en"},
 		"claims_locales_supported":                      []string{"vi", "en"},
 		"prompt_values_supported":                       []string{"none", "login", "consent"},
-		"claims_parameter_supported":                    false,
+		"claims_parameter_supported":                    true, // acr as an essential ID-token claim
 		"request_parameter_supported":                   false,
 		"request_uri_parameter_supported":               false,
 		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",

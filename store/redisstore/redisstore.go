@@ -121,15 +121,16 @@ func New(c redis.UniversalClient, prefix string) *Store {
 	return &Store{c: c, prefix: prefix, now: time.Now}
 }
 
-// LogTo sends go-redis's own messages (a failed dial, a connection dropped, a
-// new master named by the Sentinels) to log, as warnings. It sets a
-// process-wide option of go-redis.
+// LogTo sends go-redis's own messages (a new master named by the Sentinels, a
+// failed dial, a connection dropped) to log at level info; an outage is
+// reported by whoever sees the commands fail. It sets a process-wide option
+// of go-redis.
 func LogTo(log *slog.Logger) { redis.SetLogger(slogLogger{log}) }
 
 type slogLogger struct{ log *slog.Logger }
 
 func (l slogLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
+	l.log.InfoContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }
 
 // SetClock replaces the clock (tests).

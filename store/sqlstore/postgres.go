@@ -14,8 +14,8 @@ import (
 
 // OpenPostgres opens the PostgreSQL database at url (a "postgres://" or
 // "postgresql://" URL, or a libpq key=value string) with at most maxConns
-// connections, used for reads and writes alike, and checks that it can be
-// reached. The database must hold text as UTF-8 and fold letters beyond ASCII
+// connections (at least 2: a lock taken by Migrate or Exclusive holds one),
+// used for reads and writes alike, and checks that it can be reached. The database must hold text as UTF-8 and fold letters beyond ASCII
 // (a UTF-8 LC_CTYPE such as C.UTF-8 or vi_VN.UTF-8): account search compares
 // Vietnamese names case-insensitively with lower(). It does not migrate: see
 // Check and Migrate.
@@ -30,6 +30,7 @@ func OpenPostgres(ctx context.Context, url string, maxConns int) (*DB, error) {
 	if maxConns <= 0 {
 		maxConns = 8
 	}
+	maxConns = max(maxConns, 2)
 	pool := stdlib.OpenDB(*cfg)
 	pool.SetMaxOpenConns(maxConns)
 	pool.SetMaxIdleConns(maxConns)

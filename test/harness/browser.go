@@ -1,8 +1,10 @@
 package harness
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -22,9 +24,14 @@ type Browser struct {
 	AcceptLanguage string
 	// UserAgent is sent with every request.
 	UserAgent string
+	// Header holds more headers sent with every request, as a reverse proxy
+	// in front of the identity provider adds them.
+	Header http.Header
 
 	client *http.Client
 	jar    *cookiejar.Jar
+	// origins are more origins of the identity provider (AddOrigin).
+	origins []string
 }
 
 // NewBrowser returns a browser with an empty cookie jar for the server.
@@ -43,6 +50,47 @@ func (s *Server) NewBrowser(t testing.TB) *Browser {
 			return http.ErrUseLastResponse
 		}},
 	}
+}
+
+// AddOrigin makes another scheme://host:port part of the identity provider
+// for this browser: redirects to it are followed, like those within Origin
+// (a second listener, such as the one of mutual-TLS login).
+func (b *Browser) AddOrigin(origin string) {
+	b.origins = append(b.origins, strings.TrimSuffix(origin, "/"))
+}
+
+// transport returns the browser's own transport, made on first use; its
+// connections are closed when the test ends, before the server stops (a
+// connection opened and never used would hold up the server's shutdown).
+func (b *Browser) transport(t testing.TB) *http.Transport {
+	if tr, ok := b.client.Transport.(*http.Transport); ok {
+		return tr
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	b.client.Transport = tr
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+// UseTLS sets the TLS configuration of the browser's https connections: the
+// roots it trusts and the client certificate it presents when asked.
+func (b *Browser) UseTLS(t testing.TB, c *tls.Config) {
+	b.transport(t).TLSClientConfig = c
+}
+
+// UseLocalAddress makes the browser connect from the loopback address ip
+// (such as "127.0.0.2"), as a client or a reverse proxy at that address
+// would; the identity provider sees it as the request's source.
+func (b *Browser) UseLocalAddress(t testing.TB, ip string) {
+	t.Helper()
+	addr := net.ParseIP(ip)
+	if addr == nil {
+		t.Fatalf("UseLocalAddress(%q): not an IP address", ip)
+	}
+	d := &net.Dialer{Timeout: RequestTimeout, LocalAddr: &net.TCPAddr{IP: addr}}
+	tr := b.transport(t)
+	tr.DialContext = d.DialContext
+	tr.CloseIdleConnections()
 }
 
 // Hop is one request of a navigation.
@@ -148,7 +196,7 @@ func (b *Browser) Send(t testing.TB, method, rawURL string, vals url.Values) *Re
 		req, err = http.NewRequest(method, target, strings.NewReader(vals.Encode()))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", b.Origin)
+			req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
 		}
 	}
 	if err != nil {
@@ -164,10 +212,15 @@ func (b *Browser) resolve(rawURL string) string {
 	return rawURL
 }
 
-// sameOrigin reports whether u is at the identity provider.
+// sameOrigin reports whether u is at the identity provider (Origin, or an
+// origin added with AddOrigin).
 func (b *Browser) sameOrigin(u *url.URL) bool {
-	o, err := url.Parse(b.Origin)
-	return err == nil && u.Scheme == o.Scheme && u.Host == o.Host
+	for _, origin := range append([]string{b.Origin}, b.origins...) {
+		if o, err := url.Parse(origin); err == nil && u.Scheme == o.Scheme && u.Host == o.Host {
+			return true
+		}
+	}
+	return false
 }
 
 // navigate sends the request and follows redirects within the origin.
@@ -177,6 +230,9 @@ func (b *Browser) navigate(t testing.TB, req *http.Request) *Response {
 	for {
 		if !b.sameOrigin(req.URL) {
 			t.Fatalf("the browser was asked to load %s, outside the identity provider", req.URL)
+		}
+		for name, values := range b.Header {
+			req.Header[name] = values
 		}
 		req.Header.Set("Accept", "text/html,application/xhtml+xml")
 		req.Header.Set("Accept-Language", b.AcceptLanguage)

@@ -19,5 +19,17 @@
 // with a small HTML tokenizer: forms (with their hidden fields, such as the
 // CSRF token and the flow id) are filled and submitted like a browser does.
 //
+// Servers let officials and administrators log in with a password alone
+// unless [WithDefaultAssurance] keeps the product's policy (a second factor
+// for them); [WithLocalhostIssuer] serves from http://localhost:PORT, the
+// secure context with a domain name that WebAuthn needs.
+//
+// What only a configuration file can set (lists of sections such as trust
+// anchors) comes with [WithConfigFile]. A Browser can also act for a second
+// listener of the identity provider ([Browser.AddOrigin]), present a TLS
+// client certificate ([Browser.UseTLS]), connect from another loopback
+// address and send a reverse proxy's headers ([Browser.UseLocalAddress],
+// [Browser.Header]). [Server.Audit] reads the audit log.
+//
 // Use [RunTests] from TestMain to remove the built binary afterwards.
 package harness

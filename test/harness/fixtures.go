@@ -29,6 +29,8 @@ type ClientSpec struct {
 	BackchannelLogoutURI string
 	// FrontchannelLogoutURI is loaded in a frame of the logout page (Front-Channel Logout 1.0).
 	FrontchannelLogoutURI string
+	// MinACR is the lowest assurance level of a login for the client (LoA1, LoA2, LoA3).
+	MinACR string
 }
 
 // Args returns the command line that registers the client, printing JSON.
@@ -69,6 +71,7 @@ func (c ClientSpec) Args() []string {
 	}
 	args = appendIf(args, "--backchannel-logout-uri", c.BackchannelLogoutURI)
 	args = appendIf(args, "--frontchannel-logout-uri", c.FrontchannelLogoutURI)
+	args = appendIf(args, "--min-acr", c.MinACR)
 	return args
 }
 

@@ -102,12 +102,40 @@ type Option func(*options)
 
 type options struct {
 	env map[string]string
+	// localhost names the server http://localhost:PORT rather than http://127.0.0.1:PORT.
+	localhost bool
+	// assurance keeps the product's default assurance policy.
+	assurance bool
+}
+
+// WithLocalhostIssuer makes the server's issuer (and the browser's origin)
+// http://localhost:PORT: a secure context with a domain name, which WebAuthn
+// needs (its relying party id cannot be an IP address).
+func WithLocalhostIssuer() Option {
+	return func(o *options) { o.localhost = true }
+}
+
+// WithDefaultAssurance keeps the product's default assurance policy, under
+// which officials and administrators need a second factor. Without it a
+// server lets them log in with a password alone (mfa.official_minimum and
+// mfa.admin_minimum LoA1), as the tests of features other than second
+// factors expect.
+func WithDefaultAssurance() Option {
+	return func(o *options) { o.assurance = true }
 }
 
 // WithEnv sets a DINHDANH_* (or any) environment variable of the server and
 // of the commands run with Server.CLI.
 func WithEnv(name, value string) Option {
 	return func(o *options) { o.env[name] = value }
+}
+
+// WithConfigFile has the server and the commands run with Server.CLI read
+// the configuration file at path (DINHDANH_CONFIG), for what only a file can
+// set, such as lists of sections; the harness's variables (data directory,
+// listen address, issuer) still override it.
+func WithConfigFile(path string) Option {
+	return WithEnv("DINHDANH_CONFIG", path)
 }
 
 // Server is a running "dinhdanh serve" process.
@@ -162,11 +190,19 @@ func Start(t testing.TB, opts ...Option) *Server {
 			}},
 		}
 		s.Issuer = "http://" + s.Addr
-		s.env = environ(map[string]string{
+		if o.localhost {
+			s.Issuer = "http://localhost:" + strconv.Itoa(port)
+		}
+		base := map[string]string{
 			"DINHDANH_DATA_DIR": dataDir,
 			"DINHDANH_LISTEN":   s.Addr,
 			"DINHDANH_ISSUER":   s.Issuer,
-		}, o.env)
+		}
+		if !o.assurance {
+			base["DINHDANH_MFA_OFFICIAL_MINIMUM"] = "LoA1"
+			base["DINHDANH_MFA_ADMIN_MINIMUM"] = "LoA1"
+		}
+		s.env = environ(base, o.env)
 		err = s.start()
 		if err == nil {
 			t.Cleanup(func() { s.stop(t) })

@@ -1,0 +1,907 @@
+package login
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/session"
+	"github.com/dinhdanh/dinhdanh/server/web"
+	"github.com/dinhdanh/dinhdanh/store"
+	"github.com/dinhdanh/dinhdanh/ui"
+)
+
+// MFA is what the login flow needs for second factors and levels of
+// assurance.
+//
+// The level a login must reach is the highest of: the minimum of the
+// person's kind (Policy: citizen, official, administrator), the client's
+// minimum (store.Client.MinimumACR), the first value of acr_values that can
+// be reached (acr_values is voluntary, in order of preference), and the
+// lowest reachable value of acr requested as an essential claim in the
+// claims parameter. A client minimum or an essential acr that cannot be
+// reached (LoA3 comes only from a certificate login) ends the request with
+// unmet_authentication_requirements at the client; a voluntary one is left
+// out. A login below the level is sent to the second-factor step, which asks
+// only for the missing factor: the password part stays, the SSO session is
+// upgraded (acr LoA2, amr with the factor and "mfa") and the flow resumes.
+// A person who needs a second factor and has none enrols one there.
+type MFA struct {
+	TOTP     *authn.TOTP
+	Recovery *authn.Recovery
+	// WebAuthn is nil when security keys and passkeys are off.
+	WebAuthn *authn.WebAuthn
+	Policy   authn.Policy
+}
+
+func (h *Handler) registerMFA(mux *http.ServeMux) {
+	mux.HandleFunc("GET /login/mfa", h.showMFA)
+	mux.HandleFunc("POST /login/mfa", h.postMFA)
+	mux.HandleFunc("GET /login/mfa/totp", h.showTOTPEnrolment)
+	mux.HandleFunc("POST /login/mfa/totp", h.postTOTPEnrolment)
+	mux.HandleFunc("GET /login/mfa/codes", h.showRecoveryCodes)
+	mux.HandleFunc("GET /login/resume", h.resumeFlow)
+	mux.HandleFunc("GET /login/step-up", h.startStepUp)
+	mux.HandleFunc("GET /login/reauth", h.showReauth)
+	mux.HandleFunc("POST /login/reauth", h.postReauth)
+	if h.MFA.WebAuthn != nil {
+		mux.HandleFunc("POST /login/mfa/webauthn/begin", h.beginKeyFactor)
+		mux.HandleFunc("POST /login/mfa/webauthn/finish", h.finishKeyFactor)
+		mux.HandleFunc("POST /login/mfa/webauthn/register/begin", h.beginKeyEnrolment)
+		mux.HandleFunc("POST /login/mfa/webauthn/register/finish", h.finishKeyEnrolment)
+		mux.HandleFunc("POST /login/passkey/begin", h.beginPasskey)
+		mux.HandleFunc("POST /login/passkey/finish", h.finishPasskey)
+	}
+}
+
+// errUnmet is sent to the client when the level it demands cannot be reached.
+var errUnmet = &fosite.RFC6749Error{ErrorField: "unmet_authentication_requirements",
+	DescriptionField: "The authorization server is unable to meet the requirements of the authentication.",
+	CodeField:        http.StatusBadRequest}
+
+// essentialACR reads acr requested as an essential ID-token claim in the
+// claims parameter (OpenID Connect Core 5.5): {"id_token":{"acr":
+// {"essential":true,"values":["LoA2"]}}} or with "value". A parameter that
+// is not a JSON object is an error.
+func essentialACR(claims string) (values []string, essential bool, err error) {
+	if claims == "" {
+		return nil, false, nil
+	}
+	var req struct {
+		IDToken map[string]json.RawMessage `json:"id_token"`
+	}
+	if err := json.Unmarshal([]byte(claims), &req); err != nil {
+		return nil, false, err
+	}
+	raw, ok := req.IDToken["acr"]
+	if !ok || string(raw) == "null" {
+		return nil, false, nil
+	}
+	var acr struct {
+		Essential bool     `json:"essential"`
+		Value     string   `json:"value"`
+		Values    []string `json:"values"`
+	}
+	if err := json.Unmarshal(raw, &acr); err != nil {
+		return nil, false, err
+	}
+	if acr.Value != "" {
+		acr.Values = append([]string{acr.Value}, acr.Values...)
+	}
+	return acr.Values, acr.Essential && len(acr.Values) > 0, nil
+}
+
+// lowestReachable returns the lowest known level of values that can be
+// reached from current, or "".
+func lowestReachable(values []string, current string) string {
+	best := ""
+	for _, v := range values {
+		if authn.Rank(v) == 0 || !authn.Reachable(v, current) {
+			continue
+		}
+		if best == "" || authn.Rank(v) < authn.Rank(best) {
+			best = v
+		}
+	}
+	return best
+}
+
+// refuseUnreachable ends, before anyone logs in, a request whose demands
+// cannot be met: a client minimum or an essential acr beyond reach; and a
+// claims parameter that does not parse.
+func (h *Handler) refuseUnreachable(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, client *store.Client, fl *Flow) bool {
+	values, essential, err := essentialACR(ar.GetRequestForm().Get("claims"))
+	if err != nil {
+		h.authorizeError(w, r, ar, fosite.ErrInvalidRequest.WithHint("The claims parameter is not a valid JSON object."))
+		return true
+	}
+	hard := authn.Rank(client.MinimumACR) > authn.Rank(authn.LoA2)
+	for _, v := range values {
+		hard = hard || (essential && authn.Rank(v) > authn.Rank(authn.LoA2))
+	}
+	if !hard {
+		return false // LoA1 and LoA2 can always be reached
+	}
+	current := fl.ACR
+	if !fl.LoginDone {
+		if sso, err := h.Sessions.Get(r.Context(), r); err == nil {
+			current = sso.ACR
+		}
+	}
+	unmet := authn.Rank(client.MinimumACR) > 0 && !authn.Reachable(client.MinimumACR, current)
+	if essential && lowestReachable(values, current) == "" {
+		unmet = true
+	}
+	if unmet {
+		h.Log.Info("authorization request refused", "err", errUnmet.ErrorField, "client", client.ID,
+			"minimum_acr", client.MinimumACR, "acr", strings.Join(values, " "), "request_id", web.RequestID(r))
+		h.authorizeError(w, r, ar, errUnmet)
+		return true
+	}
+	return false
+}
+
+// requiredLevel is the level the login of the flow must reach for the request.
+func (h *Handler) requiredLevel(ar fosite.AuthorizeRequester, client *store.Client, acct *identity.Account, fl *Flow) string {
+	form := ar.GetRequestForm()
+	level := h.MFA.Policy.Minimum(acct, identity.Capacity(fl.Capacity))
+	if authn.Rank(client.MinimumACR) > 0 {
+		level = authn.Highest(level, client.MinimumACR)
+	}
+	for _, v := range strings.Fields(form.Get("acr_values")) {
+		if authn.Rank(v) > 0 && authn.Reachable(v, fl.ACR) {
+			level = authn.Highest(level, v)
+			break
+		}
+	}
+	if values, essential, _ := essentialACR(form.Get("claims")); essential {
+		level = authn.Highest(level, lowestReachable(values, fl.ACR))
+	}
+	return level
+}
+
+// stepUp sends a login below the level the request needs to the
+// second-factor step.
+func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, client *store.Client,
+	acct *identity.Account, fl *Flow, prompts map[string]bool) bool {
+	need := h.requiredLevel(ar, client, acct, fl)
+	if authn.Rank(fl.ACR) >= authn.Rank(need) {
+		return false
+	}
+	if !authn.Reachable(need, fl.ACR) {
+		h.authorizeError(w, r, ar, errUnmet)
+		return true
+	}
+	if prompts["none"] {
+		h.authorizeError(w, r, ar, fosite.ErrLoginRequired.WithHint("A second factor is required."))
+		return true
+	}
+	fl.Required = need
+	if err := h.saveFlow(r.Context(), fl); err != nil {
+		h.unavailable(w, r, err)
+		return true
+	}
+	web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(fl.ID))
+	return true
+}
+
+// consoleStepUp sends a login to the account console whose level is below
+// the minimum of the person's kind to the second-factor step.
+func (h *Handler) consoleStepUp(w http.ResponseWriter, r *http.Request, fl *Flow) bool {
+	if fl.AccountID == "" || fl.Reauth {
+		return false
+	}
+	acct, err := h.Store.GetAccount(r.Context(), fl.AccountID)
+	if err != nil {
+		return false // the console deals with a missing account
+	}
+	need := h.MFA.Policy.Minimum(acct, identity.Capacity(fl.Capacity))
+	if authn.Rank(fl.ACR) >= authn.Rank(need) {
+		return false
+	}
+	fl.Required = need
+	if err := h.saveFlow(r.Context(), fl); err != nil {
+		h.unavailable(w, r, err)
+		return true
+	}
+	web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(fl.ID))
+	return true
+}
+
+// factorSet is what second factors an account has.
+type factorSet struct {
+	TOTP         bool
+	Keys         []*store.WebAuthnCredential
+	RecoveryLeft int
+}
+
+func (f factorSet) any() bool { return f.TOTP || len(f.Keys) > 0 }
+
+func (h *Handler) factors(ctx context.Context, accountID string) (factorSet, error) {
+	var f factorSet
+	var err error
+	if f.TOTP, err = h.MFA.TOTP.Enrolled(ctx, accountID); err != nil {
+		return f, err
+	}
+	if h.MFA.WebAuthn != nil {
+		if f.Keys, err = h.Store.WebAuthnCredentials(ctx, accountID); err != nil {
+			return f, err
+		}
+	}
+	if f.RecoveryLeft, err = h.MFA.Recovery.Left(ctx, accountID); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// factorFlow is a flow at the second-factor step, with its account and the
+// browser's session it belongs to.
+type factorFlow struct {
+	fl   *Flow
+	acct *identity.Account
+	sso  *session.SSO
+}
+
+var errNotYours = errors.New("the flow does not belong to this browser's session")
+
+// loadFactorFlow returns the flow named id when it is at the second-factor
+// step (or a re-authentication) of this browser's session.
+func (h *Handler) loadFactorFlow(r *http.Request, id string) (*factorFlow, error) {
+	ctx := r.Context()
+	fl, err := h.flows.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if fl.AccountID == "" || fl.SID == "" {
+		return nil, ErrFlowGone
+	}
+	sso, err := h.Sessions.Get(ctx, r)
+	if errors.Is(err, session.ErrNoSession) || (err == nil && (sso.ID != fl.SID || sso.AccountID != fl.AccountID)) {
+		return nil, errNotYours
+	}
+	if err != nil {
+		return nil, err
+	}
+	acct, err := h.Store.GetAccount(ctx, fl.AccountID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
+		return nil, ErrFlowGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &factorFlow{fl: fl, acct: acct, sso: sso}, nil
+}
+
+// factorStep returns the flow for the second-factor pages, or answers the
+// request itself (an error page, or the password step of a re-authentication).
+func (h *Handler) factorStep(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
+	ff, err := h.loadFactorFlow(r, id)
+	switch {
+	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
+		return nil, false
+	case err != nil:
+		h.unavailable(w, r, err)
+		return nil, false
+	}
+	if ff.fl.Reauth && !ff.fl.ReauthPassword {
+		web.Redirect(w, r, "/login/reauth?flow="+url.QueryEscape(ff.fl.ID))
+		return nil, false
+	}
+	if ff.fl.Required == "" && !ff.fl.Reauth {
+		// Nothing more is asked of this flow.
+		web.Redirect(w, r, "/login/resume?flow="+url.QueryEscape(ff.fl.ID))
+		return nil, false
+	}
+	return ff, true
+}
+
+func (h *Handler) webAuthnEndpoints(begin, finish string) ui.WebAuthnEndpoints {
+	if h.MFA == nil || h.MFA.WebAuthn == nil {
+		return ui.WebAuthnEndpoints{}
+	}
+	return ui.WebAuthnEndpoints{Begin: begin, Finish: finish}
+}
+
+func (h *Handler) showMFA(w http.ResponseWriter, r *http.Request) {
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	ff, ok := h.factorStep(w, r, r.URL.Query().Get("flow"))
+	if !ok {
+		return
+	}
+	fs, err := h.factors(r.Context(), ff.acct.ID)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if !fs.any() {
+		h.renderEnrol(w, r, http.StatusOK, ff.fl, "")
+		return
+	}
+	h.renderMFA(w, r, http.StatusOK, ff.fl, fs, r.URL.Query().Get("method"), "")
+}
+
+func (h *Handler) renderMFA(w http.ResponseWriter, r *http.Request, status int, fl *Flow, fs factorSet, method, errKey string, errArgs ...any) {
+	switch {
+	case method == "totp" && fs.TOTP, method == "recovery" && fs.RecoveryLeft > 0, method == "webauthn" && len(fs.Keys) > 0:
+	case fs.TOTP:
+		method = "totp"
+	case len(fs.Keys) > 0:
+		method = "webauthn"
+	default:
+		method = "recovery"
+	}
+	base := h.Kit.Base(w, r)
+	base.ErrorKey, base.ErrorArgs = errKey, errArgs
+	h.Kit.Render(w, r, status, "mfa", &ui.MFAPage{Base: base, FlowID: fl.ID, ClientName: fl.ClientName, Method: method,
+		HasTOTP: fs.TOTP, HasWebAuthn: len(fs.Keys) > 0, HasRecovery: fs.RecoveryLeft > 0, Reauth: fl.Reauth,
+		WebAuthn: h.webAuthnEndpoints("/login/mfa/webauthn/begin", "/login/mfa/webauthn/finish")})
+}
+
+func (h *Handler) renderEnrol(w http.ResponseWriter, r *http.Request, status int, fl *Flow, errKey string) {
+	base := h.Kit.Base(w, r)
+	base.ErrorKey = errKey
+	h.Kit.Render(w, r, status, "mfa_enrol", &ui.MFAEnrolPage{Base: base, FlowID: fl.ID, ClientName: fl.ClientName,
+		TOTPURL:  "/login/mfa/totp?flow=" + url.QueryEscape(fl.ID),
+		WebAuthn: h.webAuthnEndpoints("/login/mfa/webauthn/register/begin", "/login/mfa/webauthn/register/finish")})
+}
+
+// factorKey is the brute-force counter key of an account's second factor.
+func factorKey(accountID string) string { return authn.SecondFactorKey(accountID) }
+
+func (h *Handler) lockMinutes() int { return int(h.Guard.Policy.LockDuration.Minutes() + 0.5) }
+
+func (h *Handler) postMFA(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	if !web.CheckCSRF(r) {
+		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+		return
+	}
+	ff, ok := h.factorStep(w, r, r.PostForm.Get("flow"))
+	if !ok {
+		return
+	}
+	method, code := r.PostForm.Get("method"), r.PostForm.Get("code")
+	if method != "totp" && method != "recovery" {
+		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
+		return
+	}
+	fs, err := h.factors(ctx, ff.acct.ID)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if !fs.any() {
+		h.renderEnrol(w, r, http.StatusBadRequest, ff.fl, "")
+		return
+	}
+	idKey, addrKey := factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r))
+	verdict, err := h.Guard.Check(ctx, idKey, addrKey)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if verdict.Locked {
+		h.audit(r, "mfa.locked", ff.acct.ID, ff.fl.ClientID, map[string]string{"method": method})
+		h.renderMFA(w, r, http.StatusTooManyRequests, ff.fl, fs, method, "mfa.too_many_attempts", h.lockMinutes())
+		return
+	}
+	h.Sleep(ctx, verdict.Delay)
+
+	var left int
+	var replayed bool
+	switch method {
+	case "totp":
+		var res authn.TOTPResult
+		res, ok, err = h.MFA.TOTP.Verify(ctx, ff.acct.ID, code)
+		replayed = res.Replayed
+	case "recovery":
+		left, ok, err = h.MFA.Recovery.Use(ctx, ff.acct.ID, code)
+	}
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if !ok {
+		locked, err := h.Guard.Fail(ctx, idKey, addrKey)
+		if err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+		details := map[string]string{"method": method}
+		if replayed {
+			details["reason"] = "replayed"
+		}
+		h.audit(r, "mfa.failure", ff.acct.ID, ff.fl.ClientID, details)
+		switch {
+		case locked:
+			h.renderMFA(w, r, http.StatusTooManyRequests, ff.fl, fs, method, "mfa.too_many_attempts", h.lockMinutes())
+		case replayed:
+			h.renderMFA(w, r, http.StatusUnauthorized, ff.fl, fs, method, "mfa.code_replayed")
+		case method == "recovery":
+			h.renderMFA(w, r, http.StatusUnauthorized, ff.fl, fs, method, "mfa.invalid_recovery")
+		default:
+			h.renderMFA(w, r, http.StatusUnauthorized, ff.fl, fs, method, "mfa.invalid_code")
+		}
+		return
+	}
+	if err := h.Guard.Succeed(ctx, idKey); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if method == "recovery" {
+		h.audit(r, "mfa.recovery_code_used", ff.acct.ID, ff.fl.ClientID, map[string]string{"left": strconv.Itoa(left)})
+	}
+	if err := h.completeFactor(r, ff, []string{authn.AMROTP}, method); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if method == "recovery" {
+		base := h.Kit.Base(w, r)
+		h.Kit.Render(w, r, http.StatusOK, "message", &ui.MessagePage{Base: base, TitleKey: "mfa.recovery_used_title",
+			MessageKey: "mfa.recovery_used", MessageArgs: []any{left},
+			LinkURL: "/login/resume?flow=" + url.QueryEscape(ff.fl.ID), LinkKey: "app.continue"})
+		return
+	}
+	h.resume(w, r, ff.fl)
+}
+
+// completeFactor records a second factor proved in the flow: the SSO
+// session and the flow reach LoA2 and gain the factor's methods (a
+// re-authentication also renews the session's auth_time).
+func (h *Handler) completeFactor(r *http.Request, ff *factorFlow, methods []string, via string) error {
+	ctx := r.Context()
+	now := h.Now().UTC()
+	had := ff.sso.AMR
+	var authTime time.Time
+	if ff.fl.Reauth {
+		had, authTime = []string{authn.AMRPassword}, now
+	}
+	amr := authn.SecondFactor(had, methods)
+	acr := authn.Highest(ff.sso.ACR, authn.LoA2)
+	if err := h.Sessions.Upgrade(ctx, ff.sso, acr, amr, authTime); err != nil {
+		return err
+	}
+	fl := ff.fl
+	fl.ACR, fl.AMR = acr, amr
+	if fl.LoginDone {
+		fl.AuthTime = ff.sso.AuthTime
+	}
+	event := "mfa.success"
+	if fl.Reauth {
+		event = "reauth.success"
+	}
+	fl.Required, fl.Reauth, fl.ReauthPassword = "", false, false
+	h.audit(r, event, ff.acct.ID, fl.ClientID, map[string]string{"method": via, "sid": ff.sso.ID, "acr": acr})
+	return h.flows.save(ctx, fl)
+}
+
+// resumeFlow continues a flow after a step that ended in a page of its own
+// (recovery codes, a WebAuthn ceremony) or a redirect from a script.
+func (h *Handler) resumeFlow(w http.ResponseWriter, r *http.Request) {
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	ff, err := h.loadFactorFlow(r, r.URL.Query().Get("flow"))
+	switch {
+	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
+		return
+	case err != nil:
+		h.unavailable(w, r, err)
+		return
+	}
+	if ff.fl.ShowCodes {
+		web.Redirect(w, r, "/login/mfa/codes?flow="+url.QueryEscape(ff.fl.ID))
+		return
+	}
+	h.resume(w, r, ff.fl)
+}
+
+// startStepUp raises the browser's session to the minimum of the person's
+// kind, or to the level ?acr= when higher, before going back to a page of
+// the account console (?return=/account…).
+func (h *Handler) startStepUp(w http.ResponseWriter, r *http.Request) {
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	sso, err := h.Sessions.Get(r.Context(), r)
+	if errors.Is(err, session.ErrNoSession) {
+		web.Redirect(w, r, "/login")
+		return
+	}
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	acct, err := h.Store.GetAccount(r.Context(), sso.AccountID)
+	if err != nil {
+		web.Redirect(w, r, "/account") // the console deals with a missing account
+		return
+	}
+	ret := localPath(r.URL.Query().Get("return"))
+	need := h.MFA.Policy.Minimum(acct, identity.Capacity(sso.Capacity))
+	if acr := r.URL.Query().Get("acr"); authn.Rank(acr) > 0 && authn.Reachable(acr, sso.ACR) {
+		need = authn.Highest(need, acr)
+	}
+	if authn.Rank(sso.ACR) >= authn.Rank(need) {
+		web.Redirect(w, r, ret)
+		return
+	}
+	fl := &Flow{ReturnTo: ret, RequestedAt: h.Now().UTC(), LoginDone: true, Required: need,
+		AccountID: sso.AccountID, Capacity: sso.Capacity, SID: sso.ID, AuthTime: sso.AuthTime, ACR: sso.ACR, AMR: sso.AMR}
+	if err := h.flows.create(r.Context(), fl); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(fl.ID))
+}
+
+// localPath returns p when it is a path of this server, else "/account".
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || len(p) > 512 {
+		return "/account"
+	}
+	return p
+}
+
+// accountLabel is how an account is named to an authenticator: the
+// official's username, else the email, the phone, the name. Never the
+// personal ID.
+func accountLabel(acct *identity.Account, capacity string) string {
+	switch {
+	case capacity == string(identity.CapacityOfficial) && acct.Official != nil && acct.Official.Username != "":
+		return acct.Official.Username
+	case acct.Email != "":
+		return acct.Email
+	case acct.Phone != "":
+		return acct.Phone
+	case acct.Official != nil && acct.Official.Username != "":
+		return acct.Official.Username
+	}
+	return acct.FullName
+}
+
+// Authenticator-app enrolment within a login.
+
+func (h *Handler) showTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	ff, ok := h.factorStep(w, r, r.URL.Query().Get("flow"))
+	if !ok {
+		return
+	}
+	if h.hasFactors(w, r, ff) {
+		return
+	}
+	e, err := h.MFA.TOTP.BeginEnrolment(r.Context(), ff.acct.ID, accountLabel(ff.acct, ff.fl.Capacity))
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	h.renderTOTPSetup(w, r, http.StatusOK, ff, e, "")
+}
+
+// hasFactors sends a flow whose account has a second factor already back to
+// the second-factor step: enrolment within a login is for the first factor
+// only.
+func (h *Handler) hasFactors(w http.ResponseWriter, r *http.Request, ff *factorFlow) bool {
+	fs, err := h.factors(r.Context(), ff.acct.ID)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return true
+	}
+	if fs.any() {
+		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.fl.ID))
+		return true
+	}
+	return false
+}
+
+func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, ff *factorFlow, e *authn.TOTPEnrolment, errKey string) {
+	base := h.Kit.Base(w, r)
+	base.ErrorKey = errKey
+	opts := h.MFA.TOTP.Options
+	h.Kit.Render(w, r, status, "totp_setup", &ui.TOTPSetupPage{Base: base, Action: "/login/mfa/totp", FlowID: ff.fl.ID,
+		EnrolmentID: e.ID, QRCode: template.URL(e.QRCodeDataURL()), Key: e.Key, Issuer: opts.Issuer,
+		AccountName: accountLabel(ff.acct, ff.fl.Capacity), Digits: opts.Digits, Period: int(opts.Period / time.Second),
+		CancelURL: "/login/mfa?flow=" + url.QueryEscape(ff.fl.ID), InLoginFlow: true, ClientName: ff.fl.ClientName,
+		CodeRejected: errKey != ""})
+}
+
+func (h *Handler) postTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	if !web.CheckCSRF(r) {
+		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+		return
+	}
+	ff, ok := h.factorStep(w, r, r.PostForm.Get("flow"))
+	if !ok {
+		return
+	}
+	if h.hasFactors(w, r, ff) {
+		return
+	}
+	id := r.PostForm.Get("enrolment")
+	_, ok, err := h.MFA.TOTP.ConfirmEnrolment(ctx, ff.acct.ID, id, r.PostForm.Get("code"))
+	if errors.Is(err, authn.ErrEnrolmentGone) {
+		h.renderEnrol(w, r, http.StatusBadRequest, ff.fl, "totp.enrolment_expired")
+		return
+	}
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if !ok {
+		e, err := h.MFA.TOTP.PendingEnrolment(ctx, ff.acct.ID, id)
+		if err != nil {
+			h.renderEnrol(w, r, http.StatusBadRequest, ff.fl, "totp.enrolment_expired")
+			return
+		}
+		h.renderTOTPSetup(w, r, http.StatusBadRequest, ff, e, "totp.invalid_code")
+		return
+	}
+	h.audit(r, "mfa.totp_enrolled", ff.acct.ID, ff.fl.ClientID, nil)
+	h.enrolled(w, r, ff, []string{authn.AMROTP}, "totp")
+}
+
+// enrolled completes the login with the first second factor just enrolled
+// and shows the new recovery codes.
+func (h *Handler) enrolled(w http.ResponseWriter, r *http.Request, ff *factorFlow, methods []string, via string) {
+	ff.fl.ShowCodes = true
+	if err := h.completeFactor(r, ff, methods, via); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	web.Redirect(w, r, "/login/mfa/codes?flow="+url.QueryEscape(ff.fl.ID))
+}
+
+// showRecoveryCodes makes and shows, once, the recovery codes of a person
+// who just enrolled their first second factor.
+func (h *Handler) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ff, err := h.loadFactorFlow(r, r.URL.Query().Get("flow"))
+	switch {
+	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
+		return
+	case err != nil:
+		h.unavailable(w, r, err)
+		return
+	}
+	next := "/login/resume?flow=" + url.QueryEscape(ff.fl.ID)
+	if !ff.fl.ShowCodes {
+		web.Redirect(w, r, next)
+		return
+	}
+	ff.fl.ShowCodes = false
+	if err := h.flows.save(ctx, ff.fl); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	codes, err := h.MFA.Recovery.Generate(ctx, ff.acct.ID)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	h.audit(r, "mfa.recovery_codes_made", ff.acct.ID, ff.fl.ClientID, map[string]string{"count": strconv.Itoa(len(codes))})
+	h.Kit.Render(w, r, http.StatusOK, "recovery_codes", &ui.RecoveryCodesPage{Base: h.Kit.Base(w, r), Codes: codes,
+		ContinueURL: next, FirstFactor: true})
+}
+
+// JSON endpoints of the WebAuthn ceremonies.
+
+// jsonFactorFlow is loadFactorFlow for the ceremony endpoints.
+func (h *Handler) jsonFactorFlow(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
+	ff, err := h.loadFactorFlow(r, id)
+	switch {
+	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
+		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
+		return nil, false
+	case err != nil:
+		h.Log.Error("storage", "err", err, "path", r.URL.Path, "request_id", web.RequestID(r))
+		h.Kit.JSONError(w, r, http.StatusServiceUnavailable, "error.unavailable")
+		return nil, false
+	}
+	if (ff.fl.Required == "" && !ff.fl.Reauth) || (ff.fl.Reauth && !ff.fl.ReauthPassword) {
+		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
+		return nil, false
+	}
+	return ff, true
+}
+
+func (h *Handler) jsonUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	h.Log.Error("webauthn", "err", err, "path", r.URL.Path, "request_id", web.RequestID(r))
+	h.Kit.JSONError(w, r, http.StatusServiceUnavailable, "error.unavailable")
+}
+
+// refused answers a ceremony that did not succeed, and audits it (a
+// signature counter that went back is audited on its own too).
+func (h *Handler) refused(w http.ResponseWriter, r *http.Request, event, clientID string, res authn.WebAuthnResult) {
+	details := map[string]string{"method": "webauthn", "reason": res.Refusal}
+	if res.Credential != nil {
+		details["credential"] = res.Credential.Name
+	}
+	h.audit(r, event, res.AccountID, clientID, details)
+	if res.Refusal == authn.RefusalSignCount {
+		h.audit(r, "webauthn.sign_count_regression", res.AccountID, clientID, details)
+		h.Log.Warn("webauthn signature counter went back: possible cloned authenticator", "subject", res.AccountID,
+			"credential", details["credential"])
+	}
+	if res.Detail != "" {
+		h.Log.Info("webauthn ceremony refused", "reason", res.Refusal, "detail", res.Detail, "request_id", web.RequestID(r))
+	}
+	h.Kit.JSONError(w, r, http.StatusBadRequest, "webauthn.refused."+res.Refusal)
+}
+
+func (h *Handler) beginKeyFactor(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.Kit.ReadCeremony(w, r)
+	if !ok {
+		return
+	}
+	ff, ok := h.jsonFactorFlow(w, r, req.Flow)
+	if !ok {
+		return
+	}
+	cer, err := h.MFA.WebAuthn.BeginLogin(r.Context(), ff.acct.ID, ff.fl.ID)
+	if errors.Is(err, authn.ErrNoCredentials) {
+		h.Kit.JSONError(w, r, http.StatusBadRequest, "webauthn.refused.unknown_credential")
+		return
+	}
+	if err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"ceremony": cer.ID, "options": cer.Options})
+}
+
+func (h *Handler) finishKeyFactor(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, ok := h.Kit.ReadCeremony(w, r)
+	if !ok {
+		return
+	}
+	ff, ok := h.jsonFactorFlow(w, r, req.Flow)
+	if !ok {
+		return
+	}
+	idKey, addrKey := factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r))
+	verdict, err := h.Guard.Check(ctx, idKey, addrKey)
+	if err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	if verdict.Locked {
+		h.Kit.JSONError(w, r, http.StatusTooManyRequests, "mfa.too_many_attempts", h.lockMinutes())
+		return
+	}
+	res, ok, err := h.MFA.WebAuthn.FinishLogin(ctx, ff.fl.ID, req.Ceremony, false, req.Credential)
+	if err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	if !ok || res.AccountID != ff.acct.ID {
+		if _, err := h.Guard.Fail(ctx, idKey, addrKey); err != nil {
+			h.jsonUnavailable(w, r, err)
+			return
+		}
+		if res.Refusal == "" {
+			res.Refusal = authn.RefusalUnknownCredential
+		}
+		h.refused(w, r, "mfa.failure", ff.fl.ClientID, res)
+		return
+	}
+	if err := h.Guard.Succeed(ctx, idKey); err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	if err := h.completeFactor(r, ff, res.Methods(), "webauthn"); err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/resume?flow=" + url.QueryEscape(ff.fl.ID)})
+}
+
+func (h *Handler) webAuthnUser(acct *identity.Account, capacity string, creds []*store.WebAuthnCredential) *authn.WebAuthnUser {
+	return &authn.WebAuthnUser{AccountID: acct.ID, Name: accountLabel(acct, capacity), DisplayName: acct.FullName,
+		Credentials: creds}
+}
+
+func (h *Handler) beginKeyEnrolment(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.Kit.ReadCeremony(w, r)
+	if !ok {
+		return
+	}
+	ff, ok := h.jsonFactorFlow(w, r, req.Flow)
+	if !ok {
+		return
+	}
+	fs, err := h.factors(r.Context(), ff.acct.ID)
+	if err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	if fs.any() {
+		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
+		return
+	}
+	cer, err := h.MFA.WebAuthn.BeginRegistration(r.Context(), h.webAuthnUser(ff.acct, ff.fl.Capacity, nil), req.Passkey, ff.fl.ID)
+	if err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"ceremony": cer.ID, "options": cer.Options})
+}
+
+func (h *Handler) finishKeyEnrolment(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, ok := h.Kit.ReadCeremony(w, r)
+	if !ok {
+		return
+	}
+	ff, ok := h.jsonFactorFlow(w, r, req.Flow)
+	if !ok {
+		return
+	}
+	fs, err := h.factors(ctx, ff.acct.ID)
+	if err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	if fs.any() {
+		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
+		return
+	}
+	name := authn.KeyName(req.Name, ui.T(h.Kit.Lang(w, r), "security.key_default_name"))
+	res, ok, err := h.MFA.WebAuthn.FinishRegistration(ctx, h.webAuthnUser(ff.acct, ff.fl.Capacity, nil), ff.fl.ID,
+		req.Ceremony, name, req.Credential)
+	if err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	if !ok {
+		res.AccountID = ff.acct.ID
+		h.refused(w, r, "mfa.webauthn_registration_failure", ff.fl.ClientID, res)
+		return
+	}
+	h.audit(r, "mfa.webauthn_registered", ff.acct.ID, ff.fl.ClientID, map[string]string{"name": name,
+		"passkey": boolText(res.Credential.Discoverable)})
+	ff.fl.ShowCodes = true
+	if err := h.completeFactor(r, ff, res.Methods(), "webauthn"); err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/mfa/codes?flow=" + url.QueryEscape(ff.fl.ID)})
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

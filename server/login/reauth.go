@@ -1,0 +1,210 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/session"
+	"github.com/dinhdanh/dinhdanh/server/web"
+	"github.com/dinhdanh/dinhdanh/store"
+	"github.com/dinhdanh/dinhdanh/ui"
+)
+
+// Re-authentication: before a sensitive change in the account console
+// (removing a second factor, making new recovery codes), the signed-in
+// person confirms who they are, as prompt=login would, without losing their
+// session: /login/reauth?return=PATH asks for the password (checked by the
+// directory for an official who has no local password), then for a second
+// factor when the account has one; or for a passkey alone. The session's
+// auth_time is renewed and the browser goes back to PATH.
+
+func (h *Handler) showReauth(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("flow") == "" {
+		sso, err := h.Sessions.Get(ctx, r)
+		if errors.Is(err, session.ErrNoSession) {
+			web.Redirect(w, r, "/login")
+			return
+		}
+		if err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+		fl := &Flow{ReturnTo: localPath(q.Get("return")), RequestedAt: h.Now().UTC(), LoginDone: true, Reauth: true,
+			AccountID: sso.AccountID, Capacity: sso.Capacity, SID: sso.ID, AuthTime: sso.AuthTime, ACR: sso.ACR, AMR: sso.AMR}
+		if err := h.flows.create(ctx, fl); err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+		web.Redirect(w, r, "/login/reauth?flow="+url.QueryEscape(fl.ID))
+		return
+	}
+	ff, ok := h.reauthFlow(w, r, q.Get("flow"))
+	if !ok {
+		return
+	}
+	h.renderReauth(w, r, http.StatusOK, ff, "")
+}
+
+// reauthFlow returns a re-authentication flow of this browser's session
+// whose password is still to be confirmed.
+func (h *Handler) reauthFlow(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
+	ff, err := h.loadFactorFlow(r, id)
+	switch {
+	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
+		return nil, false
+	case err != nil:
+		h.unavailable(w, r, err)
+		return nil, false
+	}
+	if !ff.fl.Reauth {
+		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
+		return nil, false
+	}
+	if ff.fl.ReauthPassword {
+		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.fl.ID))
+		return nil, false
+	}
+	return ff, true
+}
+
+func (h *Handler) renderReauth(w http.ResponseWriter, r *http.Request, status int, ff *factorFlow, errKey string, args ...any) {
+	base := h.Kit.Base(w, r)
+	base.ErrorKey, base.ErrorArgs = errKey, args
+	page := &ui.ReauthPage{Base: base, FlowID: ff.fl.ID, Username: accountLabel(ff.acct, ff.fl.Capacity)}
+	if begin, finish := h.passkeyEndpoints(); begin != "" {
+		if keys, err := h.Store.WebAuthnCredentials(r.Context(), ff.acct.ID); err == nil {
+			for _, k := range keys {
+				if k.Discoverable {
+					page.WebAuthn = ui.WebAuthnEndpoints{Begin: begin, Finish: finish}
+				}
+			}
+		}
+	}
+	h.Kit.Render(w, r, status, "reauth", page)
+}
+
+func (h *Handler) postReauth(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := web.ParseForm(r); err != nil {
+		h.Kit.FormError(w, r, err)
+		return
+	}
+	if !web.CheckCSRF(r) {
+		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+		return
+	}
+	ff, ok := h.reauthFlow(w, r, r.PostForm.Get("flow"))
+	if !ok {
+		return
+	}
+	password := r.PostForm.Get("password")
+	idKey, addrKey := factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r))
+	verdict, err := h.Guard.Check(ctx, idKey, addrKey)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if verdict.Locked {
+		h.audit(r, "reauth.locked", ff.acct.ID, "", nil)
+		h.renderReauth(w, r, http.StatusTooManyRequests, ff, "login.too_many_attempts", h.lockMinutes())
+		return
+	}
+	h.Sleep(ctx, verdict.Delay)
+	ok, err = h.confirmPassword(ctx, ff.acct, password)
+	if errors.Is(err, authn.ErrUnavailable) {
+		h.Log.Error("directory", "err", err)
+		h.renderReauth(w, r, http.StatusServiceUnavailable, ff, "login.directory_unavailable")
+		return
+	}
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if !ok {
+		locked, err := h.Guard.Fail(ctx, idKey, addrKey)
+		if err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+		h.audit(r, "reauth.failure", ff.acct.ID, "", map[string]string{"method": "password"})
+		if locked {
+			h.renderReauth(w, r, http.StatusTooManyRequests, ff, "login.too_many_attempts", h.lockMinutes())
+			return
+		}
+		h.renderReauth(w, r, http.StatusUnauthorized, ff, "reauth.invalid_password")
+		return
+	}
+	if err := h.Guard.Succeed(ctx, idKey); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	fs, err := h.factors(ctx, ff.acct.ID)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	ff.fl.ReauthPassword = true
+	if fs.any() {
+		ff.fl.Required = authn.LoA2
+		if err := h.flows.save(ctx, ff.fl); err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.fl.ID))
+		return
+	}
+	// No second factor to ask for: the password is the whole confirmation.
+	amr := []string{authn.AMRPassword}
+	if err := h.Sessions.Upgrade(ctx, ff.sso, ff.sso.ACR, amr, h.Now().UTC()); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	ff.fl.Reauth, ff.fl.ReauthPassword = false, false
+	ff.fl.ACR, ff.fl.AMR, ff.fl.AuthTime = ff.sso.ACR, ff.sso.AMR, ff.sso.AuthTime
+	h.audit(r, "reauth.success", ff.acct.ID, "", map[string]string{"method": "password", "sid": ff.sso.ID})
+	h.resume(w, r, ff.fl)
+}
+
+// confirmPassword checks the password of a known account: its local
+// password, or, for an official of a staff directory without one, the
+// directory's.
+func (h *Handler) confirmPassword(ctx context.Context, acct *identity.Account, password string) (bool, error) {
+	if password == "" || len(password) > 1024 {
+		return false, nil
+	}
+	hash, err := h.Store.PasswordHash(ctx, acct.ID)
+	switch {
+	case err == nil:
+		ok, _, err := h.Hasher.Verify(password, hash)
+		if err != nil {
+			h.Log.Error("password hash", "subject", acct.ID, "err", err)
+			return false, nil
+		}
+		return ok, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+	if h.Directory == nil || acct.Official == nil || acct.Official.Directory == "" {
+		h.Hasher.Burn(password)
+		return false, nil
+	}
+	got, handled, ok, err := h.Directory.Authenticate(ctx, acct.Official.Username, password)
+	if err != nil && !errors.Is(err, authn.ErrUnavailable) {
+		return false, nil // a disabled or expired directory account does not confirm anyone
+	}
+	if err != nil {
+		return false, err
+	}
+	return handled && ok && got != nil && got.ID == acct.ID, nil
+}
