@@ -68,6 +68,8 @@ type LoginPage struct {
 	Passkey WebAuthnEndpoints
 	// Certificate offers a login with a digital-signature certificate; nil when certificate login is off.
 	Certificate *CertificateSignIn
+	// CertificateOnly hides the password form: the application needs a certificate login (LoA3).
+	CertificateOnly bool
 }
 
 // RegisterPage is the data of template "register": a citizen's registration

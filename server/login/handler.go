@@ -254,6 +254,9 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request, ar fosite.Autho
 				h.authorizeError(w, r, ar, fosite.ErrLoginRequired.WithHint("The user is not logged in."))
 				return
 			}
+			if h.preLoginLevel(ar, client) == authn.LoA3 {
+				fl.Required = authn.LoA3
+			}
 			if err := h.flows.create(ctx, fl); err != nil {
 				h.unavailable(w, r, err)
 				return

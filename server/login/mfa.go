@@ -101,12 +101,23 @@ func essentialACR(claims string) (values []string, essential bool, err error) {
 	return acr.Values, acr.Essential && len(acr.Values) > 0, nil
 }
 
+// reachable reports whether a login at level current can reach level: LoA1
+// and LoA2 always (a second factor can be added or enrolled), LoA3 from a
+// session already at LoA3 or, when certificate login is on, by logging in
+// with a digital-signature certificate.
+func (h *Handler) reachable(level, current string) bool {
+	if authn.Reachable(level, current) {
+		return true
+	}
+	return level == authn.LoA3 && h.Certificates != nil
+}
+
 // lowestReachable returns the lowest known level of values that can be
 // reached from current, or "".
-func lowestReachable(values []string, current string) string {
+func lowestReachable(values []string, current string, reachable func(level, current string) bool) string {
 	best := ""
 	for _, v := range values {
-		if authn.Rank(v) == 0 || !authn.Reachable(v, current) {
+		if authn.Rank(v) == 0 || !reachable(v, current) {
 			continue
 		}
 		if best == "" || authn.Rank(v) < authn.Rank(best) {
@@ -138,8 +149,8 @@ func (h *Handler) refuseUnreachable(w http.ResponseWriter, r *http.Request, ar f
 			current = sso.ACR
 		}
 	}
-	unmet := authn.Rank(client.MinimumACR) > 0 && !authn.Reachable(client.MinimumACR, current)
-	if essential && lowestReachable(values, current) == "" {
+	unmet := authn.Rank(client.MinimumACR) > 0 && !h.reachable(client.MinimumACR, current)
+	if essential && lowestReachable(values, current, h.reachable) == "" {
 		unmet = true
 	}
 	if unmet {
@@ -159,13 +170,27 @@ func (h *Handler) requiredLevel(ar fosite.AuthorizeRequester, client *store.Clie
 		level = authn.Highest(level, client.MinimumACR)
 	}
 	for _, v := range strings.Fields(form.Get("acr_values")) {
-		if authn.Rank(v) > 0 && authn.Reachable(v, fl.ACR) {
+		if authn.Rank(v) > 0 && h.reachable(v, fl.ACR) {
 			level = authn.Highest(level, v)
 			break
 		}
 	}
 	if values, essential, _ := essentialACR(form.Get("claims")); essential {
-		level = authn.Highest(level, lowestReachable(values, fl.ACR))
+		level = authn.Highest(level, lowestReachable(values, fl.ACR, h.reachable))
+	}
+	return level
+}
+
+// preLoginLevel is the level a request demands before anyone has logged
+// in (the client's minimum, an essential acr): when it is LoA3 the login
+// page offers the certificate login only.
+func (h *Handler) preLoginLevel(ar fosite.AuthorizeRequester, client *store.Client) string {
+	level := ""
+	if authn.Rank(client.MinimumACR) > 0 {
+		level = client.MinimumACR
+	}
+	if values, essential, _ := essentialACR(ar.GetRequestForm().Get("claims")); essential {
+		level = authn.Highest(level, lowestReachable(values, "", h.reachable))
 	}
 	return level
 }
@@ -178,7 +203,7 @@ func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, ar fosite.Autho
 	if authn.Rank(fl.ACR) >= authn.Rank(need) {
 		return false
 	}
-	if !authn.Reachable(need, fl.ACR) {
+	if !h.reachable(need, fl.ACR) {
 		h.authorizeError(w, r, ar, errUnmet)
 		return true
 	}
@@ -187,6 +212,17 @@ func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, ar fosite.Autho
 		return true
 	}
 	fl.Required = need
+	if need == authn.LoA3 {
+		// Only a certificate login reaches LoA3: the person logs in again with
+		// their USB token; the login page offers nothing else.
+		fl.LoginDone = false
+		if err := h.saveFlow(r.Context(), fl); err != nil {
+			h.unavailable(w, r, err)
+			return true
+		}
+		web.Redirect(w, r, "/login?flow="+url.QueryEscape(fl.ID))
+		return true
+	}
 	if err := h.saveFlow(r.Context(), fl); err != nil {
 		h.unavailable(w, r, err)
 		return true

@@ -3,6 +3,8 @@ package login
 import (
 	"slices"
 	"testing"
+
+	"github.com/dinhdanh/dinhdanh/server/authn"
 )
 
 func TestEssentialACR(t *testing.T) {
@@ -44,7 +46,7 @@ func TestLowestReachable(t *testing.T) {
 		{nil, "LoA1", ""},
 	}
 	for _, c := range cases {
-		if got := lowestReachable(c.values, c.current); got != c.want {
+		if got := lowestReachable(c.values, c.current, authn.Reachable); got != c.want {
 			t.Errorf("lowestReachable(%v, %q) = %q, want %q", c.values, c.current, got, c.want)
 		}
 	}

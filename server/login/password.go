@@ -45,6 +45,11 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 		Identifier: identifier, CanRegister: h.Opts.AllowRegistration}
 	page.Passkey.Begin, page.Passkey.Finish = h.passkeyEndpoints()
 	h.certificateSection(w, page)
+	if fl.Required == authn.LoA3 && page.Certificate != nil {
+		// The application needs a certificate login: nothing else is offered.
+		page.CertificateOnly, page.CanRegister = true, false
+		page.Passkey.Begin, page.Passkey.Finish = "", ""
+	}
 	h.Kit.Render(w, r, status, "login", page)
 }
 
