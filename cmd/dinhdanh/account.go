@@ -14,7 +14,7 @@ import (
 
 func (e *cliEnv) account(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageError("account create|bootstrap-admin|list|show|lock|unlock|set-password|end-sessions")
+		return usageError("account create|bootstrap-admin|list|show|lock|unlock|set-password|end-sessions|reset-factors")
 	}
 	switch args[0] {
 	case "create":
@@ -33,6 +33,8 @@ func (e *cliEnv) account(ctx context.Context, args []string) error {
 		return e.accountSetPassword(ctx, args[1:])
 	case "end-sessions":
 		return e.accountEndSessions(ctx, args[1:])
+	case "reset-factors":
+		return e.accountResetFactors(ctx, args[1:])
 	}
 	return usageError("unknown account command %q", args[0])
 }
@@ -376,5 +378,30 @@ func (e *cliEnv) accountEndSessions(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "ended %d session(s) of %s; their applications will be notified by back-channel logout, and its refresh tokens are revoked\n", n, acct.ID)
+	return nil
+}
+
+func (e *cliEnv) accountResetFactors(ctx context.Context, args []string) error {
+	fs, cfgPath := e.flags("account reset-factors", "account reset-factors ACCOUNT")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := e.oneArg(fs, "account"); err != nil {
+		return err
+	}
+	a, err := e.openAdmin(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct, err := e.findAccount(ctx, a, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	n, err := a.svc.ResetFactors(ctx, acct)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed %d second factor(s) of %s and ended its sessions; it will be asked to enrol again when a second factor is needed\n", n, acct.ID)
 	return nil
 }

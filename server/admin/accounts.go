@@ -403,3 +403,43 @@ func (s *Service) UnlinkRepresentative(ctx context.Context, a *identity.Account,
 	s.audit(ctx, "business.unlink", a.ID, "", map[string]string{"tax_code": string(tc)})
 	return nil
 }
+
+// ResetFactors removes every second factor of the account (authenticator
+// app, recovery codes, security keys and passkeys) and ends its sessions:
+// for a person who lost their phone and their recovery codes. At their next
+// login that needs a second factor they are led through enrolment again. It
+// returns how many factors were removed.
+func (s *Service) ResetFactors(ctx context.Context, a *identity.Account) (int, error) {
+	n := 0
+	if _, err := s.Store.GetTOTP(ctx, a.ID); err == nil {
+		if err := s.Store.DeleteTOTP(ctx, a.ID); err != nil {
+			return n, err
+		}
+		n++
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return n, err
+	}
+	if left, err := s.Store.RecoveryCodesLeft(ctx, a.ID); err != nil {
+		return n, err
+	} else if left > 0 {
+		n++
+	}
+	if err := s.Store.DeleteRecoveryCodes(ctx, a.ID); err != nil {
+		return n, err
+	}
+	keys, err := s.Store.WebAuthnCredentials(ctx, a.ID)
+	if err != nil {
+		return n, err
+	}
+	for _, k := range keys {
+		if err := s.Store.DeleteWebAuthnCredential(ctx, a.ID, k.ID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if _, err := s.endSessions(ctx, a.ID, session.ReasonAdmin); err != nil {
+		return n, err
+	}
+	s.audit(ctx, "account.reset_factors", a.ID, "", map[string]string{"removed": fmt.Sprint(n)})
+	return n, nil
+}
