@@ -29,9 +29,9 @@ func TestResetFactors(t *testing.T) {
 	}
 	sessions := &session.Manager{Store: db, Index: db, CookieName: "s", IdleTimeout: time.Hour, AbsoluteLifetime: time.Hour}
 	svc := &admin.Service{Store: db, Eph: db, Sessions: sessions, Actor: "cli", MinPasswordLength: 8,
-		Logout:  &session.Logout{Sessions: sessions, Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		Guard:   &authn.Guard{Counters: db},
-		Hasher:  authn.Hasher{Params: authn.MinArgon2},
+		Logout: &session.Logout{Sessions: sessions, Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		Guard:  &authn.Guard{Counters: db},
+		Hasher: authn.Hasher{Params: authn.MinArgon2},
 	}
 	acct, _, err := svc.CreateAccount(ctx, admin.AccountSpec{Kind: identity.CapacityOfficial, FullName: "Phạm Minh Châu",
 		Username: "chau.pm", Agency: "Văn phòng UBND tỉnh"}, time.Now())
