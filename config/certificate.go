@@ -261,21 +261,9 @@ func (n *ProxyNetworks) UnmarshalText(text []byte) error {
 // UnmarshalYAML parses a YAML list of addresses and networks, or one comma-separated string; null and an
 // empty list mean none.
 func (n *ProxyNetworks) UnmarshalYAML(value *yaml.Node) error {
-	var words []string
-	switch value.Kind {
-	case yaml.ScalarNode:
-		if value.Tag != "!!null" {
-			words = strings.Split(value.Value, ",")
-		}
-	case yaml.SequenceNode:
-		for _, item := range value.Content {
-			if item.Kind != yaml.ScalarNode {
-				return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected an address or network such as \"10.0.0.0/8\", found a %s", item.Line, nodeKindName(item.Kind))}}
-			}
-			words = append(words, item.Value)
-		}
-	default:
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected a list of addresses or networks, found a %s", value.Line, nodeKindName(value.Kind))}}
+	words, err := wordList(value, "an address or network such as \"10.0.0.0/8\"", "addresses or networks")
+	if err != nil {
+		return err
 	}
 	v, err := parseNetworks(words)
 	if err != nil {

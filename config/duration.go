@@ -78,3 +78,26 @@ func nodeKindName(k yaml.Kind) string {
 	}
 	return "non-scalar value"
 }
+
+// wordList reads a YAML list of strings, or one comma-separated string; null
+// and an empty list are none. item and list describe the expected values in
+// error messages.
+func wordList(value *yaml.Node, item, list string) ([]string, error) {
+	var words []string
+	switch value.Kind {
+	case yaml.ScalarNode:
+		if value.Tag != "!!null" {
+			words = strings.Split(value.Value, ",")
+		}
+	case yaml.SequenceNode:
+		for _, it := range value.Content {
+			if it.Kind != yaml.ScalarNode {
+				return nil, &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected %s, found a %s", it.Line, item, nodeKindName(it.Kind))}}
+			}
+			words = append(words, it.Value)
+		}
+	default:
+		return nil, &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected a list of %s, found a %s", value.Line, list, nodeKindName(value.Kind))}}
+	}
+	return words, nil
+}

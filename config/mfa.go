@@ -142,21 +142,9 @@ func splitOrigins(words []string) Origins {
 // UnmarshalYAML parses a YAML list of origins, or one comma-separated string; null and an empty list mean
 // none.
 func (o *Origins) UnmarshalYAML(value *yaml.Node) error {
-	var words []string
-	switch value.Kind {
-	case yaml.ScalarNode:
-		if value.Tag != "!!null" {
-			words = strings.Split(value.Value, ",")
-		}
-	case yaml.SequenceNode:
-		for _, item := range value.Content {
-			if item.Kind != yaml.ScalarNode {
-				return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected an origin such as \"https://sso.example.gov.vn\", found a %s", item.Line, nodeKindName(item.Kind))}}
-			}
-			words = append(words, item.Value)
-		}
-	default:
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected a list of origins, found a %s", value.Line, nodeKindName(value.Kind))}}
+	words, err := wordList(value, "an origin such as \"https://sso.example.gov.vn\"", "origins")
+	if err != nil {
+		return err
 	}
 	*o = splitOrigins(words)
 	return nil
