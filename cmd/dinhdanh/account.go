@@ -295,113 +295,61 @@ func (e *cliEnv) accountLock(ctx context.Context, args []string, lock bool) erro
 	}
 	fs, cfgPath := e.flags(name, synopsis)
 	reason := fs.String("reason", "", "why the account is locked (shown to administrators)")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := e.oneArg(fs, "account"); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	acct, err := e.findAccount(ctx, a, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	if lock {
-		if err := a.svc.Lock(ctx, acct, *reason); err != nil {
+	return e.onAccount(ctx, fs, cfgPath, args, func(a *adminEnv, acct *identity.Account) error {
+		if lock {
+			if err := a.svc.Lock(ctx, acct, *reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "locked %s: its sessions ended and its refresh tokens are revoked\n", acct.ID)
+			return nil
+		}
+		if err := a.svc.Unlock(ctx, acct); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "locked %s: its sessions ended and its refresh tokens are revoked\n", acct.ID)
+		fmt.Fprintf(e.stdout, "unlocked %s (administrative and temporary locks lifted)\n", acct.ID)
 		return nil
-	}
-	if err := a.svc.Unlock(ctx, acct); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "unlocked %s (administrative and temporary locks lifted)\n", acct.ID)
-	return nil
+	})
 }
 
 func (e *cliEnv) accountSetPassword(ctx context.Context, args []string) error {
 	fs, cfgPath := e.flags("account set-password", "account set-password --password-stdin ACCOUNT")
 	pwStdin := fs.Bool("password-stdin", false, "read the new password from standard input (required)")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := e.oneArg(fs, "account"); err != nil {
-		return err
-	}
-	if !*pwStdin {
-		return usageError("give the password on standard input with --password-stdin")
-	}
-	pw, err := e.readPassword()
-	if err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	acct, err := e.findAccount(ctx, a, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	if err := a.svc.SetPassword(ctx, acct, pw); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "password set for %s; its sessions ended\n", acct.ID)
-	return nil
+	return e.onAccount(ctx, fs, cfgPath, args, func(a *adminEnv, acct *identity.Account) error {
+		if !*pwStdin {
+			return usageError("give the password on standard input with --password-stdin")
+		}
+		pw, err := e.readPassword()
+		if err != nil {
+			return err
+		}
+		if err := a.svc.SetPassword(ctx, acct, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "password set for %s; its sessions ended\n", acct.ID)
+		return nil
+	})
 }
 
 func (e *cliEnv) accountEndSessions(ctx context.Context, args []string) error {
 	fs, cfgPath := e.flags("account end-sessions", "account end-sessions ACCOUNT")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := e.oneArg(fs, "account"); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	acct, err := e.findAccount(ctx, a, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	n, err := a.svc.EndSessions(ctx, acct.ID)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "ended %d session(s) of %s; their applications will be notified by back-channel logout, and its refresh tokens are revoked\n", n, acct.ID)
-	return nil
+	return e.onAccount(ctx, fs, cfgPath, args, func(a *adminEnv, acct *identity.Account) error {
+		n, err := a.svc.EndSessions(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "ended %d session(s) of %s; their applications will be notified by back-channel logout, and its refresh tokens are revoked\n", n, acct.ID)
+		return nil
+	})
 }
 
 func (e *cliEnv) accountResetFactors(ctx context.Context, args []string) error {
 	fs, cfgPath := e.flags("account reset-factors", "account reset-factors ACCOUNT")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := e.oneArg(fs, "account"); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	acct, err := e.findAccount(ctx, a, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	n, err := a.svc.ResetFactors(ctx, acct)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "removed %d second factor(s) of %s and ended its sessions; it will be asked to enrol again when a second factor is needed\n", n, acct.ID)
-	return nil
+	return e.onAccount(ctx, fs, cfgPath, args, func(a *adminEnv, acct *identity.Account) error {
+		n, err := a.svc.ResetFactors(ctx, acct)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "removed %d second factor(s) of %s and ended its sessions; it will be asked to enrol again when a second factor is needed\n", n, acct.ID)
+		return nil
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/admin"
 	"github.com/dinhdanh/dinhdanh/server/app"
 	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
@@ -144,4 +145,26 @@ func fmtTime(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// onAccount runs a command that names one ACCOUNT: it parses the flags,
+// opens the store, resolves the account and calls do.
+func (e *cliEnv) onAccount(ctx context.Context, fs *flag.FlagSet, cfgPath *string, args []string,
+	do func(a *adminEnv, acct *identity.Account) error) error {
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := e.oneArg(fs, "account"); err != nil {
+		return err
+	}
+	a, err := e.openAdmin(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct, err := e.findAccount(ctx, a, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	return do(a, acct)
 }
