@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -111,21 +110,9 @@ func (a *Addresses) UnmarshalText(text []byte) error {
 // UnmarshalYAML parses a YAML list of addresses, or one comma-separated string; null and an empty list mean
 // none.
 func (a *Addresses) UnmarshalYAML(value *yaml.Node) error {
-	var words []string
-	switch value.Kind {
-	case yaml.ScalarNode:
-		if value.Tag != "!!null" {
-			words = strings.Split(value.Value, ",")
-		}
-	case yaml.SequenceNode:
-		for _, item := range value.Content {
-			if item.Kind != yaml.ScalarNode {
-				return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected a host:port address, found a nested list or mapping", item.Line)}}
-			}
-			words = append(words, item.Value)
-		}
-	default:
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected a list of host:port addresses", value.Line)}}
+	words, err := wordList(value, "a host:port address", "host:port addresses")
+	if err != nil {
+		return err
 	}
 	*a = parseAddresses(words)
 	return nil

@@ -217,11 +217,12 @@ func TestPostgresRefusesUnfoldedText(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close(ctx)
-	if _, err := raw.Exec(ctx, `CREATE DATABASE c_locale TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'`); err != nil {
+	name := fmt.Sprintf("c_locale_%d", time.Now().UnixNano())
+	if _, err := raw.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'`); err != nil {
 		t.Fatal(err)
 	}
 	cfg := raw.Config()
-	cLocale := fmt.Sprintf("postgres://%s@%s:%d/c_locale?sslmode=disable", cfg.User, cfg.Host, cfg.Port)
+	cLocale := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
 	_, err = sqlstore.OpenPostgres(ctx, cLocale, 2)
 	if err == nil || !strings.Contains(err.Error(), "LC_CTYPE") {
 		t.Fatalf("OpenPostgres(C locale) = %v, want an error about LC_CTYPE", err)
