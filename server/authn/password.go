@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -27,6 +28,19 @@ type Hasher struct{ Params Argon2Params }
 
 var b64 = base64.RawStdEncoding
 
+// hashing admits at most as many argon2id computations at once as there are
+// processors. More would not finish sooner: they would share the cores, each
+// holding its memory (19 MiB or more) the whole time, so that a burst of
+// logins costs latency for all and memory without bound.
+var hashing = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// idKey is argon2.IDKey under the hashing limit.
+func idKey(password, salt []byte, p Argon2Params, keyLen uint32) []byte {
+	hashing <- struct{}{}
+	defer func() { <-hashing }()
+	return argon2.IDKey(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen)
+}
+
 // Hash returns the encoded argon2id hash of password with a fresh 16-byte salt.
 func (h Hasher) Hash(password string) (string, error) {
 	salt := make([]byte, 16)
@@ -34,7 +48,7 @@ func (h Hasher) Hash(password string) (string, error) {
 		return "", err
 	}
 	p := h.Params
-	key := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, 32)
+	key := idKey([]byte(password), salt, p, 32)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Iterations,
 		p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -73,7 +87,7 @@ func (h Hasher) Verify(password, encoded string) (ok, rehash bool, err error) {
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(key)))
+	got := idKey([]byte(password), salt, p, uint32(len(key)))
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return false, false, nil
 	}
@@ -85,5 +99,5 @@ func (h Hasher) Verify(password, encoded string) (ok, rehash bool, err error) {
 // matches, so that timing does not tell whether an account exists.
 func (h Hasher) Burn(password string) {
 	p := h.Params
-	argon2.IDKey([]byte(password), []byte("dinhdanh-no-such-account"), p.Iterations, p.MemoryKiB, p.Parallelism, 32)
+	idKey([]byte(password), []byte("dinhdanh-no-such-account"), p, 32)
 }

@@ -303,7 +303,7 @@ func (db *DB) RetireSigningKeys(ctx context.Context, algorithm string, t, expire
 
 // CreateRefreshToken implements store.RefreshTokens.
 func (db *DB) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO refresh_tokens (signature, request_id, access_signature, client_id, subject,
+	_, err := db.execWrite(ctx, `INSERT INTO refresh_tokens (signature, request_id, access_signature, client_id, subject,
 		session_id, active, request, expires_at, created_at, offline) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
 		t.Signature, t.RequestID, t.AccessSignature, t.ClientID, t.Subject, t.SessionID, b2i(t.Active), t.Request,
 		ms(t.ExpiresAt), ms(t.CreatedAt), b2i(t.Offline))
@@ -335,7 +335,7 @@ func (db *DB) DeleteRefreshToken(ctx context.Context, signature string) error {
 
 // DeactivateRefreshToken implements store.RefreshTokens.
 func (db *DB) DeactivateRefreshToken(ctx context.Context, signature string) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE signature=$1 AND active=1`, signature)
+	res, err := db.execWrite(ctx, `UPDATE refresh_tokens SET active=0 WHERE signature=$1 AND active=1`, signature)
 	if err := affected(res, err); !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -347,7 +347,7 @@ func (db *DB) DeactivateRefreshToken(ctx context.Context, signature string) erro
 
 // RevokeRefreshTokenFamily implements store.RefreshTokens.
 func (db *DB) RevokeRefreshTokenFamily(ctx context.Context, requestID string) error {
-	_, err := db.w.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE request_id=$1 AND active=1`, requestID)
+	_, err := db.execWrite(ctx, `UPDATE refresh_tokens SET active=0 WHERE request_id=$1 AND active=1`, requestID)
 	return err
 }
 

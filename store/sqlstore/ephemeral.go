@@ -4,14 +4,37 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
 	"time"
 
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
+// handOff yields the processor after a statement on a write pool of one
+// connection, SQLite's. Every write of the node queues for that connection;
+// when a statement ends, database/sql hands it to the next writer in line,
+// but that goroutine runs only once this one blocks (typically after it has
+// built and sent its whole HTTP answer), and until then the connection sits
+// idle. Yielding lets the next writer start at once. Measured with
+// test/load on two cores, client credentials (whose one write is PutRecord)
+// went from 5,200–6,100 to 6,100–6,400 tokens/s. A pool of many connections
+// (PostgreSQL) has no such queue, and nothing is yielded.
+func (db *DB) handOff() {
+	if db.w.Stats().MaxOpenConnections == 1 {
+		runtime.Gosched()
+	}
+}
+
+// execWrite runs a write statement, then hands the connection off.
+func (db *DB) execWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := db.w.ExecContext(ctx, query, args...)
+	db.handOff()
+	return res, err
+}
+
 // PutRecord implements store.Ephemeral.
 func (db *DB) PutRecord(ctx context.Context, kind store.RecordKind, r *store.Record) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO records (kind, key, request_id, subject, data, used, expires_at)
+	_, err := db.execWrite(ctx, `INSERT INTO records (kind, key, request_id, subject, data, used, expires_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (kind, key) DO UPDATE SET request_id=excluded.request_id,
 		subject=excluded.subject, data=excluded.data, used=excluded.used, expires_at=excluded.expires_at`,
 		string(kind), r.Key, r.RequestID, r.Subject, r.Data, b2i(r.Used), ms(r.ExpiresAt))
@@ -41,13 +64,15 @@ func (db *DB) GetRecord(ctx context.Context, kind store.RecordKind, key string) 
 
 // TakeRecord implements store.Ephemeral.
 func (db *DB) TakeRecord(ctx context.Context, kind store.RecordKind, key string) (*store.Record, error) {
-	return scanRecord(db.w.QueryRowContext(ctx, `DELETE FROM records WHERE kind=$1 AND key=$2 AND expires_at>$3
+	r, err := scanRecord(db.w.QueryRowContext(ctx, `DELETE FROM records WHERE kind=$1 AND key=$2 AND expires_at>$3
 		RETURNING request_id, subject, data, used, expires_at`, string(kind), key, ms(db.now())), key)
+	db.handOff()
+	return r, err
 }
 
 // MarkRecordUsed implements store.Ephemeral.
 func (db *DB) MarkRecordUsed(ctx context.Context, kind store.RecordKind, key string) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE records SET used=1 WHERE kind=$1 AND key=$2 AND used=0 AND expires_at>$3`,
+	res, err := db.execWrite(ctx, `UPDATE records SET used=1 WHERE kind=$1 AND key=$2 AND used=0 AND expires_at>$3`,
 		string(kind), key, ms(db.now()))
 	if err := affected(res, err); !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -60,7 +85,7 @@ func (db *DB) MarkRecordUsed(ctx context.Context, kind store.RecordKind, key str
 
 // DeleteRecord implements store.Ephemeral.
 func (db *DB) DeleteRecord(ctx context.Context, kind store.RecordKind, key string) error {
-	_, err := db.w.ExecContext(ctx, `DELETE FROM records WHERE kind=$1 AND key=$2`, string(kind), key)
+	_, err := db.execWrite(ctx, `DELETE FROM records WHERE kind=$1 AND key=$2`, string(kind), key)
 	return err
 }
 
@@ -69,7 +94,7 @@ func (db *DB) DeleteRecordsByRequest(ctx context.Context, kind store.RecordKind,
 	if requestID == "" {
 		return nil
 	}
-	_, err := db.w.ExecContext(ctx, `DELETE FROM records WHERE kind=$1 AND request_id=$2`, string(kind), requestID)
+	_, err := db.execWrite(ctx, `DELETE FROM records WHERE kind=$1 AND request_id=$2`, string(kind), requestID)
 	return err
 }
 
@@ -104,6 +129,7 @@ func (db *DB) Hit(ctx context.Context, key string, window time.Duration) (int64,
 		count = CASE WHEN counters.expires_at <= $3 THEN 1 ELSE counters.count + 1 END,
 		expires_at = CASE WHEN counters.expires_at <= $3 THEN excluded.expires_at ELSE counters.expires_at END
 		RETURNING count`, key, ms(now.Add(window)), ms(now)).Scan(&n)
+	db.handOff()
 	return n, err
 }
 
@@ -119,7 +145,7 @@ func (db *DB) Count(ctx context.Context, key string) (int64, error) {
 
 // ResetCounter implements store.Ephemeral.
 func (db *DB) ResetCounter(ctx context.Context, key string) error {
-	_, err := db.w.ExecContext(ctx, `DELETE FROM counters WHERE key=$1`, key)
+	_, err := db.execWrite(ctx, `DELETE FROM counters WHERE key=$1`, key)
 	return err
 }
 
