@@ -36,6 +36,8 @@ type Verdict struct {
 	Locked bool
 	// Delay is how long to wait before answering, growing with failures.
 	Delay time.Duration
+	// Failures is the identifier's count of recent failures.
+	Failures int64
 }
 
 // IdentifierKey returns the counter key of a login identifier. The identifier
@@ -73,7 +75,7 @@ func (g *Guard) Check(ctx context.Context, identifierKey, addressKey string) (Ve
 	if err != nil {
 		return v, err
 	}
-	v.Delay = g.delay(n)
+	v.Delay, v.Failures = g.delay(n), n
 	return v, nil
 }
 

@@ -173,13 +173,17 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 }
 
 // startSession ends the browser's previous session (its applications are
-// told), starts the SSO session of a login made without the password form
-// and records the login in the flow.
+// told), starts the SSO session of a login — password, passkey or
+// certificate — and records the login in the flow. The client the flow is
+// for is recorded in the session at once: it is about to receive tokens.
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, fl *Flow, acct *identity.Account,
 	capacity identity.Capacity, acr string, amr []string, method string) error {
 	ctx := r.Context()
 	sso := &session.SSO{AccountID: acct.ID, Capacity: string(capacity), AuthTime: h.Now().UTC(), ACR: acr, AMR: amr,
 		UserAgent: truncate(r.UserAgent(), 200), Address: web.ClientAddress(r)}
+	if fl.ClientID != "" && fl.AuthorizeQuery != "" {
+		sso.Clients = []string{fl.ClientID}
+	}
 	if old, err := h.Sessions.Get(ctx, r); err == nil {
 		if err := h.Logout.End(ctx, old, session.ReasonReplaced, old.AccountID); err != nil {
 			return err

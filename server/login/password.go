@@ -10,7 +10,6 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
-	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/ui"
@@ -200,32 +199,17 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusForbidden, fl, input, "login.account_disabled")
 		return
 	}
-	if err := h.Guard.Succeed(ctx, idKey); err != nil {
-		h.unavailable(w, r, err)
-		return
+	if verdict.Failures > 0 {
+		if err := h.Guard.Succeed(ctx, idKey); err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
 	}
 	capacity := identity.CapacityCitizen
 	if kind == store.ByUsername || acct.PersonalID == "" {
 		capacity = identity.CapacityOfficial
 	}
-	sso := &session.SSO{AccountID: acct.ID, Capacity: string(capacity), AuthTime: h.Now().UTC(), ACR: authn.LoA1,
-		AMR: []string{authn.AMRPassword}, UserAgent: truncate(r.UserAgent(), 200), Address: web.ClientAddress(r)}
-	// A session this browser already had ends first: its applications are
-	// told, which matters on a shared computer.
-	if old, err := h.Sessions.Get(ctx, r); err == nil {
-		if err := h.Logout.End(ctx, old, session.ReasonReplaced, old.AccountID); err != nil {
-			h.unavailable(w, r, err)
-			return
-		}
-	}
-	if err := h.Sessions.Create(ctx, w, r, sso); err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	h.audit(r, "login.success", acct.ID, fl.ClientID, map[string]string{"method": method, "capacity": string(capacity), "sid": sso.ID})
-	fl.LoginDone, fl.AccountID, fl.Capacity, fl.SID = true, acct.ID, sso.Capacity, sso.ID
-	fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR
-	if err := h.flows.save(ctx, fl); err != nil {
+	if err := h.startSession(w, r, fl, acct, capacity, authn.LoA1, []string{authn.AMRPassword}, method); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
