@@ -186,12 +186,7 @@ func describeDevice(ua string) string {
 
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	current, ok := h.current(w, r)
@@ -223,12 +218,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) endAllSessions(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	current, ok := h.current(w, r)
@@ -247,12 +237,7 @@ func (h *Handler) endAllSessions(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) revokeConsent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	sso, ok := h.current(w, r)

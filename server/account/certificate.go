@@ -237,12 +237,7 @@ func (h *Handler) bindCertificate(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) unbindCertificate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	sso, ok := h.current(w, r)

@@ -124,8 +124,13 @@ func (g *Guard) Fail(ctx context.Context, identifierKey, addressKey string) (loc
 	return locked, nil
 }
 
-// Succeed clears the identifier's failure count.
-func (g *Guard) Succeed(ctx context.Context, identifierKey string) error {
+// Succeed clears the identifier's failure count after a success that v (the
+// verdict of Check before the attempt) allowed. With no failures counted
+// there is nothing to clear, and nothing is written.
+func (g *Guard) Succeed(ctx context.Context, identifierKey string, v Verdict) error {
+	if v.Failures == 0 {
+		return nil
+	}
 	return g.Counters.ResetCounter(ctx, identifierKey)
 }
 

@@ -93,7 +93,11 @@ func TestGuardSuccessClears(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := g.Succeed(ctx, id); err != nil {
+	before, err := g.Check(ctx, id, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Succeed(ctx, id, before); err != nil {
 		t.Fatal(err)
 	}
 	if n, _, _ := g.Status(ctx, id); n != 0 {

@@ -632,12 +632,7 @@ func bindRefusal(err error) string {
 }
 
 func (h *Handler) skipBind(w http.ResponseWriter, r *http.Request) {
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	fl, p, token, err := h.bindingFlow(r, r.PostForm.Get("flow"))
@@ -724,12 +719,7 @@ func (h *Handler) renderMutualTLS(w http.ResponseWriter, r *http.Request, status
 
 func (h *Handler) postMutualTLS(w http.ResponseWriter, r *http.Request, reader *certificate.ClientCertificates, via string) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	fl, err := h.certificateFlow(r, r.PostForm.Get("flow"))

@@ -88,12 +88,7 @@ func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	fl, ok := h.pendingFlow(w, r, r.PostForm.Get("flow"))

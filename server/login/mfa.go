@@ -402,12 +402,7 @@ func (h *Handler) lockMinutes() int { return int(h.Guard.Policy.LockDuration.Min
 
 func (h *Handler) postMFA(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	ff, ok := h.factorStep(w, r, r.PostForm.Get("flow"))
@@ -478,7 +473,7 @@ func (h *Handler) postMFA(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if err := h.Guard.Succeed(ctx, idKey); err != nil {
+	if err := h.Guard.Succeed(ctx, idKey, verdict); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
@@ -668,12 +663,7 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 
 func (h *Handler) postTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	ff, ok := h.factorStep(w, r, r.PostForm.Get("flow"))
@@ -753,6 +743,17 @@ func (h *Handler) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 // JSON endpoints of the WebAuthn ceremonies.
 
 // jsonFactorFlow is loadFactorFlow for the ceremony endpoints.
+// factorCeremony reads a WebAuthn ceremony request of the second-factor step
+// and loads its flow, answering JSON errors itself.
+func (h *Handler) factorCeremony(w http.ResponseWriter, r *http.Request) (*web.CeremonyRequest, *factorFlow, bool) {
+	req, ok := h.Kit.ReadCeremony(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	ff, ok := h.jsonFactorFlow(w, r, req.Flow)
+	return req, ff, ok
+}
+
 func (h *Handler) jsonFactorFlow(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
 	ff, err := h.loadFactorFlow(r, id)
 	switch {
@@ -796,11 +797,7 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, event, clientI
 }
 
 func (h *Handler) beginKeyFactor(w http.ResponseWriter, r *http.Request) {
-	req, ok := h.Kit.ReadCeremony(w, r)
-	if !ok {
-		return
-	}
-	ff, ok := h.jsonFactorFlow(w, r, req.Flow)
+	_, ff, ok := h.factorCeremony(w, r)
 	if !ok {
 		return
 	}
@@ -818,11 +815,7 @@ func (h *Handler) beginKeyFactor(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) finishKeyFactor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	req, ok := h.Kit.ReadCeremony(w, r)
-	if !ok {
-		return
-	}
-	ff, ok := h.jsonFactorFlow(w, r, req.Flow)
+	req, ff, ok := h.factorCeremony(w, r)
 	if !ok {
 		return
 	}
@@ -852,7 +845,7 @@ func (h *Handler) finishKeyFactor(w http.ResponseWriter, r *http.Request) {
 		h.refused(w, r, "mfa.failure", ff.fl.ClientID, res)
 		return
 	}
-	if err := h.Guard.Succeed(ctx, idKey); err != nil {
+	if err := h.Guard.Succeed(ctx, idKey, verdict); err != nil {
 		h.jsonUnavailable(w, r, err)
 		return
 	}
@@ -869,11 +862,7 @@ func (h *Handler) webAuthnUser(acct *identity.Account, capacity string, creds []
 }
 
 func (h *Handler) beginKeyEnrolment(w http.ResponseWriter, r *http.Request) {
-	req, ok := h.Kit.ReadCeremony(w, r)
-	if !ok {
-		return
-	}
-	ff, ok := h.jsonFactorFlow(w, r, req.Flow)
+	req, ff, ok := h.factorCeremony(w, r)
 	if !ok {
 		return
 	}
@@ -896,11 +885,7 @@ func (h *Handler) beginKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) finishKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	req, ok := h.Kit.ReadCeremony(w, r)
-	if !ok {
-		return
-	}
-	ff, ok := h.jsonFactorFlow(w, r, req.Flow)
+	req, ff, ok := h.factorCeremony(w, r)
 	if !ok {
 		return
 	}

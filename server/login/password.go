@@ -106,12 +106,7 @@ func looksLikePhone(s string) bool {
 
 func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	fl, err := h.flows.get(ctx, r.PostForm.Get("flow"))
@@ -199,11 +194,9 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusForbidden, fl, input, "login.account_disabled")
 		return
 	}
-	if verdict.Failures > 0 {
-		if err := h.Guard.Succeed(ctx, idKey); err != nil {
-			h.unavailable(w, r, err)
-			return
-		}
+	if err := h.Guard.Succeed(ctx, idKey, verdict); err != nil {
+		h.unavailable(w, r, err)
+		return
 	}
 	capacity := identity.CapacityCitizen
 	if kind == store.ByUsername || acct.PersonalID == "" {

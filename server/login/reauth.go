@@ -96,12 +96,7 @@ func (h *Handler) renderReauth(w http.ResponseWriter, r *http.Request, status in
 
 func (h *Handler) postReauth(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	ff, ok := h.reauthFlow(w, r, r.PostForm.Get("flow"))
@@ -145,7 +140,7 @@ func (h *Handler) postReauth(w http.ResponseWriter, r *http.Request) {
 		h.renderReauth(w, r, http.StatusUnauthorized, ff, "reauth.invalid_password")
 		return
 	}
-	if err := h.Guard.Succeed(ctx, idKey); err != nil {
+	if err := h.Guard.Succeed(ctx, idKey, verdict); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}

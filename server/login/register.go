@@ -120,12 +120,7 @@ func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
 		h.Kit.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
-	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePost(w, r) {
 		return
 	}
 	fl, err := h.flows.get(ctx, r.PostForm.Get("flow"))

@@ -212,6 +212,21 @@ func ParseForm(r *http.Request) error {
 	return nil
 }
 
+// ParsePost is the first step of every browser form POST: it parses the form
+// (ParseForm's checks) and checks its CSRF token. On a failure it renders the
+// error page and returns false; the handler then returns.
+func (k *Kit) ParsePost(w http.ResponseWriter, r *http.Request) bool {
+	if err := ParseForm(r); err != nil {
+		k.FormError(w, r, err)
+		return false
+	}
+	if !CheckCSRF(r) {
+		k.Error(w, r, http.StatusForbidden, "csrf")
+		return false
+	}
+	return true
+}
+
 // FormError renders the error page for a ParseForm or CSRF failure.
 func (k *Kit) FormError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
