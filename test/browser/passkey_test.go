@@ -144,9 +144,22 @@ func bodyText(ctx context.Context) string {
 }
 
 // msg returns the message key in the language of the page the tab shows.
+// The tab may be between two pages (a form just posted): it waits for a
+// document with a language.
 func msg(t *testing.T, ctx context.Context, key string, args ...any) string {
 	t.Helper()
-	return ui.T(eval[string](t, ctx, "document.documentElement.lang"), key, args...)
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		lang, err := chromedp.Run(sctx, chromedp.Evaluate[string]("document.documentElement ? document.documentElement.lang : ''"))
+		cancel()
+		if err == nil && lang != "" {
+			return ui.T(lang, key, args...)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the page at %s has no language", location(ctx))
+	return ""
 }
 
 // waitText waits until the text of the first element matching css contains want.
