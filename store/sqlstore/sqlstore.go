@@ -35,7 +35,7 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/store"
 
-	"modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 func init() {
@@ -94,18 +94,15 @@ func OpenSQLite(ctx context.Context, path string, maxReaders int) (*DB, error) {
 	// escape those so that the file opened is the one named.
 	uriPath := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	dsn := "file:" + uriPath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	w, err := sql.Open("sqlite", dsn)
+	connector, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
+	w := sql.OpenDB(stmtCacheConnector{connector})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
+	r := sql.OpenDB(stmtCacheConnector{connector})
 	if maxReaders <= 0 {
 		maxReaders = 8
 	}
