@@ -27,7 +27,13 @@ type OAuth struct {
 	mu        sync.Mutex
 	clients   map[string]cachedClient
 	clientTTL time.Duration
+
+	codeSig func(ctx context.Context, code string) string // see SetCodeSignature
 }
+
+// codeLifetime is how long an authorization code lives when its session does
+// not say.
+const codeLifetime = 10 * time.Minute
 
 type cachedClient struct {
 	c       *Client
@@ -124,16 +130,29 @@ type serialRequest struct {
 	GrantedAudience   []string        `json:"ga,omitempty"`
 	Form              url.Values      `json:"f,omitempty"`
 	Session           json.RawMessage `json:"s"`
+	bundle                            // a code's PKCE and OpenID Connect requests (oauth_bundle.go)
 }
 
 // secretFormKeys are never stored with a request.
 var secretFormKeys = []string{"client_secret", "password", "code_verifier", "refresh_token", "code", "client_assertion", "token"}
 
-func marshalRequest(r fosite.Requester) ([]byte, error) {
+func marshalRequest(r fosite.Requester) ([]byte, error) { return marshalRequestWith(r, bundle{}) }
+
+func marshalRequestWith(r fosite.Requester, b bundle) ([]byte, error) {
 	sess, err := json.Marshal(r.GetSession())
 	if err != nil {
 		return nil, fmt.Errorf("store: encoding session: %w", err)
 	}
+	return json.Marshal(serialRequest{
+		ID: r.GetID(), RequestedAt: r.GetRequestedAt(), ClientID: r.GetClient().GetID(),
+		RequestedScope: r.GetRequestedScopes(), GrantedScope: r.GetGrantedScopes(),
+		RequestedAudience: r.GetRequestedAudience(), GrantedAudience: r.GetGrantedAudience(),
+		Form: publicForm(r), Session: sess, bundle: b,
+	})
+}
+
+// publicForm is the form of r without the values never stored; nil when empty.
+func publicForm(r fosite.Requester) url.Values {
 	form := url.Values{}
 	for k, v := range r.GetRequestForm() {
 		form[k] = v
@@ -142,14 +161,9 @@ func marshalRequest(r fosite.Requester) ([]byte, error) {
 		delete(form, k)
 	}
 	if len(form) == 0 {
-		form = nil
+		return nil
 	}
-	return json.Marshal(serialRequest{
-		ID: r.GetID(), RequestedAt: r.GetRequestedAt(), ClientID: r.GetClient().GetID(),
-		RequestedScope: r.GetRequestedScopes(), GrantedScope: r.GetGrantedScopes(),
-		RequestedAudience: r.GetRequestedAudience(), GrantedAudience: r.GetGrantedAudience(),
-		Form: form, Session: sess,
-	})
+	return form
 }
 
 func (s *OAuth) unmarshalRequest(ctx context.Context, data []byte, session fosite.Session) (*fosite.Request, error) {
@@ -199,7 +213,13 @@ func (s *OAuth) putRequest(ctx context.Context, kind RecordKind, key string, r f
 }
 
 func (s *OAuth) getRequest(ctx context.Context, kind RecordKind, key string, session fosite.Session) (*fosite.Request, bool, error) {
-	rec, err := s.eph.GetRecord(ctx, kind, key)
+	var rec *Record
+	var err error
+	if kind == KindAuthorizeCode {
+		rec, err = s.codeRecord(ctx, key)
+	} else {
+		rec, err = s.eph.GetRecord(ctx, kind, key)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, false, fosite.ErrNotFound
 	}
@@ -219,7 +239,11 @@ func notFoundOK(err error) error {
 
 // CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
 func (s *OAuth) CreateAuthorizeCodeSession(ctx context.Context, code string, r fosite.Requester) error {
-	return s.putRequest(ctx, KindAuthorizeCode, code, r, expiry(r, fosite.AuthorizeCode, 10*time.Minute, s.now()))
+	if b := batchOf(ctx); b != nil {
+		b.code, b.codeReq = code, r
+		return nil
+	}
+	return s.putRequest(ctx, KindAuthorizeCode, code, r, expiry(r, fosite.AuthorizeCode, codeLifetime, s.now()))
 }
 
 // GetAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage: a used code
@@ -250,7 +274,11 @@ func (s *OAuth) InvalidateAuthorizeCodeSession(ctx context.Context, code string)
 
 // CreatePKCERequestSession implements pkce.PKCERequestStorage.
 func (s *OAuth) CreatePKCERequestSession(ctx context.Context, sig string, r fosite.Requester) error {
-	return s.putRequest(ctx, KindPKCE, sig, r, expiry(r, fosite.AuthorizeCode, 10*time.Minute, s.now()))
+	if b := batchOf(ctx); b != nil {
+		b.pkce, b.pkceReq = sig, r
+		return nil
+	}
+	return s.putStandalone(ctx, KindPKCE, sig, r)
 }
 
 // GetPKCERequestSession implements pkce.PKCERequestStorage.
@@ -269,7 +297,11 @@ func (s *OAuth) DeletePKCERequestSession(ctx context.Context, sig string) error 
 
 // CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
 func (s *OAuth) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
-	return s.putRequest(ctx, KindOIDC, code, r, expiry(r, fosite.AuthorizeCode, 10*time.Minute, s.now()))
+	if b := batchOf(ctx); b != nil {
+		b.oidc, b.oidcReq = code, r
+		return nil
+	}
+	return s.putStandalone(ctx, KindOIDC, code, r)
 }
 
 // GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
@@ -278,18 +310,15 @@ func (s *OAuth) GetOpenIDConnectSession(ctx context.Context, code string, r fosi
 	if r != nil {
 		sess = r.GetSession()
 	}
-	req, _, err := s.getRequest(ctx, KindOIDC, code, sess)
-	if errors.Is(err, fosite.ErrNotFound) {
-		return nil, openid.ErrNoSessionFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	return s.getOIDC(ctx, code, sess)
 }
 
 // DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+// An OpenID Connect request kept in its code's record goes with the code.
 func (s *OAuth) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
+	if s.codeSig != nil && wasBundled(ctx, s.codeSig(ctx, code)) {
+		return nil
+	}
 	return s.eph.DeleteRecord(ctx, KindOIDC, code)
 }
 

@@ -88,6 +88,7 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 		signer:          signer, issuer: opts.Issuer, algorithm: opts.AccessTokenAlgorithm, now: time.Now,
 	}
 	idStrategy := &openid.DefaultStrategy{Signer: signer, Config: cfg}
+	storage.SetCodeSignature(strategy.AuthorizeCodeSignature)
 
 	codeHandler := &oauth2.AuthorizeExplicitGrantHandler{
 		AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
@@ -226,7 +227,15 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 		},
 		Headers: &jwt.Headers{Extra: map[string]any{keys.HeaderAlgorithm: alg}},
 	}
-	resp, err := p.f.NewAuthorizeResponse(ctx, ar, sess)
+	// The code, its PKCE and its OpenID Connect requests are written
+	// together, once fosite made them all.
+	batch, flush := p.Storage.BatchAuthorize(ctx)
+	resp, err := p.f.NewAuthorizeResponse(batch, ar, sess)
+	if err == nil {
+		if ferr := flush(ctx); ferr != nil {
+			err = fosite.ErrServerError.WithWrap(ferr).WithDebug(ferr.Error())
+		}
+	}
 	if err != nil {
 		p.f.WriteAuthorizeError(ctx, w, ar, err)
 		return err
@@ -237,7 +246,7 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 
 // HandleToken serves the token endpoint.
 func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx := p.Storage.TokenExchange(r.Context())
 	sess := &Session{}
 	ar, err := p.f.NewAccessRequest(ctx, r, sess)
 	if err != nil {

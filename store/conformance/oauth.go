@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func RunOAuth(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemera
 	t.Run("AuthorizeCode", func(t *testing.T) { testAuthorizeCodes(t, open) })
 	t.Run("PKCE", func(t *testing.T) { testPKCE(t, open) })
 	t.Run("OpenIDConnect", func(t *testing.T) { testOpenIDConnect(t, open) })
+	t.Run("AuthorizeBundle", func(t *testing.T) { testAuthorizeBundle(t, open) })
 	t.Run("AccessToken", func(t *testing.T) { testAccessTokens(t, open) })
 	t.Run("RefreshToken", func(t *testing.T) { testOAuthRefreshTokens(t, open) })
 	t.Run("Revocation", func(t *testing.T) { testRevocation(t, open) })
@@ -585,4 +587,87 @@ func testClientAssertionJWT(t *testing.T, open func(t *testing.T) (store.Store, 
 	sleepPast(exp)
 	must(t, env.oauth.ClientAssertionJWTValid(env.ctx, "jti-3"), "ClientAssertionJWTValid after the assertion expired")
 	wantErr(t, env.oauth.ClientAssertionJWTValid(env.ctx, "jti-1"), fosite.ErrJTIKnown, "ClientAssertionJWTValid(seen, long)")
+}
+
+// testAuthorizeBundle runs an authorization response and its token exchange
+// the way the server does: the code and its OpenID Connect request are
+// written as one record and read once; the PKCE request is a record of its
+// own, spent at the first check.
+func testAuthorizeBundle(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {
+	env := newOAuthEnv(t, open)
+	// A code is "code-" + its signature; the OpenID Connect request is keyed by the code.
+	env.oauth.SetCodeSignature(func(_ context.Context, code string) string { return strings.TrimPrefix(code, "code-") })
+	noRecord := func(kind store.RecordKind, key, what string) {
+		t.Helper()
+		if _, err := env.eph.GetRecord(env.ctx, kind, key); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s: a %s record %q exists (%v)", what, kind, key, err)
+		}
+	}
+	ar := env.authorizeRequest("sub-binh")
+	// Each handler keeps its own form values, as fosite's do.
+	pkceReq := ar.Sanitize([]string{"code_challenge", "code_challenge_method"})
+	oidcReq := ar.Sanitize([]string{"nonce", "acr_values", "ui_locales"})
+
+	ctx, flush := env.oauth.BatchAuthorize(env.ctx)
+	must(t, env.oauth.CreateAuthorizeCodeSession(ctx, "sig-1", ar), "CreateAuthorizeCodeSession (batched)")
+	must(t, env.oauth.CreatePKCERequestSession(ctx, "sig-1", pkceReq), "CreatePKCERequestSession (batched)")
+	must(t, env.oauth.CreateOpenIDConnectSession(ctx, "code-sig-1", oidcReq), "CreateOpenIDConnectSession (batched)")
+	noRecord(store.KindAuthorizeCode, "sig-1", "before the batch is written")
+	must(t, flush(env.ctx), "writing the batch")
+	noSecrets(t, env.storedRecord(t, store.KindAuthorizeCode, "sig-1").Data, "stored code with its requests")
+	noSecrets(t, env.storedRecord(t, store.KindPKCE, "sig-1").Data, "stored PKCE request")
+	noRecord(store.KindOIDC, "code-sig-1", "a batched OpenID Connect request")
+
+	// The token exchange.
+	x := env.oauth.TokenExchange(env.ctx)
+	code, err := env.oauth.GetAuthorizeCodeSession(x, "sig-1", &openid.DefaultSession{})
+	must(t, err, "GetAuthorizeCodeSession")
+	checkRequest(t, code, ar, "GetAuthorizeCodeSession")
+	got, err := env.oauth.GetPKCERequestSession(x, "sig-1", &openid.DefaultSession{})
+	must(t, err, "GetPKCERequestSession")
+	if f := got.GetRequestForm(); f.Get("code_challenge") != publicForm.Get("code_challenge") || f.Get("code_challenge_method") != "S256" || f.Has("nonce") {
+		t.Fatalf("GetPKCERequestSession: form %v, want the challenge and its method only", f)
+	}
+	if got.GetID() != ar.GetID() || got.GetClient().GetID() != env.client.ID {
+		t.Fatalf("GetPKCERequestSession: request %q of %q", got.GetID(), got.GetClient().GetID())
+	}
+	must(t, env.oauth.DeletePKCERequestSession(x, "sig-1"), "DeletePKCERequestSession")
+	_, err = env.oauth.GetPKCERequestSession(x, "sig-1", &openid.DefaultSession{})
+	wantErr(t, err, fosite.ErrNotFound, "GetPKCERequestSession after DeletePKCERequestSession")
+	must(t, env.oauth.InvalidateAuthorizeCodeSession(x, "sig-1"), "InvalidateAuthorizeCodeSession")
+	tokenRequest := fosite.NewAccessRequest(&openid.DefaultSession{})
+	tokenRequest.Client = env.client
+	oidc, err := env.oauth.GetOpenIDConnectSession(x, "code-sig-1", tokenRequest)
+	must(t, err, "GetOpenIDConnectSession after the code was used")
+	if f := oidc.GetRequestForm(); f.Get("nonce") != "n-0S6_WzA2Mj" || f.Get("acr_values") != "LoA2 LoA3" || f.Has("code_challenge") {
+		t.Fatalf("GetOpenIDConnectSession: form %v, want nonce, acr_values and ui_locales", f)
+	}
+	checkSession(t, oidc.GetSession(), ar.Session.(*openid.DefaultSession), "GetOpenIDConnectSession")
+	must(t, env.oauth.DeleteOpenIDConnectSession(x, "code-sig-1"), "DeleteOpenIDConnectSession")
+
+	// The code is used: a second exchange fails at the code, whatever else it sends.
+	_, err = env.oauth.GetAuthorizeCodeSession(env.oauth.TokenExchange(env.ctx), "sig-1", &openid.DefaultSession{})
+	wantErr(t, err, fosite.ErrInvalidatedAuthorizeCode, "GetAuthorizeCodeSession of a used code")
+	wantErr(t, env.oauth.InvalidateAuthorizeCodeSession(env.ctx, "sig-1"), fosite.ErrInvalidatedAuthorizeCode, "a second InvalidateAuthorizeCodeSession")
+
+	// A code without PKCE has no PKCE request; an OpenID Connect request
+	// under another code, and the requests of a batch without a code, are
+	// records of their own.
+	ar2 := env.authorizeRequest("sub-chi")
+	ctx, flush = env.oauth.BatchAuthorize(env.ctx)
+	must(t, env.oauth.CreateAuthorizeCodeSession(ctx, "sig-2", ar2), "CreateAuthorizeCodeSession (batched)")
+	must(t, env.oauth.CreateOpenIDConnectSession(ctx, "code-sig-9", ar2), "CreateOpenIDConnectSession (batched, another code)")
+	must(t, flush(env.ctx), "writing the batch")
+	_, err = env.oauth.GetPKCERequestSession(env.oauth.TokenExchange(env.ctx), "sig-2", &openid.DefaultSession{})
+	wantErr(t, err, fosite.ErrNotFound, "GetPKCERequestSession of a code without PKCE")
+	noSecrets(t, env.storedRecord(t, store.KindOIDC, "code-sig-9").Data, "an OpenID Connect request under another code")
+	ctx, flush = env.oauth.BatchAuthorize(env.ctx)
+	must(t, env.oauth.CreatePKCERequestSession(ctx, "sig-3", ar2), "CreatePKCERequestSession (batched, no code)")
+	must(t, flush(env.ctx), "writing the batch")
+	noSecrets(t, env.storedRecord(t, store.KindPKCE, "sig-3").Data, "a PKCE request without its code")
+	got, err = env.oauth.GetPKCERequestSession(env.ctx, "sig-3", &openid.DefaultSession{})
+	must(t, err, "GetPKCERequestSession of a record of its own")
+	checkRequest(t, got, ar2, "GetPKCERequestSession of a record of its own")
+	must(t, env.oauth.DeletePKCERequestSession(env.ctx, "sig-3"), "DeletePKCERequestSession of a record of its own")
+	noRecord(store.KindPKCE, "sig-3", "after DeletePKCERequestSession")
 }

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/openid"
+)
+
+// An authorization code and the OpenID Connect request of that code are made
+// by two fosite handlers in one authorization response and read back in one
+// token exchange; they differ only in the form values each keeps. Inside
+// BatchAuthorize they are written as one record, the code's, which carries
+// the OpenID Connect form too; inside TokenExchange that record is read once
+// (fosite reads the code twice). The OpenID Connect request is read only
+// after the exchange spent the code (InvalidateAuthorizeCodeSession is
+// atomic), so it lives and expires with its code and deleting it costs
+// nothing. The PKCE request stays a record of its own: fosite deletes it at
+// the first check, right or wrong, so that a code whose verifier was wrong
+// is spent. Outside a batch, each request is a record of its own.
+
+type bundleKey int
+
+const (
+	batchKey bundleKey = iota
+	exchangeKey
+)
+
+// authorizeBatch holds the requests of one authorization response until they
+// are written.
+type authorizeBatch struct {
+	code, pkce, oidc          string // keys
+	codeReq, pkceReq, oidcReq fosite.Requester
+}
+
+// BatchAuthorize returns a context in which the records of an authorization
+// response are held back, and the function that writes them; call it once
+// fosite's NewAuthorizeResponse succeeded and before the response is sent.
+func (s *OAuth) BatchAuthorize(ctx context.Context) (context.Context, func(context.Context) error) {
+	b := &authorizeBatch{}
+	return context.WithValue(ctx, batchKey, b), func(ctx context.Context) error { return s.flush(ctx, b) }
+}
+
+func batchOf(ctx context.Context) *authorizeBatch {
+	b, _ := ctx.Value(batchKey).(*authorizeBatch)
+	return b
+}
+
+// SetCodeSignature gives the function that maps an authorization code to
+// its signature, the key of its record (the OpenID Connect request is keyed
+// by the code itself). Without it, OpenID Connect requests are never
+// bundled.
+func (s *OAuth) SetCodeSignature(sig func(ctx context.Context, code string) string) { s.codeSig = sig }
+
+func (s *OAuth) flush(ctx context.Context, b *authorizeBatch) error {
+	if err := s.putStandalone(ctx, KindPKCE, b.pkce, b.pkceReq); err != nil {
+		return err
+	}
+	if b.codeReq == nil {
+		return s.putStandalone(ctx, KindOIDC, b.oidc, b.oidcReq)
+	}
+	var extra bundle
+	if b.oidcReq != nil {
+		if s.codeSig == nil || s.codeSig(ctx, b.oidc) != b.code {
+			if err := s.putStandalone(ctx, KindOIDC, b.oidc, b.oidcReq); err != nil {
+				return err
+			}
+		} else {
+			extra.OIDC, extra.OIDCForm = true, publicForm(b.oidcReq)
+		}
+	}
+	data, err := marshalRequestWith(b.codeReq, extra)
+	if err != nil {
+		return err
+	}
+	r := b.codeReq
+	return s.eph.PutRecord(ctx, KindAuthorizeCode, &Record{Key: b.code, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(),
+		Data: data, ExpiresAt: expiry(r, fosite.AuthorizeCode, codeLifetime, s.now())})
+}
+
+func (s *OAuth) putStandalone(ctx context.Context, kind RecordKind, key string, r fosite.Requester) error {
+	if r == nil {
+		return nil
+	}
+	return s.putRequest(ctx, kind, key, r, expiry(r, fosite.AuthorizeCode, codeLifetime, s.now()))
+}
+
+// bundle is what a code's record carries of its OpenID Connect request.
+type bundle struct {
+	OIDC     bool       `json:"o,omitempty"`
+	OIDCForm url.Values `json:"of,omitempty"`
+}
+
+// exchange remembers, for one token request, the code record read.
+type exchange struct {
+	key string
+	rec *Record
+}
+
+// TokenExchange returns a context in which the code record read by the token
+// exchange is read once, for the code and its OpenID Connect request.
+func (s *OAuth) TokenExchange(ctx context.Context) context.Context {
+	return context.WithValue(ctx, exchangeKey, &exchange{})
+}
+
+func exchangeOf(ctx context.Context) *exchange {
+	e, _ := ctx.Value(exchangeKey).(*exchange)
+	return e
+}
+
+// codeRecord reads the record of the code with signature sig, once per token
+// exchange.
+func (s *OAuth) codeRecord(ctx context.Context, sig string) (*Record, error) {
+	e := exchangeOf(ctx)
+	if e != nil && e.rec != nil && e.key == sig {
+		return e.rec, nil
+	}
+	rec, err := s.eph.GetRecord(ctx, KindAuthorizeCode, sig)
+	if err != nil {
+		return nil, err
+	}
+	if e != nil {
+		e.key, e.rec = sig, rec
+	}
+	return rec, nil
+}
+
+// bundled returns the request of the code with signature sig as its OpenID
+// Connect request, or ok=false when the code's record does not carry it.
+func (s *OAuth) bundled(ctx context.Context, sig string, session fosite.Session) (r *fosite.Request, ok bool, err error) {
+	rec, err := s.codeRecord(ctx, sig)
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var b bundle
+	if err := json.Unmarshal(rec.Data, &b); err != nil {
+		return nil, false, fmt.Errorf("store: decoding request: %w", err)
+	}
+	if !b.OIDC {
+		return nil, false, nil
+	}
+	r, err = s.unmarshalRequest(ctx, rec.Data, session)
+	if err != nil {
+		return nil, false, err
+	}
+	r.Form = b.OIDCForm
+	if r.Form == nil {
+		r.Form = url.Values{}
+	}
+	return r, true, nil
+}
+
+// wasBundled reports whether this token exchange found the OpenID Connect
+// request of the code with signature sig in the code's record.
+func wasBundled(ctx context.Context, sig string) bool {
+	e := exchangeOf(ctx)
+	if e == nil || e.rec == nil || e.key != sig {
+		return false
+	}
+	var b bundle
+	if json.Unmarshal(e.rec.Data, &b) != nil {
+		return false
+	}
+	return b.OIDC
+}
+
+// getOIDC implements GetOpenIDConnectSession.
+func (s *OAuth) getOIDC(ctx context.Context, code string, session fosite.Session) (fosite.Requester, error) {
+	if s.codeSig != nil {
+		if r, ok, err := s.bundled(ctx, s.codeSig(ctx, code), session); err != nil {
+			return nil, err
+		} else if ok {
+			return r, nil
+		}
+	}
+	req, _, err := s.getRequest(ctx, KindOIDC, code, session)
+	if errors.Is(err, fosite.ErrNotFound) {
+		return nil, openid.ErrNoSessionFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
