@@ -126,3 +126,14 @@ func jwtBound(d time.Duration, alg string) (bound, error) {
 	b.what, b.alg = "JWT "+alg+" signatures (go-jose v3)", alg
 	return b, err
 }
+
+// pooled is the bound measured by both a and b, taken together.
+func pooled(a, b bound) bound {
+	p := a
+	p.count = a.count + b.count
+	p.elapsed = a.elapsed + b.elapsed
+	p.rate = float64(p.count) / p.elapsed.Seconds()
+	p.cpuPerOp = (a.cpuPerOp*time.Duration(a.count) + b.cpuPerOp*time.Duration(b.count)) / time.Duration(max(p.count, 1))
+	p.otherCores = (a.otherCores*a.elapsed.Seconds() + b.otherCores*b.elapsed.Seconds()) / p.elapsed.Seconds()
+	return p
+}
