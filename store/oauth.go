@@ -171,6 +171,12 @@ func (s *OAuth) unmarshalRequest(ctx context.Context, data []byte, session fosit
 	if err := json.Unmarshal(data, &sr); err != nil {
 		return nil, fmt.Errorf("store: decoding request: %w", err)
 	}
+	return s.buildRequest(ctx, &sr, session)
+}
+
+// buildRequest makes the request a decoded record holds, decoding its session
+// into session (a new one when nil).
+func (s *OAuth) buildRequest(ctx context.Context, sr *serialRequest, session fosite.Session) (*fosite.Request, error) {
 	if session == nil {
 		session = s.newSession()
 	}

@@ -97,8 +97,9 @@ type bundle struct {
 
 // exchange remembers, for one token request, the code record read.
 type exchange struct {
-	key string
-	rec *Record
+	key  string
+	rec  *Record
+	oidc bool // the OpenID Connect request was read from rec
 }
 
 // TokenExchange returns a context in which the code record read by the token
@@ -124,7 +125,7 @@ func (s *OAuth) codeRecord(ctx context.Context, sig string) (*Record, error) {
 		return nil, err
 	}
 	if e != nil {
-		e.key, e.rec = sig, rec
+		e.key, e.rec, e.oidc = sig, rec, false
 	}
 	return rec, nil
 }
@@ -139,20 +140,23 @@ func (s *OAuth) bundled(ctx context.Context, sig string, session fosite.Session)
 	if err != nil {
 		return nil, false, err
 	}
-	var b bundle
-	if err := json.Unmarshal(rec.Data, &b); err != nil {
+	var sr serialRequest
+	if err := json.Unmarshal(rec.Data, &sr); err != nil {
 		return nil, false, fmt.Errorf("store: decoding request: %w", err)
 	}
-	if !b.OIDC {
+	if !sr.OIDC {
 		return nil, false, nil
 	}
-	r, err = s.unmarshalRequest(ctx, rec.Data, session)
+	r, err = s.buildRequest(ctx, &sr, session)
 	if err != nil {
 		return nil, false, err
 	}
-	r.Form = b.OIDCForm
+	r.Form = sr.OIDCForm
 	if r.Form == nil {
 		r.Form = url.Values{}
+	}
+	if e := exchangeOf(ctx); e != nil && e.key == sig {
+		e.oidc = true
 	}
 	return r, true, nil
 }
@@ -161,14 +165,7 @@ func (s *OAuth) bundled(ctx context.Context, sig string, session fosite.Session)
 // request of the code with signature sig in the code's record.
 func wasBundled(ctx context.Context, sig string) bool {
 	e := exchangeOf(ctx)
-	if e == nil || e.rec == nil || e.key != sig {
-		return false
-	}
-	var b bundle
-	if json.Unmarshal(e.rec.Data, &b) != nil {
-		return false
-	}
-	return b.OIDC
+	return e != nil && e.key == sig && e.oidc
 }
 
 // getOIDC implements GetOpenIDConnectSession.
