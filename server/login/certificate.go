@@ -338,6 +338,11 @@ func (h *Handler) certificateLogin(w http.ResponseWriter, r *http.Request, fl *F
 	details["sid"], details["capacity"] = fl.SID, string(capacity)
 	h.audit(r, "login.certificate", acct.ID, fl.ClientID, details)
 	if via != viaSignature {
+		// The browser leaves the mutual-TLS listener and comes back for the flow.
+		if err := h.flows.save(r.Context(), fl); err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
 		web.Redirect(w, r, h.Certificates.Issuer+"/login/certificate/resume?flow="+url.QueryEscape(fl.ID))
 		return
 	}
@@ -477,6 +482,12 @@ func (h *Handler) offerBinding(w http.ResponseWriter, r *http.Request, fl *Flow)
 		h.audit(r, "certificate.binding_not_offered", fl.AccountID, fl.ClientID, map[string]string{
 			"reason": "second_factor_required", "certificate_fingerprint": p.Fingerprint})
 		return false
+	}
+	// The offer is answered in a later request, which needs the flow as it
+	// is now (its login done).
+	if err := h.saveFlow(r.Context(), fl); err != nil {
+		h.unavailable(w, r, err)
+		return true
 	}
 	h.renderBind(w, r, http.StatusOK, fl, p, "")
 	return true

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
 )
@@ -45,6 +46,10 @@ type Flow struct {
 	Reauth         bool   `json:"reauth,omitempty"`
 	ReauthPassword bool   `json:"reauth_pwd,omitempty"`
 	ShowCodes      bool   `json:"codes,omitempty"`
+
+	// session is the SSO session a login started in this request (not
+	// stored): the code's step need not read it back.
+	session *session.SSO
 }
 
 // ErrFlowGone is returned for an unknown or expired flow.

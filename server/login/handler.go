@@ -266,6 +266,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request, ar fosite.Autho
 		}
 		fl.AccountID, fl.Capacity, fl.SID = sso.AccountID, sso.Capacity, sso.ID
 		fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR
+		fl.session = sso
 	}
 	acct, err := h.Store.GetAccount(ctx, fl.AccountID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
@@ -375,7 +376,11 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request, ar fosite.Autho
 
 	// 4. The code.
 	if fl.SID != "" {
-		if sso, err := h.Sessions.Lookup(ctx, fl.SID); err == nil {
+		sso := fl.session
+		if sso == nil || sso.ID != fl.SID {
+			sso, err = h.Sessions.Lookup(ctx, fl.SID)
+		}
+		if err == nil {
 			if err := h.Sessions.AddClient(ctx, sso, client.ID); err != nil {
 				h.unavailable(w, r, err)
 				return

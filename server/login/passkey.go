@@ -169,6 +169,11 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 		h.jsonUnavailable(w, r, err)
 		return
 	}
+	// The browser comes back for the flow in its next request.
+	if err := h.flows.save(ctx, fl); err != nil {
+		h.jsonUnavailable(w, r, err)
+		return
+	}
 	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": next})
 }
 
@@ -176,6 +181,11 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 // told), starts the SSO session of a login — password, passkey or
 // certificate — and records the login in the flow. The client the flow is
 // for is recorded in the session at once: it is about to receive tokens.
+//
+// The flow is not saved here: a caller that resumes the flow in the same
+// request leaves that to resume, which saves the flow whenever it sends the
+// browser to a further step and deletes it when the code is issued (most
+// logins); a caller that sends the browser elsewhere first saves it.
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, fl *Flow, acct *identity.Account,
 	capacity identity.Capacity, acr string, amr []string, method string) error {
 	ctx := r.Context()
@@ -196,5 +206,6 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, fl *Flow,
 		"sid": sso.ID, "acr": acr})
 	fl.LoginDone, fl.AccountID, fl.Capacity, fl.SID = true, acct.ID, sso.Capacity, sso.ID
 	fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR
-	return h.flows.save(ctx, fl)
+	fl.session = sso
+	return nil
 }
