@@ -353,7 +353,9 @@ func (s *OAuth) RevokeAccessToken(ctx context.Context, requestID string) error {
 	return s.eph.DeleteRecordsByRequest(ctx, KindAccessToken, requestID)
 }
 
-// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
+// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage. Inside
+// a token request whose RotateRefreshToken left the presented token to
+// rotate, that token is deactivated and this one inserted in one write.
 func (s *OAuth) CreateRefreshTokenSession(ctx context.Context, sig, accessSig string, r fosite.Requester) error {
 	data, err := marshalRequest(r)
 	if err != nil {
@@ -368,11 +370,32 @@ func (s *OAuth) CreateRefreshTokenSession(ctx context.Context, sig, accessSig st
 	if ss, ok := r.GetSession().(interface{ SessionID() string }); ok {
 		sid = ss.SessionID()
 	}
-	return s.durable.CreateRefreshToken(ctx, &RefreshToken{
+	t := &RefreshToken{
 		Signature: sig, RequestID: r.GetID(), AccessSignature: accessSig, ClientID: r.GetClient().GetID(),
 		Subject: r.GetSession().GetSubject(), SessionID: sid, Offline: r.GetGrantedScopes().Has("offline_access"),
 		Active: true, Request: data, ExpiresAt: exp, CreatedAt: now,
-	})
+	}
+	e := exchangeOf(ctx)
+	if e == nil || e.rotate == "" {
+		return s.durable.CreateRefreshToken(ctx, t)
+	}
+	old, family := e.rotate, e.rotateFamily
+	e.rotate, e.rotateFamily = "", ""
+	switch err := s.durable.RotateRefreshToken(ctx, old, t); {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrAlreadyUsed):
+		// A concurrent rotation took the token first, or it is reused.
+		return s.reused(ctx, family)
+	case errors.Is(err, ErrNotFound):
+		// The token went away since it was read: the access token stored
+		// for this answer is never sent.
+		_ = s.eph.DeleteRecord(ctx, KindAccessToken, accessSig)
+		return fosite.ErrNotFound
+	default:
+		_ = s.eph.DeleteRecord(ctx, KindAccessToken, accessSig)
+		return err
+	}
 }
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage: an inactive
@@ -389,10 +412,25 @@ func (s *OAuth) GetRefreshTokenSession(ctx context.Context, sig string, session 
 	if err != nil {
 		return nil, err
 	}
+	if e := exchangeOf(ctx); e != nil {
+		e.refresh = t
+	}
 	if !t.Active {
 		return r, fosite.ErrInactiveToken
 	}
 	return r, nil
+}
+
+// RefreshSubject reports what the refresh token read in this token request
+// (see TokenExchange) said of the account of subject: locked, or gone.
+// known is false when no such token was read; the caller then reads the
+// account itself.
+func (s *OAuth) RefreshSubject(ctx context.Context, subject string) (disabled, missing, known bool) {
+	e := exchangeOf(ctx)
+	if e == nil || e.refresh == nil || e.refresh.Subject != subject {
+		return false, false, false
+	}
+	return e.refresh.SubjectDisabled, e.refresh.SubjectMissing, true
 }
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
@@ -404,23 +442,41 @@ func (s *OAuth) DeleteRefreshTokenSession(ctx context.Context, sig string) error
 // token is deactivated atomically; when a concurrent request deactivated it
 // first, the attempt is treated as reuse: the whole family is revoked and
 // fosite.ErrInactiveToken returned. Access tokens of the family are revoked.
+//
+// Inside a token request (TokenExchange) the access tokens are revoked now,
+// before fosite stores the new one, and the deactivation is left to
+// CreateRefreshTokenSession, which fosite calls next: the token and its
+// successor are then written in one statement.
 func (s *OAuth) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
+	if e := exchangeOf(ctx); e != nil {
+		if err := s.RevokeAccessToken(ctx, requestID); err != nil {
+			return err
+		}
+		e.rotate, e.rotateFamily = sig, requestID
+		return nil
+	}
 	err := s.durable.DeactivateRefreshToken(ctx, sig)
 	switch {
 	case errors.Is(err, ErrAlreadyUsed):
-		if rerr := s.RevokeRefreshToken(ctx, requestID); rerr != nil {
-			return rerr
-		}
-		if rerr := s.RevokeAccessToken(ctx, requestID); rerr != nil {
-			return rerr
-		}
-		return fosite.ErrInactiveToken
+		return s.reused(ctx, requestID)
 	case errors.Is(err, ErrNotFound):
 		return fosite.ErrNotFound
 	case err != nil:
 		return err
 	}
 	return s.RevokeAccessToken(ctx, requestID)
+}
+
+// reused revokes the family of a refresh token presented again and returns
+// fosite.ErrInactiveToken.
+func (s *OAuth) reused(ctx context.Context, requestID string) error {
+	if err := s.RevokeRefreshToken(ctx, requestID); err != nil {
+		return err
+	}
+	if err := s.RevokeAccessToken(ctx, requestID); err != nil {
+		return err
+	}
+	return fosite.ErrInactiveToken
 }
 
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage: the whole family is revoked.

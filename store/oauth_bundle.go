@@ -95,15 +95,22 @@ type bundle struct {
 	OIDCForm url.Values `json:"of,omitempty"`
 }
 
-// exchange remembers, for one token request, the code record read.
+// exchange remembers, for one token request, the code record read, and the
+// refresh token read and left to rotate.
 type exchange struct {
 	key  string
 	rec  *Record
 	oidc bool // the OpenID Connect request was read from rec
+
+	refresh      *RefreshToken // read by GetRefreshTokenSession
+	rotate       string        // signature of the refresh token to deactivate with its successor's insert
+	rotateFamily string        // its request id
 }
 
-// TokenExchange returns a context in which the code record read by the token
-// exchange is read once, for the code and its OpenID Connect request.
+// TokenExchange returns a context for one token request: the code record
+// read by a code exchange is read once, for the code and its OpenID Connect
+// request; a refresh reads its subject's account state with the token (see
+// RefreshSubject) and rotates the token in one write with its successor.
 func (s *OAuth) TokenExchange(ctx context.Context) context.Context {
 	return context.WithValue(ctx, exchangeKey, &exchange{})
 }

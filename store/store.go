@@ -188,6 +188,13 @@ type RefreshToken struct {
 	Request   []byte // the serialised request
 	ExpiresAt time.Time
 	CreatedAt time.Time
+
+	// Read by GetRefreshToken in the same query as the token, so that a
+	// refresh need not read the account again; ignored when writing.
+	// SubjectDisabled: the account of Subject is locked. SubjectMissing: no
+	// account has the id Subject (it was deleted, or the token has none).
+	SubjectDisabled bool
+	SubjectMissing  bool
 }
 
 // RefreshTokens holds refresh-token families.
@@ -202,6 +209,11 @@ type RefreshTokens interface {
 	// ErrAlreadyUsed when the token was already inactive (a concurrent rotation or
 	// a reuse), ErrNotFound when it does not exist.
 	DeactivateRefreshToken(ctx context.Context, signature string) error
+	// RotateRefreshToken atomically marks the active token signature inactive
+	// and inserts next, its successor: both happen or neither. It returns
+	// ErrAlreadyUsed when the token was already inactive, ErrNotFound when it
+	// does not exist; next is then not inserted.
+	RotateRefreshToken(ctx context.Context, signature string, next *RefreshToken) error
 	// RevokeRefreshTokenFamily marks every token of the family inactive.
 	RevokeRefreshTokenFamily(ctx context.Context, requestID string) error
 	// RevokeRefreshTokensOfSubject marks every token of the subject inactive:

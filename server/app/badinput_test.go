@@ -1299,6 +1299,42 @@ func TestBadInputToken(t *testing.T) {
 		n.unchanged(t, before, "table refresh_tokens", "active refresh tokens", "records at")
 	})
 
+	t.Run("refresh of a locked account", func(t *testing.T) {
+		b.t, a.t = t, t
+		first := a.exchange(portalForm(portalCode()), "portal", n.portalSecret)
+		family := n.familyOf(t, first.RefreshToken)
+		// Locked in the database without the administration's revocation
+		// (as a lock replicated from elsewhere would be): the refresh itself
+		// must notice, from the account read with the token.
+		ctx := context.Background()
+		acct, err := n.app.Store.GetAccount(ctx, n.an.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acct.Disabled, acct.DisabledReason = true, "test"
+		if err := n.app.Store.UpdateAccount(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			acct.Disabled, acct.DisabledReason = false, ""
+			if err := n.app.Store.UpdateAccount(ctx, acct); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		r := a.post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}},
+			"portal", n.portalSecret)
+		wantOAuthError(t, r, http.StatusBadRequest, "invalid_grant")
+		if strings.Contains(r.body, "access_token") {
+			t.Errorf("a locked account got tokens: %s", r.body)
+		}
+		if got := n.activeInFamily(t, family); got != 0 {
+			t.Errorf("%d refresh tokens of the locked account's family are still active", got)
+		}
+		if a.active(first.AccessToken, "access_token") {
+			t.Error("the locked account's access token is still active")
+		}
+	})
+
 	t.Run("client authentication", func(t *testing.T) {
 		b.t, a.t = t, t
 		code := portalCode()

@@ -273,12 +273,17 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 		// A locked or deleted account gets no new tokens; its family is revoked.
 		s, _ := ar.GetSession().(*Session)
 		if s != nil && s.Subject != "" {
-			acct, err := p.store.GetAccount(ctx, s.Subject)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				p.f.WriteAccessError(ctx, w, ar, fosite.ErrServerError.WithWrap(err))
-				return
+			// The token's read told the account's state; else it is read.
+			disabled, missing, known := p.Storage.RefreshSubject(ctx, s.Subject)
+			if !known {
+				acct, err := p.store.GetAccount(ctx, s.Subject)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					p.f.WriteAccessError(ctx, w, ar, fosite.ErrServerError.WithWrap(err))
+					return
+				}
+				missing, disabled = acct == nil, acct != nil && acct.Disabled
 			}
-			if acct == nil || acct.Disabled {
+			if missing || disabled {
 				_ = p.Storage.RevokeRefreshToken(ctx, ar.GetID())
 				_ = p.Storage.RevokeAccessToken(ctx, ar.GetID())
 				p.f.WriteAccessError(ctx, w, ar, fosite.ErrInvalidGrant.WithHint("The account is locked."))

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -549,6 +550,97 @@ func testRefreshTokens(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		wantErr(t, s.DeactivateRefreshToken(ctx, "sig-1"), store.ErrAlreadyUsed, "DeactivateRefreshToken(again)")
 		wantErr(t, s.DeactivateRefreshToken(ctx, "sig-3"), store.ErrNotFound, "DeactivateRefreshToken(unknown)")
+	})
+
+	t.Run("Rotate", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		rt := refreshToken("sig-1", "req-1", "portal", "sub-1")
+		must(t, s.CreateRefreshToken(ctx, rt), "CreateRefreshToken")
+		next := refreshToken("sig-2", "req-1", "portal", "sub-1")
+		must(t, s.RotateRefreshToken(ctx, "sig-1", next), "RotateRefreshToken")
+		if activeOf(t, s, "sig-1") {
+			t.Fatal("the rotated token is still active")
+		}
+		got, err := s.GetRefreshToken(ctx, "sig-2")
+		must(t, err, "GetRefreshToken(successor)")
+		sameRefreshToken(t, got, next, "GetRefreshToken(successor)")
+
+		// A token already rotated, or unknown: nothing is inserted.
+		wantErr(t, s.RotateRefreshToken(ctx, "sig-1", refreshToken("sig-3", "req-1", "portal", "sub-1")),
+			store.ErrAlreadyUsed, "RotateRefreshToken(rotated)")
+		wantErr(t, s.RotateRefreshToken(ctx, "sig-9", refreshToken("sig-4", "req-1", "portal", "sub-1")),
+			store.ErrNotFound, "RotateRefreshToken(unknown)")
+		for _, sig := range []string{"sig-3", "sig-4"} {
+			_, err := s.GetRefreshToken(ctx, sig)
+			wantErr(t, err, store.ErrNotFound, "GetRefreshToken("+sig+") after a refused rotation")
+		}
+		if !activeOf(t, s, "sig-2") {
+			t.Fatal("a refused rotation changed the active token")
+		}
+
+		// A successor whose signature exists already: the rotation does not
+		// happen at all.
+		wantConflict(t, s.RotateRefreshToken(ctx, "sig-2", refreshToken("sig-1", "req-1", "portal", "sub-1")),
+			"signature", "RotateRefreshToken(successor exists)")
+		if !activeOf(t, s, "sig-2") {
+			t.Fatal("a rotation whose insert failed deactivated the token")
+		}
+	})
+
+	t.Run("RotateConcurrently", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		must(t, s.CreateRefreshToken(ctx, refreshToken("sig-0", "req-1", "portal", "sub-1")), "CreateRefreshToken")
+		const n = 8
+		errs := concurrently(n, func(i int) error {
+			return s.RotateRefreshToken(ctx, "sig-0", refreshToken(fmt.Sprintf("next-%d", i), "req-1", "portal", "sub-1"))
+		})
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won < 0:
+				won = i
+			case err == nil:
+				t.Fatalf("rotations %d and %d of one token both succeeded", won, i)
+			case !errors.Is(err, store.ErrAlreadyUsed):
+				t.Fatalf("rotation %d: %v, want success or store.ErrAlreadyUsed", i, err)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("no rotation succeeded: %v", errs)
+		}
+		for i := range n {
+			_, err := s.GetRefreshToken(ctx, fmt.Sprintf("next-%d", i))
+			if i == won {
+				must(t, err, "GetRefreshToken(the winner's successor)")
+			} else {
+				wantErr(t, err, store.ErrNotFound, fmt.Sprintf("GetRefreshToken(successor of losing rotation %d)", i))
+			}
+		}
+	})
+
+	t.Run("SubjectState", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		a := citizen("Lê Thị Hồng", "001180000007", "hong.lt@example.vn", "+84900000007")
+		must(t, s.CreateAccount(ctx, a, ""), "CreateAccount")
+		must(t, s.CreateRefreshToken(ctx, refreshToken("sig-a", "req-a", "portal", a.ID)), "CreateRefreshToken")
+		must(t, s.CreateRefreshToken(ctx, refreshToken("sig-x", "req-x", "portal", "sub-nobody")), "CreateRefreshToken")
+		state := func(sig string) (bool, bool) {
+			t.Helper()
+			rt, err := s.GetRefreshToken(ctx, sig)
+			must(t, err, "GetRefreshToken("+sig+")")
+			return rt.SubjectDisabled, rt.SubjectMissing
+		}
+		if d, m := state("sig-a"); d || m {
+			t.Fatalf("token of a live account: disabled=%v missing=%v", d, m)
+		}
+		if d, m := state("sig-x"); d || !m {
+			t.Fatalf("token of no account: disabled=%v missing=%v, want missing", d, m)
+		}
+		a.Disabled, a.DisabledReason = true, "test"
+		must(t, s.UpdateAccount(ctx, a), "UpdateAccount(disabled)")
+		if d, m := state("sig-a"); !d || m {
+			t.Fatalf("token of a locked account: disabled=%v missing=%v, want disabled", d, m)
+		}
 	})
 
 	t.Run("RevokeFamily", func(t *testing.T) {

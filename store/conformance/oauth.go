@@ -467,6 +467,109 @@ func testOAuthRefreshTokens(t *testing.T, open func(t *testing.T) (store.Store, 
 		wantErr(t, env.oauth.RotateRefreshToken(env.ctx, ar.ID, "rt-unknown"), fosite.ErrNotFound, "RotateRefreshToken(unknown)")
 	})
 
+	// Inside a token request, fosite's calls (rotate, store the access
+	// token, store the next refresh token) write the rotation once, at the
+	// last call; the outcome is the same as above.
+	refresh := func(env *oauthEnv, ar *fosite.AuthorizeRequest, old, at, next string) error {
+		ctx := env.oauth.TokenExchange(env.ctx)
+		if _, err := env.oauth.GetRefreshTokenSession(ctx, old, &openid.DefaultSession{}); err != nil {
+			if errors.Is(err, fosite.ErrInactiveToken) {
+				// Reuse found at the read: fosite revokes the family.
+				_ = env.oauth.DeleteRefreshTokenSession(ctx, old)
+				_ = env.oauth.RevokeRefreshToken(ctx, ar.ID)
+				_ = env.oauth.RevokeAccessToken(ctx, ar.ID)
+			}
+			return err
+		}
+		if err := env.oauth.RotateRefreshToken(ctx, ar.ID, old); err != nil {
+			return err
+		}
+		if err := env.oauth.CreateAccessTokenSession(ctx, at, ar); err != nil {
+			return err
+		}
+		return env.oauth.CreateRefreshTokenSession(ctx, next, at, ar)
+	}
+
+	t.Run("RotateInTokenRequest", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		ar := env.authorizeRequest("sub-an")
+		must(t, env.oauth.CreateAccessTokenSession(env.ctx, "at-1", ar), "CreateAccessTokenSession")
+		must(t, env.oauth.CreateRefreshTokenSession(env.ctx, "rt-1", "at-1", ar), "CreateRefreshTokenSession")
+		must(t, refresh(env, ar, "rt-1", "at-2", "rt-2"), "refresh")
+		env.wantInactive(t, "rt-1", ar, "GetRefreshTokenSession(rotated)")
+		env.wantNoAccessToken(t, "at-1", "GetAccessTokenSession of the rotated token's family")
+		env.wantActive(t, "rt-2", ar, "GetRefreshTokenSession(next)")
+		_, err := env.oauth.GetAccessTokenSession(env.ctx, "at-2", &openid.DefaultSession{})
+		must(t, err, "GetAccessTokenSession(next)")
+
+		// The token disappears between its read and its rotation: no new
+		// token is left behind, not even the access token's record.
+		ctx := env.oauth.TokenExchange(env.ctx)
+		_, err = env.oauth.GetRefreshTokenSession(ctx, "rt-2", &openid.DefaultSession{})
+		must(t, err, "GetRefreshTokenSession(rt-2)")
+		must(t, env.oauth.RotateRefreshToken(ctx, ar.ID, "rt-2"), "RotateRefreshToken(rt-2)")
+		must(t, env.oauth.CreateAccessTokenSession(ctx, "at-3", ar), "CreateAccessTokenSession(at-3)")
+		must(t, env.oauth.DeleteRefreshTokenSession(env.ctx, "rt-2"), "DeleteRefreshTokenSession(rt-2)")
+		wantErr(t, env.oauth.CreateRefreshTokenSession(ctx, "rt-3", "at-3", ar), fosite.ErrNotFound,
+			"CreateRefreshTokenSession after the token went away")
+		env.wantNoAccessToken(t, "at-3", "GetAccessTokenSession of a refused rotation")
+		_, err = env.oauth.GetRefreshTokenSession(env.ctx, "rt-3", &openid.DefaultSession{})
+		wantErr(t, err, fosite.ErrNotFound, "GetRefreshTokenSession(successor of a refused rotation)")
+	})
+
+	t.Run("ConcurrentRotateInTokenRequest", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		for round := range repeats {
+			ar := env.authorizeRequest("sub-an")
+			rt, at := fmt.Sprintf("rt-%d", round), fmt.Sprintf("at-%d", round)
+			must(t, env.oauth.CreateAccessTokenSession(env.ctx, at, ar), "CreateAccessTokenSession")
+			must(t, env.oauth.CreateRefreshTokenSession(env.ctx, rt, at, ar), "CreateRefreshTokenSession")
+			// Two nodes refresh with the same token at once: one rotates it,
+			// the other finds it used and the whole family is revoked.
+			errs := concurrently(2, func(i int) error {
+				return refresh(env, ar, rt, fmt.Sprintf("%s-at-%d", rt, i), fmt.Sprintf("%s-next-%d", rt, i))
+			})
+			exactlyOneNil(t, errs, fosite.ErrInactiveToken, fmt.Sprintf("round %d: refresh", round))
+			// The raced token is inactive, or deleted when the loser read it
+			// after the winner's rotation (fosite deletes a reused token).
+			if _, err := env.oauth.GetRefreshTokenSession(env.ctx, rt, &openid.DefaultSession{}); !errors.Is(err, fosite.ErrInactiveToken) &&
+				!errors.Is(err, fosite.ErrNotFound) {
+				t.Fatalf("GetRefreshTokenSession(raced): error = %v, want token_inactive or not_found", err)
+			}
+			for i := range 2 {
+				next := fmt.Sprintf("%s-next-%d", rt, i)
+				if errs[i] == nil {
+					env.wantInactive(t, next, ar, "GetRefreshTokenSession(the winner's successor, family revoked)")
+				} else {
+					_, err := env.oauth.GetRefreshTokenSession(env.ctx, next, &openid.DefaultSession{})
+					wantErr(t, err, fosite.ErrNotFound, "GetRefreshTokenSession(the loser's successor)")
+				}
+				env.wantNoAccessToken(t, fmt.Sprintf("%s-at-%d", rt, i), "GetAccessTokenSession of the raced family")
+			}
+		}
+	})
+
+	t.Run("SubjectInTokenRequest", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		ar := env.authorizeRequest("sub-nobody")
+		must(t, env.oauth.CreateRefreshTokenSession(env.ctx, "rt-1", "at-1", ar), "CreateRefreshTokenSession")
+		ctx := env.oauth.TokenExchange(env.ctx)
+		if _, _, known := env.oauth.RefreshSubject(ctx, "sub-nobody"); known {
+			t.Fatal("RefreshSubject knows a subject before any refresh token was read")
+		}
+		_, err := env.oauth.GetRefreshTokenSession(ctx, "rt-1", &openid.DefaultSession{})
+		must(t, err, "GetRefreshTokenSession")
+		if disabled, missing, known := env.oauth.RefreshSubject(ctx, "sub-nobody"); !known || !missing || disabled {
+			t.Fatalf("RefreshSubject = disabled %v, missing %v, known %v; want a missing account", disabled, missing, known)
+		}
+		if _, _, known := env.oauth.RefreshSubject(ctx, "sub-other"); known {
+			t.Fatal("RefreshSubject answers for a subject the token is not of")
+		}
+		if _, _, known := env.oauth.RefreshSubject(env.ctx, "sub-nobody"); known {
+			t.Fatal("RefreshSubject answers outside a token request")
+		}
+	})
+
 	t.Run("ConcurrentRotate", func(t *testing.T) {
 		env := newOAuthEnv(t, open)
 		other := env.authorizeRequest("sub-an")

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"strings"
 
+	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -22,6 +23,10 @@ type dialect interface {
 	// lock takes a lock named name that every process using the database
 	// respects, and returns its release.
 	lock(ctx context.Context, db *DB, name string) (unlock func() error, err error)
+	// rotateRefreshToken marks the active token signature inactive and
+	// inserts next, atomically; rotated is false, and nothing is written,
+	// when no active token has that signature.
+	rotateRefreshToken(ctx context.Context, db *DB, signature string, next *store.RefreshToken) (rotated bool, err error)
 }
 
 type sqliteDialect struct{}
@@ -39,7 +44,46 @@ func (sqliteDialect) lock(context.Context, *DB, string) (func() error, error) {
 	return func() error { return nil }, nil
 }
 
+// rotateRefreshToken runs both statements in one transaction on the single
+// writing connection.
+func (sqliteDialect) rotateRefreshToken(ctx context.Context, db *DB, signature string, next *store.RefreshToken) (bool, error) {
+	defer db.handOff()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE signature=$1 AND active=1`, signature)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (`+refreshValues+`)`,
+		refreshArgs(next)...); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
 type postgresDialect struct{}
+
+// rotateRefreshToken is one statement, one round trip and one commit: the
+// insert happens only when the update took the token. A concurrent rotation
+// of the same token waits for the row lock, then finds it inactive.
+func (postgresDialect) rotateRefreshToken(ctx context.Context, db *DB, signature string, next *store.RefreshToken) (bool, error) {
+	args := append(refreshArgs(next), signature)
+	res, err := db.w.ExecContext(ctx, `WITH old AS (
+			UPDATE refresh_tokens SET active=0 WHERE signature=$12 AND active=1 RETURNING 1)
+		INSERT INTO refresh_tokens (`+refreshColumns+`) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
+			$7::integer, $8::bytea, $9::bigint, $10::bigint, $11::integer WHERE EXISTS (SELECT 1 FROM old)`, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
 
 func (postgresDialect) name() string { return "postgres" }
 

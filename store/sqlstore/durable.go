@@ -303,21 +303,33 @@ func (db *DB) RetireSigningKeys(ctx context.Context, algorithm string, t, expire
 
 // CreateRefreshToken implements store.RefreshTokens.
 func (db *DB) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
-	_, err := db.execWrite(ctx, `INSERT INTO refresh_tokens (signature, request_id, access_signature, client_id, subject,
-		session_id, active, request, expires_at, created_at, offline) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
-		t.Signature, t.RequestID, t.AccessSignature, t.ClientID, t.Subject, t.SessionID, b2i(t.Active), t.Request,
-		ms(t.ExpiresAt), ms(t.CreatedAt), b2i(t.Offline))
+	_, err := db.execWrite(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (`+refreshValues+`)`, refreshArgs(t)...)
 	return conflict(err, map[string]string{"refresh_tokens.signature": "signature"})
 }
 
-// GetRefreshToken implements store.RefreshTokens.
+const (
+	refreshColumns = `signature, request_id, access_signature, client_id, subject, session_id, active, request, expires_at,
+		created_at, offline`
+	refreshValues = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11`
+)
+
+func refreshArgs(t *store.RefreshToken) []any {
+	return []any{t.Signature, t.RequestID, t.AccessSignature, t.ClientID, t.Subject, t.SessionID, b2i(t.Active), t.Request,
+		ms(t.ExpiresAt), ms(t.CreatedAt), b2i(t.Offline)}
+}
+
+// GetRefreshToken implements store.RefreshTokens. The account of the
+// token's subject is read in the same query.
 func (db *DB) GetRefreshToken(ctx context.Context, signature string) (*store.RefreshToken, error) {
 	var t store.RefreshToken
-	var active, offline int
+	var active, offline, disabled, missing int
 	var exp, created int64
-	err := db.r.QueryRowContext(ctx, `SELECT signature, request_id, access_signature, client_id, subject, session_id, active,
-		request, expires_at, created_at, offline FROM refresh_tokens WHERE signature=$1`, signature).
-		Scan(&t.Signature, &t.RequestID, &t.AccessSignature, &t.ClientID, &t.Subject, &t.SessionID, &active, &t.Request, &exp, &created, &offline)
+	err := db.r.QueryRowContext(ctx, `SELECT t.signature, t.request_id, t.access_signature, t.client_id, t.subject,
+		t.session_id, t.active, t.request, t.expires_at, t.created_at, t.offline, COALESCE(a.disabled, 0),
+		CASE WHEN a.id IS NULL THEN 1 ELSE 0 END
+		FROM refresh_tokens t LEFT JOIN accounts a ON a.id = t.subject WHERE t.signature=$1`, signature).
+		Scan(&t.Signature, &t.RequestID, &t.AccessSignature, &t.ClientID, &t.Subject, &t.SessionID, &active, &t.Request,
+			&exp, &created, &offline, &disabled, &missing)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -325,6 +337,7 @@ func (db *DB) GetRefreshToken(ctx context.Context, signature string) (*store.Ref
 		return nil, err
 	}
 	t.Active, t.Offline, t.ExpiresAt, t.CreatedAt = active == 1, offline == 1, tm(exp), tm(created)
+	t.SubjectDisabled, t.SubjectMissing = disabled != 0, missing == 1
 	return &t, nil
 }
 
@@ -339,10 +352,29 @@ func (db *DB) DeactivateRefreshToken(ctx context.Context, signature string) erro
 	if err := affected(res, err); !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	return db.whyNotActive(ctx, signature)
+}
+
+// whyNotActive tells why an active token signature was not found: it is
+// inactive (ErrAlreadyUsed) or absent (ErrNotFound).
+func (db *DB) whyNotActive(ctx context.Context, signature string) error {
 	if _, err := db.GetRefreshToken(ctx, signature); err != nil {
 		return err
 	}
 	return store.ErrAlreadyUsed
+}
+
+// RotateRefreshToken implements store.RefreshTokens. The engine does it in
+// one statement or one transaction (see dialect.rotateRefreshToken).
+func (db *DB) RotateRefreshToken(ctx context.Context, signature string, next *store.RefreshToken) error {
+	rotated, err := db.d.rotateRefreshToken(ctx, db, signature, next)
+	if err != nil {
+		return conflict(err, map[string]string{"refresh_tokens.signature": "signature"})
+	}
+	if !rotated {
+		return db.whyNotActive(ctx, signature)
+	}
+	return nil
 }
 
 // RevokeRefreshTokenFamily implements store.RefreshTokens.
