@@ -4,6 +4,8 @@
 // and non-zero only when the run itself failed.
 //
 //	go run ./test/load                          build, start and measure a fresh server
+//	go run ./test/load --backend postgres       two nodes sharing PostgreSQL and Redis
+//	go run ./test/load --backend both           SQLite, then PostgreSQL + Redis, compared
 //	go run ./test/load --scenarios cc,login --duration 20s
 //	go run ./test/load --url http://127.0.0.1:8080 --cli "bin/dinhdanh --config dev.yaml"
 //
@@ -30,11 +32,39 @@
 // through --cli (the dinhdanh binary and its options, such as --config, for
 // the same database); --pid then lets it read the server's memory.
 //
+// --backend chooses what --start runs:
+//
+//	sqlite    one node on the embedded SQLite database (the default)
+//	postgres  --nodes nodes (default 2) sharing one PostgreSQL database and
+//	          one Redis server, which this run starts through test/services
+//	          with the durability of production (fsync, synchronous_commit
+//	          and full_page_writes on, shared_buffers 128MB); the nodes share
+//	          a seal key file, and the first node's URL is their issuer
+//	both      sqlite, then postgres, with the same scenarios and options;
+//	          both reports, then each scenario's rate on PostgreSQL + Redis
+//	          against SQLite's, with the target of 70 % or more
+//
+// On PostgreSQL the database is migrated ("dinhdanh migrate") before the
+// first node starts on it; that first start and a restart of the first node
+// are timed, then the other nodes start. The report adds the CPU of
+// PostgreSQL (the postmaster and all its processes) and Redis as "services",
+// each node's memory, Redis's resident memory and PostgreSQL's proportional
+// memory (PSS over its processes).
+//
+// There is no load balancer: the command sends every HTTP request, whichever
+// worker sends it, to the next node in turn, each step of one login included
+// (a redirect's path and query go to the next node). That is stricter than a
+// balancer with sticky sessions: a login started on one node ends on
+// another. --url takes the URLs of several running nodes the same way,
+// separated by commas, and --pid their process ids.
+//
 // Provisioning creates a confidential client with client_credentials, a
 // first-party confidential client with authorization_code and refresh_token,
 // and --accounts citizens with personal IDs 001099000001, 001099000002, …
 // (an account with such a number that already exists gets the run's password).
-// Only loopback addresses are ever contacted.
+// Only loopback addresses are ever contacted. Everything this run starts is
+// stopped, and its temporary directory removed (unless --keep), when it
+// ends, fails or is interrupted (SIGINT, SIGTERM).
 package main
 
 import (
@@ -50,6 +80,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -59,17 +90,23 @@ import (
 const (
 	targetCC         = 5000.0 // client credentials per second, JWT access tokens
 	targetIntrospect = 5000.0 // introspections per second
-	targetRefresh    = 1000.0 // refresh-token rotations per second on SQLite
+	targetRefresh    = 1000.0 // refresh-token rotations per second, on either backend
 	targetLoginRatio = 0.80   // password logins per second ÷ argon2id hashes per second
 	targetIdleRSSKiB = 60e6 / 1024
 	targetStartup    = time.Second
+	// targetPostgresRatio is each scenario's rate on PostgreSQL + Redis ÷
+	// its rate on the embedded SQLite default.
+	targetPostgresRatio = 0.70
 )
 
 var allScenarios = []string{"cc", "introspect", "refresh", "login"}
 
 type options struct {
-	url, cli, bin    string
+	urls             []string // --url: the nodes of a running deployment
+	cli, bin         string
 	start            bool
+	backend          string // sqlite, postgres or both
+	nodes            int    // the nodes on PostgreSQL (on SQLite always 1)
 	duration, warmup time.Duration
 	settle           time.Duration
 	concurrency      int
@@ -79,8 +116,16 @@ type options struct {
 	argonM, argonT   uint
 	argonP           uint
 	logLevel         string
-	pid              int
+	pids             []int // --pid: the process ids of the --url nodes
 	keep             bool
+}
+
+// backends returns the deployments --start runs, in order.
+func (o *options) backends() []string {
+	if o.backend == "both" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{o.backend}
 }
 
 func main() {
@@ -97,9 +142,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.url, "url", "", "drive the running server at this loopback URL instead of starting one")
+	urls := fs.String("url", "", "drive the running server at this loopback URL instead of starting one; several nodes' URLs separated by commas get the requests in turn")
 	fs.StringVar(&o.cli, "cli", "", `with --url: the dinhdanh command line for the server's database, e.g. "bin/dinhdanh --config dev.yaml"`)
 	fs.BoolVar(&o.start, "start", false, "build and start a server of its own (default: true without --url)")
+	fs.StringVar(&o.backend, "backend", "sqlite", "with --start: sqlite (one node), postgres (--nodes nodes sharing PostgreSQL and Redis) or both, one after the other, compared")
+	fs.IntVar(&o.nodes, "nodes", 0, "with --start: the nodes to start (default 1 with sqlite, where it must be 1; 2 with postgres, and for the PostgreSQL run of both)")
 	fs.StringVar(&o.bin, "bin", "", "with --start: run this dinhdanh binary instead of building ./cmd/dinhdanh")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "uncounted warm-up per scenario (opens the connections)")
@@ -113,26 +160,30 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.UintVar(&o.argonT, "argon2-iterations", 2, "argon2id passes of the server's password hashes")
 	fs.UintVar(&o.argonP, "argon2-parallelism", 1, "argon2id lanes of the server's password hashes")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "with --start: the server's log level")
-	fs.IntVar(&o.pid, "pid", 0, "with --url: process id of the server, to read its memory")
-	fs.BoolVar(&o.keep, "keep", false, "with --start: keep the temporary directory (binary, database, server log)")
+	pids := fs.String("pid", "", "with --url: process id of the server, to read its memory; with several URLs, theirs in the same order, separated by commas")
+	fs.BoolVar(&o.keep, "keep", false, "with --start: keep the temporary directory (binary, SQLite database, seal key, node logs); PostgreSQL's and Redis's are removed")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	startSet := false
-	fs.Visit(func(f *flag.Flag) { startSet = startSet || f.Name == "start" })
-	if !startSet {
-		o.start = o.url == ""
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["start"] {
+		o.start = *urls == ""
 	}
 	switch {
-	case o.start && o.url != "":
+	case o.start && *urls != "":
 		return nil, errors.New("--start and --url exclude each other")
-	case !o.start && o.url == "":
+	case !o.start && *urls == "":
 		return nil, errors.New("give --url of a running server, or --start")
-	case o.url != "" && strings.TrimSpace(o.cli) == "":
+	case *urls != "" && strings.TrimSpace(o.cli) == "":
 		return nil, errors.New(`--url needs --cli, the dinhdanh command line for its database (e.g. "bin/dinhdanh --config dev.yaml")`)
+	case !o.start && (set["backend"] || set["nodes"]):
+		return nil, errors.New("--backend and --nodes choose what --start runs; with --url, list the running nodes' URLs instead")
+	case o.start && *pids != "":
+		return nil, errors.New("--pid goes with --url: the processes this run starts are watched anyway")
 	case o.concurrency < 1:
 		return nil, errors.New("--concurrency must be at least 1")
 	case o.duration <= 0:
@@ -141,6 +192,23 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--accounts must be between 1 and 999999")
 	case o.argonM == 0 || o.argonT == 0 || o.argonP == 0 || o.argonP > 255:
 		return nil, errors.New("argon2id parameters must be positive (parallelism at most 255)")
+	}
+	switch o.backend {
+	case "sqlite", "postgres", "both":
+	default:
+		return nil, fmt.Errorf("--backend %q: sqlite, postgres or both", o.backend)
+	}
+	switch {
+	case !set["nodes"] && o.backend == "sqlite":
+		o.nodes = 1
+	case !set["nodes"]:
+		o.nodes = 2
+	case o.nodes < 1:
+		return nil, fmt.Errorf("--nodes %d: at least 1", o.nodes)
+	case o.nodes > maxNodes:
+		return nil, fmt.Errorf("--nodes %d: at most %d", o.nodes, maxNodes)
+	case o.backend == "sqlite" && o.nodes != 1:
+		return nil, fmt.Errorf("--nodes %d with --backend sqlite: SQLite runs one node (its database is that node's file); use --backend postgres for several", o.nodes)
 	}
 	for _, a := range []struct{ flag, alg string }{{"--alg", o.alg}, {"--id-token-alg", o.idTokenAlg}} {
 		switch a.alg {
@@ -164,33 +232,72 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if len(o.scenarios) == 0 {
 		return nil, errors.New("--scenarios names none")
 	}
-	if o.url != "" {
-		u, err := url.Parse(o.url)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("--url %q: want http://HOST:PORT", o.url)
-		}
-		if h := u.Hostname(); h != "localhost" {
-			if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
-				return nil, fmt.Errorf("--url %q: only loopback addresses (localhost, 127.0.0.0/8, ::1)", o.url)
+	if *urls != "" {
+		for _, raw := range strings.Split(*urls, ",") {
+			u, err := parseNodeURL(strings.TrimSpace(raw))
+			if err != nil {
+				return nil, err
 			}
+			if slices.Contains(o.urls, u) {
+				return nil, fmt.Errorf("--url names %s twice", u)
+			}
+			o.urls = append(o.urls, u)
 		}
-		o.url = strings.TrimSuffix(u.String(), "/")
+	}
+	if *pids != "" {
+		for _, raw := range strings.Split(*pids, ",") {
+			pid, err := strconv.Atoi(strings.TrimSpace(raw))
+			if err != nil || pid <= 0 {
+				return nil, fmt.Errorf("--pid %q: want process ids separated by commas", *pids)
+			}
+			o.pids = append(o.pids, pid)
+		}
+		if len(o.pids) != len(o.urls) {
+			return nil, fmt.Errorf("--pid gives %d process ids for %d URLs: one per URL, in the same order", len(o.pids), len(o.urls))
+		}
 	}
 	return o, nil
 }
 
+// parseNodeURL checks the URL of one node and returns it without a trailing slash.
+func parseNodeURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("--url %q: want http://HOST:PORT", raw)
+	}
+	if h := u.Hostname(); h != "localhost" {
+		if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
+			return "", fmt.Errorf("--url %q: only loopback addresses (localhost, 127.0.0.0/8, ::1)", raw)
+		}
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+// nodeMemory is the resident memory (KiB) of one node; 0 when unknown.
+type nodeMemory struct {
+	idle, load, peak int64
+}
+
 // report is everything the run measured.
 type report struct {
-	opts                      *options
-	base                      string
-	started                   bool
-	startFirst, startRestart  time.Duration
-	idleRSS, loadRSS, peakRSS int64 // KiB; 0 when unknown
-	memNote                   string
-	argon                     bound
-	argonSamples              []bound // before and after the logins, pooled in argon
-	jwt                       []bound
-	results                   []*result
+	opts     *options
+	backend  string // "sqlite" or "postgres" when this run started the nodes, "" with --url
+	nodes    int
+	describe string // what ran, for the "server:" line
+	started  bool
+	// startFirst and startRestart are the first node's; startOthers those
+	// of the nodes after it.
+	startFirst, startRestart time.Duration
+	startOthers              []time.Duration
+	mem                      []nodeMemory // per node, when its process is known
+	memNote                  string
+	services                 bool  // PostgreSQL and Redis ran beside the nodes
+	redisRSS, pgPSS          int64 // KiB, after the load
+	pgProcs                  int   // the processes pgPSS adds up
+	argon                    bound
+	argonSamples             []bound // before and after the logins, pooled in argon
+	jwt                      []bound
+	results                  []*result
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
@@ -202,104 +309,114 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "load: "+format+"\n", a...) }
-	rep := &report{opts: o}
 
-	var c *cli
-	var srv *server
-	if o.start {
-		tmp, err := os.MkdirTemp("", "dinhdanh-load-")
+	if !o.start {
+		rep, err := runURL(ctx, o, progress)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			if o.keep {
-				progress("kept %s", tmp)
-				return
-			}
-			os.RemoveAll(tmp)
-		}()
-		bin := o.bin
-		if bin == "" {
-			progress("building ./cmd/dinhdanh")
-			if bin, err = buildBinary(ctx, tmp); err != nil {
-				return err
-			}
-		} else if bin, err = filepath.Abs(bin); err != nil {
-			return err
-		}
-		port, err := freeLoopbackPort()
-		if err != nil {
-			return err
-		}
-		base := fmt.Sprintf("http://127.0.0.1:%d", port)
-		env := hermeticEnv(map[string]string{
-			"DINHDANH_DATA_DIR":                    filepath.Join(tmp, "data"),
-			"DINHDANH_LISTEN":                      fmt.Sprintf("127.0.0.1:%d", port),
-			"DINHDANH_ISSUER":                      base,
-			"DINHDANH_LOG_LEVEL":                   o.logLevel,
-			"DINHDANH_KEYS_ACCESS_TOKEN_ALGORITHM": o.alg,
-			"DINHDANH_PASSWORD_MEMORY_KIB":         fmt.Sprint(o.argonM),
-			"DINHDANH_PASSWORD_ITERATIONS":         fmt.Sprint(o.argonT),
-			"DINHDANH_PASSWORD_PARALLELISM":        fmt.Sprint(o.argonP),
-		})
-		srv = &server{bin: bin, env: env, base: base, logPath: filepath.Join(tmp, "server.log")}
-		defer srv.stop()
-		rep.base, rep.started = base, true
-		c = &cli{argv: []string{bin}, env: env}
-
-		progress("starting dinhdanh serve on %s (empty data directory)", base)
-		if rep.startFirst, err = srv.start(ctx); err != nil {
-			return err
-		}
-		progress("provisioning 2 clients and %d citizens through the CLI", o.accounts)
-		fx, err := provision(ctx, c, o.accounts, o.idTokenAlg, runtime.NumCPU())
-		if err != nil {
-			return err
-		}
-		srv.stop()
-		if srv.err != nil {
-			return fmt.Errorf("dinhdanh serve did not stop cleanly: %v\n%s", srv.err, tail(srv.logPath, 20))
-		}
-		progress("restarting dinhdanh serve")
-		if rep.startRestart, err = srv.start(ctx); err != nil {
-			return err
-		}
-		if err := sleep(ctx, o.settle); err != nil {
-			return err
-		}
-		if rep.idleRSS, _, err = memory(srv.pid()); err != nil {
-			return err
-		}
-		return measure(ctx, o, rep, fx, srv.pid(), stdout, progress, func() error {
-			select {
-			case <-srv.exited:
-				return fmt.Errorf("dinhdanh serve exited during the run (%v):\n%s", srv.err, tail(srv.logPath, 20))
-			default:
-				return nil
-			}
-		})
+		rep.print(stdout)
+		return nil
 	}
 
-	rep.base = o.url
-	c = &cli{argv: strings.Fields(o.cli), env: os.Environ()}
-	progress("provisioning 2 clients and %d citizens through %q", o.accounts, o.cli)
-	fx, err := provision(ctx, c, o.accounts, o.idTokenAlg, runtime.NumCPU())
+	tmp, err := os.MkdirTemp("", "dinhdanh-load-")
 	if err != nil {
 		return err
 	}
-	if o.pid > 0 {
-		if rep.idleRSS, _, err = memory(o.pid); err != nil {
-			return fmt.Errorf("--pid: %w", err)
+	defer func() {
+		if o.keep {
+			progress("kept %s", tmp)
+			return
 		}
-		rep.memNote = "before the load (not necessarily idle)"
+		os.RemoveAll(tmp)
+	}()
+	bin := o.bin
+	if bin == "" {
+		progress("building ./cmd/dinhdanh")
+		if bin, err = buildBinary(ctx, tmp); err != nil {
+			return err
+		}
+	} else if bin, err = filepath.Abs(bin); err != nil {
+		return err
 	}
-	return measure(ctx, o, rep, fx, o.pid, stdout, progress, func() error { return nil })
+	var reps []*report
+	for _, backend := range o.backends() {
+		rep, err := runStarted(ctx, o, backend, bin, tmp, progress)
+		if err != nil {
+			return err
+		}
+		rep.print(stdout)
+		reps = append(reps, rep)
+	}
+	if len(reps) == 2 {
+		compare(stdout, reps[0], reps[1])
+	}
+	return nil
 }
 
-// measure runs the bounds and the scenarios, reads the memory after the load
-// and prints the report.
-func measure(ctx context.Context, o *options, rep *report, fx *fixture, pid int, stdout io.Writer,
-	progress func(string, ...any), alive func() error) error {
+// runStarted starts the nodes of one backend, measures them and stops
+// everything it started before it returns.
+func runStarted(ctx context.Context, o *options, backend, bin, tmp string, progress func(string, ...any)) (*report, error) {
+	rep := &report{opts: o, backend: backend, started: true}
+	d := &deployment{}
+	defer d.close()
+	var fx *fixture
+	var err error
+	if backend == "postgres" {
+		fx, err = d.startPostgres(ctx, o, bin, tmp, rep, progress)
+	} else {
+		fx, err = d.startSQLite(ctx, o, bin, tmp, rep, progress)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep.describe, rep.nodes = d.describe, len(d.nodes)
+	if err := sleep(ctx, o.settle); err != nil {
+		return nil, err
+	}
+	for _, pid := range d.pids {
+		rss, _, err := memory(pid)
+		if err != nil {
+			return nil, err
+		}
+		rep.mem = append(rep.mem, nodeMemory{idle: rss})
+	}
+	if err := measure(ctx, o, rep, d, fx, progress); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// runURL measures the running nodes of --url.
+func runURL(ctx context.Context, o *options, progress func(string, ...any)) (*report, error) {
+	d := &deployment{nodes: o.urls, pids: o.pids, describe: "driven at " + strings.Join(o.urls, ", ")}
+	if len(o.urls) > 1 {
+		d.describe += ", requests spread round-robin over the nodes by the load generator"
+	}
+	rep := &report{opts: o, nodes: len(o.urls), describe: d.describe}
+	c := &cli{argv: strings.Fields(o.cli), env: os.Environ()}
+	progress("provisioning 2 clients and %d citizens through %q", o.accounts, o.cli)
+	fx, err := provision(ctx, c, o.accounts, o.idTokenAlg, runtime.NumCPU())
+	if err != nil {
+		return nil, err
+	}
+	for _, pid := range o.pids {
+		rss, _, err := memory(pid)
+		if err != nil {
+			return nil, fmt.Errorf("--pid: %w", err)
+		}
+		rep.mem = append(rep.mem, nodeMemory{idle: rss})
+		rep.memNote = "before the load (not necessarily idle)"
+	}
+	if err := measure(ctx, o, rep, d, fx, progress); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// measure runs the bounds and the scenarios against the deployment and
+// reads the memory after the load.
+func measure(ctx context.Context, o *options, rep *report, d *deployment, fx *fixture, progress func(string, ...any)) error {
 	var err error
 	hashes := func(when string) (bound, error) {
 		progress("measuring argon2id hashes/s on %d cores%s", runtime.GOMAXPROCS(0), when)
@@ -328,7 +445,7 @@ func measure(ctx context.Context, o *options, rep *report, fx *fixture, pid int,
 		return err
 	}
 
-	a := newAPI(rep.base, newTransport(o.concurrency), fx)
+	a := newAPI(d.nodes, newTransport(o.concurrency), fx)
 	var pool []string
 	if slices.Contains(o.scenarios, "introspect") {
 		progress("getting %d access tokens to introspect", max(256, 4*o.concurrency))
@@ -337,16 +454,13 @@ func measure(ctx context.Context, o *options, rep *report, fx *fixture, pid int,
 		}
 	}
 	all := a.scenarios(pool)
+	var cpu func() cpuTimes
+	if d.watched() {
+		cpu = d.cpu
+	}
 	for _, name := range o.scenarios {
 		sc := all[name]
 		progress("running %s: %d workers, %s warm-up, %s measured", sc.name, o.concurrency, o.warmup, o.duration)
-		var cpu func() (time.Duration, time.Duration, time.Duration)
-		if pid > 0 {
-			cpu = func() (time.Duration, time.Duration, time.Duration) {
-				srv, _ := processCPU(pid)
-				return srv, selfCPU(), machineCPU()
-			}
-		}
 		// The speed of this machine's memory and cores drifts by several
 		// percent within minutes (other guests of the host): the logins are
 		// compared with hashes measured just before and just after them.
@@ -367,21 +481,31 @@ func measure(ctx context.Context, o *options, rep *report, fx *fixture, pid int,
 			}
 			rep.argon, rep.argonSamples = pooled(before, after), []bound{before, after}
 		}
-		if err := alive(); err != nil {
+		if err := d.alive(); err != nil {
 			return err
 		}
 		rep.results = append(rep.results, res)
 	}
-	if pid > 0 {
+	if d.watched() {
 		if err := sleep(ctx, o.settle); err != nil {
 			return err
 		}
-		if rep.loadRSS, rep.peakRSS, err = memory(pid); err != nil {
-			return err
+		for i, pid := range d.pids {
+			if rep.mem[i].load, rep.mem[i].peak, err = memory(pid); err != nil {
+				return err
+			}
+		}
+	}
+	if d.pg != nil && d.redis != nil {
+		rep.services = true
+		if rep.redisRSS, _, err = memory(d.redis.Pid()); err != nil {
+			return fmt.Errorf("Redis's memory: %w", err)
+		}
+		if rep.pgPSS, rep.pgProcs, err = treePSS(d.pg.Pid()); err != nil {
+			return fmt.Errorf("PostgreSQL's memory: %w", err)
 		}
 	}
 	rep.judge()
-	rep.print(stdout)
 	return nil
 }
 
@@ -416,16 +540,22 @@ func (r *report) judge() {
 	}
 }
 
+// result returns the scenario's result by its name, or nil.
+func (r *report) result(name string) *result {
+	for _, res := range r.results {
+		if res.name == name {
+			return res
+		}
+	}
+	return nil
+}
+
 func (r *report) print(w io.Writer) {
 	o := r.opts
-	how := "driven at " + r.base
-	if r.started {
-		how = "started by this run at " + r.base + ", SQLite in a temporary directory"
-	}
 	fmt.Fprintf(w, "\ndinhdanh load report — %s\n", time.Now().Format("2006-01-02 15:04:05 MST"))
 	fmt.Fprintf(w, "machine: %d CPUs, GOMAXPROCS %d, %s %s/%s; the load generator runs on the same machine\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "server: %s\n", how)
+	fmt.Fprintf(w, "server: %s\n", r.describe)
 	fmt.Fprintf(w, "tokens: access tokens JWT %s; ID tokens %s (login and refresh clients)\n", o.alg, o.idTokenAlg)
 	fmt.Fprintf(w, "load: %d workers, %s measured per scenario after a %s warm-up; one login = 4 HTTP requests\n\n",
 		o.concurrency, o.duration, o.warmup)
@@ -449,16 +579,30 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 
-	busy := 0.0
 	if len(r.results) > 0 && r.results[0].serverCores > 0 {
-		fmt.Fprintf(w, "\nCPU while measured (cores)   %8s %8s %8s   %s\n", "server", "load", "other", "server CPU per request")
-		for _, res := range r.results {
-			per := "-"
-			if res.requests > 0 {
-				per = fmtDur(time.Duration(res.serverCores * float64(res.elapsed) / float64(res.requests)))
+		perRequest := func(res *result, cores float64) string {
+			if res.requests == 0 {
+				return "-"
 			}
-			fmt.Fprintf(w, "  %-26s %8.2f %8.2f %8.2f   %s\n", res.name, res.serverCores, res.selfCores, res.otherCores, per)
-			busy = max(busy, res.otherCores)
+			return fmtDur(time.Duration(cores * float64(res.elapsed) / float64(res.requests)))
+		}
+		if r.services {
+			fmt.Fprintf(w, "\nCPU while measured (cores)   %8s %8s %8s %8s   %s\n", "server", "services", "load", "other",
+				"CPU per request: server, server+services")
+		} else {
+			fmt.Fprintf(w, "\nCPU while measured (cores)   %8s %8s %8s   %s\n", "server", "load", "other", "server CPU per request")
+		}
+		for _, res := range r.results {
+			if r.services {
+				fmt.Fprintf(w, "  %-26s %8.2f %8.2f %8.2f %8.2f   %s, %s\n", res.name, res.serverCores, res.servicesCores,
+					res.selfCores, res.otherCores, perRequest(res, res.serverCores), perRequest(res, res.serverCores+res.servicesCores))
+			} else {
+				fmt.Fprintf(w, "  %-26s %8.2f %8.2f %8.2f   %s\n", res.name, res.serverCores, res.selfCores, res.otherCores,
+					perRequest(res, res.serverCores))
+			}
+		}
+		if r.services {
+			fmt.Fprintf(w, "  server: the %d nodes together; services: PostgreSQL (the postmaster and all its processes) and redis-server\n", r.nodes)
 		}
 	}
 
@@ -466,7 +610,6 @@ func (r *report) print(w io.Writer) {
 	for _, b := range append([]bound{r.argon}, r.jwt...) {
 		fmt.Fprintf(w, "  %-44s %10.1f /s   (%d in %s, %s CPU each; other processes %.2f cores)\n", b.what, b.rate, b.count,
 			b.elapsed.Round(time.Millisecond), fmtDur(b.cpuPerOp), b.otherCores)
-		busy = max(busy, b.otherCores)
 		if b.what == r.argon.what && len(r.argonSamples) == 2 {
 			fmt.Fprintf(w, "  %-44s %10s      (%.1f/s just before the logins, %.1f/s just after)\n", "", "",
 				r.argonSamples[0].rate, r.argonSamples[1].rate)
@@ -492,31 +635,97 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 
-	fmt.Fprintln(w, "\nserver process")
-	if r.started {
-		fmt.Fprintf(w, "  %-44s %10s   target < %s  %s\n", "start-up, first start (empty data directory)", fmtDur(r.startFirst),
-			targetStartup, passText(r.startFirst < targetStartup))
-		fmt.Fprintf(w, "  %-44s %10s   target < %s  %s\n", "start-up, restart", fmtDur(r.startRestart),
-			targetStartup, passText(r.startRestart < targetStartup))
+	if r.nodes > 1 {
+		fmt.Fprintf(w, "\nserver processes (%d nodes)\n", r.nodes)
 	} else {
-		fmt.Fprintf(w, "  %-44s %10s\n", "start-up", "n/a (--url)")
+		fmt.Fprintln(w, "\nserver process")
+	}
+	startup := func(label string, d time.Duration) {
+		fmt.Fprintf(w, "  %-44s %10s   target < %s  %s\n", label, fmtDur(d), targetStartup, passText(d < targetStartup))
 	}
 	switch {
-	case r.idleRSS > 0 && r.memNote == "":
-		fmt.Fprintf(w, "  %-44s %10s   target ≤ 60 MB  %s\n", fmt.Sprintf("RSS idle (%s after start-up)", o.settle), fmtMB(r.idleRSS),
-			passText(float64(r.idleRSS) <= targetIdleRSSKiB))
-	case r.idleRSS > 0:
-		fmt.Fprintf(w, "  %-44s %10s\n", "RSS "+r.memNote, fmtMB(r.idleRSS))
+	case r.started && r.backend == "postgres":
+		startup("start-up, node 1, first start (migrated DB)", r.startFirst)
+		startup("start-up, node 1, restart", r.startRestart)
+		for i, d := range r.startOthers {
+			startup(fmt.Sprintf("start-up, node %d", i+2), d)
+		}
+	case r.started:
+		startup("start-up, first start (empty data directory)", r.startFirst)
+		startup("start-up, restart", r.startRestart)
 	default:
+		fmt.Fprintf(w, "  %-44s %10s\n", "start-up", "n/a (--url)")
+	}
+	if len(r.mem) == 0 {
 		fmt.Fprintf(w, "  %-44s %10s\n", "RSS", "n/a (give --pid)")
 	}
-	if r.loadRSS > 0 {
-		fmt.Fprintf(w, "  %-44s %10s\n", fmt.Sprintf("RSS after the load (%s later)", o.settle), fmtMB(r.loadRSS))
-		fmt.Fprintf(w, "  %-44s %10s\n", "RSS peak during the run (VmHWM)", fmtMB(r.peakRSS))
+	for i, m := range r.mem {
+		node := ""
+		if len(r.mem) > 1 {
+			node = fmt.Sprintf("node %d ", i+1)
+		}
+		if r.memNote == "" {
+			fmt.Fprintf(w, "  %-44s %10s   target ≤ 60 MB  %s\n", fmt.Sprintf("%sRSS idle (%s after start-up)", node, o.settle),
+				fmtMB(m.idle), passText(float64(m.idle) <= targetIdleRSSKiB))
+		} else {
+			fmt.Fprintf(w, "  %-44s %10s\n", node+"RSS "+r.memNote, fmtMB(m.idle))
+		}
+		if m.load > 0 {
+			fmt.Fprintf(w, "  %-44s %10s\n", fmt.Sprintf("%sRSS after the load (%s later)", node, o.settle), fmtMB(m.load))
+			fmt.Fprintf(w, "  %-44s %10s\n", node+"RSS peak during the run (VmHWM)", fmtMB(m.peak))
+		}
+	}
+	if r.services {
+		fmt.Fprintf(w, "\nservices after the load (%s later)\n", o.settle)
+		fmt.Fprintf(w, "  %-44s %10s\n", "Redis RSS", fmtMB(r.redisRSS))
+		fmt.Fprintf(w, "  %-44s %10s\n", fmt.Sprintf("PostgreSQL PSS (%d processes together)", r.pgProcs), fmtMB(r.pgPSS))
 	}
 	fmt.Fprintln(w, "\nPASS needs the target rate with no error; missed targets do not change the exit status.")
-	if busy > 0.2 {
+	if busy := r.otherBusy(); busy > 0.2 {
 		fmt.Fprintf(w, "Other processes used up to %.2f cores during the run: rates and bounds are lower than this machine can do idle.\n", busy)
+	}
+}
+
+// otherBusy returns the most CPU (cores) other processes of the machine used
+// while a scenario or a bound was measured.
+func (r *report) otherBusy() float64 {
+	busy := 0.0
+	for _, res := range r.results {
+		busy = max(busy, res.otherCores)
+	}
+	for _, b := range append([]bound{r.argon}, r.jwt...) {
+		busy = max(busy, b.otherCores)
+	}
+	return busy
+}
+
+// compare prints each scenario's rate on PostgreSQL + Redis against its rate
+// on SQLite, measured by this run one after the other.
+func compare(w io.Writer, lite, pg *report) {
+	fmt.Fprintf(w, "\nPostgreSQL + Redis (%d nodes) against SQLite (1 node): the same scenarios and options, one after the other\n", pg.nodes)
+	fmt.Fprintf(w, "%-20s %12s %18s %7s  %-8s %s\n", "scenario", "SQLite req/s", "PostgreSQL req/s", "ratio", "target", "result")
+	for _, a := range lite.results {
+		b := pg.result(a.name)
+		if b == nil {
+			continue
+		}
+		ratio := 0.0
+		if a.rate() > 0 {
+			ratio = b.rate() / a.rate()
+		}
+		verdict := "MISS"
+		if ratio >= targetPostgresRatio && a.errors == 0 && b.errors == 0 {
+			verdict = "PASS"
+		}
+		fmt.Fprintf(w, "%-20s %12.1f %18.1f %7.2f  ≥ %.2f   %s\n", a.name, a.rate(), b.rate(), ratio, targetPostgresRatio, verdict)
+	}
+	fmt.Fprintf(w, "\nPASS needs PostgreSQL + Redis at %.0f %% of SQLite's rate or more, with no error in either run; a MISS does not change the exit status.\n",
+		targetPostgresRatio*100)
+	// The two runs follow each other: what else the machine did in one of
+	// them and not in the other moves the ratios.
+	if busy := max(lite.otherBusy(), pg.otherBusy()); busy > 0.2 {
+		fmt.Fprintf(w, "Other processes used up to %.2f cores during the SQLite run and %.2f during the PostgreSQL run: the ratios are only as good as that.\n",
+			lite.otherBusy(), pg.otherBusy())
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -54,17 +55,31 @@ func newTransport(concurrency int) *http.Transport {
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// api talks to the server under load.
+// api talks to the nodes under load. It is its own load balancer, and a
+// stricter one than a deployment would have: every HTTP request, whichever
+// worker sends it, goes to the node after the one the previous request went
+// to (one turn shared by all workers). The steps of one login and the links
+// of one refresh chain are spread over the nodes like any other requests,
+// where a balancer with sticky sessions would keep a browser on one node, so
+// every node must carry on what another one started.
 type api struct {
-	base string
-	tr   *http.Transport
-	hc   *http.Client // no cookies, no redirects
-	fx   *fixture
+	nodes []string // base URLs, http://HOST:PORT
+	next  atomic.Uint64
+	tr    *http.Transport
+	hc    *http.Client // no cookies, no redirects
+	fx    *fixture
 }
 
-func newAPI(base string, tr *http.Transport, fx *fixture) *api {
-	return &api{base: base, tr: tr, fx: fx,
+func newAPI(nodes []string, tr *http.Transport, fx *fixture) *api {
+	return &api{nodes: nodes, tr: tr, fx: fx,
 		hc: &http.Client{Transport: tr, CheckRedirect: noRedirect, Timeout: requestTimeout}}
+}
+
+// url returns the absolute URL of pathQuery (a path with its query) on the
+// next node in turn.
+func (a *api) url(pathQuery string) string {
+	n := a.next.Add(1) - 1
+	return a.nodes[n%uint64(len(a.nodes))] + pathQuery
 }
 
 // httpError is an answer that is not 2xx or 3xx.
@@ -155,7 +170,7 @@ func decodeTokens(step string, body []byte, wantID, wantRefresh bool) (*tokenRes
 
 // clientCredentials gets a JWT access token for the service client.
 func (a *api) clientCredentials(ctx context.Context) (*tokenResponse, error) {
-	_, body, err := postForm(ctx, a.hc, "token (client_credentials)", a.base+"/oauth2/token",
+	_, body, err := postForm(ctx, a.hc, "token (client_credentials)", a.url("/oauth2/token"),
 		url.Values{"grant_type": {"client_credentials"}}, a.fx.ccID, a.fx.ccSecret)
 	if err != nil {
 		return nil, err
@@ -165,7 +180,7 @@ func (a *api) clientCredentials(ctx context.Context) (*tokenResponse, error) {
 
 // introspect asks about a token that must be active.
 func (a *api) introspect(ctx context.Context, token string) error {
-	_, body, err := postForm(ctx, a.hc, "introspect", a.base+"/oauth2/introspect",
+	_, body, err := postForm(ctx, a.hc, "introspect", a.url("/oauth2/introspect"),
 		url.Values{"token": {token}}, a.fx.ccID, a.fx.ccSecret)
 	if err != nil {
 		return err
@@ -185,7 +200,7 @@ func (a *api) introspect(ctx context.Context, token string) error {
 
 // refresh redeems a refresh token and returns the new tokens.
 func (a *api) refresh(ctx context.Context, token string) (*tokenResponse, error) {
-	_, body, err := postForm(ctx, a.hc, "token (refresh_token)", a.base+"/oauth2/token",
+	_, body, err := postForm(ctx, a.hc, "token (refresh_token)", a.url("/oauth2/token"),
 		url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}}, a.fx.webID, a.fx.webSecret)
 	if err != nil {
 		return nil, err
@@ -209,7 +224,8 @@ func randToken(n int) string {
 // login runs the whole browser login of a citizen with a password, in a
 // browser of its own (a fresh cookie jar): GET /oauth2/auth with PKCE S256 →
 // GET /login (the form) → POST /login → the redirect to the client with the
-// code (not followed) → POST /oauth2/token.
+// code (not followed) → POST /oauth2/token. Each of the four requests goes to
+// the next node in turn.
 func (a *api) login(ctx context.Context, personalID string) (*tokenResponse, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -224,7 +240,7 @@ func (a *api) login(ctx context.Context, personalID string) (*tokenResponse, err
 		"scope": {"openid profile"}, "state": {state}, "nonce": {nonce},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
 	}
-	resp, _, err := get(ctx, hc, "authorize", a.base+"/oauth2/auth?"+q.Encode())
+	resp, _, err := get(ctx, hc, "authorize", a.url("/oauth2/auth?"+q.Encode()))
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +249,10 @@ func (a *api) login(ctx context.Context, personalID string) (*tokenResponse, err
 		return nil, fmt.Errorf("authorize: HTTP %d to %q, want a redirect to /login?flow=…", resp.StatusCode, resp.Header.Get("Location"))
 	}
 
-	_, page, err := get(ctx, hc, "login form", loc.String())
+	// The redirect's path and query go to the next node, whatever host it
+	// names (the issuer's, node 1): the browser's cookies go along, since a
+	// cookie of 127.0.0.1 is sent to every port of it.
+	_, page, err := get(ctx, hc, "login form", a.url(loc.RequestURI()))
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +263,7 @@ func (a *api) login(ctx context.Context, personalID string) (*tokenResponse, err
 
 	form := url.Values{"flow": {html.UnescapeString(string(flow[1]))}, "csrf_token": {html.UnescapeString(string(csrf[1]))},
 		"identifier": {personalID}, "password": {a.fx.password}}
-	resp, page, err = postForm(ctx, hc, "login post", a.base+"/login", form, "", "")
+	resp, page, err = postForm(ctx, hc, "login post", a.url("/login"), form, "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +288,7 @@ func (a *api) login(ctx context.Context, personalID string) (*tokenResponse, err
 		return nil, fmt.Errorf("login post: no code in %q", back)
 	}
 
-	_, body, err := postForm(ctx, a.hc, "token (authorization_code)", a.base+"/oauth2/token", url.Values{
+	_, body, err := postForm(ctx, a.hc, "token (authorization_code)", a.url("/oauth2/token"), url.Values{
 		"grant_type": {"authorization_code"}, "code": {bq.Get("code")}, "redirect_uri": {a.fx.redirectURI},
 		"code_verifier": {verifier},
 	}, a.fx.webID, a.fx.webSecret)
@@ -300,10 +319,10 @@ type scenario struct {
 // runScenario runs the workload with c workers: a warm-up that is not
 // counted, then duration measured. Every loop checks the clock before each
 // iteration, so the scenario ends by itself.
-// cpu, when not nil, reads the CPU time used so far by the server, by this
-// process and by the whole machine; the result then tells how many cores
-// each used.
-func runScenario(ctx context.Context, sc scenario, c int, warmup, duration time.Duration, cpu func() (server, self, machine time.Duration)) (*result, error) {
+// cpu, when not nil, reads the CPU time used so far by the nodes, by the
+// services beside them, by this process and by the whole machine; the
+// result then tells how many cores each used.
+func runScenario(ctx context.Context, sc scenario, c int, warmup, duration time.Duration, cpu func() cpuTimes) (*result, error) {
 	workers := make([]*worker, c)
 	var setupErr error
 	var once sync.Once
@@ -371,9 +390,9 @@ func runScenario(ctx context.Context, sc scenario, c int, warmup, duration time.
 		phase(warmup, nil)
 	}
 	col := &collector{}
-	var srv0, self0, all0 time.Duration
+	var cpu0 cpuTimes
 	if cpu != nil {
-		srv0, self0, all0 = cpu()
+		cpu0 = cpu()
 	}
 	elapsed := phase(duration, col)
 	if err := ctx.Err(); err != nil {
@@ -381,11 +400,12 @@ func runScenario(ctx context.Context, sc scenario, c int, warmup, duration time.
 	}
 	res := col.result(sc.name, c, elapsed)
 	if cpu != nil {
-		srv1, self1, all1 := cpu()
-		srv, self := srv1-srv0, self1-self0
+		cpu1 := cpu()
+		srv, svc, self := cpu1.server-cpu0.server, cpu1.services-cpu0.services, cpu1.self-cpu0.self
 		res.serverCores = srv.Seconds() / elapsed.Seconds()
+		res.servicesCores = svc.Seconds() / elapsed.Seconds()
 		res.selfCores = self.Seconds() / elapsed.Seconds()
-		res.otherCores = max(0, (all1-all0-srv-self).Seconds()/elapsed.Seconds())
+		res.otherCores = max(0, (cpu1.machine-cpu0.machine-srv-svc-self).Seconds()/elapsed.Seconds())
 	}
 	return res, nil
 }

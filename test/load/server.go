@@ -85,6 +85,8 @@ func (s *server) start(ctx context.Context) (time.Duration, error) {
 	cmd := exec.Command(s.bin, "serve")
 	cmd.Env = s.env
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// Should this command be killed, the node does not outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -188,25 +190,133 @@ func memory(pid int) (rss, hwm int64, err error) {
 // 100 on every Linux architecture Go supports.
 const clockTicks = 100
 
-// processCPU returns the user plus system CPU time a process has used.
-func processCPU(pid int) (time.Duration, error) {
+// cpuTimes is the CPU time used so far by the nodes under load, by the
+// services beside them (PostgreSQL, Redis), by this process and by every
+// process of the machine.
+type cpuTimes struct {
+	server, services, self, machine time.Duration
+}
+
+// procStat is what this command reads of /proc/PID/stat.
+type procStat struct {
+	ppid int
+	// cpu is the user plus system time of the process; children is that of
+	// its children that ended and were waited for.
+	cpu, children time.Duration
+}
+
+func readStat(pid int) (procStat, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return procStat{}, err
 	}
 	// The command name (field 2) may hold spaces; the fields after it do not.
 	_, rest, ok := strings.Cut(string(b), ") ")
 	f := strings.Fields(rest)
-	if !ok || len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	if !ok || len(f) < 15 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
-	// utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	// ppid is field 4 of the line, 2 after the name; utime, stime, cutime
+	// and cstime are fields 14 to 17, 12 to 15 after the name.
+	var n [5]int64
+	for i, field := range []int{1, 11, 12, 13, 14} {
+		if n[i], err = strconv.ParseInt(f[field], 10, 64); err != nil {
+			return procStat{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
 	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+	return procStat{ppid: int(n[0]), cpu: time.Duration(n[1]+n[2]) * time.Second / clockTicks,
+		children: time.Duration(n[3]+n[4]) * time.Second / clockTicks}, nil
+}
+
+// processCPU returns the user plus system CPU time a process has used.
+func processCPU(pid int) (time.Duration, error) {
+	st, err := readStat(pid)
+	return st.cpu, err
+}
+
+// processTree returns root and every process descending from it, as they
+// are now (PostgreSQL forks a process per connection and several helpers).
+func processTree(root int) ([]int, error) {
+	if _, err := readStat(root); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := readStat(pid)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		children[st.ppid] = append(children[st.ppid], pid)
+	}
+	tree := []int{root}
+	for i := 0; i < len(tree); i++ {
+		tree = append(tree, children[tree[i]]...)
+	}
+	return tree, nil
+}
+
+// treeCPU returns the CPU time used by root and its descendants so far. A
+// process that ended is still counted: its time moves to its parent's
+// children's time when the parent waits for it.
+func treeCPU(root int) (time.Duration, error) {
+	tree, err := processTree(root)
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	for _, pid := range tree {
+		if st, err := readStat(pid); err == nil {
+			sum += st.cpu + st.children
+		}
+	}
+	return sum, nil
+}
+
+// treePSS returns the proportional set size (KiB) of root and its
+// descendants together, and how many processes that is: shared memory, such
+// as PostgreSQL's shared buffers, is counted once, divided among the
+// processes that map it.
+func treePSS(root int) (int64, int, error) {
+	tree, err := processTree(root)
+	if err != nil {
+		return 0, 0, err
+	}
+	var sum int64
+	n := 0
+	for _, pid := range tree {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue // ended meanwhile
+			}
+			return 0, 0, err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			v, ok := strings.CutPrefix(line, "Pss:")
+			if !ok {
+				continue
+			}
+			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return 0, 0, fmt.Errorf("/proc/%d/smaps_rollup: Pss: %w", pid, err)
+			}
+			sum += kib
+			n++
+			break
+		}
+	}
+	if n == 0 {
+		return 0, 0, fmt.Errorf("/proc/%d/smaps_rollup has no Pss", root)
+	}
+	return sum, n, nil
 }
 
 // machineCPU returns the CPU time all processes of the machine have used
@@ -264,8 +374,14 @@ type cli struct {
 	env  []string
 }
 
+// cliTimeout bounds one run of the command line, so that a hung database
+// cannot hold the whole command.
+const cliTimeout = 2 * time.Minute
+
 // run executes one subcommand and returns its standard output.
 func (c *cli) run(ctx context.Context, stdin string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, cliTimeout)
+	defer cancel()
 	// Options such as --config belong after the subcommand words.
 	argv := placeOptions(c.argv[1:], args)
 	cmd := exec.CommandContext(ctx, c.argv[0], argv...)

@@ -20,10 +20,11 @@ type result struct {
 	lat      []time.Duration // latencies of successful iterations, sorted
 	shown    []string        // the first few error messages
 
-	// serverCores, selfCores and otherCores are the CPU cores the server,
-	// the load generator and every other process of the machine used on
-	// average while measured (0 when unknown).
-	serverCores, selfCores, otherCores float64
+	// serverCores, servicesCores, selfCores and otherCores are the CPU
+	// cores the nodes together, PostgreSQL and Redis, the load generator and
+	// every other process of the machine used on average while measured (0
+	// when unknown).
+	serverCores, servicesCores, selfCores, otherCores float64
 
 	// target describes the goal; pass reports whether it was met (nil: no goal).
 	target string

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,9 +25,10 @@ type PostgresServer struct {
 	// Dir holds its data directory and is removed when it is stopped for good.
 	Dir string
 
-	bin  string // the directory of postgres and initdb
-	cred *syscall.Credential
-	port int
+	bin     string // the directory of postgres and initdb
+	cred    *syscall.Credential
+	port    int
+	durable bool // production-like settings (see LaunchPostgres)
 
 	mu      sync.Mutex
 	proc    *process
@@ -65,71 +67,102 @@ func StartPostgres(t testing.TB) *PostgresServer {
 
 func startPostgres(t testing.TB, cleanup func(func() error)) *PostgresServer {
 	t.Helper()
+	s, err := LaunchPostgres(false)
+	if err != nil {
+		fail(t, err)
+	}
+	cleanup(s.Close)
+	return s
+}
+
+// LaunchPostgres starts a PostgreSQL server outside a test; Close stops it
+// and removes its directory. A missing program is a *MissingError.
+//
+// Durable gives it the settings of a production server: fsync,
+// synchronous_commit and full_page_writes on (PostgreSQL's defaults) and
+// shared_buffers 128MB, for measurements whose commits must reach the disk.
+// Otherwise it has the settings of the tests' servers, which do not wait for
+// the disk (fsync, synchronous_commit and full_page_writes off).
+func LaunchPostgres(durable bool) (*PostgresServer, error) {
 	initdb, err := findBinary("initdb", true)
 	if err != nil {
-		missing(t, "PostgreSQL (initdb)", err)
+		return nil, &MissingError{What: "PostgreSQL (initdb)", Err: err}
 	}
 	bin := filepath.Dir(initdb)
 	if _, err := os.Stat(filepath.Join(bin, "postgres")); err != nil {
-		missing(t, "PostgreSQL (postgres)", err)
+		return nil, &MissingError{What: "PostgreSQL (postgres)", Err: err}
 	}
 	cred, err := credential()
 	if err != nil {
-		t.Fatalf("PostgreSQL needs an unprivileged user: %v", err)
+		return nil, fmt.Errorf("PostgreSQL needs an unprivileged user: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "dinhdanh-pg-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	s := &PostgresServer{Dir: dir, bin: bin, cred: cred}
+	s := &PostgresServer{Dir: dir, bin: bin, cred: cred, durable: durable}
 	if err := chownAll(dir, cred); err != nil {
 		os.RemoveAll(dir)
-		t.Fatal(err)
+		return nil, err
 	}
-	cmd := exec.Command(initdb, "--pgdata", filepath.Join(dir, "data"), "--username", "postgres", "--auth", "trust",
-		"--encoding", "UTF8", "--locale", "C.UTF-8", "--no-sync", "--no-instructions")
+	args := []string{"--pgdata", filepath.Join(dir, "data"), "--username", "postgres", "--auth", "trust",
+		"--encoding", "UTF8", "--locale", "C.UTF-8", "--no-instructions"}
+	if !durable {
+		// The tests' servers do not survive a crash of the machine anyway.
+		args = append(args, "--no-sync")
+	}
+	cmd := exec.Command(initdb, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		t.Fatalf("initdb: %v\n%s", err, out)
+		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 	for attempt := 0; ; attempt++ {
 		if s.port, err = freePort(false); err != nil {
 			os.RemoveAll(dir)
-			t.Fatal(err)
+			return nil, err
 		}
 		s.Addr = "127.0.0.1:" + strconv.Itoa(s.port)
 		err = s.start()
 		if err == nil {
-			break
+			return s, nil
 		}
 		if attempt == 4 {
 			os.RemoveAll(dir)
-			t.Fatalf("starting PostgreSQL: %v", err)
+			return nil, fmt.Errorf("starting PostgreSQL: %w", err)
 		}
 	}
-	cleanup(func() error {
-		err := s.halt()
-		os.RemoveAll(dir)
-		return err
-	})
-	return s
+}
+
+// Close stops the server for good and removes its directory.
+func (s *PostgresServer) Close() error {
+	err := s.halt()
+	if rerr := os.RemoveAll(s.Dir); err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // start runs postgres on s.port and waits until it accepts connections.
 func (s *PostgresServer) start() error {
-	p, err := startProcess("postgres", []string{filepath.Join(s.bin, "postgres"),
+	argv := []string{filepath.Join(s.bin, "postgres"),
 		"-D", filepath.Join(s.Dir, "data"),
 		"-c", "listen_addresses=127.0.0.1", "-c", "port=" + strconv.Itoa(s.port),
 		"-c", "unix_socket_directories=",
 		"-c", "max_connections=300",
-		"-c", "shared_buffers=32MB",
-		// Durability is not what these servers are for.
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "log_min_messages=warning",
-	}, s.Dir, s.cred, syscall.SIGINT)
+	}
+	if s.durable {
+		// fsync, synchronous_commit and full_page_writes keep their default, on.
+		argv = append(argv, "-c", "shared_buffers=128MB")
+	} else {
+		argv = append(argv, "-c", "shared_buffers=32MB",
+			// Durability is not what these servers are for.
+			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	argv = append(argv, "-c", "log_min_messages=warning")
+	p, err := startProcess("postgres", argv, s.Dir, s.cred, syscall.SIGINT)
 	if err != nil {
 		return err
 	}
@@ -152,6 +185,40 @@ func (s *PostgresServer) start() error {
 	return nil
 }
 
+// Pid returns the process id of the postmaster, the parent of every other
+// process of the server, or 0 when the server is stopped.
+func (s *PostgresServer) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.cmd.Process.Pid
+}
+
+// settingName is what SHOW accepts here as the name of a setting.
+var settingName = regexp.MustCompile(`^[a-z_][a-z0-9_.]*$`)
+
+// Show returns the value of a run-time setting as SHOW reports it, such as
+// "on" for fsync or "15.14 (Debian 15.14-0+deb12u1)" for server_version.
+func (s *PostgresServer) Show(setting string) (string, error) {
+	if !settingName.MatchString(setting) {
+		return "", fmt.Errorf("SHOW %q: not a setting name", setting)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		return "", fmt.Errorf("connecting to PostgreSQL at %s: %w", s.Addr, err)
+	}
+	defer conn.Close(ctx)
+	var v string
+	if err := conn.QueryRow(ctx, "SHOW "+setting).Scan(&v); err != nil {
+		return "", fmt.Errorf("SHOW %s: %w", setting, err)
+	}
+	return v, nil
+}
+
 // halt stops the server (fast shutdown) if it runs.
 func (s *PostgresServer) halt() error {
 	s.mu.Lock()
@@ -172,14 +239,16 @@ func (s *PostgresServer) URL(database string) string {
 // NewDatabase creates a fresh, empty database and returns its URL.
 func (s *PostgresServer) NewDatabase(t testing.TB) string {
 	t.Helper()
-	url, err := s.createDatabase(fmt.Sprintf("test_%d", s.dbs.Add(1)))
+	url, err := s.CreateDatabase(fmt.Sprintf("test_%d", s.dbs.Add(1)))
 	if err != nil {
 		t.Fatalf("creating a database: %v", err)
 	}
 	return url
 }
 
-func (s *PostgresServer) createDatabase(name string) (string, error) {
+// CreateDatabase creates an empty database (encoding UTF-8, locale
+// C.UTF-8) and returns its URL.
+func (s *PostgresServer) CreateDatabase(name string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, s.URL("postgres"))
@@ -187,7 +256,7 @@ func (s *PostgresServer) createDatabase(name string) (string, error) {
 		return "", fmt.Errorf("connecting to PostgreSQL at %s: %w", s.Addr, err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'`); err != nil {
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'`); err != nil {
 		return "", err
 	}
 	return s.URL(name), nil
@@ -198,7 +267,7 @@ func (s *PostgresServer) createDatabase(name string) (string, error) {
 func (s *PostgresServer) NewSchema(t testing.TB) string {
 	t.Helper()
 	s.shared.once.Do(func() {
-		s.shared.url, s.shared.err = s.createDatabase("schemas")
+		s.shared.url, s.shared.err = s.CreateDatabase("schemas")
 	})
 	if s.shared.err != nil {
 		t.Fatalf("creating the database of schemas: %v", s.shared.err)

@@ -54,31 +54,86 @@ func StartRedis(t testing.TB) *RedisServer {
 
 func redisBinary(t testing.TB, name string) string {
 	t.Helper()
-	p, err := findBinary(name, false)
+	p, err := findRedisBinary(name)
 	if err != nil {
-		missing(t, "Redis ("+name+")", err)
+		fail(t, err)
 	}
 	return p
 }
 
+// findRedisBinary returns the path of a Redis program, or a *MissingError.
+func findRedisBinary(name string) (string, error) {
+	p, err := findBinary(name, false)
+	if err != nil {
+		return "", &MissingError{What: "Redis (" + name + ")", Err: err}
+	}
+	return p, nil
+}
+
 func startRedis(t testing.TB, cleanup func(func() error)) *RedisServer {
 	t.Helper()
-	bin := redisBinary(t, "redis-server")
+	s, err := LaunchRedis()
+	if err != nil {
+		fail(t, err)
+	}
+	cleanup(s.Close)
+	return s
+}
+
+// LaunchRedis starts a Redis server outside a test; Close stops it and
+// removes its directory. A missing program is a *MissingError.
+func LaunchRedis() (*RedisServer, error) {
+	bin, err := findRedisBinary("redis-server")
+	if err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "dinhdanh-redis-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s, err := launchRedis(bin, dir, false, nil)
 	if err != nil {
 		os.RemoveAll(dir)
-		t.Fatalf("starting Redis: %v", err)
+		return nil, fmt.Errorf("starting Redis: %w", err)
 	}
-	cleanup(func() error {
-		err := s.halt()
-		os.RemoveAll(dir)
-		return err
-	})
-	return s
+	return s, nil
+}
+
+// Close stops the server for good and removes its directory.
+func (s *RedisServer) Close() error {
+	err := s.halt()
+	if rerr := os.RemoveAll(s.Dir); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// Pid returns the process id of redis-server, or 0 when it is stopped.
+func (s *RedisServer) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.cmd.Process.Pid
+}
+
+// Version returns the redis_version the server reports (INFO server).
+func (s *RedisServer) Version() (string, error) {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, DialTimeout: 5 * time.Second, MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return "", fmt.Errorf("INFO server at %s: %w", s.Addr, err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("INFO server at %s names no redis_version", s.Addr)
 }
 
 // launchRedis starts redis-server on a free port, retrying when the port was

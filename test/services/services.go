@@ -82,15 +82,39 @@ func sharedServer[S any](t testing.TB, slot *S, start func(t testing.TB, cleanup
 	return *slot
 }
 
+// MissingError reports that a program a server needs is not installed.
+type MissingError struct {
+	// What names the program, such as "PostgreSQL (initdb)".
+	What string
+	// Err is why it was not found.
+	Err error
+}
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("%s is not available (%v): run test/services/install.sh, as make test does", e.What, e.Err)
+}
+
+func (e *MissingError) Unwrap() error { return e.Err }
+
+// fail ends the test because a server could not be started: a missing
+// program skips it (see missing), any other error fails it.
+func fail(t testing.TB, err error) {
+	t.Helper()
+	var me *MissingError
+	if errors.As(err, &me) {
+		missing(t, me)
+	}
+	t.Fatal(err)
+}
+
 // missing skips the test, or fails it when the CI environment variable is
 // set, because a program the test needs is not installed.
-func missing(t testing.TB, what string, err error) {
+func missing(t testing.TB, err *MissingError) {
 	t.Helper()
-	msg := fmt.Sprintf("%s is not available (%v): run test/services/install.sh, as make test does", what, err)
 	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
+		t.Fatal(err.Error())
 	}
-	t.Skip(msg)
+	t.Skip(err.Error())
 }
 
 // findBinary returns the path of a program: from the newest

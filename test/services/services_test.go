@@ -2,7 +2,10 @@ package services_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,5 +117,149 @@ func TestRedisSentinel(t *testing.T) {
 	}
 	if v, err := c.Get(ctx, "k").Result(); err != nil || v != "v" {
 		t.Fatalf("GET = %q, %v", v, err)
+	}
+}
+
+// show returns the value of a setting on the database at url.
+func show(t *testing.T, url, setting string) string {
+	t.Helper()
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var v string
+	if err := conn.QueryRow(ctx, "SHOW "+setting).Scan(&v); err != nil {
+		t.Fatalf("SHOW %s: %v", setting, err)
+	}
+	return v
+}
+
+// alive reports whether a process exists (and is not a zombie waiting to be reaped).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return !strings.HasPrefix(rest, "Z")
+}
+
+func TestLaunchPostgresDurable(t *testing.T) {
+	s, err := services.LaunchPostgres(true)
+	var me *services.MissingError
+	if errors.As(err, &me) && os.Getenv("CI") == "" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			s.Close()
+		}
+	}()
+	url, err := s.CreateDatabase("durable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for setting, want := range map[string]string{"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
+		"shared_buffers": "128MB"} {
+		if got := show(t, url, setting); got != want {
+			t.Errorf("durable server: SHOW %s = %q, want %q", setting, got, want)
+		}
+		// The server reports the same through Show.
+		if got, err := s.Show(setting); err != nil || got != want {
+			t.Errorf("durable server: Show(%q) = %q, %v; want %q", setting, got, err, want)
+		}
+	}
+	if v, err := s.Show("server_version"); err != nil || v == "" {
+		t.Errorf("Show(server_version) = %q, %v", v, err)
+	}
+	if _, err := s.Show("fsync; DROP DATABASE durable"); err == nil {
+		t.Error("Show accepted a statement as a setting name")
+	}
+	pid := s.Pid()
+	if pid <= 0 || !alive(pid) {
+		t.Fatalf("Pid() = %d, not a running process", pid)
+	}
+	if _, err := os.Stat(s.Dir); err != nil {
+		t.Fatalf("the server's directory: %v", err)
+	}
+	closed = true
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(s.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after Close, the directory %s is still there (%v)", s.Dir, err)
+	}
+	if alive(pid) {
+		t.Errorf("after Close, the postmaster %d still runs", pid)
+	}
+	if s.Pid() != 0 {
+		t.Errorf("after Close, Pid() = %d, want 0", s.Pid())
+	}
+}
+
+func TestPostgresTestSettings(t *testing.T) {
+	url := services.Postgres(t)
+	for _, setting := range []string{"fsync", "synchronous_commit", "full_page_writes"} {
+		if got := show(t, url, setting); got != "off" {
+			t.Errorf("test server: SHOW %s = %q, want off", setting, got)
+		}
+	}
+}
+
+func TestLaunchRedis(t *testing.T) {
+	s, err := services.LaunchRedis()
+	var me *services.MissingError
+	if errors.As(err, &me) && os.Getenv("CI") == "" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			s.Close()
+		}
+	}()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	defer c.Close()
+	if err := c.Set(t.Context(), "k", "v", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Version(); err != nil || !strings.Contains(v, ".") {
+		t.Errorf("Version() = %q, %v", v, err)
+	}
+	pid := s.Pid()
+	if pid <= 0 || !alive(pid) {
+		t.Fatalf("Pid() = %d, not a running process", pid)
+	}
+	closed = true
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(s.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after Close, the directory %s is still there (%v)", s.Dir, err)
+	}
+	if alive(pid) {
+		t.Errorf("after Close, redis-server %d still runs", pid)
+	}
+}
+
+// A missing program is an error that says how to install it.
+func TestLaunchRedisMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := services.LaunchRedis()
+	var me *services.MissingError
+	if !errors.As(err, &me) {
+		t.Fatalf("LaunchRedis without redis-server on PATH: %v, want a *MissingError", err)
+	}
+	if !strings.Contains(err.Error(), "test/services/install.sh") || !strings.Contains(err.Error(), "redis-server") {
+		t.Errorf("the error does not name the program and install.sh: %v", err)
 	}
 }
