@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -47,9 +48,11 @@ type Flow struct {
 	ReauthPassword bool   `json:"reauth_pwd,omitempty"`
 	ShowCodes      bool   `json:"codes,omitempty"`
 
-	// session is the SSO session a login started in this request (not
-	// stored): the code's step need not read it back.
+	// session is the SSO session a login started in this request, account
+	// the account it read (not stored): the code's step need not read them
+	// back.
 	session *session.SSO
+	account *identity.Account
 }
 
 // ErrFlowGone is returned for an unknown or expired flow.

@@ -268,7 +268,10 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request, ar fosite.Autho
 		fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR
 		fl.session = sso
 	}
-	acct, err := h.Store.GetAccount(ctx, fl.AccountID)
+	acct, err := fl.account, error(nil)
+	if acct == nil || acct.ID != fl.AccountID {
+		acct, err = h.Store.GetAccount(ctx, fl.AccountID)
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
 		// The account went away or was locked since the session began.
 		if sso, err := h.Sessions.Lookup(ctx, fl.SID); err == nil {

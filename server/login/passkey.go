@@ -206,6 +206,6 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, fl *Flow,
 		"sid": sso.ID, "acr": acr})
 	fl.LoginDone, fl.AccountID, fl.Capacity, fl.SID = true, acct.ID, sso.Capacity, sso.ID
 	fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR
-	fl.session = sso
+	fl.session, fl.account = sso, acct
 	return nil
 }
