@@ -79,6 +79,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,6 +119,7 @@ type options struct {
 	logLevel         string
 	pids             []int // --pid: the process ids of the --url nodes
 	keep             bool
+	cpuProfile       string
 }
 
 // backends returns the deployments --start runs, in order.
@@ -161,6 +163,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.UintVar(&o.argonP, "argon2-parallelism", 1, "argon2id lanes of the server's password hashes")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "with --start: the server's log level")
 	pids := fs.String("pid", "", "with --url: process id of the server, to read its memory; with several URLs, theirs in the same order, separated by commas")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this command's own CPU profile (the load generator's cost) to the file")
 	fs.BoolVar(&o.keep, "keep", false, "with --start: keep the temporary directory (binary, SQLite database, seal key, node logs); PostgreSQL's and Redis's are removed")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -309,6 +312,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "load: "+format+"\n", a...) }
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	if !o.start {
 		rep, err := runURL(ctx, o, progress)
