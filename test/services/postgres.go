@@ -205,18 +205,26 @@ func (s *PostgresServer) Show(setting string) (string, error) {
 	if !settingName.MatchString(setting) {
 		return "", fmt.Errorf("SHOW %q: not a setting name", setting)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, s.URL("postgres"))
-	if err != nil {
-		return "", fmt.Errorf("connecting to PostgreSQL at %s: %w", s.Addr, err)
-	}
-	defer conn.Close(ctx)
 	var v string
-	if err := conn.QueryRow(ctx, "SHOW "+setting).Scan(&v); err != nil {
+	err := s.exec(s.URL("postgres"), func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, "SHOW "+setting).Scan(&v)
+	})
+	if err != nil {
 		return "", fmt.Errorf("SHOW %s: %w", setting, err)
 	}
 	return v, nil
+}
+
+// exec runs f on a connection of its own to the database at url, within 30 s.
+func (s *PostgresServer) exec(url string, f func(ctx context.Context, conn *pgx.Conn) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connecting to PostgreSQL at %s: %w", s.Addr, err)
+	}
+	defer conn.Close(ctx)
+	return f(ctx, conn)
 }
 
 // halt stops the server (fast shutdown) if it runs.
@@ -249,14 +257,11 @@ func (s *PostgresServer) NewDatabase(t testing.TB) string {
 // CreateDatabase creates an empty database (encoding UTF-8, locale
 // C.UTF-8) and returns its URL.
 func (s *PostgresServer) CreateDatabase(name string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, s.URL("postgres"))
+	err := s.exec(s.URL("postgres"), func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'`)
+		return err
+	})
 	if err != nil {
-		return "", fmt.Errorf("connecting to PostgreSQL at %s: %w", s.Addr, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'`); err != nil {
 		return "", err
 	}
 	return s.URL(name), nil
@@ -273,14 +278,11 @@ func (s *PostgresServer) NewSchema(t testing.TB) string {
 		t.Fatalf("creating the database of schemas: %v", s.shared.err)
 	}
 	name := fmt.Sprintf("test_%d", s.schemas.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, s.shared.url)
+	err := s.exec(s.shared.url, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, `CREATE SCHEMA `+name)
+		return err
+	})
 	if err != nil {
-		t.Fatalf("connecting to PostgreSQL at %s: %v", s.Addr, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
 		t.Fatalf("creating a schema: %v", err)
 	}
 	return s.shared.url + "&search_path=" + name

@@ -146,8 +146,10 @@ func alive(pid int) bool {
 	return !strings.HasPrefix(rest, "Z")
 }
 
-func TestLaunchPostgresDurable(t *testing.T) {
-	s, err := services.LaunchPostgres(true)
+// launched skips the test when a program is missing (fails it under CI), and
+// fails it when the server did not start.
+func launched(t *testing.T, err error) {
+	t.Helper()
 	var me *services.MissingError
 	if errors.As(err, &me) && os.Getenv("CI") == "" {
 		t.Skip(err)
@@ -155,6 +157,11 @@ func TestLaunchPostgresDurable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestLaunchPostgresDurable(t *testing.T) {
+	s, err := services.LaunchPostgres(true)
+	launched(t, err)
 	closed := false
 	defer func() {
 		if !closed {
@@ -214,13 +221,7 @@ func TestPostgresTestSettings(t *testing.T) {
 
 func TestLaunchRedis(t *testing.T) {
 	s, err := services.LaunchRedis()
-	var me *services.MissingError
-	if errors.As(err, &me) && os.Getenv("CI") == "" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	launched(t, err)
 	closed := false
 	defer func() {
 		if !closed {
