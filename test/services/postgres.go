@@ -30,8 +30,7 @@ type PostgresServer struct {
 	port    int
 	durable bool // production-like settings (see LaunchPostgres)
 
-	mu      sync.Mutex
-	proc    *process
+	daemon
 	dbs     atomic.Int64
 	schemas atomic.Int64
 	shared  struct {
@@ -100,7 +99,8 @@ func LaunchPostgres(durable bool) (*PostgresServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &PostgresServer{Dir: dir, bin: bin, cred: cred, durable: durable}
+	s := &PostgresServer{Dir: dir, bin: bin, cred: cred, durable: durable,
+		daemon: daemon{what: "PostgreSQL", stopSignal: syscall.SIGINT}}
 	if err := chownAll(dir, cred); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -179,21 +179,8 @@ func (s *PostgresServer) start() error {
 		_ = p.stop(syscall.SIGQUIT)
 		return err
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
+	s.running(p) // Pid is then the postmaster's, the parent of every other process of the server
 	return nil
-}
-
-// Pid returns the process id of the postmaster, the parent of every other
-// process of the server, or 0 when the server is stopped.
-func (s *PostgresServer) Pid() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		return 0
-	}
-	return s.proc.cmd.Process.Pid
 }
 
 // settingName is what SHOW accepts here as the name of a setting.
@@ -225,18 +212,6 @@ func (s *PostgresServer) exec(url string, f func(ctx context.Context, conn *pgx.
 	}
 	defer conn.Close(ctx)
 	return f(ctx, conn)
-}
-
-// halt stops the server (fast shutdown) if it runs.
-func (s *PostgresServer) halt() error {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		return nil
-	}
-	return p.stop(syscall.SIGINT)
 }
 
 // URL returns the URL of the database on the server.
@@ -288,25 +263,9 @@ func (s *PostgresServer) NewSchema(t testing.TB) string {
 	return s.shared.url + "&search_path=" + name
 }
 
-// Stop shuts the server down (a fast shutdown: connections are closed), as
-// an outage would; Start brings it back with its data.
-func (s *PostgresServer) Stop(t testing.TB) {
-	t.Helper()
-	if err := s.halt(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// Start starts a stopped server again on the same port, with its data.
+// Start starts a stopped server (Stop: a fast shutdown, connections are
+// closed) again on the same port, with its data.
 func (s *PostgresServer) Start(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	running := s.proc != nil
-	s.mu.Unlock()
-	if running {
-		t.Fatal("PostgreSQL is already running")
-	}
-	if err := s.start(); err != nil {
-		t.Fatalf("restarting PostgreSQL: %v", err)
-	}
+	s.restart(t, s.start)
 }

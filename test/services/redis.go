@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,9 +28,10 @@ type RedisServer struct {
 	port  int
 	extra []string // further command-line options
 
-	mu   sync.Mutex
-	proc *process
+	daemon
 }
+
+func redisDaemon() daemon { return daemon{what: "Redis", stopSignal: syscall.SIGTERM} }
 
 // Redis returns the address of the shared single Redis server (see Run).
 // Tests sharing it must use keys of their own (a prefix per test).
@@ -108,16 +108,6 @@ func (s *RedisServer) Close() error {
 	return err
 }
 
-// Pid returns the process id of redis-server, or 0 when it is stopped.
-func (s *RedisServer) Pid() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		return 0
-	}
-	return s.proc.cmd.Process.Pid
-}
-
 // Version returns the redis_version the server reports (INFO server).
 func (s *RedisServer) Version() (string, error) {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, DialTimeout: 5 * time.Second, MaxRetries: -1})
@@ -145,7 +135,8 @@ func launchRedis(bin, dir string, cluster bool, extra []string) (*RedisServer, e
 		if err != nil {
 			return nil, err
 		}
-		s := &RedisServer{Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, bin: bin, port: port, extra: extra}
+		s := &RedisServer{Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, bin: bin, port: port, extra: extra,
+			daemon: redisDaemon()}
 		if lastErr = s.start(); lastErr == nil {
 			return s, nil
 		}
@@ -186,43 +177,15 @@ func (s *RedisServer) start() error {
 		_ = p.stop(syscall.SIGKILL)
 		return err
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
+	s.running(p)
 	return nil
 }
 
-func (s *RedisServer) halt() error {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		return nil
-	}
-	return p.stop(syscall.SIGTERM)
-}
-
-// Stop shuts the server down; its data is lost.
-func (s *RedisServer) Stop(t testing.TB) {
-	t.Helper()
-	if err := s.halt(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// Start starts a stopped server again on the same port, empty.
+// Start starts a stopped server (Stop loses its data) again on the same
+// port, empty.
 func (s *RedisServer) Start(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	running := s.proc != nil
-	s.mu.Unlock()
-	if running {
-		t.Fatal("Redis is already running")
-	}
-	if err := s.start(); err != nil {
-		t.Fatalf("restarting Redis: %v", err)
-	}
+	s.restart(t, s.start)
 }
 
 // Restart stops the server and starts it again, empty.
@@ -394,7 +357,7 @@ func startRedisSentinel(t testing.TB, cleanup func(func() error)) *RedisSentinel
 		fail("%v", err)
 	}
 	// "redis-server FILE --sentinel": the file must come first.
-	s := &RedisServer{Dir: sentinelDir, bin: bin}
+	s := &RedisServer{Dir: sentinelDir, bin: bin, daemon: redisDaemon()}
 	for range 5 {
 		if s.port, err = freePort(false); err != nil {
 			fail("%v", err)
@@ -447,8 +410,6 @@ func (s *RedisServer) startSentinel(conf string) error {
 		_ = p.stop(syscall.SIGKILL)
 		return err
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
+	s.running(p)
 	return nil
 }

@@ -219,6 +219,67 @@ func chownAll(dir string, cred *syscall.Credential) error {
 	})
 }
 
+// daemon is the running process of a throwaway server, shared by its
+// start, stop and accounting; embedded in each kind of server.
+type daemon struct {
+	what       string         // the server's name in messages ("PostgreSQL")
+	stopSignal syscall.Signal // its graceful shutdown
+	mu         sync.Mutex
+	proc       *process // nil while stopped
+}
+
+// running records p as the server's process.
+func (d *daemon) running(p *process) {
+	d.mu.Lock()
+	d.proc = p
+	d.mu.Unlock()
+}
+
+// Pid returns the process id of the server's main process, or 0 when it is
+// stopped.
+func (d *daemon) Pid() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.proc == nil {
+		return 0
+	}
+	return d.proc.cmd.Process.Pid
+}
+
+// halt stops the server if it runs.
+func (d *daemon) halt() error {
+	d.mu.Lock()
+	p := d.proc
+	d.proc = nil
+	d.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return p.stop(d.stopSignal)
+}
+
+// Stop shuts the server down, as an outage would.
+func (d *daemon) Stop(t testing.TB) {
+	t.Helper()
+	if err := d.halt(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// restart starts a stopped server again with start.
+func (d *daemon) restart(t testing.TB, start func() error) {
+	t.Helper()
+	d.mu.Lock()
+	up := d.proc != nil
+	d.mu.Unlock()
+	if up {
+		t.Fatal(d.what + " is already running")
+	}
+	if err := start(); err != nil {
+		t.Fatalf("restarting %s: %v", d.what, err)
+	}
+}
+
 // process is a server process run in the foreground, as a child of the test
 // binary: it receives stopSignal when the test binary dies.
 type process struct {
