@@ -162,12 +162,7 @@ func (h *Handler) auditCertificate(r *http.Request, typ, subject string, details
 
 func (h *Handler) bindCertificate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseFormWith(r, certificateLimits); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePostWith(w, r, certificateLimits) {
 		return
 	}
 	sso, ok := h.current(w, r)

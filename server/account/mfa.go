@@ -194,21 +194,6 @@ func (h *Handler) auditFactor(r *http.Request, typ, subject string, details map[
 	}
 }
 
-// label is how the account is named to an authenticator (never the personal ID).
-func label(acct *identity.Account, capacity string) string {
-	switch {
-	case capacity == string(identity.CapacityOfficial) && acct.Official != nil && acct.Official.Username != "":
-		return acct.Official.Username
-	case acct.Email != "":
-		return acct.Email
-	case acct.Phone != "":
-		return acct.Phone
-	case acct.Official != nil && acct.Official.Username != "":
-		return acct.Official.Username
-	}
-	return acct.FullName
-}
-
 // Authenticator app.
 
 func (h *Handler) showTOTPSetup(w http.ResponseWriter, r *http.Request) {
@@ -225,7 +210,7 @@ func (h *Handler) showTOTPSetup(w http.ResponseWriter, r *http.Request) {
 		h.renderSecurity(w, r, http.StatusConflict, sso, "", "security.totp_exists")
 		return
 	}
-	e, err := h.Factors.TOTP.BeginEnrolment(ctx, acct.ID, label(acct, sso.Capacity))
+	e, err := h.Factors.TOTP.BeginEnrolment(ctx, acct.ID, acct.AuthenticatorName(sso.Capacity))
 	if err != nil {
 		h.unavailable(w, r, err)
 		return
@@ -254,7 +239,7 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 	opts := h.Factors.TOTP.Options
 	h.Kit.Render(w, r, status, "totp_setup", &ui.TOTPSetupPage{Base: base, Action: securityPath + "/totp",
 		EnrolmentID: e.ID, QRCode: template.URL(e.QRCodeDataURL()), Key: e.Key, Issuer: opts.Issuer,
-		AccountName: label(acct, sso.Capacity), Digits: opts.Digits, Period: int(opts.Period / time.Second),
+		AccountName: acct.AuthenticatorName(sso.Capacity), Digits: opts.Digits, Period: int(opts.Period / time.Second),
 		CancelURL: securityPath, CodeRejected: errKey != ""})
 }
 
@@ -363,15 +348,8 @@ func (h *Handler) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
-	if !h.form(w, r) {
-		return
-	}
-	sso, ok := h.current(w, r)
+	sso, _, f, ok := h.factorChange(w, r)
 	if !ok {
-		return
-	}
-	_, f, ok := h.accountFactors(w, r, sso)
-	if !ok || !h.requireFresh(w, r, sso, f) {
 		return
 	}
 	if !f.any() {
@@ -388,15 +366,8 @@ func (h *Handler) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) removeTOTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !h.form(w, r) {
-		return
-	}
-	sso, ok := h.current(w, r)
+	_, acct, f, ok := h.factorChange(w, r)
 	if !ok {
-		return
-	}
-	acct, f, ok := h.accountFactors(w, r, sso)
-	if !ok || !h.requireFresh(w, r, sso, f) {
 		return
 	}
 	if f.totp == nil {
@@ -427,15 +398,8 @@ func (h *Handler) forgetCodesWhenNoFactor(ctx context.Context, accountID string)
 
 func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !h.form(w, r) {
-		return
-	}
-	sso, ok := h.current(w, r)
+	_, acct, f, ok := h.factorChange(w, r)
 	if !ok {
-		return
-	}
-	acct, f, ok := h.accountFactors(w, r, sso)
-	if !ok || !h.requireFresh(w, r, sso, f) {
 		return
 	}
 	id, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("credential"))
@@ -468,6 +432,22 @@ func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request) {
 
 // form parses a posted form and checks its CSRF token, answering the
 // request itself when either fails.
+// factorChange starts a form post that changes the signed-in person's second
+// factors: the form, the session, the account and its factors, and a fresh
+// confirmation of the person. ok is false when an answer was sent.
+func (h *Handler) factorChange(w http.ResponseWriter, r *http.Request) (sso *session.SSO, acct *identity.Account, f factorsOf, ok bool) {
+	if !h.form(w, r) {
+		return nil, nil, f, false
+	}
+	if sso, ok = h.current(w, r); !ok {
+		return nil, nil, f, false
+	}
+	if acct, f, ok = h.accountFactors(w, r, sso); !ok || !h.requireFresh(w, r, sso, f) {
+		return nil, nil, f, false
+	}
+	return sso, acct, f, true
+}
+
 func (h *Handler) form(w http.ResponseWriter, r *http.Request) bool {
 	if err := web.ParseForm(r); err != nil {
 		h.Kit.FormError(w, r, err)
@@ -522,7 +502,7 @@ func (h *Handler) beginKey(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/step-up?acr=LoA2&return=" + url.QueryEscape(securityPath)})
 		return
 	}
-	user := &authn.WebAuthnUser{AccountID: acct.ID, Name: label(acct, sso.Capacity), DisplayName: acct.FullName, Credentials: f.keys}
+	user := &authn.WebAuthnUser{AccountID: acct.ID, Name: acct.AuthenticatorName(sso.Capacity), DisplayName: acct.FullName, Credentials: f.keys}
 	cer, err := h.Factors.WebAuthn.BeginRegistration(r.Context(), user, req.Passkey, sso.ID)
 	if err != nil {
 		h.Log.Error("webauthn", "err", err)
@@ -553,7 +533,7 @@ func (h *Handler) finishKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := authn.KeyName(req.Name, ui.T(h.Kit.Lang(w, r), "security.key_default_name"))
-	user := &authn.WebAuthnUser{AccountID: acct.ID, Name: label(acct, sso.Capacity), DisplayName: acct.FullName, Credentials: f.keys}
+	user := &authn.WebAuthnUser{AccountID: acct.ID, Name: acct.AuthenticatorName(sso.Capacity), DisplayName: acct.FullName, Credentials: f.keys}
 	res, ok, err := h.Factors.WebAuthn.FinishRegistration(ctx, user, sso.ID, req.Ceremony, name, req.Credential)
 	if err != nil {
 		h.Log.Error("webauthn", "err", err)

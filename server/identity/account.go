@@ -69,6 +69,23 @@ type Official struct {
 	Groups     []string // directory groups the official is a member of
 }
 
+// AuthenticatorName is how the account is named to an authenticator app or
+// a security key when it logs in in capacity: the official's username, else
+// the email, the phone, the name. Never the personal ID.
+func (a *Account) AuthenticatorName(capacity string) string {
+	switch {
+	case capacity == string(CapacityOfficial) && a.Official != nil && a.Official.Username != "":
+		return a.Official.Username
+	case a.Email != "":
+		return a.Email
+	case a.Phone != "":
+		return a.Phone
+	case a.Official != nil && a.Official.Username != "":
+		return a.Official.Username
+	}
+	return a.FullName
+}
+
 // Capacities returns the capacities the account can sign in with, in this
 // order: [CapacityCitizen] when PersonalID is not "", [CapacityOfficial] when
 // Official is not nil. It returns an empty slice for an account with neither

@@ -122,3 +122,27 @@ func TestValidSubject(t *testing.T) {
 		t.Error("ValidSubject(all zero bits) = false, want true")
 	}
 }
+
+func TestAuthenticatorName(t *testing.T) {
+	official := &identity.Official{Agency: "Sở Tư pháp", Username: "lan.nt"}
+	for _, tc := range []struct {
+		name     string
+		acct     identity.Account
+		capacity string
+		want     string
+	}{
+		{"official login names the username first", identity.Account{FullName: "Nguyễn Thị Lan", Email: "lan@example.vn", Official: official},
+			string(identity.CapacityOfficial), "lan.nt"},
+		{"citizen login names the email", identity.Account{FullName: "Nguyễn Thị Lan", PersonalID: "001190012345", Email: "lan@example.vn",
+			Official: official}, string(identity.CapacityCitizen), "lan@example.vn"},
+		{"then the phone", identity.Account{FullName: "Trần Văn Bình", PersonalID: "001090012345", Phone: "+84912345678"},
+			string(identity.CapacityCitizen), "+84912345678"},
+		{"then an official's username", identity.Account{FullName: "Nguyễn Thị Lan", Official: official}, string(identity.CapacityCitizen), "lan.nt"},
+		{"then the name, never the personal ID", identity.Account{FullName: "Lê Văn Cường", PersonalID: "001090054321"},
+			string(identity.CapacityCitizen), "Lê Văn Cường"},
+	} {
+		if got := tc.acct.AuthenticatorName(tc.capacity); got != tc.want {
+			t.Errorf("%s: AuthenticatorName = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

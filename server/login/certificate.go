@@ -235,12 +235,7 @@ func (h *Handler) certificateChallenge(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) postCertificate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseFormWith(r, signatureLimits); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePostWith(w, r, signatureLimits) {
 		return
 	}
 	fl, err := h.certificateFlow(r, r.PostForm.Get("flow"))
@@ -564,12 +559,7 @@ func (h *Handler) bindChallenge(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) postBind(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := web.ParseFormWith(r, signatureLimits); err != nil {
-		h.Kit.FormError(w, r, err)
-		return
-	}
-	if !web.CheckCSRF(r) {
-		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
+	if !h.Kit.ParsePostWith(w, r, signatureLimits) {
 		return
 	}
 	fl, p, token, err := h.bindingFlow(r, r.PostForm.Get("flow"))

@@ -318,9 +318,9 @@ func (h *Handler) loadFactorFlow(r *http.Request, id string) (*factorFlow, error
 	return &factorFlow{fl: fl, acct: acct, sso: sso}, nil
 }
 
-// factorStep returns the flow for the second-factor pages, or answers the
-// request itself (an error page, or the password step of a re-authentication).
-func (h *Handler) factorStep(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
+// factorFlowPage loads a second-factor flow of this browser's session,
+// answering with an error page when there is none.
+func (h *Handler) factorFlowPage(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
 	ff, err := h.loadFactorFlow(r, id)
 	switch {
 	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
@@ -328,6 +328,16 @@ func (h *Handler) factorStep(w http.ResponseWriter, r *http.Request, id string) 
 		return nil, false
 	case err != nil:
 		h.unavailable(w, r, err)
+		return nil, false
+	}
+	return ff, true
+}
+
+// factorStep returns the flow for the second-factor pages, or answers the
+// request itself (an error page, or the password step of a re-authentication).
+func (h *Handler) factorStep(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
+	ff, ok := h.factorFlowPage(w, r, id)
+	if !ok {
 		return nil, false
 	}
 	if ff.fl.Reauth && !ff.fl.ReauthPassword {
@@ -531,13 +541,8 @@ func (h *Handler) resumeFlow(w http.ResponseWriter, r *http.Request) {
 		h.Kit.FormError(w, r, err)
 		return
 	}
-	ff, err := h.loadFactorFlow(r, r.URL.Query().Get("flow"))
-	switch {
-	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
-		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
-		return
-	case err != nil:
-		h.unavailable(w, r, err)
+	ff, ok := h.factorFlowPage(w, r, r.URL.Query().Get("flow"))
+	if !ok {
 		return
 	}
 	if ff.fl.ShowCodes {
@@ -595,23 +600,6 @@ func localPath(p string) string {
 	return p
 }
 
-// accountLabel is how an account is named to an authenticator: the
-// official's username, else the email, the phone, the name. Never the
-// personal ID.
-func accountLabel(acct *identity.Account, capacity string) string {
-	switch {
-	case capacity == string(identity.CapacityOfficial) && acct.Official != nil && acct.Official.Username != "":
-		return acct.Official.Username
-	case acct.Email != "":
-		return acct.Email
-	case acct.Phone != "":
-		return acct.Phone
-	case acct.Official != nil && acct.Official.Username != "":
-		return acct.Official.Username
-	}
-	return acct.FullName
-}
-
 // Authenticator-app enrolment within a login.
 
 func (h *Handler) showTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
@@ -626,7 +614,7 @@ func (h *Handler) showTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
 	if h.hasFactors(w, r, ff) {
 		return
 	}
-	e, err := h.MFA.TOTP.BeginEnrolment(r.Context(), ff.acct.ID, accountLabel(ff.acct, ff.fl.Capacity))
+	e, err := h.MFA.TOTP.BeginEnrolment(r.Context(), ff.acct.ID, ff.acct.AuthenticatorName(ff.fl.Capacity))
 	if err != nil {
 		h.unavailable(w, r, err)
 		return
@@ -656,7 +644,7 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 	opts := h.MFA.TOTP.Options
 	h.Kit.Render(w, r, status, "totp_setup", &ui.TOTPSetupPage{Base: base, Action: "/login/mfa/totp", FlowID: ff.fl.ID,
 		EnrolmentID: e.ID, QRCode: template.URL(e.QRCodeDataURL()), Key: e.Key, Issuer: opts.Issuer,
-		AccountName: accountLabel(ff.acct, ff.fl.Capacity), Digits: opts.Digits, Period: int(opts.Period / time.Second),
+		AccountName: ff.acct.AuthenticatorName(ff.fl.Capacity), Digits: opts.Digits, Period: int(opts.Period / time.Second),
 		CancelURL: "/login/mfa?flow=" + url.QueryEscape(ff.fl.ID), InLoginFlow: true, ClientName: ff.fl.ClientName,
 		CodeRejected: errKey != ""})
 }
@@ -711,13 +699,8 @@ func (h *Handler) enrolled(w http.ResponseWriter, r *http.Request, ff *factorFlo
 // who just enrolled their first second factor.
 func (h *Handler) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ff, err := h.loadFactorFlow(r, r.URL.Query().Get("flow"))
-	switch {
-	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
-		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
-		return
-	case err != nil:
-		h.unavailable(w, r, err)
+	ff, ok := h.factorFlowPage(w, r, r.URL.Query().Get("flow"))
+	if !ok {
 		return
 	}
 	next := "/login/resume?flow=" + url.QueryEscape(ff.fl.ID)
@@ -742,7 +725,6 @@ func (h *Handler) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 
 // JSON endpoints of the WebAuthn ceremonies.
 
-// jsonFactorFlow is loadFactorFlow for the ceremony endpoints.
 // factorCeremony reads a WebAuthn ceremony request of the second-factor step
 // and loads its flow, answering JSON errors itself.
 func (h *Handler) factorCeremony(w http.ResponseWriter, r *http.Request) (*web.CeremonyRequest, *factorFlow, bool) {
@@ -754,6 +736,26 @@ func (h *Handler) factorCeremony(w http.ResponseWriter, r *http.Request) (*web.C
 	return req, ff, ok
 }
 
+// enrolmentCeremony is factorCeremony for enrolling a security key within a
+// login: enrolment there is for the first factor only.
+func (h *Handler) enrolmentCeremony(w http.ResponseWriter, r *http.Request) (*web.CeremonyRequest, *factorFlow, bool) {
+	req, ff, ok := h.factorCeremony(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	fs, err := h.factors(r.Context(), ff.acct.ID)
+	if err != nil {
+		h.jsonUnavailable(w, r, err)
+		return nil, nil, false
+	}
+	if fs.any() {
+		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
+		return nil, nil, false
+	}
+	return req, ff, true
+}
+
+// jsonFactorFlow is loadFactorFlow for the ceremony endpoints.
 func (h *Handler) jsonFactorFlow(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
 	ff, err := h.loadFactorFlow(r, id)
 	switch {
@@ -857,22 +859,13 @@ func (h *Handler) finishKeyFactor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) webAuthnUser(acct *identity.Account, capacity string, creds []*store.WebAuthnCredential) *authn.WebAuthnUser {
-	return &authn.WebAuthnUser{AccountID: acct.ID, Name: accountLabel(acct, capacity), DisplayName: acct.FullName,
+	return &authn.WebAuthnUser{AccountID: acct.ID, Name: acct.AuthenticatorName(capacity), DisplayName: acct.FullName,
 		Credentials: creds}
 }
 
 func (h *Handler) beginKeyEnrolment(w http.ResponseWriter, r *http.Request) {
-	req, ff, ok := h.factorCeremony(w, r)
+	req, ff, ok := h.enrolmentCeremony(w, r)
 	if !ok {
-		return
-	}
-	fs, err := h.factors(r.Context(), ff.acct.ID)
-	if err != nil {
-		h.jsonUnavailable(w, r, err)
-		return
-	}
-	if fs.any() {
-		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
 		return
 	}
 	cer, err := h.MFA.WebAuthn.BeginRegistration(r.Context(), h.webAuthnUser(ff.acct, ff.fl.Capacity, nil), req.Passkey, ff.fl.ID)
@@ -885,17 +878,8 @@ func (h *Handler) beginKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) finishKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	req, ff, ok := h.factorCeremony(w, r)
+	req, ff, ok := h.enrolmentCeremony(w, r)
 	if !ok {
-		return
-	}
-	fs, err := h.factors(ctx, ff.acct.ID)
-	if err != nil {
-		h.jsonUnavailable(w, r, err)
-		return
-	}
-	if fs.any() {
-		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
 		return
 	}
 	name := authn.KeyName(req.Name, ui.T(h.Kit.Lang(w, r), "security.key_default_name"))

@@ -58,13 +58,8 @@ func (h *Handler) showReauth(w http.ResponseWriter, r *http.Request) {
 // reauthFlow returns a re-authentication flow of this browser's session
 // whose password is still to be confirmed.
 func (h *Handler) reauthFlow(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
-	ff, err := h.loadFactorFlow(r, id)
-	switch {
-	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
-		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
-		return nil, false
-	case err != nil:
-		h.unavailable(w, r, err)
+	ff, ok := h.factorFlowPage(w, r, id)
+	if !ok {
 		return nil, false
 	}
 	if !ff.fl.Reauth {
@@ -81,7 +76,7 @@ func (h *Handler) reauthFlow(w http.ResponseWriter, r *http.Request, id string) 
 func (h *Handler) renderReauth(w http.ResponseWriter, r *http.Request, status int, ff *factorFlow, errKey string, args ...any) {
 	base := h.Kit.Base(w, r)
 	base.ErrorKey, base.ErrorArgs = errKey, args
-	page := &ui.ReauthPage{Base: base, FlowID: ff.fl.ID, Username: accountLabel(ff.acct, ff.fl.Capacity)}
+	page := &ui.ReauthPage{Base: base, FlowID: ff.fl.ID, Username: ff.acct.AuthenticatorName(ff.fl.Capacity)}
 	if begin, finish := h.passkeyEndpoints(); begin != "" {
 		if keys, err := h.Store.WebAuthnCredentials(r.Context(), ff.acct.ID); err == nil {
 			for _, k := range keys {

@@ -9,11 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dinhdanh/dinhdanh/ui"
 )
@@ -186,37 +184,18 @@ var (
 
 // ParseForm parses a POSTed form and checks that every key and value is
 // valid UTF-8 and no value is longer than MaxField bytes.
-func ParseForm(r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return ErrTooLarge
-		}
-		return ErrBadForm
-	}
-	for _, vals := range []url.Values{r.PostForm, r.URL.Query()} {
-		for key, vs := range vals {
-			if !utf8.ValidString(key) {
-				return ErrInvalidUTF8
-			}
-			for _, v := range vs {
-				if !utf8.ValidString(v) {
-					return ErrInvalidUTF8
-				}
-				if len(v) > MaxField {
-					return ErrFieldTooLong
-				}
-			}
-		}
-	}
-	return nil
-}
+func ParseForm(r *http.Request) error { return ParseFormWith(r, nil) }
 
 // ParsePost is the first step of every browser form POST: it parses the form
 // (ParseForm's checks) and checks its CSRF token. On a failure it renders the
 // error page and returns false; the handler then returns.
 func (k *Kit) ParsePost(w http.ResponseWriter, r *http.Request) bool {
-	if err := ParseForm(r); err != nil {
+	return k.ParsePostWith(w, r, nil)
+}
+
+// ParsePostWith is ParsePost for a form with large fields (see ParseFormWith).
+func (k *Kit) ParsePostWith(w http.ResponseWriter, r *http.Request, limits map[string]FieldLimit) bool {
+	if err := ParseFormWith(r, limits); err != nil {
 		k.FormError(w, r, err)
 		return false
 	}
