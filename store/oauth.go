@@ -288,16 +288,34 @@ func (s *OAuth) CreatePKCERequestSession(ctx context.Context, sig string, r fosi
 }
 
 // GetPKCERequestSession implements pkce.PKCERequestStorage.
+// Inside a token request (TokenExchange) the request is taken: read and
+// deleted in one step, since fosite deletes it right after reading it
+// (DeletePKCERequestSession is then a no-op).
 func (s *OAuth) GetPKCERequestSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	r, _, err := s.getRequest(ctx, KindPKCE, sig, session)
+	e := exchangeOf(ctx)
+	if e == nil {
+		r, _, err := s.getRequest(ctx, KindPKCE, sig, session)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	rec, err := s.eph.TakeRecord(ctx, KindPKCE, sig)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fosite.ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	e.pkceTaken = sig
+	return s.unmarshalRequest(ctx, rec.Data, session)
 }
 
 // DeletePKCERequestSession implements pkce.PKCERequestStorage.
 func (s *OAuth) DeletePKCERequestSession(ctx context.Context, sig string) error {
+	if e := exchangeOf(ctx); e != nil && e.pkceTaken == sig && sig != "" {
+		return nil
+	}
 	return s.eph.DeleteRecord(ctx, KindPKCE, sig)
 }
 

@@ -95,13 +95,14 @@ type bundle struct {
 	OIDCForm url.Values `json:"of,omitempty"`
 }
 
-// exchange remembers, for one token request, the code record read, and the
-// refresh token read and left to rotate.
+// exchange remembers, for one token request, the code record read, the PKCE
+// request taken, and the refresh token read and left to rotate.
 type exchange struct {
 	key  string
 	rec  *Record
 	oidc bool // the OpenID Connect request was read from rec
 
+	pkceTaken    string        // the PKCE request GetPKCERequestSession took (read and deleted)
 	refresh      *RefreshToken // read by GetRefreshTokenSession
 	rotate       string        // signature of the refresh token to deactivate with its successor's insert
 	rotateFamily string        // its request id
@@ -109,7 +110,8 @@ type exchange struct {
 
 // TokenExchange returns a context for one token request: the code record
 // read by a code exchange is read once, for the code and its OpenID Connect
-// request; a refresh reads its subject's account state with the token (see
+// request, and the PKCE request is read and deleted in one step; a refresh
+// reads its subject's account state with the token (see
 // RefreshSubject) and rotates the token in one write with its successor.
 func (s *OAuth) TokenExchange(ctx context.Context) context.Context {
 	return context.WithValue(ctx, exchangeKey, &exchange{})

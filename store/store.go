@@ -293,6 +293,9 @@ type Ephemeral interface {
 	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
 	// Count returns the counter's current value (0 when absent or expired).
 	Count(ctx context.Context, key string) (int64, error)
+	// Counts returns the current values of several counters, in the order of
+	// keys (0 for one absent or expired), read together.
+	Counts(ctx context.Context, keys ...string) ([]int64, error)
 	// ResetCounter removes the counter.
 	ResetCounter(ctx context.Context, key string) error
 	// PurgeExpired removes expired items and returns how many.

@@ -10,7 +10,7 @@ import (
 // Counters is what the guard needs from the ephemeral store.
 type Counters interface {
 	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
-	Count(ctx context.Context, key string) (int64, error)
+	Counts(ctx context.Context, keys ...string) ([]int64, error)
 	ResetCounter(ctx context.Context, key string) error
 }
 
@@ -61,21 +61,15 @@ func lockKey(key string) string { return "lock:" + key }
 // delay due for their recent failures.
 func (g *Guard) Check(ctx context.Context, identifierKey, addressKey string) (Verdict, error) {
 	var v Verdict
-	for _, k := range []string{identifierKey, addressKey} {
-		n, err := g.Counters.Count(ctx, lockKey(k))
-		if err != nil {
-			return v, err
-		}
-		if n > 0 {
-			v.Locked = true
-			return v, nil
-		}
-	}
-	n, err := g.Counters.Count(ctx, identifierKey)
+	n, err := g.Counters.Counts(ctx, lockKey(identifierKey), lockKey(addressKey), identifierKey)
 	if err != nil {
 		return v, err
 	}
-	v.Delay, v.Failures = g.delay(n), n
+	if n[0] > 0 || n[1] > 0 {
+		v.Locked = true
+		return v, nil
+	}
+	v.Delay, v.Failures = g.delay(n[2]), n[2]
 	return v, nil
 }
 
@@ -137,12 +131,11 @@ func (g *Guard) Succeed(ctx context.Context, identifierKey string, v Verdict) er
 // Status reports an identifier's current failures and whether it is locked
 // (for administrators).
 func (g *Guard) Status(ctx context.Context, identifierKey string) (failures int64, locked bool, err error) {
-	failures, err = g.Counters.Count(ctx, identifierKey)
+	n, err := g.Counters.Counts(ctx, identifierKey, lockKey(identifierKey))
 	if err != nil {
 		return 0, false, err
 	}
-	l, err := g.Counters.Count(ctx, lockKey(identifierKey))
-	return failures, l > 0, err
+	return n[0], n[1] > 0, nil
 }
 
 // Unlock lifts an identifier's lock and clears its failures.

@@ -389,6 +389,31 @@ func testCounters(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 		must(t, e.ResetCounter(ctx, "absent"), "ResetCounter(absent)")
 	})
 
+	t.Run("Counts", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		for range 2 {
+			_, err := e.Hit(ctx, "bf:id:a", time.Hour)
+			must(t, err, "Hit(bf:id:a)")
+		}
+		_, err := e.Hit(ctx, "lock:bf:ip:b", time.Hour)
+		must(t, err, "Hit(lock:bf:ip:b)")
+		_, err = e.Hit(ctx, "gone", shortLife)
+		must(t, err, "Hit(gone)")
+		time.Sleep(2 * shortLife)
+		// In the order asked, absent and expired ones 0, a key asked twice
+		// answered twice.
+		got, err := e.Counts(ctx, "lock:bf:id:a", "lock:bf:ip:b", "bf:id:a", "gone", "bf:id:a")
+		must(t, err, "Counts")
+		if want := []int64{0, 1, 2, 0, 2}; !slices.Equal(got, want) {
+			t.Fatalf("Counts = %v, want %v", got, want)
+		}
+		got, err = e.Counts(ctx)
+		must(t, err, "Counts()")
+		if len(got) != 0 {
+			t.Fatalf("Counts() = %v, want none", got)
+		}
+	})
+
 	t.Run("Window", func(t *testing.T) {
 		e, ctx := open(t), t.Context()
 		// The window ends between earliest and latest.

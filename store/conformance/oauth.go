@@ -345,6 +345,28 @@ func testPKCE(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemera
 	_, err = env.oauth.GetAuthorizeCodeSession(env.ctx, "code-1", &openid.DefaultSession{})
 	must(t, err, "GetAuthorizeCodeSession after DeletePKCERequestSession")
 	must(t, env.oauth.DeletePKCERequestSession(env.ctx, "code-1"), "DeletePKCERequestSession(again)")
+
+	// Inside a token request the request is read and deleted at once, as
+	// fosite deletes it after reading it, right verifier or wrong; of two
+	// requests racing for it, one gets it.
+	for round := range repeats {
+		key := fmt.Sprintf("code-take-%d", round)
+		must(t, env.oauth.CreatePKCERequestSession(env.ctx, key, ar), "CreatePKCERequestSession")
+		ctxs := []context.Context{env.oauth.TokenExchange(env.ctx), env.oauth.TokenExchange(env.ctx)}
+		errs := concurrently(2, func(i int) error {
+			got, err := env.oauth.GetPKCERequestSession(ctxs[i], key, &openid.DefaultSession{})
+			if err == nil {
+				checkRequest(t, got, ar, "GetPKCERequestSession in a token request")
+			}
+			return err
+		})
+		exactlyOneNil(t, errs, fosite.ErrNotFound, "GetPKCERequestSession in two token requests")
+		_, err = env.oauth.GetPKCERequestSession(env.ctx, key, &openid.DefaultSession{})
+		wantErr(t, err, fosite.ErrNotFound, "GetPKCERequestSession after it was taken")
+		for _, ctx := range ctxs {
+			must(t, env.oauth.DeletePKCERequestSession(ctx, key), "DeletePKCERequestSession after the take")
+		}
+	}
 }
 
 func testOpenIDConnect(t *testing.T, open func(t *testing.T) (store.Store, store.Ephemeral)) {

@@ -497,11 +497,41 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int6
 
 // Count implements store.Ephemeral.
 func (s *Store) Count(ctx context.Context, key string) (int64, error) {
-	n, err := s.c.Get(ctx, s.counterKey(key)).Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
+	n, err := s.Counts(ctx, key)
+	if err != nil {
+		return 0, err
 	}
-	return n, err
+	return n[0], nil
+}
+
+// Counts implements store.Ephemeral: one pipeline (in a Cluster, one per
+// node holding some of the keys).
+func (s *Store) Counts(ctx context.Context, keys ...string) ([]int64, error) {
+	out := make([]int64, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	cmds := make([]*redis.StringCmd, len(keys))
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.Get(ctx, s.counterKey(k))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	for i, c := range cmds {
+		n, err := c.Int64()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // ResetCounter implements store.Ephemeral.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/dinhdanh/dinhdanh/store"
@@ -135,12 +136,45 @@ func (db *DB) Hit(ctx context.Context, key string, window time.Duration) (int64,
 
 // Count implements store.Ephemeral.
 func (db *DB) Count(ctx context.Context, key string) (int64, error) {
-	var n int64
-	err := db.r.QueryRowContext(ctx, `SELECT count FROM counters WHERE key=$1 AND expires_at>$2`, key, ms(db.now())).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+	n, err := db.Counts(ctx, key)
+	if err != nil {
+		return 0, err
 	}
-	return n, err
+	return n[0], nil
+}
+
+// Counts implements store.Ephemeral: one query.
+func (db *DB) Counts(ctx context.Context, keys ...string) ([]int64, error) {
+	out := make([]int64, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, 1, len(keys)+1)
+	args[0] = ms(db.now())
+	marks := make([]string, len(keys))
+	for i, k := range keys {
+		args = append(args, k)
+		marks[i] = "$" + itoa(i+2)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT key, count FROM counters WHERE expires_at>$1 AND key IN (`+
+		strings.Join(marks, ",")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var n int64
+		if err := rows.Scan(&key, &n); err != nil {
+			return nil, err
+		}
+		for i, k := range keys {
+			if k == key {
+				out[i] = n
+			}
+		}
+	}
+	return out, rows.Err()
 }
 
 // ResetCounter implements store.Ephemeral.
