@@ -502,7 +502,7 @@ func (h *Handler) beginKey(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/step-up?acr=LoA2&return=" + url.QueryEscape(securityPath)})
 		return
 	}
-	user := &authn.WebAuthnUser{AccountID: acct.ID, Name: acct.AuthenticatorName(sso.Capacity), DisplayName: acct.FullName, Credentials: f.keys}
+	user := authn.UserOf(acct, sso.Capacity, f.keys)
 	cer, err := h.Factors.WebAuthn.BeginRegistration(r.Context(), user, req.Passkey, sso.ID)
 	if err != nil {
 		h.Log.Error("webauthn", "err", err)
@@ -533,7 +533,7 @@ func (h *Handler) finishKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := authn.KeyName(req.Name, ui.T(h.Kit.Lang(w, r), "security.key_default_name"))
-	user := &authn.WebAuthnUser{AccountID: acct.ID, Name: acct.AuthenticatorName(sso.Capacity), DisplayName: acct.FullName, Credentials: f.keys}
+	user := authn.UserOf(acct, sso.Capacity, f.keys)
 	res, ok, err := h.Factors.WebAuthn.FinishRegistration(ctx, user, sso.ID, req.Ceremony, name, req.Credential)
 	if err != nil {
 		h.Log.Error("webauthn", "err", err)

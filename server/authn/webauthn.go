@@ -14,6 +14,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
@@ -99,6 +100,13 @@ type WebAuthnUser struct {
 	Name        string // what the authenticator lists (a username, an email)
 	DisplayName string // the person's name
 	Credentials []*store.WebAuthnCredential
+}
+
+// UserOf returns the WebAuthn user of an account that logs in in capacity,
+// with its registered credentials.
+func UserOf(acct *identity.Account, capacity string, creds []*store.WebAuthnCredential) *WebAuthnUser {
+	return &WebAuthnUser{AccountID: acct.ID, Name: acct.AuthenticatorName(capacity), DisplayName: acct.FullName,
+		Credentials: creds}
 }
 
 // libUser adapts a WebAuthnUser to the library's User.

@@ -858,17 +858,12 @@ func (h *Handler) finishKeyFactor(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/resume?flow=" + url.QueryEscape(ff.fl.ID)})
 }
 
-func (h *Handler) webAuthnUser(acct *identity.Account, capacity string, creds []*store.WebAuthnCredential) *authn.WebAuthnUser {
-	return &authn.WebAuthnUser{AccountID: acct.ID, Name: acct.AuthenticatorName(capacity), DisplayName: acct.FullName,
-		Credentials: creds}
-}
-
 func (h *Handler) beginKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 	req, ff, ok := h.enrolmentCeremony(w, r)
 	if !ok {
 		return
 	}
-	cer, err := h.MFA.WebAuthn.BeginRegistration(r.Context(), h.webAuthnUser(ff.acct, ff.fl.Capacity, nil), req.Passkey, ff.fl.ID)
+	cer, err := h.MFA.WebAuthn.BeginRegistration(r.Context(), authn.UserOf(ff.acct, ff.fl.Capacity, nil), req.Passkey, ff.fl.ID)
 	if err != nil {
 		h.jsonUnavailable(w, r, err)
 		return
@@ -883,7 +878,7 @@ func (h *Handler) finishKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := authn.KeyName(req.Name, ui.T(h.Kit.Lang(w, r), "security.key_default_name"))
-	res, ok, err := h.MFA.WebAuthn.FinishRegistration(ctx, h.webAuthnUser(ff.acct, ff.fl.Capacity, nil), ff.fl.ID,
+	res, ok, err := h.MFA.WebAuthn.FinishRegistration(ctx, authn.UserOf(ff.acct, ff.fl.Capacity, nil), ff.fl.ID,
 		req.Ceremony, name, req.Credential)
 	if err != nil {
 		h.jsonUnavailable(w, r, err)
