@@ -347,8 +347,28 @@ func (s *OAuth) DeleteOpenIDConnectSession(ctx context.Context, code string) err
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage.
+// Inside a token request whose RotateRefreshToken left the family's access
+// tokens to revoke, they are replaced by this one in one step.
 func (s *OAuth) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
-	return s.putRequest(ctx, KindAccessToken, sig, r, expiry(r, fosite.AccessToken, time.Hour, s.now()))
+	exp := expiry(r, fosite.AccessToken, time.Hour, s.now())
+	e := exchangeOf(ctx)
+	if e == nil || e.revokeAccess == "" {
+		return s.putRequest(ctx, KindAccessToken, sig, r, exp)
+	}
+	family := e.revokeAccess
+	e.revokeAccess = ""
+	if family != r.GetID() {
+		if err := s.RevokeAccessToken(ctx, family); err != nil {
+			return err
+		}
+		return s.putRequest(ctx, KindAccessToken, sig, r, exp)
+	}
+	data, err := marshalRequest(r)
+	if err != nil {
+		return err
+	}
+	return s.eph.ReplaceRequestRecords(ctx, KindAccessToken, &Record{Key: sig, RequestID: r.GetID(),
+		Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp})
 }
 
 // GetAccessTokenSession implements oauth2.AccessTokenStorage.
@@ -461,16 +481,13 @@ func (s *OAuth) DeleteRefreshTokenSession(ctx context.Context, sig string) error
 // first, the attempt is treated as reuse: the whole family is revoked and
 // fosite.ErrInactiveToken returned. Access tokens of the family are revoked.
 //
-// Inside a token request (TokenExchange) the access tokens are revoked now,
-// before fosite stores the new one, and the deactivation is left to
-// CreateRefreshTokenSession, which fosite calls next: the token and its
-// successor are then written in one statement.
+// Inside a token request (TokenExchange) both are left to the calls fosite
+// makes next: the access tokens are replaced by the new one
+// (CreateAccessTokenSession), and the token is deactivated with its
+// successor's insert, in one statement (CreateRefreshTokenSession).
 func (s *OAuth) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
 	if e := exchangeOf(ctx); e != nil {
-		if err := s.RevokeAccessToken(ctx, requestID); err != nil {
-			return err
-		}
-		e.rotate, e.rotateFamily = sig, requestID
+		e.revokeAccess, e.rotate, e.rotateFamily = requestID, sig, requestID
 		return nil
 	}
 	err := s.durable.DeactivateRefreshToken(ctx, sig)

@@ -104,6 +104,7 @@ type exchange struct {
 
 	pkceTaken    string        // the PKCE request GetPKCERequestSession took (read and deleted)
 	refresh      *RefreshToken // read by GetRefreshTokenSession
+	revokeAccess string        // request id whose access tokens the next one stored replaces
 	rotate       string        // signature of the refresh token to deactivate with its successor's insert
 	rotateFamily string        // its request id
 }

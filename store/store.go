@@ -286,6 +286,10 @@ type Ephemeral interface {
 	DeleteRecord(ctx context.Context, kind RecordKind, key string) error
 	// DeleteRecordsByRequest removes every record of the kind with the request id.
 	DeleteRecordsByRequest(ctx context.Context, kind RecordKind, requestID string) error
+	// ReplaceRequestRecords puts r as the only record of the kind under its
+	// request id: the others are deleted (DeleteRecordsByRequest, then
+	// PutRecord, in fewer round trips where the backend can).
+	ReplaceRequestRecords(ctx context.Context, kind RecordKind, r *Record) error
 	// RecordsBySubject returns the live records of the kind for the subject.
 	RecordsBySubject(ctx context.Context, kind RecordKind, subject string) ([]*Record, error)
 	// Hit adds one to the counter key within a window starting at its first hit

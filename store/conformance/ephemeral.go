@@ -246,6 +246,55 @@ func testSingleUse(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 }
 
 func testRecordGroups(t *testing.T, open func(t *testing.T) store.Ephemeral) {
+	t.Run("ReplaceRequestRecords", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		exp := now().Add(time.Hour)
+		put := func(kind store.RecordKind, key, requestID string) {
+			t.Helper()
+			must(t, e.PutRecord(ctx, kind, &store.Record{Key: key, RequestID: requestID, Subject: "sub-1", ExpiresAt: exp}), "PutRecord")
+		}
+		put(store.KindAccessToken, "at-1", "req-1")
+		put(store.KindAccessToken, "at-2", "req-1")
+		put(store.KindAccessToken, "at-3", "req-2")
+		put(store.KindAuthorizeCode, "code-1", "req-1")
+		next := &store.Record{Key: "at-5", RequestID: "req-1", Subject: "sub-1", Data: []byte("next"), ExpiresAt: exp}
+		must(t, e.ReplaceRequestRecords(ctx, store.KindAccessToken, next), "ReplaceRequestRecords")
+		for _, tc := range []struct {
+			kind  store.RecordKind
+			key   string
+			alive bool
+		}{
+			{store.KindAccessToken, "at-1", false},
+			{store.KindAccessToken, "at-2", false},
+			{store.KindAccessToken, "at-3", true},
+			{store.KindAuthorizeCode, "code-1", true},
+			{store.KindAccessToken, "at-5", true},
+		} {
+			_, err := e.GetRecord(ctx, tc.kind, tc.key)
+			if alive := err == nil; alive != tc.alive {
+				t.Errorf("record %s/%s alive = %v (%v), want %v", tc.kind, tc.key, alive, err, tc.alive)
+			}
+		}
+		got, err := e.GetRecord(ctx, store.KindAccessToken, "at-5")
+		must(t, err, "GetRecord(replacement)")
+		if string(got.Data) != "next" || got.RequestID != "req-1" || got.Subject != "sub-1" {
+			t.Fatalf("replacement read back as %+v", got)
+		}
+		// The replacement is indexed like any record: by its request and subject.
+		subs, err := e.RecordsBySubject(ctx, store.KindAccessToken, "sub-1")
+		must(t, err, "RecordsBySubject")
+		if ks := keys(subs); !slices.Equal(ks, []string{"at-3", "at-5"}) {
+			t.Fatalf("RecordsBySubject after the replacement = %v, want [at-3 at-5]", ks)
+		}
+		// Replacing a record by itself keeps it.
+		must(t, e.ReplaceRequestRecords(ctx, store.KindAccessToken, next), "ReplaceRequestRecords(itself)")
+		_, err = e.GetRecord(ctx, store.KindAccessToken, "at-5")
+		must(t, err, "GetRecord after replacing a record by itself")
+		must(t, e.DeleteRecordsByRequest(ctx, store.KindAccessToken, "req-1"), "DeleteRecordsByRequest")
+		_, err = e.GetRecord(ctx, store.KindAccessToken, "at-5")
+		wantErr(t, err, store.ErrNotFound, "GetRecord(replacement) after DeleteRecordsByRequest")
+	})
+
 	t.Run("DeleteRecordsByRequest", func(t *testing.T) {
 		e, ctx := open(t), t.Context()
 		exp := now().Add(time.Hour)

@@ -251,29 +251,42 @@ return 1`)
 
 // PutRecord implements store.Ephemeral.
 func (s *Store) PutRecord(ctx context.Context, kind store.RecordKind, r *store.Record) error {
-	k := s.recordKey(kind, r.Key)
-	ttl, live := s.ttl(r.ExpiresAt)
-	if !live {
-		// Already expired: it must not be found, as if it had lived and gone.
-		return s.c.Del(ctx, k).Err()
+	if r.RequestID == "" && r.Subject == "" {
+		k := s.recordKey(kind, r.Key)
+		ttl, live := s.ttl(r.ExpiresAt)
+		if !live {
+			// Already expired: it must not be found, as if it had lived and gone.
+			return s.c.Del(ctx, k).Err()
+		}
+		v, err := encode(r)
+		if err != nil {
+			return err
+		}
+		return s.c.Set(ctx, k, v, ttl).Err()
 	}
 	v, err := encode(r)
 	if err != nil {
 		return err
 	}
-	if r.RequestID == "" && r.Subject == "" {
-		return s.c.Set(ctx, k, v, ttl).Err()
+	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) { s.queuePut(ctx, p, run, kind, r, v) })
+}
+
+// queuePut queues the commands that put r (encoded as v) and index it.
+func (s *Store) queuePut(ctx context.Context, p redis.Pipeliner, run scriptRunner, kind store.RecordKind, r *store.Record, v []byte) {
+	k := s.recordKey(kind, r.Key)
+	ttl, live := s.ttl(r.ExpiresAt)
+	if !live {
+		p.Del(ctx, k)
+		return
 	}
+	p.Set(ctx, k, v, ttl)
 	ms := ttl.Milliseconds()
-	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) {
-		p.Set(ctx, k, v, ttl)
-		if r.RequestID != "" {
-			run(indexAdd, []string{s.requestKey(kind, r.RequestID)}, r.Key, ms)
-		}
-		if r.Subject != "" {
-			run(indexAdd, []string{s.subjectKey(kind, r.Subject)}, r.Key, ms)
-		}
-	})
+	if r.RequestID != "" {
+		run(indexAdd, []string{s.requestKey(kind, r.RequestID)}, r.Key, ms)
+	}
+	if r.Subject != "" {
+		run(indexAdd, []string{s.subjectKey(kind, r.Subject)}, r.Key, ms)
+	}
 }
 
 // scriptRunner queues a script on a pipeline.
@@ -409,26 +422,51 @@ func (s *Store) DeleteRecordsByRequest(ctx context.Context, kind store.RecordKin
 	if requestID == "" {
 		return nil
 	}
-	idx := s.requestKey(kind, requestID)
-	members, err := s.c.SMembers(ctx, idx).Result()
+	members, err := s.c.SMembers(ctx, s.requestKey(kind, requestID)).Result()
+	if err != nil || len(members) == 0 {
+		return err
+	}
+	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) {
+		s.queueDeleteByRequest(ctx, p, run, kind, requestID, members)
+	})
+}
+
+// ReplaceRequestRecords implements store.Ephemeral: the request's index is
+// read, then one round trip deletes the records it named and puts r.
+func (s *Store) ReplaceRequestRecords(ctx context.Context, kind store.RecordKind, r *store.Record) error {
+	if r.RequestID == "" {
+		return s.PutRecord(ctx, kind, r)
+	}
+	members, err := s.c.SMembers(ctx, s.requestKey(kind, r.RequestID)).Result()
 	if err != nil {
 		return err
 	}
+	v, err := encode(r)
+	if err != nil {
+		return err
+	}
+	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) {
+		// In this order: a member that is r's own key is deleted, then put.
+		s.queueDeleteByRequest(ctx, p, run, kind, r.RequestID, members)
+		s.queuePut(ctx, p, run, kind, r, v)
+	})
+}
+
+// queueDeleteByRequest queues the deletion of the records named by members
+// that still belong to the request, and their removal from its index.
+func (s *Store) queueDeleteByRequest(ctx context.Context, p redis.Pipeliner, run scriptRunner, kind store.RecordKind,
+	requestID string, members []string) {
 	if len(members) == 0 {
-		return nil
+		return
 	}
 	// Only the members seen leave the set: a record put under the request
 	// meanwhile keeps its place.
 	seen := make([]any, len(members))
 	for i, m := range members {
 		seen[i] = m
+		run(deleteIfRequest, []string{s.recordKey(kind, m)}, requestID)
 	}
-	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) {
-		for _, m := range members {
-			run(deleteIfRequest, []string{s.recordKey(kind, m)}, requestID)
-		}
-		p.SRem(ctx, idx, seen...)
-	})
+	p.SRem(ctx, s.requestKey(kind, requestID), seen...)
 }
 
 // RecordsBySubject implements store.Ephemeral. Members of the subject's set

@@ -90,6 +90,15 @@ func (db *DB) DeleteRecord(ctx context.Context, kind store.RecordKind, key strin
 	return err
 }
 
+// ReplaceRequestRecords implements store.Ephemeral: the two writes it
+// stands for.
+func (db *DB) ReplaceRequestRecords(ctx context.Context, kind store.RecordKind, r *store.Record) error {
+	if err := db.DeleteRecordsByRequest(ctx, kind, r.RequestID); err != nil {
+		return err
+	}
+	return db.PutRecord(ctx, kind, r)
+}
+
 // DeleteRecordsByRequest implements store.Ephemeral.
 func (db *DB) DeleteRecordsByRequest(ctx context.Context, kind store.RecordKind, requestID string) error {
 	if requestID == "" {
