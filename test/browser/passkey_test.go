@@ -433,15 +433,18 @@ func TestPasskeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	counter := now.Credential.SignCount
+	// The counter is set in place (WebAuthn.setCredentialProperties): a
+	// copy removed and added again would carry the authenticator's newer
+	// credential fields, which an authenticator without them refuses.
 	setCounter := func(n float64) {
 		t.Helper()
-		if _, err := chromedp.Call(ctx, webauthn.RemoveCredential, webauthn.RemoveCredentialParams{AuthenticatorID: auth, CredentialID: cred.CredentialID}); err != nil {
+		if _, err := chromedp.Call(ctx, webauthn.SetCredentialProperties, webauthn.SetCredentialPropertiesParams{
+			AuthenticatorID: auth, CredentialID: cred.CredentialID, SignCount: &n}); err != nil {
 			t.Fatal(err)
 		}
-		c := *now.Credential
-		c.SignCount = n
-		if _, err := chromedp.Call(ctx, webauthn.AddCredential, webauthn.AddCredentialParams{AuthenticatorID: auth, Credential: &c}); err != nil {
-			t.Fatal(err)
+		got, err := chromedp.Call(ctx, webauthn.GetCredential, webauthn.GetCredentialParams{AuthenticatorID: auth, CredentialID: cred.CredentialID})
+		if err != nil || got.Credential.SignCount != n {
+			t.Fatalf("the credential's signature counter is %v (%v), want %v", got, err, n)
 		}
 	}
 	setCounter(0)
