@@ -53,6 +53,8 @@ type Flow struct {
 	// back.
 	session *session.SSO
 	account *identity.Account
+	// noBinding: a pending certificate was not offered in this request.
+	noBinding bool
 }
 
 // ErrFlowGone is returned for an unknown or expired flow.

@@ -2,16 +2,12 @@ package login
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/ory/fosite"
 
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
@@ -62,196 +58,6 @@ func (h *Handler) registerMFA(mux *http.ServeMux) {
 		mux.HandleFunc("POST /login/passkey/begin", h.beginPasskey)
 		mux.HandleFunc("POST /login/passkey/finish", h.finishPasskey)
 	}
-}
-
-// errUnmet is sent to the client when the level it demands cannot be reached.
-var errUnmet = &fosite.RFC6749Error{ErrorField: "unmet_authentication_requirements",
-	DescriptionField: "The authorization server is unable to meet the requirements of the authentication.",
-	CodeField:        http.StatusBadRequest}
-
-// essentialACR reads acr requested as an essential ID-token claim in the
-// claims parameter (OpenID Connect Core 5.5): {"id_token":{"acr":
-// {"essential":true,"values":["LoA2"]}}} or with "value". A parameter that
-// is not a JSON object is an error.
-func essentialACR(claims string) (values []string, essential bool, err error) {
-	if claims == "" {
-		return nil, false, nil
-	}
-	var req struct {
-		IDToken map[string]json.RawMessage `json:"id_token"`
-	}
-	if err := json.Unmarshal([]byte(claims), &req); err != nil {
-		return nil, false, err
-	}
-	raw, ok := req.IDToken["acr"]
-	if !ok || string(raw) == "null" {
-		return nil, false, nil
-	}
-	var acr struct {
-		Essential bool     `json:"essential"`
-		Value     string   `json:"value"`
-		Values    []string `json:"values"`
-	}
-	if err := json.Unmarshal(raw, &acr); err != nil {
-		return nil, false, err
-	}
-	if acr.Value != "" {
-		acr.Values = append([]string{acr.Value}, acr.Values...)
-	}
-	return acr.Values, acr.Essential && len(acr.Values) > 0, nil
-}
-
-// reachable reports whether a login at level current can reach level: LoA1
-// and LoA2 always (a second factor can be added or enrolled), LoA3 from a
-// session already at LoA3 or, when certificate login is on, by logging in
-// with a digital-signature certificate.
-func (h *Handler) reachable(level, current string) bool {
-	if authn.Reachable(level, current) {
-		return true
-	}
-	return level == authn.LoA3 && h.Certificates != nil
-}
-
-// lowestReachable returns the lowest known level of values that can be
-// reached from current, or "".
-func lowestReachable(values []string, current string, reachable func(level, current string) bool) string {
-	best := ""
-	for _, v := range values {
-		if authn.Rank(v) == 0 || !reachable(v, current) {
-			continue
-		}
-		if best == "" || authn.Rank(v) < authn.Rank(best) {
-			best = v
-		}
-	}
-	return best
-}
-
-// refuseUnreachable ends, before anyone logs in, a request whose demands
-// cannot be met: a client minimum or an essential acr beyond reach; and a
-// claims parameter that does not parse.
-func (h *Handler) refuseUnreachable(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, client *store.Client, fl *Flow) bool {
-	values, essential, err := essentialACR(ar.GetRequestForm().Get("claims"))
-	if err != nil {
-		h.authorizeError(w, r, ar, fosite.ErrInvalidRequest.WithHint("The claims parameter is not a valid JSON object."))
-		return true
-	}
-	hard := authn.Rank(client.MinimumACR) > authn.Rank(authn.LoA2)
-	for _, v := range values {
-		hard = hard || (essential && authn.Rank(v) > authn.Rank(authn.LoA2))
-	}
-	if !hard {
-		return false // LoA1 and LoA2 can always be reached
-	}
-	current := fl.ACR
-	if !fl.LoginDone {
-		if sso, err := h.Sessions.Get(r.Context(), r); err == nil {
-			current = sso.ACR
-		}
-	}
-	unmet := authn.Rank(client.MinimumACR) > 0 && !h.reachable(client.MinimumACR, current)
-	if essential && lowestReachable(values, current, h.reachable) == "" {
-		unmet = true
-	}
-	if unmet {
-		h.Log.Info("authorization request refused", "err", errUnmet.ErrorField, "client", client.ID,
-			"minimum_acr", client.MinimumACR, "acr", strings.Join(values, " "), "request_id", web.RequestID(r))
-		h.authorizeError(w, r, ar, errUnmet)
-		return true
-	}
-	return false
-}
-
-// requiredLevel is the level the login of the flow must reach for the request.
-func (h *Handler) requiredLevel(ar fosite.AuthorizeRequester, client *store.Client, acct *identity.Account, fl *Flow) string {
-	form := ar.GetRequestForm()
-	level := h.MFA.Policy.Minimum(acct, identity.Capacity(fl.Capacity))
-	if authn.Rank(client.MinimumACR) > 0 {
-		level = authn.Highest(level, client.MinimumACR)
-	}
-	for _, v := range strings.Fields(form.Get("acr_values")) {
-		if authn.Rank(v) > 0 && h.reachable(v, fl.ACR) {
-			level = authn.Highest(level, v)
-			break
-		}
-	}
-	if values, essential, _ := essentialACR(form.Get("claims")); essential {
-		level = authn.Highest(level, lowestReachable(values, fl.ACR, h.reachable))
-	}
-	return level
-}
-
-// preLoginLevel is the level a request demands before anyone has logged
-// in (the client's minimum, an essential acr): when it is LoA3 the login
-// page offers the certificate login only.
-func (h *Handler) preLoginLevel(ar fosite.AuthorizeRequester, client *store.Client) string {
-	level := ""
-	if authn.Rank(client.MinimumACR) > 0 {
-		level = client.MinimumACR
-	}
-	if values, essential, _ := essentialACR(ar.GetRequestForm().Get("claims")); essential {
-		level = authn.Highest(level, lowestReachable(values, "", h.reachable))
-	}
-	return level
-}
-
-// stepUp sends a login below the level the request needs to the
-// second-factor step.
-func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, client *store.Client,
-	acct *identity.Account, fl *Flow, prompts map[string]bool) bool {
-	need := h.requiredLevel(ar, client, acct, fl)
-	if authn.Rank(fl.ACR) >= authn.Rank(need) {
-		return false
-	}
-	if !h.reachable(need, fl.ACR) {
-		h.authorizeError(w, r, ar, errUnmet)
-		return true
-	}
-	if prompts["none"] {
-		h.authorizeError(w, r, ar, fosite.ErrLoginRequired.WithHint("A second factor is required."))
-		return true
-	}
-	fl.Required = need
-	if need == authn.LoA3 {
-		// Only a certificate login reaches LoA3: the person logs in again with
-		// their USB token; the login page offers nothing else.
-		fl.LoginDone = false
-		if err := h.saveFlow(r.Context(), fl); err != nil {
-			h.unavailable(w, r, err)
-			return true
-		}
-		web.Redirect(w, r, "/login?flow="+url.QueryEscape(fl.ID))
-		return true
-	}
-	if err := h.saveFlow(r.Context(), fl); err != nil {
-		h.unavailable(w, r, err)
-		return true
-	}
-	web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(fl.ID))
-	return true
-}
-
-// consoleStepUp sends a login to the account console whose level is below
-// the minimum of the person's kind to the second-factor step.
-func (h *Handler) consoleStepUp(w http.ResponseWriter, r *http.Request, fl *Flow) bool {
-	if fl.AccountID == "" || fl.Reauth {
-		return false
-	}
-	acct, err := h.Store.GetAccount(r.Context(), fl.AccountID)
-	if err != nil {
-		return false // the console deals with a missing account
-	}
-	need := h.MFA.Policy.Minimum(acct, identity.Capacity(fl.Capacity))
-	if authn.Rank(fl.ACR) >= authn.Rank(need) {
-		return false
-	}
-	fl.Required = need
-	if err := h.saveFlow(r.Context(), fl); err != nil {
-		h.unavailable(w, r, err)
-		return true
-	}
-	web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(fl.ID))
-	return true
 }
 
 // factorSet is what second factors an account has.
@@ -574,7 +380,7 @@ func (h *Handler) startStepUp(w http.ResponseWriter, r *http.Request) {
 		web.Redirect(w, r, "/account") // the console deals with a missing account
 		return
 	}
-	ret := localPath(r.URL.Query().Get("return"))
+	ret := web.LocalPathOr(r.URL.Query().Get("return"), "/account")
 	need := h.MFA.Policy.Minimum(acct, identity.Capacity(sso.Capacity))
 	if acr := r.URL.Query().Get("acr"); authn.Rank(acr) > 0 && authn.Reachable(acr, sso.ACR) {
 		need = authn.Highest(need, acr)
@@ -590,14 +396,6 @@ func (h *Handler) startStepUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(fl.ID))
-}
-
-// localPath returns p when it is a path of this server, else "/account".
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || len(p) > 512 {
-		return "/account"
-	}
-	return p
 }
 
 // Authenticator-app enrolment within a login.

@@ -3,8 +3,6 @@ package login
 import (
 	"slices"
 	"testing"
-
-	"github.com/dinhdanh/dinhdanh/server/authn"
 )
 
 func TestEssentialACR(t *testing.T) {
@@ -46,19 +44,8 @@ func TestLowestReachable(t *testing.T) {
 		{nil, "LoA1", ""},
 	}
 	for _, c := range cases {
-		if got := lowestReachable(c.values, c.current, authn.Reachable); got != c.want {
+		if got := (Facts{}).lowestReachable(c.values, c.current); got != c.want {
 			t.Errorf("lowestReachable(%v, %q) = %q, want %q", c.values, c.current, got, c.want)
-		}
-	}
-}
-
-func TestLocalPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"/account/security": "/account/security", "": "/account", "//evil.example": "/account",
-		"https://evil.example/": "/account", "/\\evil.example": "/account", "account": "/account",
-	} {
-		if got := localPath(in); got != want {
-			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

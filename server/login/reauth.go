@@ -39,7 +39,7 @@ func (h *Handler) showReauth(w http.ResponseWriter, r *http.Request) {
 			h.unavailable(w, r, err)
 			return
 		}
-		fl := &Flow{ReturnTo: localPath(q.Get("return")), RequestedAt: h.Now().UTC(), LoginDone: true, Reauth: true,
+		fl := &Flow{ReturnTo: web.LocalPathOr(q.Get("return"), "/account"), RequestedAt: h.Now().UTC(), LoginDone: true, Reauth: true,
 			AccountID: sso.AccountID, Capacity: sso.Capacity, SID: sso.ID, AuthTime: sso.AuthTime, ACR: sso.ACR, AMR: sso.AMR}
 		if err := h.flows.create(ctx, fl); err != nil {
 			h.unavailable(w, r, err)

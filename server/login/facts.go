@@ -1,0 +1,190 @@
+package login
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/session"
+	"github.com/dinhdanh/dinhdanh/server/web"
+	"github.com/dinhdanh/dinhdanh/store"
+)
+
+// essentialACR reads acr requested as an essential ID-token claim in the
+// claims parameter (OpenID Connect Core 5.5): {"id_token":{"acr":
+// {"essential":true,"values":["LoA2"]}}} or with "value". A parameter that
+// is not a JSON object is an error.
+func essentialACR(claims string) (values []string, essential bool, err error) {
+	if claims == "" {
+		return nil, false, nil
+	}
+	var req struct {
+		IDToken map[string]json.RawMessage `json:"id_token"`
+	}
+	if err := json.Unmarshal([]byte(claims), &req); err != nil {
+		return nil, false, err
+	}
+	raw, ok := req.IDToken["acr"]
+	if !ok || string(raw) == "null" {
+		return nil, false, nil
+	}
+	var acr struct {
+		Essential bool     `json:"essential"`
+		Value     string   `json:"value"`
+		Values    []string `json:"values"`
+	}
+	if err := json.Unmarshal(raw, &acr); err != nil {
+		return nil, false, err
+	}
+	if acr.Value != "" {
+		acr.Values = append([]string{acr.Value}, acr.Values...)
+	}
+	return acr.Values, acr.Essential && len(acr.Values) > 0, nil
+}
+
+// known is what gathering the facts of a flow read on the way, for the
+// step that acts on the decision.
+type known struct {
+	client  *store.Client
+	sso     *session.SSO // the browser's session, when the flow has no login of its own
+	account *identity.Account
+	reps    []*identity.Representation
+}
+
+// requestFacts fills the facts that come from the authorization request and
+// the client.
+func (h *Handler) requestFacts(ar fosite.AuthorizeRequester, client *store.Client) Facts {
+	form := ar.GetRequestForm()
+	f := Facts{Scopes: []string(ar.GetRequestedScopes()), FirstParty: client.FirstParty, MinimumACR: client.MinimumACR,
+		SecondFactors: h.MFA != nil, Certificates: h.Certificates != nil, Now: h.Now().UTC(),
+		ACRValues: strings.Fields(form.Get("acr_values"))}
+	for _, p := range strings.Fields(form.Get("prompt")) {
+		switch p {
+		case "none":
+			f.Prompt.None = true
+		case "login":
+			f.Prompt.Login = true
+		case "consent":
+			f.Prompt.Consent = true
+		}
+	}
+	if ma := form.Get("max_age"); ma != "" {
+		if secs, err := strconv.ParseInt(ma, 10, 64); err == nil && secs >= 0 {
+			f.MaxAge, f.MaxAgeSet = time.Duration(secs)*time.Second, true
+		}
+	}
+	var err error
+	f.ClaimsACR, f.ClaimsEssential, err = essentialACR(form.Get("claims"))
+	f.ClaimsMalformed = err != nil
+	return f
+}
+
+// gather reads the facts of an authorization flow: the request's, the
+// browser's session when the flow has no login yet, the account, the
+// pending certificate, the remembered consent and the businesses. What it
+// reads and is needed later is returned too.
+func (h *Handler) gather(r *http.Request, ar fosite.AuthorizeRequester, fl *Flow) (Facts, *known, error) {
+	ctx := r.Context()
+	k := &known{client: ar.GetClient().(*store.Client)}
+	f := h.requestFacts(ar, k.client)
+	f.LoggedIn, f.FlowACR, f.ConsentDone, f.BusinessDone = fl.LoginDone, fl.ACR, fl.ConsentDone, fl.BusinessDone
+	f.ConsentScopes, f.PIDConsented = fl.ConsentScopes, fl.PersonalIDConsented
+	accountID, capacity := fl.AccountID, fl.Capacity
+	if !fl.LoginDone {
+		sso, err := h.Sessions.Get(ctx, r)
+		if err != nil && !errors.Is(err, session.ErrNoSession) {
+			return f, nil, err
+		}
+		if sso == nil {
+			return f, k, nil
+		}
+		k.sso = sso
+		f.Session = &SessionFacts{ACR: sso.ACR, AuthTime: sso.AuthTime}
+		accountID, capacity = sso.AccountID, sso.Capacity
+	}
+	if err := h.accountFacts(ctx, &f, k, fl, accountID, capacity); err != nil || f.AccountGone {
+		return f, k, err
+	}
+	if fl.LoginDone && !fl.Reauth && !fl.noBinding && h.Certificates != nil {
+		f.PendingBinding = h.hasPending(r, fl)
+	}
+	if !fl.ConsentDone {
+		prior, err := h.Store.GetConsent(ctx, accountID, k.client.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return f, k, err
+		}
+		if prior != nil {
+			f.Remembered = prior.Scopes
+		}
+	}
+	f.Citizen = capacity == string(identity.CapacityCitizen)
+	if f.Citizen && has(f.Scopes, identity.ScopeBusiness) {
+		reps, err := h.Store.Representations(ctx, accountID)
+		if err != nil {
+			return f, k, err
+		}
+		k.reps, f.Representations = reps, len(reps)
+	}
+	return f, k, nil
+}
+
+// accountFacts reads the account of the login (the one the flow's login
+// read, when it is at hand).
+func (h *Handler) accountFacts(ctx context.Context, f *Facts, k *known, fl *Flow, accountID, capacity string) error {
+	acct := fl.account
+	if acct == nil || acct.ID != accountID {
+		var err error
+		acct, err = h.Store.GetAccount(ctx, accountID)
+		if errors.Is(err, store.ErrNotFound) {
+			f.AccountGone = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if acct.Disabled {
+		f.AccountGone = true
+		return nil
+	}
+	k.account = acct
+	if h.MFA != nil {
+		f.KindMinimum = h.MFA.Policy.Minimum(acct, identity.Capacity(capacity))
+	}
+	return nil
+}
+
+// hasPending reports whether the browser left a certificate pending in the
+// flow; a read that fails counts as none (the binding is an offer).
+func (h *Handler) hasPending(r *http.Request, fl *Flow) bool {
+	p, _, err := h.pendingFor(r, fl)
+	if err != nil {
+		h.Log.Warn("reading a pending certificate", "err", err, "request_id", web.RequestID(r))
+	}
+	return p != nil
+}
+
+// consoleFacts reads the facts of a login to the account console.
+func (h *Handler) consoleFacts(r *http.Request, fl *Flow) Facts {
+	f := Facts{Console: true, SecondFactors: h.MFA != nil, Certificates: h.Certificates != nil,
+		LoggedIn: fl.AccountID != "", FlowACR: fl.ACR, Reauth: fl.Reauth, Now: h.Now().UTC()}
+	if f.SecondFactors && f.LoggedIn && !fl.Reauth {
+		acct, err := h.Store.GetAccount(r.Context(), fl.AccountID)
+		if err != nil {
+			f.AccountGone = true // the console deals with a missing account
+		} else {
+			f.KindMinimum = h.MFA.Policy.Minimum(acct, identity.Capacity(fl.Capacity))
+		}
+	}
+	if fl.LoginDone && fl.AccountID != "" && !fl.Reauth && !fl.noBinding && h.Certificates != nil {
+		f.PendingBinding = h.hasPending(r, fl)
+	}
+	return f
+}
