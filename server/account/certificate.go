@@ -77,7 +77,7 @@ func (h *Handler) stepUpToBind(r *http.Request, sso *session.SSO) (string, error
 		return "", nil
 	}
 	f, err := h.factorsOf(r.Context(), sso.AccountID)
-	if err != nil || !f.any() {
+	if err != nil || f.ProvesSecondFactor(sso.ACR) {
 		return "", err
 	}
 	return "/login/step-up?acr=LoA2&return=" + url.QueryEscape(certificatesPath), nil

@@ -34,8 +34,10 @@ type Factors struct {
 	TOTP     *authn.TOTP
 	Recovery *authn.Recovery
 	// WebAuthn is nil when security keys and passkeys are off.
-	WebAuthn     *authn.WebAuthn
-	Policy       authn.Policy
+	WebAuthn *authn.WebAuthn
+	Policy   authn.Policy
+	// Inventory tells which second factors an account has.
+	Inventory    *authn.Inventory
 	ReauthMaxAge time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -83,34 +85,15 @@ func (h *Handler) assured(w http.ResponseWriter, r *http.Request, sso *session.S
 	return false
 }
 
-// factorsOf is what second factors an account has.
-type factorsOf struct {
-	totp         *store.TOTPCredential
-	keys         []*store.WebAuthnCredential
-	recoveryLeft int
-}
-
-func (f factorsOf) any() bool { return f.totp != nil || len(f.keys) > 0 }
-
-func (h *Handler) factorsOf(ctx context.Context, accountID string) (factorsOf, error) {
-	var f factorsOf
-	t, err := h.Store.GetTOTP(ctx, accountID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return f, err
-	}
-	f.totp = t
-	if f.keys, err = h.Store.WebAuthnCredentials(ctx, accountID); err != nil {
-		return f, err
-	}
-	f.recoveryLeft, err = h.Store.RecoveryCodesLeft(ctx, accountID)
-	return f, err
+func (h *Handler) factorsOf(ctx context.Context, accountID string) (authn.Factors, error) {
+	return h.Factors.Inventory.Of(ctx, accountID)
 }
 
 // atLevel reports whether the session may add a factor: any session for an
 // account without factors, a session at LoA2 otherwise. When it may not, the
 // browser is sent to raise it and come back to back.
-func (h *Handler) atLevel(w http.ResponseWriter, r *http.Request, sso *session.SSO, f factorsOf, back string) bool {
-	if !f.any() || authn.Rank(sso.ACR) >= authn.Rank(authn.LoA2) {
+func (h *Handler) atLevel(w http.ResponseWriter, r *http.Request, sso *session.SSO, f authn.Factors, back string) bool {
+	if f.ProvesSecondFactor(sso.ACR) {
 		return true
 	}
 	web.Redirect(w, r, "/login/step-up?acr=LoA2&return="+url.QueryEscape(back))
@@ -119,16 +102,13 @@ func (h *Handler) atLevel(w http.ResponseWriter, r *http.Request, sso *session.S
 
 // fresh reports whether the session authenticated with both factors within
 // ReauthMaxAge (or the account has no factor to ask for).
-func (h *Handler) fresh(sso *session.SSO, f factorsOf) bool {
-	if !f.any() {
-		return true
-	}
-	return authn.Rank(sso.ACR) >= authn.Rank(authn.LoA2) && h.Factors.now().Sub(sso.AuthTime) <= h.Factors.ReauthMaxAge
+func (h *Handler) fresh(sso *session.SSO, f authn.Factors) bool {
+	return f.Fresh(sso.ACR, sso.AuthTime, h.Factors.now(), h.Factors.ReauthMaxAge)
 }
 
 // requireFresh sends a session that is not fresh to confirm who it is, and
 // back to the security page.
-func (h *Handler) requireFresh(w http.ResponseWriter, r *http.Request, sso *session.SSO, f factorsOf) bool {
+func (h *Handler) requireFresh(w http.ResponseWriter, r *http.Request, sso *session.SSO, f authn.Factors) bool {
 	if h.fresh(sso, f) {
 		return true
 	}
@@ -164,15 +144,15 @@ func (h *Handler) renderSecurity(w http.ResponseWriter, r *http.Request, status 
 	}
 	base := h.Kit.Base(w, r)
 	base.NoticeKey, base.ErrorKey = notice, errKey
-	page := &ui.SecurityPage{Base: base, FullName: acct.FullName, Level: sso.ACR, RecoveryLeft: f.recoveryLeft,
-		HasRecovery: f.recoveryLeft > 0}
+	page := &ui.SecurityPage{Base: base, FullName: acct.FullName, Level: sso.ACR, RecoveryLeft: f.RecoveryLeft,
+		HasRecovery: f.RecoveryLeft > 0}
 	if need := h.Factors.Policy.Minimum(acct, identity.Capacity(sso.Capacity)); authn.Rank(need) > authn.Rank(authn.LoA1) {
 		page.Required = need
 	}
-	if f.totp != nil {
-		page.TOTP = &ui.FactorRow{CreatedAt: f.totp.CreatedAt, LastUsedAt: f.totp.LastUsedAt}
+	if f.TOTP != nil {
+		page.TOTP = &ui.FactorRow{CreatedAt: f.TOTP.CreatedAt, LastUsedAt: f.TOTP.LastUsedAt}
 	}
-	for _, k := range f.keys {
+	for _, k := range f.Keys {
 		page.Keys = append(page.Keys, ui.KeyRow{ID: base64.RawURLEncoding.EncodeToString(k.ID), Name: k.Name,
 			Passkey: k.Discoverable, Synced: k.BackupEligible, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt})
 	}
@@ -206,7 +186,7 @@ func (h *Handler) showTOTPSetup(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.atLevel(w, r, sso, f, securityPath+"/totp") {
 		return
 	}
-	if f.totp != nil {
+	if f.TOTP != nil {
 		h.renderSecurity(w, r, http.StatusConflict, sso, "", "security.totp_exists")
 		return
 	}
@@ -218,11 +198,11 @@ func (h *Handler) showTOTPSetup(w http.ResponseWriter, r *http.Request) {
 	h.renderTOTPSetup(w, r, http.StatusOK, acct, sso, e, "")
 }
 
-func (h *Handler) accountFactors(w http.ResponseWriter, r *http.Request, sso *session.SSO) (*identity.Account, factorsOf, bool) {
+func (h *Handler) accountFactors(w http.ResponseWriter, r *http.Request, sso *session.SSO) (*identity.Account, authn.Factors, bool) {
 	acct, err := h.Store.GetAccount(r.Context(), sso.AccountID)
 	if err != nil {
 		h.unavailable(w, r, err)
-		return nil, factorsOf{}, false
+		return nil, authn.Factors{}, false
 	}
 	f, err := h.factorsOf(r.Context(), acct.ID)
 	if err != nil {
@@ -256,7 +236,7 @@ func (h *Handler) postTOTPSetup(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.atLevel(w, r, sso, f, securityPath+"/totp") {
 		return
 	}
-	if f.totp != nil {
+	if f.TOTP != nil {
 		h.renderSecurity(w, r, http.StatusConflict, sso, "", "security.totp_exists")
 		return
 	}
@@ -291,8 +271,8 @@ func (h *Handler) postTOTPSetup(w http.ResponseWriter, r *http.Request) {
 // added follows the adding of a factor and returns where to go: for the
 // account's first factor, the session reaches LoA2 (the person just proved
 // it) and the recovery codes are due; else the security page with the notice.
-func (h *Handler) added(r *http.Request, sso *session.SSO, before factorsOf, methods []string, notice string) (string, error) {
-	if before.any() {
+func (h *Handler) added(r *http.Request, sso *session.SSO, before authn.Factors, methods []string, notice string) (string, error) {
+	if before.Any() {
 		return securityPath + "?done=" + notice, nil
 	}
 	ctx := r.Context()
@@ -352,7 +332,7 @@ func (h *Handler) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !f.any() {
+	if !f.Any() {
 		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
 		return
 	}
@@ -370,7 +350,7 @@ func (h *Handler) removeTOTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if f.totp == nil {
+	if f.TOTP == nil {
 		h.Kit.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
@@ -390,7 +370,7 @@ func (h *Handler) removeTOTP(w http.ResponseWriter, r *http.Request) {
 // factor went: codes are the way back to a factor, not one of their own.
 func (h *Handler) forgetCodesWhenNoFactor(ctx context.Context, accountID string) error {
 	f, err := h.factorsOf(ctx, accountID)
-	if err != nil || f.any() {
+	if err != nil || f.Any() {
 		return err
 	}
 	return h.Store.DeleteRecoveryCodes(ctx, accountID)
@@ -408,7 +388,7 @@ func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := ""
-	for _, k := range f.keys {
+	for _, k := range f.Keys {
 		if string(k.ID) == string(id) {
 			name = k.Name
 		}
@@ -435,7 +415,7 @@ func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request) {
 // factorChange starts a form post that changes the signed-in person's second
 // factors: the form, the session, the account and its factors, and a fresh
 // confirmation of the person. ok is false when an answer was sent.
-func (h *Handler) factorChange(w http.ResponseWriter, r *http.Request) (sso *session.SSO, acct *identity.Account, f factorsOf, ok bool) {
+func (h *Handler) factorChange(w http.ResponseWriter, r *http.Request) (sso *session.SSO, acct *identity.Account, f authn.Factors, ok bool) {
 	if !h.form(w, r) {
 		return nil, nil, f, false
 	}
@@ -498,11 +478,11 @@ func (h *Handler) beginKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	need := h.Factors.Policy.Minimum(acct, identity.Capacity(sso.Capacity))
-	if authn.Rank(sso.ACR) < authn.Rank(need) || (f.any() && authn.Rank(sso.ACR) < authn.Rank(authn.LoA2)) {
+	if authn.Rank(sso.ACR) < authn.Rank(need) || !f.ProvesSecondFactor(sso.ACR) {
 		web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/step-up?acr=LoA2&return=" + url.QueryEscape(securityPath)})
 		return
 	}
-	user := authn.UserOf(acct, sso.Capacity, f.keys)
+	user := authn.UserOf(acct, sso.Capacity, f.Keys)
 	cer, err := h.Factors.WebAuthn.BeginRegistration(r.Context(), user, req.Passkey, sso.ID)
 	if err != nil {
 		h.Log.Error("webauthn", "err", err)
@@ -533,7 +513,7 @@ func (h *Handler) finishKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := authn.KeyName(req.Name, ui.T(h.Kit.Lang(w, r), "security.key_default_name"))
-	user := authn.UserOf(acct, sso.Capacity, f.keys)
+	user := authn.UserOf(acct, sso.Capacity, f.Keys)
 	res, ok, err := h.Factors.WebAuthn.FinishRegistration(ctx, user, sso.ID, req.Ceremony, name, req.Credential)
 	if err != nil {
 		h.Log.Error("webauthn", "err", err)

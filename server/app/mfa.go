@@ -38,7 +38,8 @@ func secondFactors(cfg *config.Config, st store.Store, eph store.Ephemeral, seal
 			"set mfa.webauthn.rp_id or use an issuer with a host name", "err", err)
 		wa = nil
 	}
-	return &login.MFA{TOTP: totp, Recovery: recovery, WebAuthn: wa, Policy: policy},
-		&account.Factors{TOTP: totp, Recovery: recovery, WebAuthn: wa, Policy: policy,
+	inventory := authn.NewInventory(st, wa != nil)
+	return &login.MFA{TOTP: totp, Recovery: recovery, WebAuthn: wa, Policy: policy, Inventory: inventory},
+		&account.Factors{TOTP: totp, Recovery: recovery, WebAuthn: wa, Policy: policy, Inventory: inventory,
 			ReauthMaxAge: m.ReauthenticationMaxAge.D()}
 }

@@ -498,7 +498,7 @@ func (h *Handler) mayBind(ctx context.Context, fl *Flow) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return !fs.any(), nil
+	return fs.ProvesSecondFactor(fl.ACR), nil
 }
 
 func (h *Handler) renderBind(w http.ResponseWriter, r *http.Request, status int, fl *Flow, p *pendingCertificate, errKey string, args ...any) {

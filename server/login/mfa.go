@@ -38,6 +38,8 @@ type MFA struct {
 	// WebAuthn is nil when security keys and passkeys are off.
 	WebAuthn *authn.WebAuthn
 	Policy   authn.Policy
+	// Inventory tells which second factors an account has.
+	Inventory *authn.Inventory
 }
 
 func (h *Handler) registerMFA(mux *http.ServeMux) {
@@ -60,30 +62,8 @@ func (h *Handler) registerMFA(mux *http.ServeMux) {
 	}
 }
 
-// factorSet is what second factors an account has.
-type factorSet struct {
-	TOTP         bool
-	Keys         []*store.WebAuthnCredential
-	RecoveryLeft int
-}
-
-func (f factorSet) any() bool { return f.TOTP || len(f.Keys) > 0 }
-
-func (h *Handler) factors(ctx context.Context, accountID string) (factorSet, error) {
-	var f factorSet
-	var err error
-	if f.TOTP, err = h.MFA.TOTP.Enrolled(ctx, accountID); err != nil {
-		return f, err
-	}
-	if h.MFA.WebAuthn != nil {
-		if f.Keys, err = h.Store.WebAuthnCredentials(ctx, accountID); err != nil {
-			return f, err
-		}
-	}
-	if f.RecoveryLeft, err = h.MFA.Recovery.Left(ctx, accountID); err != nil {
-		return f, err
-	}
-	return f, nil
+func (h *Handler) factors(ctx context.Context, accountID string) (authn.Factors, error) {
+	return h.MFA.Inventory.Of(ctx, accountID)
 }
 
 // factorFlow is a flow at the second-factor step, with its account and the
@@ -179,17 +159,17 @@ func (h *Handler) showMFA(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	if !fs.any() {
+	if !fs.Any() {
 		h.renderEnrol(w, r, http.StatusOK, ff.fl, "")
 		return
 	}
 	h.renderMFA(w, r, http.StatusOK, ff.fl, fs, r.URL.Query().Get("method"), "")
 }
 
-func (h *Handler) renderMFA(w http.ResponseWriter, r *http.Request, status int, fl *Flow, fs factorSet, method, errKey string, errArgs ...any) {
+func (h *Handler) renderMFA(w http.ResponseWriter, r *http.Request, status int, fl *Flow, fs authn.Factors, method, errKey string, errArgs ...any) {
 	switch {
-	case method == "totp" && fs.TOTP, method == "recovery" && fs.RecoveryLeft > 0, method == "webauthn" && len(fs.Keys) > 0:
-	case fs.TOTP:
+	case method == "totp" && fs.TOTP != nil, method == "recovery" && fs.RecoveryLeft > 0, method == "webauthn" && len(fs.Keys) > 0:
+	case fs.TOTP != nil:
 		method = "totp"
 	case len(fs.Keys) > 0:
 		method = "webauthn"
@@ -199,7 +179,7 @@ func (h *Handler) renderMFA(w http.ResponseWriter, r *http.Request, status int, 
 	base := h.Kit.Base(w, r)
 	base.ErrorKey, base.ErrorArgs = errKey, errArgs
 	h.Kit.Render(w, r, status, "mfa", &ui.MFAPage{Base: base, FlowID: fl.ID, ClientName: fl.ClientName, Method: method,
-		HasTOTP: fs.TOTP, HasWebAuthn: len(fs.Keys) > 0, HasRecovery: fs.RecoveryLeft > 0, Reauth: fl.Reauth,
+		HasTOTP: fs.TOTP != nil, HasWebAuthn: len(fs.Keys) > 0, HasRecovery: fs.RecoveryLeft > 0, Reauth: fl.Reauth,
 		WebAuthn: h.webAuthnEndpoints("/login/mfa/webauthn/begin", "/login/mfa/webauthn/finish")})
 }
 
@@ -235,7 +215,7 @@ func (h *Handler) postMFA(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	if !fs.any() {
+	if !fs.Any() {
 		h.renderEnrol(w, r, http.StatusBadRequest, ff.fl, "")
 		return
 	}
@@ -429,7 +409,7 @@ func (h *Handler) hasFactors(w http.ResponseWriter, r *http.Request, ff *factorF
 		h.unavailable(w, r, err)
 		return true
 	}
-	if fs.any() {
+	if fs.Any() {
 		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.fl.ID))
 		return true
 	}
@@ -546,7 +526,7 @@ func (h *Handler) enrolmentCeremony(w http.ResponseWriter, r *http.Request) (*we
 		h.jsonUnavailable(w, r, err)
 		return nil, nil, false
 	}
-	if fs.any() {
+	if fs.Any() {
 		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
 		return nil, nil, false
 	}

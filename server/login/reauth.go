@@ -145,7 +145,7 @@ func (h *Handler) postReauth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ff.fl.ReauthPassword = true
-	if fs.any() {
+	if fs.Any() {
 		ff.fl.Required = authn.LoA2
 		if err := h.flows.save(ctx, ff.fl); err != nil {
 			h.unavailable(w, r, err)
