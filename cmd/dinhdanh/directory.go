@@ -36,7 +36,7 @@ func (e *cliEnv) openDirectories(ctx context.Context, cfgPath string) (*adminEnv
 	if err != nil {
 		return nil, nil, err
 	}
-	set, err := directory.NewSet(a.cfg.Directories, directory.Options{Log: newLogger(a.cfg, e.stderr)}, a.db, a.svc)
+	set, err := a.app.OpenDirectories("cli")
 	if err != nil {
 		a.Close()
 		return nil, nil, err

@@ -16,10 +16,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/admin"
 	"github.com/dinhdanh/dinhdanh/server/app"
-	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
-	"github.com/dinhdanh/dinhdanh/server/session"
-	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
 )
 
@@ -73,45 +70,37 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// adminEnv opens the store for an administrative command.
+// adminEnv is what an administrative command works with: the services of
+// the configuration, opened by app.Open (no background work), and the
+// administrative operations recorded as done by "cli".
 type adminEnv struct {
 	cfg *config.Config
 	db  *sqlstore.DB
-	eph store.Ephemeral
+	app *app.Services
 	svc *admin.Service
 }
 
+// openAdmin opens the configuration's services for an administrative command.
 func (e *cliEnv) openAdmin(ctx context.Context, cfgPath string) (*adminEnv, error) {
+	return e.open(ctx, cfgPath, app.OpenOptions{})
+}
+
+// open loads the configuration and opens its services with opts (their
+// log goes to standard error).
+func (e *cliEnv) open(ctx context.Context, cfgPath string, opts app.OpenOptions) (*adminEnv, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
-	db, err := app.OpenStore(ctx, cfg, true)
+	opts.Log = newLogger(cfg, e.stderr)
+	s, err := app.Open(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	eph, err := app.OpenEphemeral(ctx, cfg, db, newLogger(cfg, e.stderr))
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	bf := cfg.BruteForce
-	svc := &admin.Service{Store: db, Eph: eph, Actor: "cli", MinPasswordLength: cfg.Password.MinLength,
-		Sessions: app.NewSessions(cfg, eph, db),
-		Guard: &authn.Guard{Counters: eph, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
-			AddressMaxFailures: bf.AddressMaxFailures, Window: bf.Window.D(), LockDuration: bf.LockDuration.D(),
-			BaseDelay: bf.BaseDelay.D(), MaxDelay: bf.MaxDelay.D()}},
-		Hasher: authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
-			Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}},
-	}
-	svc.Logout = &session.Logout{Sessions: svc.Sessions, Store: db, Issuer: cfg.Issuer, Log: newLogger(cfg, e.stderr)}
-	return &adminEnv{cfg: cfg, db: db, eph: eph, svc: svc}, nil
+	return &adminEnv{cfg: cfg, db: s.DB, app: s, svc: s.Admin("cli")}, nil
 }
 
-func (a *adminEnv) Close() {
-	app.CloseEphemeral(a.eph)
-	a.db.Close()
-}
+func (a *adminEnv) Close() { a.app.Close() }
 
 // readPassword reads one line from standard input.
 func (e *cliEnv) readPassword() (string, error) {

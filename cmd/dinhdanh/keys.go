@@ -17,19 +17,13 @@ func (e *cliEnv) keysCmd(ctx context.Context, args []string) error {
 	if err := e.parse(fs, args[1:]); err != nil {
 		return err
 	}
-	a, err := e.openAdmin(ctx, *cfgPath)
+	// Like a first start, "keys" writes the seal key when there is none.
+	a, err := e.open(ctx, *cfgPath, app.OpenOptions{CreateSealKey: true})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	sealer, _, err := app.OpenSealer(a.cfg)
-	if err != nil {
-		return err
-	}
-	set := keys.NewSet(a.db, sealer, app.KeyGrace(a.cfg))
-	if err := set.Load(ctx); err != nil {
-		return err
-	}
+	set := a.app.Keys
 	switch args[0] {
 	case "list":
 		fmt.Fprintf(e.stdout, "%-32s %-6s %-8s %-20s %s\n", "KID", "ALG", "STATE", "CREATED", "RETIRED")

@@ -12,35 +12,22 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/account"
-	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/login"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
-	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
 	"github.com/dinhdanh/dinhdanh/ui"
 )
 
-// App is one assembled node.
+// App is one assembled node: the services of its configuration (see
+// Services) and the HTTP handler that serves them.
 type App struct {
-	Config   *config.Config
-	Store    store.Store
-	Eph      store.Ephemeral
-	DB       *sqlstore.DB
-	Keys     *keys.Set
-	Sealer   *keys.Sealer
+	*Services
 	Provider *oauth.Provider
-	Sessions *session.Manager
-	Logout   *session.Logout
-	Guard    *authn.Guard
-	Hasher   authn.Hasher
 	Handler  http.Handler
-	Log      *slog.Logger
-	// SealKeyCreated reports that this start generated the seal key.
-	SealKeyCreated bool
 	// Directories are the LDAP staff directories (nil when none is configured).
 	Directories *directory.Set
 	// certificates is the certificate login (nil when no trust anchor is configured).
@@ -51,12 +38,8 @@ type App struct {
 
 // OpenSealer loads (creating on first start) the seal key.
 func OpenSealer(cfg *config.Config) (*keys.Sealer, bool, error) {
-	key, created, err := keys.LoadOrCreateSealKey(cfg.SealKeyPath(), true)
-	if err != nil {
-		return nil, false, err
-	}
-	s, err := keys.NewSealer(key)
-	return s, created, err
+	sk, err := readSealKey(cfg, true)
+	return sk.sealer, sk.created, err
 }
 
 // KeyGrace is how long a retired signing key stays published.
@@ -68,11 +51,13 @@ func KeyGrace(cfg *config.Config) time.Duration {
 	return g + 5*time.Minute
 }
 
-// New assembles a node over an opened database. It opens the store of
-// ephemeral state (Redis when configured, see OpenEphemeral): release it with
-// Close.
+// New assembles a node over an opened database: its services (see
+// Services; the seal key is created on the first start, and every
+// algorithm a client may choose gets a current signing key) and its HTTP
+// handler. It opens the store of ephemeral state (Redis when configured,
+// see OpenEphemeral): release it with Close.
 func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (*App, error) {
-	sealer, created, err := OpenSealer(cfg)
+	sk, err := readSealKey(cfg, true)
 	if err != nil {
 		return nil, err
 	}
@@ -80,16 +65,25 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: db, Eph: eph, DB: db, Sealer: sealer, Log: log, SealKeyCreated: created}
-	a.health = newHealth(db, eph, log)
-	a.Keys = keys.NewSet(db, sealer, KeyGrace(cfg))
+	s := newServices(cfg, db, eph, sk, keys.NewSet(db, sk.sealer, KeyGrace(cfg)), log, false)
 	// Every algorithm a client may choose for its ID tokens has a current key.
-	if err := a.ensureKeys(ctx, keys.Algorithms...); err != nil {
-		a.Close()
+	if err := ensureKeys(ctx, db, s.Keys, keys.Algorithms...); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	// The HMAC secret of codes and refresh tokens is derived from the seal
-	// key, so every node that shares the seal key shares it.
+	a, err := assemble(s)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// newProvider composes the OAuth provider over the services. The HMAC
+// secret of codes and refresh tokens is derived from the seal key, so every
+// node that shares the seal key shares it.
+func newProvider(s *Services) (*oauth.Provider, error) {
+	cfg := s.Config
 	sealKey, _, err := keys.LoadOrCreateSealKey(cfg.SealKeyPath(), false)
 	if err != nil {
 		return nil, err
@@ -98,7 +92,7 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	a.Provider, err = oauth.New(oauth.Options{
+	return oauth.New(oauth.Options{
 		Issuer:                cfg.Issuer,
 		AccessTokenLifespan:   cfg.Tokens.AccessTokenLifespan.D(),
 		IDTokenLifespan:       cfg.Tokens.IDTokenLifespan.D(),
@@ -106,7 +100,14 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		AuthorizeCodeLifespan: cfg.Tokens.AuthorizeCodeLifespan.D(),
 		AccessTokenAlgorithm:  cfg.Keys.AccessTokenAlgorithm,
 		HMACSecret:            hmacSecret,
-	}, db, eph, a.Keys, log)
+	}, s.DB, s.Eph, s.Keys, s.Log)
+}
+
+// assemble builds the provider, the login flow, the session and account
+// pages and the node's handler over the services.
+func assemble(s *Services) (*App, error) {
+	cfg, db, eph, log := s.Config, s.DB, s.Eph, s.Log
+	p, err := newProvider(s)
 	if err != nil {
 		return nil, err
 	}
@@ -115,38 +116,45 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		return nil, err
 	}
 	kit := &web.Kit{UI: u, Log: log, SecureCookie: cfg.SecureCookie(), DefaultLang: cfg.UI.DefaultLanguage}
-	a.Sessions = NewSessions(cfg, eph, db)
-	a.Logout = &session.Logout{Sessions: a.Sessions, Store: db, Signer: a.Provider.Signer(), Issuer: cfg.Issuer,
-		HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log}
-	a.Hasher = authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
-		Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}}
-	bf := cfg.BruteForce
-	a.Guard = &authn.Guard{Counters: eph, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
-		AddressMaxFailures: bf.AddressMaxFailures, Window: bf.Window.D(), LockDuration: bf.LockDuration.D(),
-		BaseDelay: bf.BaseDelay.D(), MaxDelay: bf.MaxDelay.D()}}
-
-	lh := &login.Handler{Kit: kit, Provider: a.Provider, Store: db, Eph: eph, Sessions: a.Sessions, Logout: a.Logout, Hasher: a.Hasher,
-		Guard: a.Guard, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
-			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength}}
-	lh.Init()
-	loginFactors, consoleFactors := secondFactors(cfg, db, eph, sealer, log)
-	lh.MFA = loginFactors
-	if err := a.openDirectories(lh); err != nil {
+	loginFactors, consoleFactors := secondFactors(cfg, db, eph, s.Sealer, log)
+	dirs, err := openDirectories(s)
+	if err != nil {
 		return nil, err
 	}
-	sh := &session.Handler{Kit: kit, Logout: a.Logout, Sessions: a.Sessions, Clients: a.Provider.Storage,
-		Signer: a.Provider.Signer(), Issuer: cfg.Issuer, Log: log}
-	ah := &account.Handler{Kit: kit, Store: db, Sessions: a.Sessions, Logout: a.Logout, LogoutPages: sh, Log: log,
-		ForgetConsent: func(r *http.Request, accountID, clientID string) error {
-			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
-		}}
-	ah.Factors = consoleFactors
-	if err := a.openCertificates(lh, ah); err != nil {
+	certs, err := openCertificates(s)
+	if err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
-
+	lh := &login.Handler{Kit: kit, Provider: p, Store: db, Eph: eph, Sessions: s.Sessions, Logout: s.Logout, Hasher: s.Hasher,
+		Guard: s.Guard, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
+			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength},
+		MFA: loginFactors, Directory: directoryAuthenticator(dirs), Certificates: certs.forLogin()}
+	lh.Init()
+	sh := &session.Handler{Kit: kit, Logout: s.Logout, Sessions: s.Sessions, Clients: p.Storage,
+		Signer: p.Signer(), Issuer: cfg.Issuer, Log: log}
+	ah := &account.Handler{Kit: kit, Store: db, Sessions: s.Sessions, Logout: s.Logout, LogoutPages: sh, Log: log,
+		ForgetConsent: func(r *http.Request, accountID, clientID string) error {
+			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
+		},
+		Factors: consoleFactors, Certificates: certs.forConsole()}
+	h := newHealth(db, eph, log)
 	mux := http.NewServeMux()
-	p := a.Provider
+	registerProvider(mux, p)
+	lh.Register(mux)
+	sh.Register(mux)
+	ah.Register(mux)
+	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
+	mux.HandleFunc("GET /health/live", handleLive)
+	mux.HandleFunc("GET /health/ready", h.handleReady)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { web.Redirect(w, r, "/account") })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { kit.Error(w, r, http.StatusNotFound, "not_found") })
+	return &App{Services: s, Provider: p, Directories: dirs, certificates: certs.withLogin(lh), health: h,
+		Handler: kit.Middleware(h.availability(kit, methodGuard(mux, kit)))}, nil
+}
+
+// registerProvider mounts the OAuth endpoints of the provider.
+func registerProvider(mux *http.ServeMux, p *oauth.Provider) {
 	mux.HandleFunc("GET "+oauth.PathDiscovery, p.HandleDiscovery)
 	mux.HandleFunc("GET "+oauth.PathJWKS, p.HandleJWKS)
 	mux.HandleFunc("POST "+oauth.PathToken, p.HandleToken)
@@ -154,17 +162,6 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	mux.HandleFunc("POST "+oauth.PathRevoke, p.HandleRevoke)
 	mux.HandleFunc("GET "+oauth.PathUserinfo, p.HandleUserinfo)
 	mux.HandleFunc("POST "+oauth.PathUserinfo, p.HandleUserinfo)
-	lh.Register(mux)
-	sh.Register(mux)
-	ah.Register(mux)
-	mux.HandleFunc("GET /metrics", a.handleMetrics)
-	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
-	mux.HandleFunc("GET /health/live", handleLive)
-	mux.HandleFunc("GET /health/ready", a.health.handleReady)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { web.Redirect(w, r, "/account") })
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { kit.Error(w, r, http.StatusNotFound, "not_found") })
-	a.Handler = kit.Middleware(a.health.availability(kit, methodGuard(mux, kit)))
-	return a, nil
 }
 
 // methodGuard answers a request whose path is served only for other methods

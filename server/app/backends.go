@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dinhdanh/dinhdanh/config"
+	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -107,10 +108,6 @@ func CloseEphemeral(eph store.Ephemeral) error {
 	}
 	return nil
 }
-
-// Close releases what New opened (the Redis client); the database stays open
-// for its opener to close.
-func (a *App) Close() error { return CloseEphemeral(a.Eph) }
 
 // pinger is a backend that can say whether it answers.
 type pinger interface {
@@ -371,9 +368,9 @@ func (g *gateWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 // ensureKeys makes sure every algorithm has a current signing key, under a
 // lock shared by every node of the database, so that nodes starting together
 // on an empty database create one key per algorithm, not one each.
-func (a *App) ensureKeys(ctx context.Context, algs ...string) error {
-	return a.DB.Exclusive(ctx, "signing-keys", func(ctx context.Context) error {
-		_, err := a.Keys.EnsureKeys(ctx, algs...)
+func ensureKeys(ctx context.Context, db *sqlstore.DB, set *keys.Set, algs ...string) error {
+	return db.Exclusive(ctx, "signing-keys", func(ctx context.Context) error {
+		_, err := set.EnsureKeys(ctx, algs...)
 		return err
 	})
 }

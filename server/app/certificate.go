@@ -23,29 +23,65 @@ type certificateLogin struct {
 	anchors  []certificate.Anchor
 }
 
+// certificateParts are the pieces of certificate login made before the
+// login handler: the verifier, the trust anchors, and what the login flow
+// and the account console are given. A nil *certificateParts means that no
+// trust anchor is configured.
+type certificateParts struct {
+	verifier *certificate.Verifier
+	anchors  []certificate.Anchor
+	login    *login.Certificates
+	console  *account.Certificates
+}
+
+// forLogin returns what the login flow is given (nil when off).
+func (c *certificateParts) forLogin() *login.Certificates {
+	if c == nil {
+		return nil
+	}
+	return c.login
+}
+
+// forConsole returns what the account console is given (nil when off).
+func (c *certificateParts) forConsole() *account.Certificates {
+	if c == nil {
+		return nil
+	}
+	return c.console
+}
+
+// withLogin returns the certificate login served by the login handler lh
+// (nil when off).
+func (c *certificateParts) withLogin(lh *login.Handler) *certificateLogin {
+	if c == nil {
+		return nil
+	}
+	return &certificateLogin{verifier: c.verifier, login: lh, anchors: c.anchors}
+}
+
 // openCertificates prepares login with a digital-signature certificate when
 // trust anchors are configured: the verifier (its CRLs refreshed by
 // Background), the single-use challenges in the ephemeral store, the
-// mapping to accounts, the login flow's pages (signed challenge, and mutual
-// TLS behind a proxy) and the console's bound certificates. Nothing is
-// prepared when no trust anchor is configured.
-func (a *App) openCertificates(lh *login.Handler, ah *account.Handler) error {
-	cs := a.Config.Certificates
+// mapping to accounts, the login flow's part (signed challenge, and mutual
+// TLS behind a proxy) and the console's bound certificates. It returns nil
+// when no trust anchor is configured.
+func openCertificates(s *Services) (*certificateParts, error) {
+	cs := s.Config.Certificates
 	if !cs.Enabled() {
-		return nil
+		return nil, nil
 	}
 	opts, err := certificate.OptionsFromConfig(cs, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	opts.Log = a.Log
+	opts.Log = s.Log
 	ver, err := certificate.NewVerifier(opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	chs := &certificate.Challenges{Store: a.Eph, Lifetime: cs.ChallengeLifetime.D()}
-	mapper := &certificate.Mapper{Bindings: a.Store, Accounts: a.Store}
-	lc := &login.Certificates{Verifier: ver, Challenges: chs, Mapper: mapper, Issuer: a.Config.Issuer,
+	chs := &certificate.Challenges{Store: s.Eph, Lifetime: cs.ChallengeLifetime.D()}
+	mapper := &certificate.Mapper{Bindings: s.Store, Accounts: s.Store}
+	lc := &login.Certificates{Verifier: ver, Challenges: chs, Mapper: mapper, Issuer: s.Config.Issuer,
 		VGCAEndpoint: cs.Signing.VGCAEndpoint}
 	m := cs.MutualTLS
 	if m.Header != "" {
@@ -53,17 +89,15 @@ func (a *App) openCertificates(lh *login.Handler, ah *account.Handler) error {
 		lc.MutualTLSLogin = "/login/certificate/mtls"
 	}
 	if m.Listen != "" {
-		base, err := mutualTLSBase(a.Config.Issuer, m.Listen)
+		base, err := mutualTLSBase(s.Config.Issuer, m.Listen)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		lc.MutualTLSLogin = base + "/login/certificate/mtls"
 	}
-	lh.Certificates = lc
-	ah.Certificates = &account.Certificates{Verifier: ver, Challenges: chs, Mapper: mapper,
-		VGCAEndpoint: cs.Signing.VGCAEndpoint}
-	a.certificates = &certificateLogin{verifier: ver, login: lh, anchors: opts.Anchors}
-	return nil
+	return &certificateParts{verifier: ver, anchors: opts.Anchors, login: lc,
+		console: &account.Certificates{Verifier: ver, Challenges: chs, Mapper: mapper,
+			VGCAEndpoint: cs.Signing.VGCAEndpoint}}, nil
 }
 
 // mutualTLSBase is the base URL of the mutual-TLS listener as browsers

@@ -22,15 +22,15 @@ func NewSessions(cfg *config.Config, eph store.Ephemeral, index store.SessionInd
 // handleMetrics serves a few operational metrics in the Prometheus text
 // format: the back-channel logout queue by state (shared by every node) and
 // this node's delivery counters.
-func (a *App) handleMetrics(w http.ResponseWriter, r *http.Request) {
+func (s *Services) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	counts, err := a.Store.CountLogouts(ctx)
+	counts, err := s.Store.CountLogouts(ctx)
 	if err != nil {
 		http.Error(w, "# the database cannot be reached\n", http.StatusServiceUnavailable)
 		return
 	}
-	st := a.Logout.Stats()
+	st := s.Logout.Stats()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	fmt.Fprintln(w, "# HELP dinhdanh_backchannel_logout_queue Back-channel logout notifications in the durable queue, by state.")
 	fmt.Fprintln(w, "# TYPE dinhdanh_backchannel_logout_queue gauge")

@@ -1,0 +1,164 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/dinhdanh/dinhdanh/config"
+	"github.com/dinhdanh/dinhdanh/server/admin"
+	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/directory"
+	"github.com/dinhdanh/dinhdanh/server/keys"
+	"github.com/dinhdanh/dinhdanh/server/session"
+	"github.com/dinhdanh/dinhdanh/store"
+	"github.com/dinhdanh/dinhdanh/store/sqlstore"
+)
+
+// Services are the components a configuration makes that serve no HTTP:
+// the stores, the seal key, the signing keys and their signer, the SSO
+// sessions, the logout service, the brute-force guard and the password
+// hasher. A serving node (New) and the command line (Open) get them from
+// newServices, so both end sessions, sign logout tokens and check passwords
+// alike. Nothing here starts background work: App.Background does, for a
+// node.
+type Services struct {
+	Config *config.Config
+	Store  store.Store
+	Eph    store.Ephemeral
+	DB     *sqlstore.DB
+	Sealer *keys.Sealer
+	// SealKeyCreated reports that this start generated the seal key.
+	SealKeyCreated bool
+	Keys           *keys.Set
+	// Signer signs with the current key of Keys; it signs the logout tokens.
+	Signer   *keys.Signer
+	Sessions *session.Manager
+	Logout   *session.Logout
+	Guard    *authn.Guard
+	Hasher   authn.Hasher
+	Log      *slog.Logger
+
+	ownsDB bool // Open opened DB: Close closes it
+}
+
+// sealKey is the seal key as a process found it.
+type sealKey struct {
+	sealer  *keys.Sealer // nil when there is none and none was to be created
+	created bool
+}
+
+// newServices makes the services over opened stores, a seal key and a key
+// set. The logout service signs with the key set's signer, exactly as the
+// node's provider does (same set, RS256 unless a client chose another).
+func newServices(cfg *config.Config, db *sqlstore.DB, eph store.Ephemeral, sk sealKey, ks *keys.Set,
+	log *slog.Logger, ownsDB bool) *Services {
+	sessions := NewSessions(cfg, eph, db)
+	signer := &keys.Signer{Set: ks, Default: keys.RS256}
+	bf := cfg.BruteForce
+	return &Services{
+		Config: cfg, Store: db, Eph: eph, DB: db, Sealer: sk.sealer, SealKeyCreated: sk.created, Keys: ks,
+		Signer: signer, Sessions: sessions, Log: log, ownsDB: ownsDB,
+		Logout: &session.Logout{Sessions: sessions, Store: db, Signer: signer, Issuer: cfg.Issuer,
+			HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log},
+		Hasher: authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
+			Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}},
+		Guard: &authn.Guard{Counters: eph, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
+			AddressMaxFailures: bf.AddressMaxFailures, Window: bf.Window.D(), LockDuration: bf.LockDuration.D(),
+			BaseDelay: bf.BaseDelay.D(), MaxDelay: bf.MaxDelay.D()}},
+	}
+}
+
+// OpenOptions say how Open treats what may be missing.
+type OpenOptions struct {
+	// Log receives the services' messages (and go-redis's); nil discards them.
+	Log *slog.Logger
+	// CreateSealKey writes a new seal key when its file does not exist, as a
+	// node's first start does. Without it a missing seal key leaves the key
+	// set empty: nothing can be signed, everything else works.
+	CreateSealKey bool
+}
+
+// Open makes the services of the configuration for a process that does not
+// serve (the command line): it opens the database (migrating the embedded
+// SQLite one, see OpenStore) and the store of ephemeral state, reads the
+// seal key and loads the signing keys the nodes made. It creates no signing
+// key and starts no background work. Release it with Close.
+func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Services, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db, err := OpenStore(ctx, cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	eph, err := OpenEphemeral(ctx, cfg, db, opts.Log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	sk, err := readSealKey(cfg, opts.CreateSealKey)
+	if err == nil {
+		set := keys.NewSet(db, sk.sealer, KeyGrace(cfg))
+		if sk.sealer != nil {
+			if err = set.Load(ctx); err != nil {
+				err = fmt.Errorf("signing keys: %w", err)
+			}
+		}
+		if err == nil {
+			return newServices(cfg, db, eph, sk, set, log, true), nil
+		}
+	}
+	CloseEphemeral(eph)
+	db.Close()
+	return nil, err
+}
+
+// readSealKey reads the seal key, creating it when its file does not exist
+// and create is set. When it does not exist and create is not set, the
+// seal key has no sealer.
+func readSealKey(cfg *config.Config, create bool) (sealKey, error) {
+	key, created, err := keys.LoadOrCreateSealKey(cfg.SealKeyPath(), create)
+	if !create && errors.Is(err, os.ErrNotExist) {
+		return sealKey{}, nil
+	}
+	if err != nil {
+		return sealKey{}, err
+	}
+	sealer, err := keys.NewSealer(key)
+	return sealKey{sealer: sealer, created: created}, err
+}
+
+// Close releases what Open opened: the Redis client and the database. For
+// the services of a node (App.Services) it leaves the database to its
+// opener.
+func (s *Services) Close() error {
+	err := CloseEphemeral(s.Eph)
+	if s.ownsDB {
+		if cerr := s.DB.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Admin returns the administrative operations performed in the name of
+// actor, the name the audit log records ("cli" for the command line,
+// "directory" for a directory's synchronisation). Locking an account or
+// ending its sessions goes through the services' logout service.
+func (s *Services) Admin(actor string) *admin.Service {
+	return &admin.Service{Store: s.Store, Eph: s.Eph, Sessions: s.Sessions, Logout: s.Logout, Guard: s.Guard,
+		Hasher: s.Hasher, MinPasswordLength: s.Config.Password.MinLength, Actor: actor}
+}
+
+// OpenDirectories returns the configured LDAP staff directories (a set
+// with none when none is configured). Accounts a synchronisation disables are
+// locked through Admin(actor). Close the set when done.
+func (s *Services) OpenDirectories(actor string) (*directory.Set, error) {
+	return directory.NewSet(s.Config.Directories, directory.Options{Log: s.Log}, s.Store, s.Admin(actor))
+}
