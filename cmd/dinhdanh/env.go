@@ -16,6 +16,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/admin"
 	"github.com/dinhdanh/dinhdanh/server/app"
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -96,15 +97,18 @@ func (e *cliEnv) openAdmin(ctx context.Context, cfgPath string) (*adminEnv, erro
 		return nil, err
 	}
 	bf := cfg.BruteForce
-	svc := &admin.Service{Store: db, Eph: eph, Actor: "cli", MinPasswordLength: cfg.Password.MinLength,
-		Sessions: app.NewSessions(cfg, eph, db),
+	log := newLogger(cfg, e.stderr)
+	rec := audit.NewRecorder(db, log)
+	sessions := app.NewSessions(cfg, eph, db)
+	svc := admin.NewService(admin.Service{Store: db, Eph: eph, Actor: "cli", MinPasswordLength: cfg.Password.MinLength,
+		Sessions: sessions,
+		Logout:   session.NewLogout(session.Logout{Sessions: sessions, Store: db, Issuer: cfg.Issuer, Log: log}, rec),
 		Guard: &authn.Guard{Counters: eph, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
 			AddressMaxFailures: bf.AddressMaxFailures, Window: bf.Window.D(), LockDuration: bf.LockDuration.D(),
 			BaseDelay: bf.BaseDelay.D(), MaxDelay: bf.MaxDelay.D()}},
 		Hasher: authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
 			Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}},
-	}
-	svc.Logout = &session.Logout{Sessions: svc.Sessions, Store: db, Issuer: cfg.Issuer, Log: newLogger(cfg, e.stderr)}
+	}, rec)
 	return &adminEnv{cfg: cfg, db: db, eph: eph, svc: svc}, nil
 }
 

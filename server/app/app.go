@@ -12,6 +12,7 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/account"
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
@@ -37,6 +38,7 @@ type App struct {
 	Logout   *session.Logout
 	Guard    *authn.Guard
 	Hasher   authn.Hasher
+	Audit    *audit.Recorder
 	Handler  http.Handler
 	Log      *slog.Logger
 	// SealKeyCreated reports that this start generated the seal key.
@@ -116,8 +118,9 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	}
 	kit := &web.Kit{UI: u, Log: log, SecureCookie: cfg.SecureCookie(), DefaultLang: cfg.UI.DefaultLanguage}
 	a.Sessions = NewSessions(cfg, eph, db)
-	a.Logout = &session.Logout{Sessions: a.Sessions, Store: db, Signer: a.Provider.Signer(), Issuer: cfg.Issuer,
-		HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log}
+	a.Audit = audit.NewRecorder(db, log)
+	a.Logout = session.NewLogout(session.Logout{Sessions: a.Sessions, Store: db, Signer: a.Provider.Signer(), Issuer: cfg.Issuer,
+		HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log}, a.Audit)
 	a.Hasher = authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
 		Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}}
 	bf := cfg.BruteForce
@@ -136,10 +139,10 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	}
 	sh := &session.Handler{Kit: kit, Logout: a.Logout, Sessions: a.Sessions, Clients: a.Provider.Storage,
 		Signer: a.Provider.Signer(), Issuer: cfg.Issuer, Log: log}
-	ah := &account.Handler{Kit: kit, Store: db, Sessions: a.Sessions, Logout: a.Logout, LogoutPages: sh, Log: log,
+	ah := account.NewHandler(account.Handler{Kit: kit, Store: db, Sessions: a.Sessions, Logout: a.Logout, LogoutPages: sh, Log: log,
 		ForgetConsent: func(r *http.Request, accountID, clientID string) error {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
-		}}
+		}}, a.Audit)
 	ah.Factors = consoleFactors
 	if err := a.openCertificates(lh, ah); err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)

@@ -106,8 +106,8 @@ func newOutageNode(t *testing.T) *outageNode {
 		n.app.Close()
 		db.Close()
 	})
-	svc := &admin.Service{Store: n.app.Store, Eph: n.app.Eph, Sessions: n.app.Sessions, Guard: n.app.Guard,
-		Hasher: n.app.Hasher, MinPasswordLength: cfg.Password.MinLength, Actor: "cli"}
+	svc := admin.NewService(admin.Service{Store: n.app.Store, Eph: n.app.Eph, Sessions: n.app.Sessions, Guard: n.app.Guard,
+		Hasher: n.app.Hasher, MinPasswordLength: cfg.Password.MinLength, Actor: "cli"}, n.app.Audit)
 	if _, n.secret, err = svc.CreateClient(ctx, admin.ClientSpec{ID: "lgsp", Name: "Trục liên thông LGSP",
 		GrantTypes: []string{"client_credentials"}, Scopes: []string{"reports.read"}}); err != nil {
 		t.Fatal(err)

@@ -15,8 +15,8 @@ func (a *App) openDirectories(lh *login.Handler) error {
 	if len(a.Config.Directories) == 0 {
 		return nil
 	}
-	locker := &admin.Service{Store: a.Store, Eph: a.Eph, Sessions: a.Sessions, Logout: a.Logout, Guard: a.Guard,
-		Hasher: a.Hasher, MinPasswordLength: a.Config.Password.MinLength, Actor: "directory"}
+	locker := admin.NewService(admin.Service{Store: a.Store, Eph: a.Eph, Sessions: a.Sessions, Logout: a.Logout, Guard: a.Guard,
+		Hasher: a.Hasher, MinPasswordLength: a.Config.Password.MinLength, Actor: "directory"}, a.Audit)
 	set, err := directory.NewSet(a.Config.Directories, directory.Options{Log: a.Log}, a.Store, locker)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-jose/go-jose/v3"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -87,8 +88,9 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	m := &session.Manager{Store: db, Index: db, CookieName: "sid", IdleTimeout: 15 * time.Minute, AbsoluteLifetime: time.Hour, Now: c.now}
-	lo := &session.Logout{Sessions: m, Store: db, Signer: &keys.Signer{Set: set}, Issuer: "https://sso.example.gov.vn",
-		HTTP: &http.Client{Timeout: 5 * time.Second}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.now}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lo := session.NewLogout(session.Logout{Sessions: m, Store: db, Signer: &keys.Signer{Set: set}, Issuer: "https://sso.example.gov.vn",
+		HTTP: &http.Client{Timeout: 5 * time.Second}, Log: log, Now: c.now}, audit.NewRecorder(db, log))
 	return &fixture{db: db, m: m, lo: lo, set: set, clock: c, issuer: lo.Issuer}
 }
 
