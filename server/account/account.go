@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -27,6 +28,18 @@ type Handler struct {
 	Factors *Factors
 	// Certificates, when set, serves the bound certificates at /account/certificates (certificate.go).
 	Certificates *Certificates
+
+	recorder *audit.Recorder
+}
+
+// NewHandler returns h ready to use, recording every change a person makes
+// through rec. It panics when rec is nil.
+func NewHandler(h Handler, rec *audit.Recorder) *Handler {
+	if rec == nil {
+		panic("account: NewHandler needs an audit recorder")
+	}
+	h.recorder = rec
+	return &h
 }
 
 // Register mounts the console.
@@ -259,7 +272,6 @@ func (h *Handler) revokeConsent(w http.ResponseWriter, r *http.Request) {
 			h.Log.Error("revoking tokens after consent withdrawal", "err", err)
 		}
 	}
-	_ = h.Store.AppendAudit(ctx, &store.AuditEvent{Type: "consent.revoke", Actor: sso.AccountID, Subject: sso.AccountID,
-		ClientID: clientID, Address: web.ClientAddress(r)})
+	h.recorder.FromRequest(r, audit.ConsentRevoke, sso.AccountID, clientID, nil)
 	h.render(w, r, sso, "account.consent_revoked")
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/authn/certificate"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -153,13 +154,6 @@ func (h *Handler) certificateChallenge(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusOK, ch.Response())
 }
 
-func (h *Handler) auditCertificate(r *http.Request, typ, subject string, details map[string]string) {
-	if err := h.Store.AppendAudit(r.Context(), &store.AuditEvent{Type: typ, Actor: subject, Subject: subject,
-		Address: web.ClientAddress(r), Details: details}); err != nil {
-		h.Log.Error("audit", "type", typ, "err", err)
-	}
-}
-
 func (h *Handler) bindCertificate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if !h.Kit.ParsePostWith(w, r, certificateLimits) {
@@ -187,7 +181,7 @@ func (h *Handler) bindCertificate(w http.ResponseWriter, r *http.Request) {
 	if refusal != nil {
 		details := refusal.AuditDetails()
 		details["via"] = "console"
-		h.auditCertificate(r, "certificate.bind_refused", sso.AccountID, details)
+		h.recorder.FromRequest(r, audit.CertificateBindRefused, sso.AccountID, "", details)
 		h.renderCertificates(w, r, http.StatusUnauthorized, sso, "", refusal.MessageKey())
 		return
 	}
@@ -201,7 +195,7 @@ func (h *Handler) bindCertificate(w http.ResponseWriter, r *http.Request) {
 			reason = "certificate.another_person"
 		}
 		details["reason"] = reason
-		h.auditCertificate(r, "certificate.bind_refused", sso.AccountID, details)
+		h.recorder.FromRequest(r, audit.CertificateBindRefused, sso.AccountID, "", details)
 		h.renderCertificates(w, r, http.StatusConflict, sso, "", "error."+reason)
 		return
 	case err != nil:
@@ -226,7 +220,7 @@ func (h *Handler) bindCertificate(w http.ResponseWriter, r *http.Request) {
 			details["tax_code"] = string(rep.TaxCode)
 		}
 	}
-	h.auditCertificate(r, "certificate.bind", sso.AccountID, details)
+	h.recorder.FromRequest(r, audit.CertificateBind, sso.AccountID, "", details)
 	web.Redirect(w, r, certificatesPath+"?done=bound")
 }
 
@@ -264,7 +258,7 @@ func (h *Handler) unbindCertificate(w http.ResponseWriter, r *http.Request) {
 		h.certificateUnavailable(w, r, err)
 		return
 	}
-	h.auditCertificate(r, "certificate.unbind", sso.AccountID, map[string]string{"certificate_subject": b.Subject,
+	h.recorder.FromRequest(r, audit.CertificateUnbind, sso.AccountID, "", map[string]string{"certificate_subject": b.Subject,
 		"certificate_issuer": b.Issuer, "certificate_serial": b.Serial, "certificate_fingerprint": b.Fingerprint})
 	web.Redirect(w, r, certificatesPath+"?done=unbound")
 }

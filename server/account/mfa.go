@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -167,13 +168,6 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error)
 	h.Kit.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 }
 
-func (h *Handler) auditFactor(r *http.Request, typ, subject string, details map[string]string) {
-	if err := h.Store.AppendAudit(r.Context(), &store.AuditEvent{Type: typ, Actor: subject, Subject: subject,
-		Address: web.ClientAddress(r), Details: details}); err != nil {
-		h.Log.Error("audit", "type", typ, "err", err)
-	}
-}
-
 // Authenticator app.
 
 func (h *Handler) showTOTPSetup(w http.ResponseWriter, r *http.Request) {
@@ -259,7 +253,7 @@ func (h *Handler) postTOTPSetup(w http.ResponseWriter, r *http.Request) {
 		h.renderTOTPSetup(w, r, http.StatusBadRequest, acct, sso, e, "totp.invalid_code")
 		return
 	}
-	h.auditFactor(r, "mfa.totp_enrolled", acct.ID, nil)
+	h.recorder.FromRequest(r, audit.MFATOTPEnrolled, acct.ID, "", nil)
 	next, err := h.added(r, sso, f, []string{authn.AMROTP}, "totp_added")
 	if err != nil {
 		h.unavailable(w, r, err)
@@ -322,7 +316,7 @@ func (h *Handler) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	h.auditFactor(r, "mfa.recovery_codes_made", sso.AccountID, map[string]string{"count": strconv.Itoa(len(codes))})
+	h.recorder.FromRequest(r, audit.MFARecoveryCodesMade, sso.AccountID, "", map[string]string{"count": strconv.Itoa(len(codes))})
 	h.Kit.Render(w, r, http.StatusOK, "recovery_codes", &ui.RecoveryCodesPage{Base: h.Kit.Base(w, r), Codes: codes,
 		ContinueURL: securityPath, FirstFactor: string(rec.Data) == "first"})
 }
@@ -358,7 +352,7 @@ func (h *Handler) removeTOTP(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	h.auditFactor(r, "mfa.totp_removed", acct.ID, nil)
+	h.recorder.FromRequest(r, audit.MFATOTPRemoved, acct.ID, "", nil)
 	if err := h.forgetCodesWhenNoFactor(ctx, acct.ID); err != nil {
 		h.unavailable(w, r, err)
 		return
@@ -402,7 +396,7 @@ func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	h.auditFactor(r, "mfa.webauthn_removed", acct.ID, map[string]string{"name": name})
+	h.recorder.FromRequest(r, audit.MFAWebAuthnRemoved, acct.ID, "", map[string]string{"name": name})
 	if err := h.forgetCodesWhenNoFactor(ctx, acct.ID); err != nil {
 		h.unavailable(w, r, err)
 		return
@@ -521,7 +515,7 @@ func (h *Handler) finishKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		h.auditFactor(r, "mfa.webauthn_registration_failure", acct.ID, map[string]string{"reason": res.Refusal})
+		h.recorder.FromRequest(r, audit.MFAWebAuthnRegistrationFailure, acct.ID, "", map[string]string{"reason": res.Refusal})
 		if res.Detail != "" {
 			h.Log.Info("webauthn registration refused", "reason", res.Refusal, "detail", res.Detail)
 		}
@@ -532,7 +526,7 @@ func (h *Handler) finishKey(w http.ResponseWriter, r *http.Request) {
 	if res.Credential.Discoverable {
 		passkey = "true"
 	}
-	h.auditFactor(r, "mfa.webauthn_registered", acct.ID, map[string]string{"name": name, "passkey": passkey})
+	h.recorder.FromRequest(r, audit.MFAWebAuthnRegistered, acct.ID, "", map[string]string{"name": name, "passkey": passkey})
 	next, err := h.added(r, sso, f, res.Methods(), "key_added")
 	if err != nil {
 		h.Log.Error("session", "err", err)

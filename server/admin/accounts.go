@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -136,7 +137,7 @@ func (s *Service) CreateAccount(ctx context.Context, spec AccountSpec, now time.
 			if err := s.Store.UpdateAccount(ctx, existing); err != nil {
 				return nil, false, conflictProblem(err)
 			}
-			s.audit(ctx, "account.link_official", existing.ID, "", map[string]string{"username": a.Official.Username})
+			s.audit(ctx, audit.AccountLinkOfficial, existing.ID, "", map[string]string{"username": a.Official.Username})
 			return existing, true, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -147,7 +148,7 @@ func (s *Service) CreateAccount(ctx context.Context, spec AccountSpec, now time.
 	if err := s.Store.CreateAccount(ctx, a, hash); err != nil {
 		return nil, false, conflictProblem(err)
 	}
-	s.audit(ctx, "account.create", a.ID, "", map[string]string{"kind": string(spec.Kind), "admin": boolText(a.Admin)})
+	s.audit(ctx, audit.AccountCreate, a.ID, "", map[string]string{"kind": string(spec.Kind), "admin": boolText(a.Admin)})
 	return a, false, nil
 }
 
@@ -261,7 +262,7 @@ func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) 
 	if _, err := s.endSessions(ctx, a.ID, session.ReasonDisabled); err != nil {
 		return err
 	}
-	s.audit(ctx, "account.lock", a.ID, "", map[string]string{"reason": a.DisabledReason})
+	s.audit(ctx, audit.AccountLock, a.ID, "", map[string]string{"reason": a.DisabledReason})
 	return nil
 }
 
@@ -271,7 +272,7 @@ func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) 
 func (s *Service) EndSessions(ctx context.Context, accountID string) (int, error) {
 	n, err := s.endSessions(ctx, accountID, session.ReasonAdmin)
 	if err == nil {
-		s.audit(ctx, "account.end_sessions", accountID, "", map[string]string{"sessions": fmt.Sprint(n)})
+		s.audit(ctx, audit.AccountEndSessions, accountID, "", map[string]string{"sessions": fmt.Sprint(n)})
 	}
 	return n, err
 }
@@ -295,7 +296,7 @@ func (s *Service) Unlock(ctx context.Context, a *identity.Account) error {
 			return err
 		}
 	}
-	s.audit(ctx, "account.unlock", a.ID, "", nil)
+	s.audit(ctx, audit.AccountUnlock, a.ID, "", nil)
 	return nil
 }
 
@@ -314,7 +315,7 @@ func (s *Service) SetPassword(ctx context.Context, a *identity.Account, password
 	if _, err := s.endSessions(ctx, a.ID, session.ReasonAdmin); err != nil {
 		return err
 	}
-	s.audit(ctx, "account.set_password", a.ID, "", nil)
+	s.audit(ctx, audit.AccountSetPassword, a.ID, "", nil)
 	return nil
 }
 
@@ -387,7 +388,7 @@ func (s *Service) LinkRepresentative(ctx context.Context, a *identity.Account, t
 		}
 		return nil, err
 	}
-	s.audit(ctx, "business.link", a.ID, "", map[string]string{"tax_code": string(tc), "role": string(rr)})
+	s.audit(ctx, audit.BusinessLink, a.ID, "", map[string]string{"tax_code": string(tc), "role": string(rr)})
 	return rep, nil
 }
 
@@ -400,7 +401,7 @@ func (s *Service) UnlinkRepresentative(ctx context.Context, a *identity.Account,
 	if err := s.Store.RemoveRepresentation(ctx, a.ID, tc); err != nil {
 		return err
 	}
-	s.audit(ctx, "business.unlink", a.ID, "", map[string]string{"tax_code": string(tc)})
+	s.audit(ctx, audit.BusinessUnlink, a.ID, "", map[string]string{"tax_code": string(tc)})
 	return nil
 }
 
@@ -440,6 +441,6 @@ func (s *Service) ResetFactors(ctx context.Context, a *identity.Account) (int, e
 	if _, err := s.endSessions(ctx, a.ID, session.ReasonAdmin); err != nil {
 		return n, err
 	}
-	s.audit(ctx, "account.reset_factors", a.ID, "", map[string]string{"removed": fmt.Sprint(n)})
+	s.audit(ctx, audit.AccountResetFactors, a.ID, "", map[string]string{"removed": fmt.Sprint(n)})
 	return n, nil
 }

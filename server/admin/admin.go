@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
@@ -18,7 +19,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
-// Service performs administrative operations.
+// Service performs administrative operations. Build it with NewService.
 type Service struct {
 	Store    store.Store
 	Eph      store.Ephemeral
@@ -30,6 +31,18 @@ type Service struct {
 	MinPasswordLength int
 	// Actor is recorded in the audit log ("cli" for the command line).
 	Actor string
+
+	recorder *audit.Recorder
+}
+
+// NewService returns s ready to use, recording every change it makes
+// through rec (as s.Actor). It panics when rec is nil.
+func NewService(s Service, rec *audit.Recorder) *Service {
+	if rec == nil {
+		panic("admin: NewService needs an audit recorder")
+	}
+	s.recorder = rec
+	return &s
 }
 
 // Problems lists every problem of an input, by field.
@@ -60,8 +73,10 @@ func (p Problems) err() error {
 	return p
 }
 
-func (s *Service) audit(ctx context.Context, typ, subject, clientID string, details map[string]string) {
-	_ = s.Store.AppendAudit(ctx, &store.AuditEvent{Type: typ, Actor: s.Actor, Subject: subject, ClientID: clientID, Details: details})
+// audit records a change that is already made: a failed write is logged by
+// the recorder and does not undo it.
+func (s *Service) audit(ctx context.Context, ev audit.Event, subject, clientID string, details map[string]string) {
+	_ = s.recorder.Record(ctx, audit.Entry{Event: ev, Actor: s.Actor, Subject: subject, ClientID: clientID, Details: details})
 }
 
 // ClientSpec describes a client to register.
@@ -216,7 +231,7 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cli
 		}
 		return nil, "", err
 	}
-	s.audit(ctx, "client.create", "", c.ID, map[string]string{"public": fmt.Sprint(c.Public)})
+	s.audit(ctx, audit.ClientCreate, "", c.ID, map[string]string{"public": fmt.Sprint(c.Public)})
 	return c, secret, nil
 }
 
@@ -238,7 +253,7 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
 	if err := s.Store.UpdateClient(ctx, c); err != nil {
 		return "", err
 	}
-	s.audit(ctx, "client.rotate_secret", "", c.ID, nil)
+	s.audit(ctx, audit.ClientRotateSecret, "", c.ID, nil)
 	return secret, nil
 }
 
@@ -247,7 +262,7 @@ func (s *Service) DeleteClient(ctx context.Context, id string) error {
 	if err := s.Store.DeleteClient(ctx, id); err != nil {
 		return err
 	}
-	s.audit(ctx, "client.delete", "", id, nil)
+	s.audit(ctx, audit.ClientDelete, "", id, nil)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dinhdanh/dinhdanh/server/admin"
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -28,11 +29,13 @@ func TestResetFactors(t *testing.T) {
 		t.Fatal(err)
 	}
 	sessions := &session.Manager{Store: db, Index: db, CookieName: "s", IdleTimeout: time.Hour, AbsoluteLifetime: time.Hour}
-	svc := &admin.Service{Store: db, Eph: db, Sessions: sessions, Actor: "cli", MinPasswordLength: 8,
-		Logout: &session.Logout{Sessions: sessions, Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rec := audit.NewRecorder(db, log)
+	svc := admin.NewService(admin.Service{Store: db, Eph: db, Sessions: sessions, Actor: "cli", MinPasswordLength: 8,
+		Logout: session.NewLogout(session.Logout{Sessions: sessions, Store: db, Log: log}, rec),
 		Guard:  &authn.Guard{Counters: db},
 		Hasher: authn.Hasher{Params: authn.MinArgon2},
-	}
+	}, rec)
 	acct, _, err := svc.CreateAccount(ctx, admin.AccountSpec{Kind: identity.CapacityOfficial, FullName: "Phạm Minh Châu",
 		Username: "chau.pm", Agency: "Văn phòng UBND tỉnh"}, time.Now())
 	if err != nil {

@@ -132,11 +132,11 @@ func assemble(s *Services) (*App, error) {
 	lh.Init()
 	sh := &session.Handler{Kit: kit, Logout: s.Logout, Sessions: s.Sessions, Clients: p.Storage,
 		Signer: p.Signer(), Issuer: cfg.Issuer, Log: log}
-	ah := &account.Handler{Kit: kit, Store: db, Sessions: s.Sessions, Logout: s.Logout, LogoutPages: sh, Log: log,
-		ForgetConsent: func(r *http.Request, accountID, clientID string) error {
+	ah := account.NewHandler(account.Handler{Kit: kit, Store: db, Sessions: s.Sessions, Logout: s.Logout, LogoutPages: sh,
+		Log: log, ForgetConsent: func(r *http.Request, accountID, clientID string) error {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		},
-		Factors: consoleFactors, Certificates: certs.forConsole()}
+		Factors: consoleFactors, Certificates: certs.forConsole()}, s.Audit)
 	h := newHealth(db, eph, log)
 	mux := http.NewServeMux()
 	registerProvider(mux, p)

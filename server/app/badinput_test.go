@@ -139,8 +139,8 @@ func newNode(t *testing.T) *node {
 		}
 	})
 	n := &node{cfg: cfg, app: a, srv: srv, raw: raw, url: srv.URL,
-		admin: &admin.Service{Store: a.Store, Eph: a.Eph, Sessions: a.Sessions, Guard: a.Guard, Hasher: a.Hasher,
-			MinPasswordLength: cfg.Password.MinLength, Actor: "cli"}}
+		admin: admin.NewService(admin.Service{Store: a.Store, Eph: a.Eph, Sessions: a.Sessions, Guard: a.Guard, Hasher: a.Hasher,
+			MinPasswordLength: cfg.Password.MinLength, Actor: "cli"}, a.Audit)}
 	if n.url != cfg.Issuer {
 		t.Fatalf("server URL %s differs from the issuer %s", n.url, cfg.Issuer)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/admin"
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
@@ -41,7 +42,9 @@ type Services struct {
 	Logout   *session.Logout
 	Guard    *authn.Guard
 	Hasher   authn.Hasher
-	Log      *slog.Logger
+	// Audit records every authentication and administrative action.
+	Audit *audit.Recorder
+	Log   *slog.Logger
 
 	ownsDB bool // Open opened DB: Close closes it
 }
@@ -60,11 +63,12 @@ func newServices(cfg *config.Config, db *sqlstore.DB, eph store.Ephemeral, sk se
 	sessions := NewSessions(cfg, eph, db)
 	signer := &keys.Signer{Set: ks, Default: keys.RS256}
 	bf := cfg.BruteForce
+	rec := audit.NewRecorder(db, log)
 	return &Services{
 		Config: cfg, Store: db, Eph: eph, DB: db, Sealer: sk.sealer, SealKeyCreated: sk.created, Keys: ks,
-		Signer: signer, Sessions: sessions, Log: log, ownsDB: ownsDB,
-		Logout: &session.Logout{Sessions: sessions, Store: db, Signer: signer, Issuer: cfg.Issuer,
-			HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log},
+		Signer: signer, Sessions: sessions, Log: log, ownsDB: ownsDB, Audit: rec,
+		Logout: session.NewLogout(session.Logout{Sessions: sessions, Store: db, Signer: signer, Issuer: cfg.Issuer,
+			HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log}, rec),
 		Hasher: authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
 			Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}},
 		Guard: &authn.Guard{Counters: eph, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,
@@ -152,8 +156,8 @@ func (s *Services) Close() error {
 // "directory" for a directory's synchronisation). Locking an account or
 // ending its sessions goes through the services' logout service.
 func (s *Services) Admin(actor string) *admin.Service {
-	return &admin.Service{Store: s.Store, Eph: s.Eph, Sessions: s.Sessions, Logout: s.Logout, Guard: s.Guard,
-		Hasher: s.Hasher, MinPasswordLength: s.Config.Password.MinLength, Actor: actor}
+	return admin.NewService(admin.Service{Store: s.Store, Eph: s.Eph, Sessions: s.Sessions, Logout: s.Logout,
+		Guard: s.Guard, Hasher: s.Hasher, MinPasswordLength: s.Config.Password.MinLength, Actor: actor}, s.Audit)
 }
 
 // OpenDirectories returns the configured LDAP staff directories (a set

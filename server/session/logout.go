@@ -16,6 +16,7 @@ import (
 
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/store"
 )
@@ -39,13 +40,13 @@ type LogoutStore interface {
 	store.LogoutQueue
 	store.SessionRefreshTokens
 	GetClient(ctx context.Context, id string) (*store.Client, error)
-	AppendAudit(ctx context.Context, e *store.AuditEvent) error
 }
 
 // Logout ends sessions and tells every application that took part in them:
 // back-channel logout tokens are queued durably and POSTed by a worker with
 // retries and backoff; refresh tokens issued through the session are
-// revoked, except offline_access ones.
+// revoked, except offline_access ones. Every end is recorded in the audit
+// log. Build it with NewLogout.
 type Logout struct {
 	Sessions *Manager
 	Store    LogoutStore
@@ -63,7 +64,21 @@ type Logout struct {
 	// Sessions, at least 1 second and at most 30 seconds).
 	SweepInterval time.Duration
 
-	delivered, retried, failed atomic.Int64
+	recorder *audit.Recorder
+	stats    *deliveryStats
+}
+
+// deliveryStats are the counters behind Stats.
+type deliveryStats struct{ delivered, retried, failed atomic.Int64 }
+
+// NewLogout returns l ready to use, recording the end of every session
+// through rec. It panics when rec is nil.
+func NewLogout(l Logout, rec *audit.Recorder) *Logout {
+	if rec == nil {
+		panic("session: NewLogout needs an audit recorder")
+	}
+	l.recorder, l.stats = rec, &deliveryStats{}
+	return &l
 }
 
 func (l *Logout) now() time.Time {
@@ -119,7 +134,9 @@ func (l *Logout) finish(ctx context.Context, ref *store.SessionRef, reason, acto
 	if actor == "" {
 		actor = ref.Subject
 	}
-	_ = l.Store.AppendAudit(ctx, &store.AuditEvent{Type: "session.end", Actor: actor, Subject: ref.Subject,
+	// The session has ended whether or not its record could be written; a
+	// failed write is logged by the recorder.
+	_ = l.recorder.Record(ctx, audit.Entry{Event: audit.SessionEnd, Actor: actor, Subject: ref.Subject,
 		Details: map[string]string{"sid": ref.ID, "reason": reason, "clients": strings.Join(ref.Clients, " "),
 			"notifications": fmt.Sprint(len(ds))}})
 	return nil
@@ -286,14 +303,14 @@ func (l *Logout) Deliver(ctx context.Context) (int, error) {
 		switch {
 		case err == nil:
 			d.State, d.LastError = store.DeliveryDelivered, ""
-			l.delivered.Add(1)
+			l.stats.delivered.Add(1)
 		case errors.As(err, &gu) || now.Sub(d.CreatedAt) > maxAge:
 			d.State, d.LastError = store.DeliveryFailed, truncateErr(err)
-			l.failed.Add(1)
+			l.stats.failed.Add(1)
 			l.Log.Warn("back-channel logout given up", "client", d.ClientID, "uri", d.URI, "attempts", d.Attempts, "err", err)
 		default:
 			d.LastError, d.NextAttemptAt = truncateErr(err), now.Add(l.backoff(d.Attempts))
-			l.retried.Add(1)
+			l.stats.retried.Add(1)
 			l.Log.Info("back-channel logout will be retried", "client", d.ClientID, "attempts", d.Attempts, "next", d.NextAttemptAt, "err", err)
 		}
 		if ferr := l.Store.FinishLogout(ctx, d); ferr != nil {
@@ -316,7 +333,7 @@ type Stats struct{ Delivered, Retried, Failed int64 }
 
 // Stats returns this node's delivery counters since start.
 func (l *Logout) Stats() Stats {
-	return Stats{Delivered: l.delivered.Load(), Retried: l.retried.Load(), Failed: l.failed.Load()}
+	return Stats{Delivered: l.stats.delivered.Load(), Retried: l.stats.retried.Load(), Failed: l.stats.failed.Load()}
 }
 
 // Run works the queue every interval given and sweeps expired sessions

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-jose/go-jose/v3"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -87,8 +88,9 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	m := &session.Manager{Store: db, Index: db, CookieName: "sid", IdleTimeout: 15 * time.Minute, AbsoluteLifetime: time.Hour, Now: c.now}
-	lo := &session.Logout{Sessions: m, Store: db, Signer: &keys.Signer{Set: set}, Issuer: "https://sso.example.gov.vn",
-		HTTP: &http.Client{Timeout: 5 * time.Second}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.now}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lo := session.NewLogout(session.Logout{Sessions: m, Store: db, Signer: &keys.Signer{Set: set}, Issuer: "https://sso.example.gov.vn",
+		HTTP: &http.Client{Timeout: 5 * time.Second}, Log: log, Now: c.now}, audit.NewRecorder(db, log))
 	return &fixture{db: db, m: m, lo: lo, set: set, clock: c, issuer: lo.Issuer}
 }
 
@@ -323,5 +325,41 @@ func TestEndAllReachesSessionsTheEphemeralStoreLost(t *testing.T) {
 	}
 	if !sids[s1.ID] || !sids[s2.ID] {
 		t.Fatalf("notified sessions %v, want %s and %s", sids, s1.ID, s2.ID)
+	}
+}
+
+// Every end of a session is in the audit log, with who ended it (the
+// subject when no one else did), why, and the clients told.
+func TestEndIsAudited(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.client(t, "dvc", "https://dvc.example/bc", "RS256")
+	mine := f.login(t, "sub-1", "dvc")
+	locked := f.login(t, "sub-2")
+	if err := f.lo.End(ctx, mine, session.ReasonLogout, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.lo.End(ctx, locked, session.ReasonDisabled, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		subject, actor, sid, reason, clients, notifications string
+	}{
+		{"sub-1", "sub-1", mine.ID, session.ReasonLogout, "dvc", "1"},
+		{"sub-2", "cli", locked.ID, session.ReasonDisabled, "", "0"},
+	} {
+		events, err := f.db.ListAudit(ctx, want.subject, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 1 {
+			t.Fatalf("%d audit events for %s, want 1", len(events), want.subject)
+		}
+		e := events[0]
+		if e.Type != "session.end" || e.Actor != want.actor || e.Details["sid"] != want.sid ||
+			e.Details["reason"] != want.reason || e.Details["clients"] != want.clients ||
+			e.Details["notifications"] != want.notifications {
+			t.Errorf("recorded %+v %v, want %+v", e, e.Details, want)
+		}
 	}
 }

@@ -85,7 +85,7 @@ func start(t *testing.T, srv *ldaptest.Server) *node {
 	ts.Start()
 	t.Cleanup(ts.Close)
 
-	svc := &admin.Service{Store: a.Store, Eph: a.Eph, Sessions: a.Sessions, Logout: a.Logout, Guard: a.Guard, Hasher: a.Hasher, Actor: "test"}
+	svc := admin.NewService(admin.Service{Store: a.Store, Eph: a.Eph, Sessions: a.Sessions, Logout: a.Logout, Guard: a.Guard, Hasher: a.Hasher, Actor: "test"}, a.Audit)
 	c, secret, err := svc.CreateClient(ctx, admin.ClientSpec{ID: "qlvb", Name: "Quản lý văn bản", FirstParty: true,
 		RedirectURIs: []string{redirectURI}, Scopes: []string{"openid", "profile", "email", "roles", "offline_access"}})
 	if err != nil {

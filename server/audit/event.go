@@ -1,0 +1,131 @@
+package audit
+
+// Event names what happened. Its value is the type stored in the audit log
+// (store.AuditEvent.Type): existing rows and their readers depend on these
+// strings, so a value never changes once it has been written.
+type Event string
+
+// Login: first factors, as recorded by server/login.
+const (
+	// LoginSuccess: a first factor succeeded and an SSO session was made.
+	LoginSuccess Event = "login.success"
+	// LoginFailure: a wrong password or directory password, or a passkey
+	// ceremony that did not succeed.
+	LoginFailure Event = "login.failure"
+	// LoginLocked: a password login refused because the account or the
+	// address has too many recent failures.
+	LoginLocked Event = "login.locked"
+	// LoginDisabled: a correct first factor for a locked or disabled account.
+	LoginDisabled Event = "login.disabled"
+	// LoginPasswordExpired: a correct directory password that has expired.
+	LoginPasswordExpired Event = "login.password_expired"
+	// LoginDirectoryUnavailable: no staff directory could answer a login.
+	LoginDirectoryUnavailable Event = "login.directory_unavailable"
+	// LoginCertificate: a login with a digital-signature certificate.
+	LoginCertificate Event = "login.certificate"
+	// LoginCertificateRefused: a certificate failed one of its checks.
+	LoginCertificateRefused Event = "login.certificate_refused"
+	// LoginCertificateUnknown: a valid certificate bound to no account.
+	LoginCertificateUnknown Event = "login.certificate_unknown"
+	// LoginCertificateConflict: a certificate whose identity matches
+	// several accounts, or contradicts the bound one.
+	LoginCertificateConflict Event = "login.certificate_conflict"
+)
+
+// Second factors and re-authentication.
+const (
+	// MFASuccess: a second factor succeeded during a login.
+	MFASuccess Event = "mfa.success"
+	// MFAFailure: a wrong code or a refused security-key ceremony.
+	MFAFailure Event = "mfa.failure"
+	// MFALocked: a second factor refused because of too many failures.
+	MFALocked Event = "mfa.locked"
+	// MFARecoveryCodeUsed: a recovery code was spent as a second factor.
+	MFARecoveryCodeUsed Event = "mfa.recovery_code_used"
+	// MFARecoveryCodesMade: a new set of recovery codes replaced the old one.
+	MFARecoveryCodesMade Event = "mfa.recovery_codes_made"
+	// MFATOTPEnrolled: an authenticator app was enrolled.
+	MFATOTPEnrolled Event = "mfa.totp_enrolled"
+	// MFATOTPRemoved: the authenticator app was removed.
+	MFATOTPRemoved Event = "mfa.totp_removed"
+	// MFAWebAuthnRegistered: a security key or passkey was registered.
+	MFAWebAuthnRegistered Event = "mfa.webauthn_registered"
+	// MFAWebAuthnRegistrationFailure: a security-key registration was refused.
+	MFAWebAuthnRegistrationFailure Event = "mfa.webauthn_registration_failure"
+	// MFAWebAuthnRemoved: a security key or passkey was removed.
+	MFAWebAuthnRemoved Event = "mfa.webauthn_removed"
+	// WebAuthnSignCountRegression: an authenticator's signature counter went
+	// back, a sign of a cloned authenticator (recorded besides the refusal).
+	WebAuthnSignCountRegression Event = "webauthn.sign_count_regression"
+	// ReauthSuccess: a person proved again who they are before a sensitive
+	// change.
+	ReauthSuccess Event = "reauth.success"
+	// ReauthFailure: a re-authentication failed.
+	ReauthFailure Event = "reauth.failure"
+	// ReauthLocked: a re-authentication refused because of too many failures.
+	ReauthLocked Event = "reauth.locked"
+)
+
+// Certificates bound to accounts.
+const (
+	// CertificateBind: a certificate was bound to the account.
+	CertificateBind Event = "certificate.bind"
+	// CertificateBindRefused: a binding was refused (a failed check, a
+	// certificate bound elsewhere or of another person, one not offered).
+	CertificateBindRefused Event = "certificate.bind_refused"
+	// CertificateBindingDeclined: the person declined to bind the
+	// certificate offered after a login.
+	CertificateBindingDeclined Event = "certificate.binding_declined"
+	// CertificateBindingNotOffered: a binding was not offered (e.g. the
+	// login lacked the second factor it requires).
+	CertificateBindingNotOffered Event = "certificate.binding_not_offered"
+	// CertificateUnbind: a bound certificate was removed.
+	CertificateUnbind Event = "certificate.unbind"
+)
+
+// Authorization, consent and sessions.
+const (
+	// AuthorizeCode: an authorization code was issued to a client.
+	AuthorizeCode Event = "authorize.code"
+	// ConsentGrant: a person consented to a client's scopes.
+	ConsentGrant Event = "consent.grant"
+	// ConsentDeny: a person refused a client's request.
+	ConsentDeny Event = "consent.deny"
+	// ConsentRevoke: a person withdrew a consent in the account console.
+	ConsentRevoke Event = "consent.revoke"
+	// SessionEnd: an SSO session ended (logout, administrator, lock, expiry,
+	// replacement).
+	SessionEnd Event = "session.end"
+)
+
+// Accounts, businesses and clients: self-registration and administration.
+const (
+	// AccountRegister: a citizen registered an account.
+	AccountRegister Event = "account.register"
+	// AccountCreate: an administrator created an account.
+	AccountCreate Event = "account.create"
+	// AccountLinkOfficial: an existing account was linked to a directory
+	// official.
+	AccountLinkOfficial Event = "account.link_official"
+	// AccountLock: an account was locked.
+	AccountLock Event = "account.lock"
+	// AccountUnlock: an account was unlocked.
+	AccountUnlock Event = "account.unlock"
+	// AccountEndSessions: an administrator ended an account's sessions.
+	AccountEndSessions Event = "account.end_sessions"
+	// AccountSetPassword: an administrator set an account's password.
+	AccountSetPassword Event = "account.set_password"
+	// AccountResetFactors: an administrator removed an account's second
+	// factors.
+	AccountResetFactors Event = "account.reset_factors"
+	// BusinessLink: an account was made representative of a business.
+	BusinessLink Event = "business.link"
+	// BusinessUnlink: a representation of a business was removed.
+	BusinessUnlink Event = "business.unlink"
+	// ClientCreate: a client application was registered.
+	ClientCreate Event = "client.create"
+	// ClientRotateSecret: a client's secret was replaced.
+	ClientRotateSecret Event = "client.rotate_secret"
+	// ClientDelete: a client application was removed.
+	ClientDelete Event = "client.delete"
+)
