@@ -227,7 +227,7 @@ func promptSet(ar fosite.AuthorizeRequester) map[string]bool {
 // whatever is missing (login, consent, business) or issues the code.
 func (h *Handler) decide(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, fl *Flow) {
 	ctx := r.Context()
-	client := ar.GetClient().(*store.Client)
+	client := oauth.ClientOf(ar.GetClient())
 	prompts := promptSet(ar)
 	now := h.Now().UTC()
 	if h.MFA != nil && h.refuseUnreachable(w, r, ar, client, fl) {
