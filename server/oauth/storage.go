@@ -144,7 +144,7 @@ type serialRequest struct {
 	GrantedAudience   []string        `json:"ga,omitempty"`
 	Form              url.Values      `json:"f,omitempty"`
 	Session           json.RawMessage `json:"s"`
-	bundle                            // a code's PKCE and OpenID Connect requests (oauth_bundle.go)
+	bundle                            // a code's PKCE and OpenID Connect requests (storage_bundle.go)
 }
 
 // secretFormKeys are never stored with a request.
