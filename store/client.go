@@ -1,13 +1,10 @@
 package store
 
-import (
-	"time"
+import "time"
 
-	"github.com/go-jose/go-jose/v3"
-	"github.com/ory/fosite"
-)
-
-// Client is a registered application (an OAuth 2.0 client / OIDC relying party).
+// Client is a registered application (an OAuth 2.0 client / OIDC relying
+// party): a plain record. What fosite asks of a client (GetID,
+// GetHashedSecret, ...) is answered by server/oauth's Client, which wraps it.
 type Client struct {
 	ID   string
 	Name string
@@ -44,49 +41,10 @@ const (
 	AccessTokenOpaque = "opaque"
 )
 
-var (
-	_ fosite.Client              = (*Client)(nil)
-	_ fosite.OpenIDConnectClient = (*Client)(nil)
-)
-
-// GetID returns the client id.
-func (c *Client) GetID() string { return c.ID }
-
-// GetHashedSecret returns the SHA-256 of the secret.
-func (c *Client) GetHashedSecret() []byte { return c.SecretHash }
-
-// GetRedirectURIs returns the registered redirect URIs (matched exactly).
-func (c *Client) GetRedirectURIs() []string { return c.RedirectURIs }
-
-// GetGrantTypes returns the grant types the client may use.
-func (c *Client) GetGrantTypes() fosite.Arguments { return c.GrantTypes }
-
-// GetResponseTypes returns "code": the only response type dinhdanh serves.
-func (c *Client) GetResponseTypes() fosite.Arguments { return fosite.Arguments{"code"} }
-
-// GetScopes returns the scopes the client may request.
-func (c *Client) GetScopes() fosite.Arguments { return c.Scopes }
-
-// IsPublic reports whether the client has no secret.
-func (c *Client) IsPublic() bool { return c.Public }
-
-// GetAudience returns the audiences the client may request.
-func (c *Client) GetAudience() fosite.Arguments { return c.Audience }
-
-// GetRequestURIs returns nil: request_uri is not supported.
-func (c *Client) GetRequestURIs() []string { return nil }
-
-// GetJSONWebKeys returns nil: private_key_jwt is not configured for this client.
-func (c *Client) GetJSONWebKeys() *jose.JSONWebKeySet { return nil }
-
-// GetJSONWebKeysURI returns "".
-func (c *Client) GetJSONWebKeysURI() string { return "" }
-
-// GetRequestObjectSigningAlgorithm returns "": request objects are not accepted.
-func (c *Client) GetRequestObjectSigningAlgorithm() string { return "" }
-
-// GetTokenEndpointAuthMethod returns how the client authenticates at the token endpoint.
-func (c *Client) GetTokenEndpointAuthMethod() string {
+// AuthMethod returns how the client authenticates at the token endpoint:
+// "none" for a public client, else TokenEndpointAuthMethod, which defaults
+// to "client_secret_basic".
+func (c *Client) AuthMethod() string {
 	if c.Public {
 		return "none"
 	}
@@ -95,9 +53,6 @@ func (c *Client) GetTokenEndpointAuthMethod() string {
 	}
 	return c.TokenEndpointAuthMethod
 }
-
-// GetTokenEndpointAuthSigningAlgorithm returns "".
-func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string { return "" }
 
 // HasGrant reports whether the client may use the grant type.
 func (c *Client) HasGrant(g string) bool {

@@ -9,6 +9,17 @@
 // PostgreSQL, with the same statements) for both, and redisstore (one Redis
 // server, Sentinel or Cluster) for Ephemeral. The conformance subpackage is
 // the one suite every backend passes.
+//
+// # Dependencies
+//
+// The contracts depend on nothing above them: of the module, this package
+// and its subpackages import server/identity only (the account model, which
+// imports nothing of the module), and they import no OAuth or JOSE library
+// (no fosite, no go-jose). What is stored for the protocol is plain data:
+// a Client is a record, a SigningKey holds its public JWK as JSON bytes, a
+// fosite request is kept as the bytes of a Record or a RefreshToken. The
+// adapter to fosite's storage interfaces, and the parsing of keys, live above
+// in server/oauth and server/keys. TestContractImports keeps it so.
 package store
 
 import (

@@ -82,7 +82,7 @@ func clientJSON(c *store.Client) map[string]any {
 		"client_id": c.ID, "name": c.Name, "public": c.Public, "first_party": c.FirstParty,
 		"redirect_uris": c.RedirectURIs, "grant_types": c.GrantTypes, "scopes": c.Scopes, "audience": c.Audience,
 		"id_token_signed_response_alg": c.IDTokenAlgorithm, "access_token_format": c.AccessTokenFormat,
-		"token_endpoint_auth_method": c.GetTokenEndpointAuthMethod(), "created_at": fmtTime(c.CreatedAt),
+		"token_endpoint_auth_method": c.AuthMethod(), "created_at": fmtTime(c.CreatedAt),
 		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "backchannel_logout_uri": c.BackchannelLogoutURI,
 		"frontchannel_logout_uri": c.FrontchannelLogoutURI, "minimum_acr": c.MinimumACR,
 	}
@@ -113,7 +113,7 @@ func (e *cliEnv) printClient(c *store.Client) {
 		fmt.Fprintf(e.stdout, "minimum_acr:          %s\n", c.MinimumACR)
 	}
 	fmt.Fprintf(e.stdout, "id_token_alg:         %s\naccess_token_format:  %s\nauth_method:          %s\ncreated_at:           %s\n",
-		c.IDTokenAlgorithm, c.AccessTokenFormat, c.GetTokenEndpointAuthMethod(), fmtTime(c.CreatedAt))
+		c.IDTokenAlgorithm, c.AccessTokenFormat, c.AuthMethod(), fmtTime(c.CreatedAt))
 }
 
 func (e *cliEnv) oneArg(fs interface{ NArg() int }, what string) error {

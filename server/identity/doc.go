@@ -55,4 +55,13 @@
 // and whether the user consented to releasing the personal ID number. The
 // personal ID is released only under the "personal_id" scope and explicit
 // consent; logs and pages show it through [PersonalID.Masked].
+//
+// # The ground floor
+//
+// This package is the lowest of the module: it imports nothing of dinhdanh
+// (only the standard library and golang.org/x/text), so that every other
+// package may use it, the persistence contracts of package store among them
+// (store imports nothing else of server/). Keep it so: a test in store
+// (TestContractImports) fails when this package imports anything of the
+// module.
 package identity

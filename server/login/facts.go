@@ -12,6 +12,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -92,7 +93,7 @@ func (h *Handler) requestFacts(ar fosite.AuthorizeRequester, client *store.Clien
 // reads and is needed later is returned too.
 func (h *Handler) gather(r *http.Request, ar fosite.AuthorizeRequester, fl *Flow) (Facts, *known, error) {
 	ctx := r.Context()
-	k := &known{client: ar.GetClient().(*store.Client)}
+	k := &known{client: oauth.ClientOf(ar.GetClient())}
 	f := h.requestFacts(ar, k.client)
 	f.LoggedIn, f.FlowACR, f.ConsentDone, f.BusinessDone = fl.LoginDone, fl.ACR, fl.ConsentDone, fl.BusinessDone
 	f.ConsentScopes, f.PIDConsented = fl.ConsentScopes, fl.PersonalIDConsented

@@ -45,7 +45,7 @@ type Provider struct {
 	opts      Options
 	f         fosite.OAuth2Provider
 	store     store.Store
-	Storage   *store.OAuth
+	Storage   *Storage
 	Keys      *keys.Set
 	signer    *keys.Signer
 	discovery []byte
@@ -81,7 +81,7 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 		MinParameterEntropy:            fosite.MinParameterEntropy,
 		OmitRedirectScopeParam:         true,
 	}
-	storage := store.NewOAuth(st, eph, NewSession, 5*time.Second)
+	storage := NewStorage(st, eph, NewSession, 5*time.Second)
 	signer := &keys.Signer{Set: ks, Default: keys.RS256}
 	strategy := &tokenStrategy{
 		HMACSHAStrategy: oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: cfg}, cfg),
@@ -204,7 +204,7 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 	for _, a := range ar.GetRequestedAudience() {
 		ar.GrantAudience(a)
 	}
-	client, _ := ar.GetClient().(*store.Client)
+	client := ClientOf(ar.GetClient())
 	alg := keys.RS256
 	if client != nil && client.IDTokenAlgorithm != "" {
 		alg = client.IDTokenAlgorithm

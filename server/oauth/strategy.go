@@ -42,7 +42,7 @@ func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) 
 // GenerateAccessToken issues an opaque token for clients registered with the
 // opaque format and a signed JWT for the others.
 func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
-	if c, ok := r.GetClient().(*store.Client); ok && c.AccessTokenFormat == store.AccessTokenOpaque {
+	if c := ClientOf(r.GetClient()); c != nil && c.AccessTokenFormat == store.AccessTokenOpaque {
 		return s.HMACSHAStrategy.GenerateAccessToken(ctx, r)
 	}
 	sess, _ := r.GetSession().(*Session)

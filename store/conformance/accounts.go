@@ -449,13 +449,13 @@ func testAccounts(t *testing.T, open func(t *testing.T) store.Store) {
 
 	t.Run("ConcurrentCreateSamePersonalID", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
-		for round := range repeats {
+		for round := range Repeats {
 			pid := fmt.Sprintf("0010990%05d", round)
 			accounts := make([]*identity.Account, 2)
 			for i := range accounts {
 				accounts[i] = citizen("Người Tranh", pid, fmt.Sprintf("r%d.c%d@example.vn", round, i), "")
 			}
-			errs := concurrently(len(accounts), func(i int) error { return s.CreateAccount(ctx, accounts[i], "") })
+			errs := Concurrently(len(accounts), func(i int) error { return s.CreateAccount(ctx, accounts[i], "") })
 			winner := -1
 			for i, err := range errs {
 				if err == nil {

@@ -1,14 +1,19 @@
 // Package conformance is the one test suite every store backend passes.
 //
-// A backend's tests call RunStore, RunEphemeral and RunOAuth with a function
-// that opens a fresh, empty, migrated backend for the given test (and
-// registers its cleanup with t.Cleanup). Each suite runs named subtests that
+// A backend's tests call RunStore and RunEphemeral with a function that opens
+// a fresh, empty, migrated backend for the given test (and registers its
+// cleanup with t.Cleanup). Each suite runs named subtests that
 // check behaviour through the store contracts only: what a caller can observe
 // after a call, never the order or the form of the calls a backend makes.
 //
 // Times are compared to the millisecond, the precision every backend keeps.
 // Expiry is tested with short real lifetimes (tens of milliseconds), so the
 // suites do not depend on a clock the backend might not let them replace.
+//
+// Like package store, the suite knows nothing of OAuth libraries. The suite
+// of the fosite adapter over the stores (server/oauth's Storage) lives beside
+// it in server/oauth, runs on every backend tested here, and races with
+// Concurrently and ExactlyOneNil, Repeats times with Racers goroutines.
 package conformance
 
 import (
@@ -86,9 +91,10 @@ func wantConflict(t *testing.T, err error, field, what string) {
 	}
 }
 
-// concurrently runs f(0) … f(n-1) in n goroutines released at the same moment
-// and returns their errors by index.
-func concurrently(n int, f func(i int) error) []error {
+// Concurrently runs f(0) … f(n-1) in n goroutines released at the same moment
+// and returns their errors by index. Suites outside this package (server/oauth's)
+// race with it too.
+func Concurrently(n int, f func(i int) error) []error {
 	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -103,9 +109,9 @@ func concurrently(n int, f func(i int) error) []error {
 	return errs
 }
 
-// exactlyOneNil fails the test unless exactly one of errs is nil and every
+// ExactlyOneNil fails the test unless exactly one of errs is nil and every
 // other one matches loser.
-func exactlyOneNil(t *testing.T, errs []error, loser error, what string) {
+func ExactlyOneNil(t *testing.T, errs []error, loser error, what string) {
 	t.Helper()
 	winners := 0
 	for i, err := range errs {
@@ -121,12 +127,12 @@ func exactlyOneNil(t *testing.T, errs []error, loser error, what string) {
 	}
 }
 
-// repeats is how many times a concurrency check is run, each time on fresh
+// Repeats is how many times a concurrency check is run, each time on fresh
 // items, to make a lost race likely to show.
-const repeats = 5
+const Repeats = 5
 
-// racers is the number of goroutines competing for one single-use item.
-const racers = 8
+// Racers is the number of goroutines competing for one single-use item.
+const Racers = 8
 
 // sortedCopy returns a sorted copy of s.
 func sortedCopy(s []string) []string {

@@ -83,10 +83,10 @@ func testTOTP(t *testing.T, open func(t *testing.T) store.Store) {
 		must(t, s.CreateAccount(ctx, a, ""), "CreateAccount")
 		c := totpCredential(a.ID, "totp-4")
 		must(t, s.PutTOTP(ctx, c), "PutTOTP")
-		for i := range repeats {
+		for i := range Repeats {
 			step := c.LastStep + int64(i) + 1
-			errs := concurrently(racers, func(int) error { return s.UseTOTPStep(ctx, a.ID, c.ID, step, now()) })
-			exactlyOneNil(t, errs, store.ErrAlreadyUsed, fmt.Sprintf("UseTOTPStep(step %d)", step))
+			errs := Concurrently(Racers, func(int) error { return s.UseTOTPStep(ctx, a.ID, c.ID, step, now()) })
+			ExactlyOneNil(t, errs, store.ErrAlreadyUsed, fmt.Sprintf("UseTOTPStep(step %d)", step))
 		}
 	})
 }
@@ -141,16 +141,16 @@ func testRecoveryCodes(t *testing.T, open func(t *testing.T) store.Store) {
 		a := citizen("Ngô Thị Mai", "001190067890", "", "")
 		must(t, s.CreateAccount(ctx, a, ""), "CreateAccount")
 		var hashes []string
-		for i := range repeats {
+		for i := range Repeats {
 			hashes = append(hashes, fmt.Sprintf("code-%d", i))
 		}
 		must(t, s.ReplaceRecoveryCodes(ctx, a.ID, hashes), "ReplaceRecoveryCodes")
 		for _, h := range hashes {
-			errs := concurrently(racers, func(int) error {
+			errs := Concurrently(Racers, func(int) error {
 				_, err := s.UseRecoveryCode(ctx, a.ID, h, now())
 				return err
 			})
-			exactlyOneNil(t, errs, store.ErrNotFound, "UseRecoveryCode("+h+")")
+			ExactlyOneNil(t, errs, store.ErrNotFound, "UseRecoveryCode("+h+")")
 		}
 		if n, _ := s.RecoveryCodesLeft(ctx, a.ID); n != 0 {
 			t.Fatalf("RecoveryCodesLeft = %d, want 0", n)
@@ -257,10 +257,10 @@ func testWebAuthn(t *testing.T, open func(t *testing.T) store.Store) {
 		must(t, s.CreateAccount(ctx, a, ""), "CreateAccount")
 		c := webauthnCredential(a.ID, 5)
 		must(t, s.AddWebAuthnCredential(ctx, c), "AddWebAuthnCredential")
-		for i := range repeats {
+		for i := range Repeats {
 			count := c.SignCount + uint32(i) + 1
-			errs := concurrently(racers, func(int) error { return s.UseWebAuthnCredential(ctx, c.ID, count, false, now()) })
-			exactlyOneNil(t, errs, store.ErrAlreadyUsed, fmt.Sprintf("UseWebAuthnCredential(%d)", count))
+			errs := Concurrently(Racers, func(int) error { return s.UseWebAuthnCredential(ctx, c.ID, count, false, now()) })
+			ExactlyOneNil(t, errs, store.ErrAlreadyUsed, fmt.Sprintf("UseWebAuthnCredential(%d)", count))
 		}
 	})
 }

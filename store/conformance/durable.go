@@ -190,8 +190,8 @@ func testClients(t *testing.T, open func(t *testing.T) store.Store) {
 		got, err = s.GetClient(ctx, pub.ID)
 		must(t, err, "GetClient(public)")
 		sameClient(t, got, pub, "GetClient(public)")
-		if len(got.SecretHash) != 0 || got.GetTokenEndpointAuthMethod() != "none" {
-			t.Fatalf("public client: secret %x, auth method %q", got.SecretHash, got.GetTokenEndpointAuthMethod())
+		if len(got.SecretHash) != 0 || got.AuthMethod() != "none" {
+			t.Fatalf("public client: secret %x, auth method %q", got.SecretHash, got.AuthMethod())
 		}
 
 		_, err = s.GetClient(ctx, "unknown")
@@ -591,7 +591,7 @@ func testRefreshTokens(t *testing.T, open func(t *testing.T) store.Store) {
 		s, ctx := open(t), t.Context()
 		must(t, s.CreateRefreshToken(ctx, refreshToken("sig-0", "req-1", "portal", "sub-1")), "CreateRefreshToken")
 		const n = 8
-		errs := concurrently(n, func(i int) error {
+		errs := Concurrently(n, func(i int) error {
 			return s.RotateRefreshToken(ctx, "sig-0", refreshToken(fmt.Sprintf("next-%d", i), "req-1", "portal", "sub-1"))
 		})
 		won := -1
@@ -719,11 +719,11 @@ func testRefreshTokens(t *testing.T, open func(t *testing.T) store.Store) {
 
 	t.Run("ConcurrentDeactivate", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
-		for round := range repeats {
+		for round := range Repeats {
 			sig := fmt.Sprintf("sig-%d", round)
 			must(t, s.CreateRefreshToken(ctx, refreshToken(sig, "req-1", "portal", "sub-1")), "CreateRefreshToken")
-			errs := concurrently(racers, func(int) error { return s.DeactivateRefreshToken(ctx, sig) })
-			exactlyOneNil(t, errs, store.ErrAlreadyUsed, fmt.Sprintf("round %d: DeactivateRefreshToken", round))
+			errs := Concurrently(Racers, func(int) error { return s.DeactivateRefreshToken(ctx, sig) })
+			ExactlyOneNil(t, errs, store.ErrAlreadyUsed, fmt.Sprintf("round %d: DeactivateRefreshToken", round))
 			if activeOf(t, s, sig) {
 				t.Fatalf("round %d: token still active", round)
 			}

@@ -183,16 +183,16 @@ func testSingleUse(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 
 	t.Run("ConcurrentTake", func(t *testing.T) {
 		e, ctx := open(t), t.Context()
-		for round := range repeats {
+		for round := range Repeats {
 			key := fmt.Sprintf("code-%d", round)
 			must(t, e.PutRecord(ctx, store.KindPAR, &store.Record{Key: key, Data: []byte(key), ExpiresAt: now().Add(time.Hour)}), "PutRecord")
-			got := make([]*store.Record, racers)
-			errs := concurrently(racers, func(i int) error {
+			got := make([]*store.Record, Racers)
+			errs := Concurrently(Racers, func(i int) error {
 				var err error
 				got[i], err = e.TakeRecord(ctx, store.KindPAR, key)
 				return err
 			})
-			exactlyOneNil(t, errs, store.ErrNotFound, fmt.Sprintf("round %d: TakeRecord", round))
+			ExactlyOneNil(t, errs, store.ErrNotFound, fmt.Sprintf("round %d: TakeRecord", round))
 			for i, err := range errs {
 				if err == nil && (got[i] == nil || string(got[i].Data) != key) {
 					t.Fatalf("round %d: the winner got %+v", round, got[i])
@@ -221,11 +221,11 @@ func testSingleUse(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 
 	t.Run("ConcurrentMarkUsed", func(t *testing.T) {
 		e, ctx := open(t), t.Context()
-		for round := range repeats {
+		for round := range Repeats {
 			key := fmt.Sprintf("code-%d", round)
 			must(t, e.PutRecord(ctx, store.KindAuthorizeCode, &store.Record{Key: key, ExpiresAt: now().Add(time.Hour)}), "PutRecord")
-			errs := concurrently(racers, func(int) error { return e.MarkRecordUsed(ctx, store.KindAuthorizeCode, key) })
-			exactlyOneNil(t, errs, store.ErrAlreadyUsed, fmt.Sprintf("round %d: MarkRecordUsed", round))
+			errs := Concurrently(Racers, func(int) error { return e.MarkRecordUsed(ctx, store.KindAuthorizeCode, key) })
+			ExactlyOneNil(t, errs, store.ErrAlreadyUsed, fmt.Sprintf("round %d: MarkRecordUsed", round))
 			got, err := e.GetRecord(ctx, store.KindAuthorizeCode, key)
 			must(t, err, "GetRecord")
 			if !got.Used {
@@ -236,7 +236,7 @@ func testSingleUse(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 
 	t.Run("ConcurrentMarkUsedMissing", func(t *testing.T) {
 		e, ctx := open(t), t.Context()
-		errs := concurrently(racers, func(int) error { return e.MarkRecordUsed(ctx, store.KindAuthorizeCode, "missing") })
+		errs := Concurrently(Racers, func(int) error { return e.MarkRecordUsed(ctx, store.KindAuthorizeCode, "missing") })
 		for i, err := range errs {
 			wantErr(t, err, store.ErrNotFound, fmt.Sprintf("caller %d: MarkRecordUsed(missing)", i))
 		}
@@ -504,7 +504,7 @@ func testCounters(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 		e, ctx := open(t), t.Context()
 		const hits = 20
 		got := make([]int64, hits)
-		errs := concurrently(hits, func(i int) error {
+		errs := Concurrently(hits, func(i int) error {
 			var err error
 			got[i], err = e.Hit(ctx, "burst", time.Hour)
 			return err

@@ -152,7 +152,7 @@ func testLogout(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		must(t, s.EnqueueLogouts(ctx, ds), "EnqueueLogouts")
 		seen := make(chan int64, 100)
-		errs := concurrently(racers, func(int) error {
+		errs := Concurrently(Racers, func(int) error {
 			got, err := s.ClaimLogouts(ctx, now().Add(time.Second), time.Minute, 5)
 			for _, d := range got {
 				seen <- d.ID

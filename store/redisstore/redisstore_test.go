@@ -16,7 +16,6 @@ import (
 	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/store/conformance"
 	"github.com/dinhdanh/dinhdanh/store/redisstore"
-	"github.com/dinhdanh/dinhdanh/store/sqlstore"
 	"github.com/dinhdanh/dinhdanh/test/services"
 )
 
@@ -72,19 +71,6 @@ func TestConformance(t *testing.T) {
 			o := d.options(t)
 			t.Run("Ephemeral", func(t *testing.T) {
 				conformance.RunEphemeral(t, func(t *testing.T) store.Ephemeral { return open(t, o) })
-			})
-			t.Run("OAuth", func(t *testing.T) {
-				conformance.RunOAuth(t, func(t *testing.T) (store.Store, store.Ephemeral) {
-					db, err := sqlstore.OpenSQLite(t.Context(), t.TempDir()+"/dinhdanh.db", 4)
-					if err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(func() { db.Close() })
-					if _, err := db.Migrate(t.Context()); err != nil {
-						t.Fatal(err)
-					}
-					return db, open(t, o)
-				})
 			})
 		})
 	}

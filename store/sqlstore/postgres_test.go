@@ -55,12 +55,6 @@ func TestPostgresConformance(t *testing.T) {
 	t.Run("Ephemeral", func(t *testing.T) {
 		conformance.RunEphemeral(t, func(t *testing.T) store.Ephemeral { return openPostgresMigrated(t) })
 	})
-	t.Run("OAuth", func(t *testing.T) {
-		conformance.RunOAuth(t, func(t *testing.T) (store.Store, store.Ephemeral) {
-			db := openPostgresMigrated(t)
-			return db, db
-		})
-	})
 }
 
 // TestPostgresTwoNodes runs the races of the conformance suite between two

@@ -48,12 +48,6 @@ func TestConformance(t *testing.T) {
 	t.Run("Ephemeral", func(t *testing.T) {
 		conformance.RunEphemeral(t, func(t *testing.T) store.Ephemeral { return openMigrated(t) })
 	})
-	t.Run("OAuth", func(t *testing.T) {
-		conformance.RunOAuth(t, func(t *testing.T) (store.Store, store.Ephemeral) {
-			db := openMigrated(t)
-			return db, db
-		})
-	})
 }
 
 func TestMigrate(t *testing.T) {

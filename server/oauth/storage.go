@@ -1,4 +1,4 @@
-package store
+package oauth
 
 import (
 	"context"
@@ -13,14 +13,17 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/handler/pkce"
+
+	"github.com/dinhdanh/dinhdanh/store"
 )
 
-// OAuth adapts a durable Store and an Ephemeral store to the storage
+// Storage adapts a durable store.Store and a store.Ephemeral to the storage
 // interfaces fosite asks for. Authorization codes, PKCE and OIDC requests and
 // access-token records are ephemeral; refresh-token families are durable.
-type OAuth struct {
-	durable    Store
-	eph        Ephemeral
+// The clients it hands to fosite are *Client.
+type Storage struct {
+	durable    store.Store
+	eph        store.Ephemeral
 	newSession func() fosite.Session
 	now        func() time.Time
 
@@ -41,31 +44,41 @@ type cachedClient struct {
 }
 
 var (
-	_ fosite.Storage                     = (*OAuth)(nil)
-	_ oauth2.CoreStorage                 = (*OAuth)(nil)
-	_ oauth2.TokenRevocationStorage      = (*OAuth)(nil)
-	_ openid.OpenIDConnectRequestStorage = (*OAuth)(nil)
-	_ pkce.PKCERequestStorage            = (*OAuth)(nil)
+	_ fosite.Storage                     = (*Storage)(nil)
+	_ oauth2.CoreStorage                 = (*Storage)(nil)
+	_ oauth2.TokenRevocationStorage      = (*Storage)(nil)
+	_ openid.OpenIDConnectRequestStorage = (*Storage)(nil)
+	_ pkce.PKCERequestStorage            = (*Storage)(nil)
 )
 
-// NewOAuth returns the fosite storage over the two stores. newSession makes
+// NewStorage returns the fosite storage over the two stores. newSession makes
 // an empty session of the type the server uses, for deserialising requests.
 // Clients are cached for clientTTL (0 disables the cache) so the hot paths
 // (introspection, client credentials) do not read the database every time.
-func NewOAuth(durable Store, eph Ephemeral, newSession func() fosite.Session, clientTTL time.Duration) *OAuth {
-	return &OAuth{durable: durable, eph: eph, newSession: newSession, now: time.Now,
+func NewStorage(durable store.Store, eph store.Ephemeral, newSession func() fosite.Session, clientTTL time.Duration) *Storage {
+	return &Storage{durable: durable, eph: eph, newSession: newSession, now: time.Now,
 		clients: map[string]cachedClient{}, clientTTL: clientTTL}
 }
 
 // ForgetClient drops a client from the cache (after an update on this node).
-func (s *OAuth) ForgetClient(id string) {
+func (s *Storage) ForgetClient(id string) {
 	s.mu.Lock()
 	delete(s.clients, id)
 	s.mu.Unlock()
 }
 
-// LookupClient returns the registered client, through the cache.
-func (s *OAuth) LookupClient(ctx context.Context, id string) (*Client, error) {
+// LookupClient returns the registered client, through the cache, or
+// store.ErrNotFound.
+func (s *Storage) LookupClient(ctx context.Context, id string) (*store.Client, error) {
+	c, err := s.client(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return c.Client, nil
+}
+
+// client returns the registered client as fosite sees it, through the cache.
+func (s *Storage) client(ctx context.Context, id string) (*Client, error) {
 	now := s.now()
 	if s.clientTTL > 0 {
 		s.mu.Lock()
@@ -75,10 +88,11 @@ func (s *OAuth) LookupClient(ctx context.Context, id string) (*Client, error) {
 			return cc.c, nil
 		}
 	}
-	c, err := s.durable.GetClient(ctx, id)
+	sc, err := s.durable.GetClient(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	c := &Client{Client: sc}
 	if s.clientTTL > 0 {
 		s.mu.Lock()
 		if len(s.clients) > 10000 {
@@ -90,10 +104,10 @@ func (s *OAuth) LookupClient(ctx context.Context, id string) (*Client, error) {
 	return c, nil
 }
 
-// GetClient implements fosite.ClientManager.
-func (s *OAuth) GetClient(ctx context.Context, id string) (fosite.Client, error) {
-	c, err := s.LookupClient(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+// GetClient implements fosite.ClientManager: the client is a *Client.
+func (s *Storage) GetClient(ctx context.Context, id string) (fosite.Client, error) {
+	c, err := s.client(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fosite.ErrNotFound
 	}
 	if err != nil {
@@ -103,9 +117,9 @@ func (s *OAuth) GetClient(ctx context.Context, id string) (fosite.Client, error)
 }
 
 // ClientAssertionJWTValid implements fosite.ClientManager: a jti seen before is refused.
-func (s *OAuth) ClientAssertionJWTValid(ctx context.Context, jti string) error {
-	_, err := s.eph.GetRecord(ctx, KindClientJTI, jti)
-	if errors.Is(err, ErrNotFound) {
+func (s *Storage) ClientAssertionJWTValid(ctx context.Context, jti string) error {
+	_, err := s.eph.GetRecord(ctx, store.KindClientJTI, jti)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -115,8 +129,8 @@ func (s *OAuth) ClientAssertionJWTValid(ctx context.Context, jti string) error {
 }
 
 // SetClientAssertionJWT implements fosite.ClientManager.
-func (s *OAuth) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
-	return s.eph.PutRecord(ctx, KindClientJTI, &Record{Key: jti, ExpiresAt: exp})
+func (s *Storage) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+	return s.eph.PutRecord(ctx, store.KindClientJTI, &store.Record{Key: jti, ExpiresAt: exp})
 }
 
 // serialRequest is the stored form of a fosite request.
@@ -130,7 +144,7 @@ type serialRequest struct {
 	GrantedAudience   []string        `json:"ga,omitempty"`
 	Form              url.Values      `json:"f,omitempty"`
 	Session           json.RawMessage `json:"s"`
-	bundle                            // a code's PKCE and OpenID Connect requests (oauth_bundle.go)
+	bundle                            // a code's PKCE and OpenID Connect requests (storage_bundle.go)
 }
 
 // secretFormKeys are never stored with a request.
@@ -141,7 +155,7 @@ func marshalRequest(r fosite.Requester) ([]byte, error) { return marshalRequestW
 func marshalRequestWith(r fosite.Requester, b bundle) ([]byte, error) {
 	sess, err := json.Marshal(r.GetSession())
 	if err != nil {
-		return nil, fmt.Errorf("store: encoding session: %w", err)
+		return nil, fmt.Errorf("oauth: encoding session: %w", err)
 	}
 	return json.Marshal(serialRequest{
 		ID: r.GetID(), RequestedAt: r.GetRequestedAt(), ClientID: r.GetClient().GetID(),
@@ -166,26 +180,26 @@ func publicForm(r fosite.Requester) url.Values {
 	return form
 }
 
-func (s *OAuth) unmarshalRequest(ctx context.Context, data []byte, session fosite.Session) (*fosite.Request, error) {
+func (s *Storage) unmarshalRequest(ctx context.Context, data []byte, session fosite.Session) (*fosite.Request, error) {
 	var sr serialRequest
 	if err := json.Unmarshal(data, &sr); err != nil {
-		return nil, fmt.Errorf("store: decoding request: %w", err)
+		return nil, fmt.Errorf("oauth: decoding request: %w", err)
 	}
 	return s.buildRequest(ctx, &sr, session)
 }
 
 // buildRequest makes the request a decoded record holds, decoding its session
 // into session (a new one when nil).
-func (s *OAuth) buildRequest(ctx context.Context, sr *serialRequest, session fosite.Session) (*fosite.Request, error) {
+func (s *Storage) buildRequest(ctx context.Context, sr *serialRequest, session fosite.Session) (*fosite.Request, error) {
 	if session == nil {
 		session = s.newSession()
 	}
 	if err := json.Unmarshal(sr.Session, session); err != nil {
-		return nil, fmt.Errorf("store: decoding session: %w", err)
+		return nil, fmt.Errorf("oauth: decoding session: %w", err)
 	}
-	client, err := s.LookupClient(ctx, sr.ClientID)
+	client, err := s.client(ctx, sr.ClientID)
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			// The client was deleted: its tokens are gone with it.
 			return nil, fosite.ErrNotFound
 		}
@@ -210,23 +224,23 @@ func expiry(r fosite.Requester, t fosite.TokenType, fallback time.Duration, now 
 	return now.Add(fallback)
 }
 
-func (s *OAuth) putRequest(ctx context.Context, kind RecordKind, key string, r fosite.Requester, exp time.Time) error {
+func (s *Storage) putRequest(ctx context.Context, kind store.RecordKind, key string, r fosite.Requester, exp time.Time) error {
 	data, err := marshalRequest(r)
 	if err != nil {
 		return err
 	}
-	return s.eph.PutRecord(ctx, kind, &Record{Key: key, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp})
+	return s.eph.PutRecord(ctx, kind, &store.Record{Key: key, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp})
 }
 
-func (s *OAuth) getRequest(ctx context.Context, kind RecordKind, key string, session fosite.Session) (*fosite.Request, bool, error) {
-	var rec *Record
+func (s *Storage) getRequest(ctx context.Context, kind store.RecordKind, key string, session fosite.Session) (*fosite.Request, bool, error) {
+	var rec *store.Record
 	var err error
-	if kind == KindAuthorizeCode {
+	if kind == store.KindAuthorizeCode {
 		rec, err = s.codeRecord(ctx, key)
 	} else {
 		rec, err = s.eph.GetRecord(ctx, kind, key)
 	}
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, fosite.ErrNotFound
 	}
 	if err != nil {
@@ -237,25 +251,25 @@ func (s *OAuth) getRequest(ctx context.Context, kind RecordKind, key string, ses
 }
 
 func notFoundOK(err error) error {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	return err
 }
 
 // CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
-func (s *OAuth) CreateAuthorizeCodeSession(ctx context.Context, code string, r fosite.Requester) error {
+func (s *Storage) CreateAuthorizeCodeSession(ctx context.Context, code string, r fosite.Requester) error {
 	if b := batchOf(ctx); b != nil {
 		b.code, b.codeReq = code, r
 		return nil
 	}
-	return s.putRequest(ctx, KindAuthorizeCode, code, r, expiry(r, fosite.AuthorizeCode, codeLifetime, s.now()))
+	return s.putRequest(ctx, store.KindAuthorizeCode, code, r, expiry(r, fosite.AuthorizeCode, codeLifetime, s.now()))
 }
 
 // GetAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage: a used code
 // returns fosite.ErrInvalidatedAuthorizeCode together with its request.
-func (s *OAuth) GetAuthorizeCodeSession(ctx context.Context, code string, session fosite.Session) (fosite.Requester, error) {
-	r, used, err := s.getRequest(ctx, KindAuthorizeCode, code, session)
+func (s *Storage) GetAuthorizeCodeSession(ctx context.Context, code string, session fosite.Session) (fosite.Requester, error) {
+	r, used, err := s.getRequest(ctx, store.KindAuthorizeCode, code, session)
 	if err != nil {
 		return nil, err
 	}
@@ -267,41 +281,41 @@ func (s *OAuth) GetAuthorizeCodeSession(ctx context.Context, code string, sessio
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage. It is
 // atomic: of two concurrent exchanges of one code only one succeeds.
-func (s *OAuth) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
-	err := s.eph.MarkRecordUsed(ctx, KindAuthorizeCode, code)
+func (s *Storage) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
+	err := s.eph.MarkRecordUsed(ctx, store.KindAuthorizeCode, code)
 	switch {
-	case errors.Is(err, ErrAlreadyUsed):
+	case errors.Is(err, store.ErrAlreadyUsed):
 		return fosite.ErrInvalidatedAuthorizeCode
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return fosite.ErrNotFound
 	}
 	return err
 }
 
 // CreatePKCERequestSession implements pkce.PKCERequestStorage.
-func (s *OAuth) CreatePKCERequestSession(ctx context.Context, sig string, r fosite.Requester) error {
+func (s *Storage) CreatePKCERequestSession(ctx context.Context, sig string, r fosite.Requester) error {
 	if b := batchOf(ctx); b != nil {
 		b.pkce, b.pkceReq = sig, r
 		return nil
 	}
-	return s.putStandalone(ctx, KindPKCE, sig, r)
+	return s.putStandalone(ctx, store.KindPKCE, sig, r)
 }
 
 // GetPKCERequestSession implements pkce.PKCERequestStorage.
 // Inside a token request (TokenExchange) the request is taken: read and
 // deleted in one step, since fosite deletes it right after reading it
 // (DeletePKCERequestSession is then a no-op).
-func (s *OAuth) GetPKCERequestSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+func (s *Storage) GetPKCERequestSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
 	e := exchangeOf(ctx)
 	if e == nil {
-		r, _, err := s.getRequest(ctx, KindPKCE, sig, session)
+		r, _, err := s.getRequest(ctx, store.KindPKCE, sig, session)
 		if err != nil {
 			return nil, err
 		}
 		return r, nil
 	}
-	rec, err := s.eph.TakeRecord(ctx, KindPKCE, sig)
-	if errors.Is(err, ErrNotFound) {
+	rec, err := s.eph.TakeRecord(ctx, store.KindPKCE, sig)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fosite.ErrNotFound
 	}
 	if err != nil {
@@ -312,24 +326,24 @@ func (s *OAuth) GetPKCERequestSession(ctx context.Context, sig string, session f
 }
 
 // DeletePKCERequestSession implements pkce.PKCERequestStorage.
-func (s *OAuth) DeletePKCERequestSession(ctx context.Context, sig string) error {
+func (s *Storage) DeletePKCERequestSession(ctx context.Context, sig string) error {
 	if e := exchangeOf(ctx); e != nil && e.pkceTaken == sig && sig != "" {
 		return nil
 	}
-	return s.eph.DeleteRecord(ctx, KindPKCE, sig)
+	return s.eph.DeleteRecord(ctx, store.KindPKCE, sig)
 }
 
 // CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
-func (s *OAuth) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
+func (s *Storage) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
 	if b := batchOf(ctx); b != nil {
 		b.oidc, b.oidcReq = code, r
 		return nil
 	}
-	return s.putStandalone(ctx, KindOIDC, code, r)
+	return s.putStandalone(ctx, store.KindOIDC, code, r)
 }
 
 // GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
-func (s *OAuth) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
+func (s *Storage) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
 	var sess fosite.Session
 	if r != nil {
 		sess = r.GetSession()
@@ -339,21 +353,21 @@ func (s *OAuth) GetOpenIDConnectSession(ctx context.Context, code string, r fosi
 
 // DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
 // An OpenID Connect request kept in its code's record goes with the code.
-func (s *OAuth) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
+func (s *Storage) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
 	if s.codeSig != nil && wasBundled(ctx, s.codeSig(ctx, code)) {
 		return nil
 	}
-	return s.eph.DeleteRecord(ctx, KindOIDC, code)
+	return s.eph.DeleteRecord(ctx, store.KindOIDC, code)
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage.
 // Inside a token request whose RotateRefreshToken left the family's access
 // tokens to revoke, they are replaced by this one in one step.
-func (s *OAuth) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
+func (s *Storage) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
 	exp := expiry(r, fosite.AccessToken, time.Hour, s.now())
 	e := exchangeOf(ctx)
 	if e == nil || e.revokeAccess == "" {
-		return s.putRequest(ctx, KindAccessToken, sig, r, exp)
+		return s.putRequest(ctx, store.KindAccessToken, sig, r, exp)
 	}
 	family := e.revokeAccess
 	e.revokeAccess = ""
@@ -361,19 +375,19 @@ func (s *OAuth) CreateAccessTokenSession(ctx context.Context, sig string, r fosi
 		if err := s.RevokeAccessToken(ctx, family); err != nil {
 			return err
 		}
-		return s.putRequest(ctx, KindAccessToken, sig, r, exp)
+		return s.putRequest(ctx, store.KindAccessToken, sig, r, exp)
 	}
 	data, err := marshalRequest(r)
 	if err != nil {
 		return err
 	}
-	return s.eph.ReplaceRequestRecords(ctx, KindAccessToken, &Record{Key: sig, RequestID: r.GetID(),
+	return s.eph.ReplaceRequestRecords(ctx, store.KindAccessToken, &store.Record{Key: sig, RequestID: r.GetID(),
 		Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp})
 }
 
 // GetAccessTokenSession implements oauth2.AccessTokenStorage.
-func (s *OAuth) GetAccessTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	r, _, err := s.getRequest(ctx, KindAccessToken, sig, session)
+func (s *Storage) GetAccessTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+	r, _, err := s.getRequest(ctx, store.KindAccessToken, sig, session)
 	if err != nil {
 		return nil, err
 	}
@@ -381,20 +395,20 @@ func (s *OAuth) GetAccessTokenSession(ctx context.Context, sig string, session f
 }
 
 // DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
-func (s *OAuth) DeleteAccessTokenSession(ctx context.Context, sig string) error {
-	return s.eph.DeleteRecord(ctx, KindAccessToken, sig)
+func (s *Storage) DeleteAccessTokenSession(ctx context.Context, sig string) error {
+	return s.eph.DeleteRecord(ctx, store.KindAccessToken, sig)
 }
 
 // RevokeAccessToken implements oauth2.TokenRevocationStorage: every access
 // token of the request (the whole family) is removed.
-func (s *OAuth) RevokeAccessToken(ctx context.Context, requestID string) error {
-	return s.eph.DeleteRecordsByRequest(ctx, KindAccessToken, requestID)
+func (s *Storage) RevokeAccessToken(ctx context.Context, requestID string) error {
+	return s.eph.DeleteRecordsByRequest(ctx, store.KindAccessToken, requestID)
 }
 
 // CreateRefreshTokenSession implements oauth2.RefreshTokenStorage. Inside
 // a token request whose RotateRefreshToken left the presented token to
 // rotate, that token is deactivated and this one inserted in one write.
-func (s *OAuth) CreateRefreshTokenSession(ctx context.Context, sig, accessSig string, r fosite.Requester) error {
+func (s *Storage) CreateRefreshTokenSession(ctx context.Context, sig, accessSig string, r fosite.Requester) error {
 	data, err := marshalRequest(r)
 	if err != nil {
 		return err
@@ -408,7 +422,7 @@ func (s *OAuth) CreateRefreshTokenSession(ctx context.Context, sig, accessSig st
 	if ss, ok := r.GetSession().(interface{ SessionID() string }); ok {
 		sid = ss.SessionID()
 	}
-	t := &RefreshToken{
+	t := &store.RefreshToken{
 		Signature: sig, RequestID: r.GetID(), AccessSignature: accessSig, ClientID: r.GetClient().GetID(),
 		Subject: r.GetSession().GetSubject(), SessionID: sid, Offline: r.GetGrantedScopes().Has("offline_access"),
 		Active: true, Request: data, ExpiresAt: exp, CreatedAt: now,
@@ -422,25 +436,25 @@ func (s *OAuth) CreateRefreshTokenSession(ctx context.Context, sig, accessSig st
 	switch err := s.durable.RotateRefreshToken(ctx, old, t); {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrAlreadyUsed):
+	case errors.Is(err, store.ErrAlreadyUsed):
 		// A concurrent rotation took the token first, or it is reused.
 		return s.reused(ctx, family)
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		// The token went away since it was read: the access token stored
 		// for this answer is never sent.
-		_ = s.eph.DeleteRecord(ctx, KindAccessToken, accessSig)
+		_ = s.eph.DeleteRecord(ctx, store.KindAccessToken, accessSig)
 		return fosite.ErrNotFound
 	default:
-		_ = s.eph.DeleteRecord(ctx, KindAccessToken, accessSig)
+		_ = s.eph.DeleteRecord(ctx, store.KindAccessToken, accessSig)
 		return err
 	}
 }
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage: an inactive
 // (rotated or revoked) token returns fosite.ErrInactiveToken with its request.
-func (s *OAuth) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+func (s *Storage) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
 	t, err := s.durable.GetRefreshToken(ctx, sig)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fosite.ErrNotFound
 	}
 	if err != nil {
@@ -463,7 +477,7 @@ func (s *OAuth) GetRefreshTokenSession(ctx context.Context, sig string, session 
 // (see TokenExchange) said of the account of subject: locked, or gone.
 // known is false when no such token was read; the caller then reads the
 // account itself.
-func (s *OAuth) RefreshSubject(ctx context.Context, subject string) (disabled, missing, known bool) {
+func (s *Storage) RefreshSubject(ctx context.Context, subject string) (disabled, missing, known bool) {
 	e := exchangeOf(ctx)
 	if e == nil || e.refresh == nil || e.refresh.Subject != subject {
 		return false, false, false
@@ -472,7 +486,7 @@ func (s *OAuth) RefreshSubject(ctx context.Context, subject string) (disabled, m
 }
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
-func (s *OAuth) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
+func (s *Storage) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
 	return notFoundOK(s.durable.DeleteRefreshToken(ctx, sig))
 }
 
@@ -485,16 +499,16 @@ func (s *OAuth) DeleteRefreshTokenSession(ctx context.Context, sig string) error
 // makes next: the access tokens are replaced by the new one
 // (CreateAccessTokenSession), and the token is deactivated with its
 // successor's insert, in one statement (CreateRefreshTokenSession).
-func (s *OAuth) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
+func (s *Storage) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
 	if e := exchangeOf(ctx); e != nil {
 		e.revokeAccess, e.rotate, e.rotateFamily = requestID, sig, requestID
 		return nil
 	}
 	err := s.durable.DeactivateRefreshToken(ctx, sig)
 	switch {
-	case errors.Is(err, ErrAlreadyUsed):
+	case errors.Is(err, store.ErrAlreadyUsed):
 		return s.reused(ctx, requestID)
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return fosite.ErrNotFound
 	case err != nil:
 		return err
@@ -504,7 +518,7 @@ func (s *OAuth) RotateRefreshToken(ctx context.Context, requestID, sig string) e
 
 // reused revokes the family of a refresh token presented again and returns
 // fosite.ErrInactiveToken.
-func (s *OAuth) reused(ctx context.Context, requestID string) error {
+func (s *Storage) reused(ctx context.Context, requestID string) error {
 	if err := s.RevokeRefreshToken(ctx, requestID); err != nil {
 		return err
 	}
@@ -515,6 +529,6 @@ func (s *OAuth) reused(ctx context.Context, requestID string) error {
 }
 
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage: the whole family is revoked.
-func (s *OAuth) RevokeRefreshToken(ctx context.Context, requestID string) error {
+func (s *Storage) RevokeRefreshToken(ctx context.Context, requestID string) error {
 	return s.durable.RevokeRefreshTokenFamily(ctx, requestID)
 }

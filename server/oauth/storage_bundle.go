@@ -1,4 +1,4 @@
-package store
+package oauth
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/openid"
+
+	"github.com/dinhdanh/dinhdanh/store"
 )
 
 // An authorization code and the OpenID Connect request of that code are made
@@ -40,7 +42,7 @@ type authorizeBatch struct {
 // BatchAuthorize returns a context in which the records of an authorization
 // response are held back, and the function that writes them; call it once
 // fosite's NewAuthorizeResponse succeeded and before the response is sent.
-func (s *OAuth) BatchAuthorize(ctx context.Context) (context.Context, func(context.Context) error) {
+func (s *Storage) BatchAuthorize(ctx context.Context) (context.Context, func(context.Context) error) {
 	b := &authorizeBatch{}
 	return context.WithValue(ctx, batchKey, b), func(ctx context.Context) error { return s.flush(ctx, b) }
 }
@@ -54,19 +56,21 @@ func batchOf(ctx context.Context) *authorizeBatch {
 // its signature, the key of its record (the OpenID Connect request is keyed
 // by the code itself). Without it, OpenID Connect requests are never
 // bundled.
-func (s *OAuth) SetCodeSignature(sig func(ctx context.Context, code string) string) { s.codeSig = sig }
+func (s *Storage) SetCodeSignature(sig func(ctx context.Context, code string) string) {
+	s.codeSig = sig
+}
 
-func (s *OAuth) flush(ctx context.Context, b *authorizeBatch) error {
-	if err := s.putStandalone(ctx, KindPKCE, b.pkce, b.pkceReq); err != nil {
+func (s *Storage) flush(ctx context.Context, b *authorizeBatch) error {
+	if err := s.putStandalone(ctx, store.KindPKCE, b.pkce, b.pkceReq); err != nil {
 		return err
 	}
 	if b.codeReq == nil {
-		return s.putStandalone(ctx, KindOIDC, b.oidc, b.oidcReq)
+		return s.putStandalone(ctx, store.KindOIDC, b.oidc, b.oidcReq)
 	}
 	var extra bundle
 	if b.oidcReq != nil {
 		if s.codeSig == nil || s.codeSig(ctx, b.oidc) != b.code {
-			if err := s.putStandalone(ctx, KindOIDC, b.oidc, b.oidcReq); err != nil {
+			if err := s.putStandalone(ctx, store.KindOIDC, b.oidc, b.oidcReq); err != nil {
 				return err
 			}
 		} else {
@@ -78,11 +82,11 @@ func (s *OAuth) flush(ctx context.Context, b *authorizeBatch) error {
 		return err
 	}
 	r := b.codeReq
-	return s.eph.PutRecord(ctx, KindAuthorizeCode, &Record{Key: b.code, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(),
+	return s.eph.PutRecord(ctx, store.KindAuthorizeCode, &store.Record{Key: b.code, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(),
 		Data: data, ExpiresAt: expiry(r, fosite.AuthorizeCode, codeLifetime, s.now())})
 }
 
-func (s *OAuth) putStandalone(ctx context.Context, kind RecordKind, key string, r fosite.Requester) error {
+func (s *Storage) putStandalone(ctx context.Context, kind store.RecordKind, key string, r fosite.Requester) error {
 	if r == nil {
 		return nil
 	}
@@ -99,14 +103,14 @@ type bundle struct {
 // request taken, and the refresh token read and left to rotate.
 type exchange struct {
 	key  string
-	rec  *Record
+	rec  *store.Record
 	oidc bool // the OpenID Connect request was read from rec
 
-	pkceTaken    string        // the PKCE request GetPKCERequestSession took (read and deleted)
-	refresh      *RefreshToken // read by GetRefreshTokenSession
-	revokeAccess string        // request id whose access tokens the next one stored replaces
-	rotate       string        // signature of the refresh token to deactivate with its successor's insert
-	rotateFamily string        // its request id
+	pkceTaken    string              // the PKCE request GetPKCERequestSession took (read and deleted)
+	refresh      *store.RefreshToken // read by GetRefreshTokenSession
+	revokeAccess string              // request id whose access tokens the next one stored replaces
+	rotate       string              // signature of the refresh token to deactivate with its successor's insert
+	rotateFamily string              // its request id
 }
 
 // TokenExchange returns a context for one token request: the code record
@@ -114,7 +118,7 @@ type exchange struct {
 // request, and the PKCE request is read and deleted in one step; a refresh
 // reads its subject's account state with the token (see
 // RefreshSubject) and rotates the token in one write with its successor.
-func (s *OAuth) TokenExchange(ctx context.Context) context.Context {
+func (s *Storage) TokenExchange(ctx context.Context) context.Context {
 	return context.WithValue(ctx, exchangeKey, &exchange{})
 }
 
@@ -125,12 +129,12 @@ func exchangeOf(ctx context.Context) *exchange {
 
 // codeRecord reads the record of the code with signature sig, once per token
 // exchange.
-func (s *OAuth) codeRecord(ctx context.Context, sig string) (*Record, error) {
+func (s *Storage) codeRecord(ctx context.Context, sig string) (*store.Record, error) {
 	e := exchangeOf(ctx)
 	if e != nil && e.rec != nil && e.key == sig {
 		return e.rec, nil
 	}
-	rec, err := s.eph.GetRecord(ctx, KindAuthorizeCode, sig)
+	rec, err := s.eph.GetRecord(ctx, store.KindAuthorizeCode, sig)
 	if err != nil {
 		return nil, err
 	}
@@ -142,9 +146,9 @@ func (s *OAuth) codeRecord(ctx context.Context, sig string) (*Record, error) {
 
 // bundled returns the request of the code with signature sig as its OpenID
 // Connect request, or ok=false when the code's record does not carry it.
-func (s *OAuth) bundled(ctx context.Context, sig string, session fosite.Session) (r *fosite.Request, ok bool, err error) {
+func (s *Storage) bundled(ctx context.Context, sig string, session fosite.Session) (r *fosite.Request, ok bool, err error) {
 	rec, err := s.codeRecord(ctx, sig)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -152,7 +156,7 @@ func (s *OAuth) bundled(ctx context.Context, sig string, session fosite.Session)
 	}
 	var sr serialRequest
 	if err := json.Unmarshal(rec.Data, &sr); err != nil {
-		return nil, false, fmt.Errorf("store: decoding request: %w", err)
+		return nil, false, fmt.Errorf("oauth: decoding request: %w", err)
 	}
 	if !sr.OIDC {
 		return nil, false, nil
@@ -179,7 +183,7 @@ func wasBundled(ctx context.Context, sig string) bool {
 }
 
 // getOIDC implements GetOpenIDConnectSession.
-func (s *OAuth) getOIDC(ctx context.Context, code string, session fosite.Session) (fosite.Requester, error) {
+func (s *Storage) getOIDC(ctx context.Context, code string, session fosite.Session) (fosite.Requester, error) {
 	if s.codeSig != nil {
 		if r, ok, err := s.bundled(ctx, s.codeSig(ctx, code), session); err != nil {
 			return nil, err
@@ -187,7 +191,7 @@ func (s *OAuth) getOIDC(ctx context.Context, code string, session fosite.Session
 			return r, nil
 		}
 	}
-	req, _, err := s.getRequest(ctx, KindOIDC, code, session)
+	req, _, err := s.getRequest(ctx, store.KindOIDC, code, session)
 	if errors.Is(err, fosite.ErrNotFound) {
 		return nil, openid.ErrNoSessionFound
 	}
