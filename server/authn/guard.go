@@ -91,9 +91,9 @@ type reservation struct {
 // do not reveal whether an account exists), SecondFactorKey for a second
 // factor. It may be "", or equal to addressKey, when no subject is known yet
 // (a passkey before it names its account): then only the address is
-// reserved. An error (an outage of the store) reserves nothing that the guard
-// could give back; a reservation that a failing store keeps stays counted
-// until its window ends.
+// reserved. On an error (an outage of the store) Attempt gives back what it
+// reserved; a hit that cannot be given back stays counted until its window
+// ends.
 //
 // The protocol, and why it holds under any interleaving of requests on any
 // number of nodes:
@@ -114,9 +114,9 @@ type reservation struct {
 //     A try whose hit came before the reset was counted in the old window,
 //     among the N. So among any number of parallel tries at most N are
 //     verified per window and lock period, for the subject and for the
-//     address; the hits of refused tries given back after the reset are lost
-//     at the floor of zero and cannot lower a later count below the tries it
-//     holds.
+//     address. A hit given back after the reset by a try refused before it
+//     can only lower the count of tries that the lock refuses anyway, and
+//     is lost at the floor of zero.
 //  4. Succeed clears the subject's counter, as a success always did, which
 //     lets N more tries of the subject through. A success during an
 //     attacker's burst can only come from someone holding the credential, so
