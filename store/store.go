@@ -313,6 +313,12 @@ type Ephemeral interface {
 	Counts(ctx context.Context, keys ...string) ([]int64, error)
 	// ResetCounter removes the counter.
 	ResetCounter(ctx context.Context, key string) error
+	// Unhit takes one back from the counter key, atomically: it gives back a
+	// hit that reserved a try which was then refused or not counted. It never
+	// goes below zero and leaves the window as it is (a counter at zero still
+	// ends when its window ends, and a hit before then continues that window);
+	// on an absent or expired counter it does nothing.
+	Unhit(ctx context.Context, key string) error
 	// PurgeExpired removes expired items and returns how many.
 	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
 }

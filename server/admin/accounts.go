@@ -205,9 +205,12 @@ func (s *Service) FindAccount(ctx context.Context, ref string) (*identity.Accoun
 	return s.Store.FindAccount(ctx, store.ByUsername, strings.ToLower(ref))
 }
 
-// Identifiers returns the brute-force keys of every identifier of the account.
+// Identifiers returns the brute-force keys of the account, by name: "account"
+// for the password/first-factor tries of the account whatever identifier they
+// named (authn.AccountKey), one per identifier for the counters kept per
+// identifier, and "second_factor".
 func Identifiers(a *identity.Account) map[string]string {
-	m := map[string]string{}
+	m := map[string]string{"account": authn.AccountKey(a.ID)}
 	if a.PersonalID != "" {
 		m["personal_id"] = authn.IdentifierKey(string(store.ByPersonalID) + ":" + string(a.PersonalID))
 	}

@@ -13,9 +13,16 @@
 //
 // A credential check has three outcomes, as Dex's PasswordConnector.Login:
 // (result, true, nil) for a match, (zero, false, nil) for a wrong credential
-// and (zero, false, err) for an outage. The guard counts failures per account
-// identifier and per source address, delays answers with a growing backoff
-// and locks temporarily after repeated failures; the counters are kept for
-// identifiers that match no account too, so that answers never reveal
-// whether an account exists.
+// and (zero, false, err) for an outage.
+//
+// The guard limits tries per subject (an account, AccountKey, whatever
+// identifier named it; an identifier that matches no account, IdentifierKey,
+// so that answers never reveal whether an account exists; a second factor,
+// SecondFactorKey) and per source address. Guard.Attempt reserves a try
+// atomically before the credential is verified, and refuses it when the limit
+// is reached or a lock is in force; the caller waits the growing delay,
+// verifies, and settles the try once with Succeed, Fail (which starts a
+// temporary lock at the limit) or Release (an outage). Parallel requests on
+// any number of nodes thus verify at most the limit of tries per lock period;
+// Attempt's comment gives the argument.
 package authn

@@ -4,33 +4,282 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"time"
 )
 
-// Counters is what the guard needs from the ephemeral store.
+// Counters is what the guard needs from the ephemeral store
+// (store.Ephemeral has these methods).
 type Counters interface {
+	// Hit adds one to the counter within a window starting at its first hit
+	// and returns the new count, atomically.
 	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Unhit takes one back, atomically, never below zero, leaving the window
+	// as it is.
+	Unhit(ctx context.Context, key string) error
+	// Counts returns the current values of counters (0 when absent or expired).
 	Counts(ctx context.Context, keys ...string) ([]int64, error)
+	// ResetCounter removes the counter.
 	ResetCounter(ctx context.Context, key string) error
 }
 
 // GuardPolicy configures the brute-force guard.
 type GuardPolicy struct {
+	// AccountMaxFailures is the limit of tries of one subject (an account, an
+	// identifier that matches none, a second factor) counted within Window.
+	// A limit below 1 refuses every try.
 	AccountMaxFailures int
+	// AddressMaxFailures is the limit of tries from one source address
+	// counted within Window. A limit below 1 refuses every try.
 	AddressMaxFailures int
-	Window             time.Duration
-	LockDuration       time.Duration
-	BaseDelay          time.Duration
-	MaxDelay           time.Duration
+	// Window is how long a counter lasts from its first try.
+	Window time.Duration
+	// LockDuration is how long a lock started by Fail lasts.
+	LockDuration time.Duration
+	// BaseDelay and MaxDelay shape the wait before verifying: BaseDelay ×
+	// 2^(failures−1), capped at MaxDelay; zero BaseDelay means no wait.
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
 }
 
-// Guard counts failed logins per identifier and per source address.
+// Guard limits the tries of a credential per subject and per source address.
+// Its one entry point is Attempt; see there for the protocol and why it holds
+// under parallel requests on any number of nodes.
 type Guard struct {
 	Counters Counters
 	Policy   GuardPolicy
 }
 
-// Verdict is the guard's answer before a credential is checked.
+// ErrSettled is returned by Try.Succeed and Try.Fail on a try that was
+// already settled, or that was refused (Locked) and so reserved nothing.
+var ErrSettled = errors.New("authn: the try is already settled or was refused")
+
+// Try is one reserved attempt at a credential, returned by Guard.Attempt.
+// A Try is used by one goroutine.
+type Try struct {
+	// Locked says the try was refused: a lock is in force or the limit of
+	// tries is reached. Nothing is reserved, and the credential must not be
+	// verified.
+	Locked bool
+	// Delay is how long to wait before verifying: it grows with the
+	// subject's recent failures (the address's when there is no subject),
+	// counting the tries still being verified in parallel.
+	Delay time.Duration
+
+	g        *Guard
+	reserved []reservation
+	settled  bool
+}
+
+// reservation is one counter's share of a try.
+type reservation struct {
+	key     string
+	count   int64 // the counter's value right after this try's hit
+	limit   int64
+	subject bool
+}
+
+// Attempt reserves one try for subjectKey and one for addressKey atomically,
+// before the credential is verified. A try that would exceed a limit, or
+// meets a lock in force, is refused: the returned Try has Locked set, nothing
+// is reserved, and the caller must not verify the credential. Otherwise the
+// caller waits Try.Delay, verifies, and settles the try exactly once with
+// Succeed or Fail (or Release when the verification could not be done).
+//
+// subjectKey is AccountKey for an account's password or first factor,
+// IdentifierKey for an identifier that matches no account (so that answers
+// do not reveal whether an account exists), SecondFactorKey for a second
+// factor. It may be "", or equal to addressKey, when no subject is known yet
+// (a passkey before it names its account): then only the address is
+// reserved. On an error (an outage of the store) Attempt gives back what it
+// reserved; a hit that cannot be given back stays counted until its window
+// ends.
+//
+// The protocol, and why it holds under any interleaving of requests on any
+// number of nodes:
+//
+//  1. Reserve: Hit the subject's counter, then the address's. Hit is one
+//     atomic increment, so every try gets its own count: with limit N the
+//     tries of one window get 1, 2, …, and only those counted 1…N go on. A try
+//     counted above the limit gives its hits back (Unhit: one atomic
+//     decrement that never goes below zero and keeps the window) and is
+//     refused. A reservation is counted as a failure until it is settled, so
+//     N parallel tries hold the counter at N before any of them is verified,
+//     and the (N+1)th is refused however the requests interleave.
+//  2. Then read the lock keys; a lock in force refuses the try (its hits are
+//     given back).
+//  3. Fail by the try counted N (the Nth failure) sets the lock, and only
+//     then resets the counter. A try whose hit comes after that reset reads
+//     the locks after its hit, hence after the lock was set, and is refused.
+//     A try whose hit came before the reset was counted in the old window,
+//     among the N. So among any number of parallel tries at most N are
+//     verified per window and lock period, for the subject and for the
+//     address. A hit given back after the reset by a try refused before it
+//     can only lower the count of tries that the lock refuses anyway, and
+//     is lost at the floor of zero.
+//  4. Succeed clears the subject's counter, as a success always did, which
+//     lets N more tries of the subject through. A success during an
+//     attacker's burst can only come from someone holding the credential, so
+//     this gives an attacker nothing the credential does not. (A hit given
+//     back just after such a reset, by a try refused just before it, lowers
+//     the new count by one: the tries let through after a success, an
+//     administrator's Unlock or the end of a window exceed N by at most the
+//     refused tries that were in flight at that instant.) The address's
+//     counter only gets the try back: a success does not clear the failures
+//     of an address.
+//  5. Release gives the hits back: a try whose verification could not be
+//     done (an outage) is not counted against anyone.
+//
+// A try that is never settled (the request died) stays counted as a failure
+// until the counter's window ends, which errs on the safe side.
+func (g *Guard) Attempt(ctx context.Context, subjectKey, addressKey string) (*Try, error) {
+	if subjectKey == addressKey {
+		subjectKey = ""
+	}
+	if subjectKey == "" && addressKey == "" {
+		return nil, errors.New("authn: a try needs a subject or an address")
+	}
+	t := &Try{g: g}
+	var wanted []reservation
+	if subjectKey != "" {
+		wanted = append(wanted, reservation{key: subjectKey, limit: int64(g.Policy.AccountMaxFailures), subject: true})
+	}
+	if addressKey != "" {
+		wanted = append(wanted, reservation{key: addressKey, limit: int64(g.Policy.AddressMaxFailures)})
+	}
+	for _, r := range wanted {
+		n, err := g.Counters.Hit(ctx, r.key, g.Policy.Window)
+		if err != nil {
+			return nil, errors.Join(err, t.giveBack(ctx))
+		}
+		r.count = n
+		t.reserved = append(t.reserved, r)
+		if n > r.limit {
+			return t.refuse(ctx)
+		}
+	}
+	locks := make([]string, len(t.reserved))
+	for i, r := range t.reserved {
+		locks[i] = lockKey(r.key)
+	}
+	n, err := g.Counters.Counts(ctx, locks...)
+	if err != nil {
+		return nil, errors.Join(err, t.giveBack(ctx))
+	}
+	for _, m := range n {
+		if m > 0 {
+			return t.refuse(ctx)
+		}
+	}
+	t.Delay = g.delay(t.reserved[0].count - 1)
+	return t, nil
+}
+
+// refuse gives the try's hits back and returns it refused.
+func (t *Try) refuse(ctx context.Context) (*Try, error) {
+	if err := t.giveBack(ctx); err != nil {
+		return nil, err
+	}
+	return &Try{Locked: true}, nil
+}
+
+// giveBack takes back every hit the try made, and forgets them.
+func (t *Try) giveBack(ctx context.Context) error {
+	var errs []error
+	for _, r := range t.reserved {
+		if err := t.g.Counters.Unhit(ctx, r.key); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	t.reserved = nil
+	return errors.Join(errs...)
+}
+
+// settle marks the try settled, or says why it cannot be.
+func (t *Try) settle() error {
+	if t.settled || t.Locked || t.g == nil {
+		return ErrSettled
+	}
+	t.settled = true
+	return nil
+}
+
+// Succeed settles a try whose credential was right: it releases the
+// reservation and clears the subject's failures (its counter, with any tries
+// of the subject still being verified; the lock keys are left alone). The
+// address's counter only gets this try back.
+func (t *Try) Succeed(ctx context.Context) error {
+	if err := t.settle(); err != nil {
+		return err
+	}
+	for _, r := range t.reserved {
+		var err error
+		if r.subject {
+			err = t.g.Counters.ResetCounter(ctx, r.key)
+		} else {
+			err = t.g.Counters.Unhit(ctx, r.key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Fail settles a try whose credential was wrong: the reservation stays
+// counted as a failure; when the subject or the address reaches its limit (this
+// try was counted at the limit) a lock starts for it, set before its counter is
+// reset. It reports whether a lock is now in force for the subject or the
+// address, whichever try started it.
+func (t *Try) Fail(ctx context.Context) (locked bool, err error) {
+	if err := t.settle(); err != nil {
+		return false, err
+	}
+	for _, r := range t.reserved {
+		if r.count < r.limit {
+			continue
+		}
+		if _, err := t.g.Counters.Hit(ctx, lockKey(r.key), t.g.Policy.LockDuration); err != nil {
+			return locked, err
+		}
+		locked = true
+		if err := t.g.Counters.ResetCounter(ctx, r.key); err != nil {
+			return locked, err
+		}
+	}
+	if locked {
+		return true, nil
+	}
+	locks := make([]string, len(t.reserved))
+	for i, r := range t.reserved {
+		locks[i] = lockKey(r.key)
+	}
+	n, err := t.g.Counters.Counts(ctx, locks...)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range n {
+		if m > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Release gives a reservation back without counting it (e.g. the
+// verification itself failed with an outage error). On a try already settled
+// or refused it does nothing and returns nil, so that a deferred Release
+// gives back exactly the tries that an early return left unsettled.
+func (t *Try) Release(ctx context.Context) error {
+	if t.settle() != nil {
+		return nil
+	}
+	return t.giveBack(ctx)
+}
+
+// Verdict is the answer of the deprecated Check.
+//
+// Deprecated: use Attempt, whose Try says Locked and Delay.
 type Verdict struct {
 	// Locked is true while a temporary lock is in force.
 	Locked bool
@@ -40,7 +289,14 @@ type Verdict struct {
 	Failures int64
 }
 
-// IdentifierKey returns the counter key of a login identifier. The identifier
+// AccountKey returns the counter key of an account's password/first-factor
+// tries: every identifier of one account (personal ID, email, phone,
+// username) shares it, so that trying each of them does not multiply the
+// limit. IdentifierKey stays for identifiers that match no account.
+func AccountKey(accountID string) string { return "bf:acct:" + accountID }
+
+// IdentifierKey returns the counter key of a login identifier that matches
+// no account (and, before AccountKey, of every identifier). The identifier
 // is hashed: counters never store what people typed.
 func IdentifierKey(normalized string) string {
 	sum := sha256.Sum256([]byte(normalized))
@@ -58,7 +314,11 @@ func AddressKey(addr string) string { return "bf:ip:" + addr }
 func lockKey(key string) string { return "lock:" + key }
 
 // Check returns whether the identifier or the address is locked, and the
-// delay due for their recent failures.
+// delay due for their recent failures. It reserves nothing, so parallel
+// requests that all read the counters before any failure is counted can
+// exceed the limit.
+//
+// Deprecated: use Attempt.
 func (g *Guard) Check(ctx context.Context, identifierKey, addressKey string) (Verdict, error) {
 	var v Verdict
 	n, err := g.Counters.Counts(ctx, lockKey(identifierKey), lockKey(addressKey), identifierKey)
@@ -88,6 +348,8 @@ func (g *Guard) delay(failures int64) time.Duration {
 }
 
 // Fail records a failure and reports whether it started a temporary lock.
+//
+// Deprecated: use Attempt and Try.Fail.
 func (g *Guard) Fail(ctx context.Context, identifierKey, addressKey string) (locked bool, err error) {
 	n, err := g.Counters.Hit(ctx, identifierKey, g.Policy.Window)
 	if err != nil {
@@ -121,6 +383,8 @@ func (g *Guard) Fail(ctx context.Context, identifierKey, addressKey string) (loc
 // Succeed clears the identifier's failure count after a success that v (the
 // verdict of Check before the attempt) allowed. With no failures counted
 // there is nothing to clear, and nothing is written.
+//
+// Deprecated: use Attempt and Try.Succeed.
 func (g *Guard) Succeed(ctx context.Context, identifierKey string, v Verdict) error {
 	if v.Failures == 0 {
 		return nil
@@ -128,8 +392,9 @@ func (g *Guard) Succeed(ctx context.Context, identifierKey string, v Verdict) er
 	return g.Counters.ResetCounter(ctx, identifierKey)
 }
 
-// Status reports an identifier's current failures and whether it is locked
-// (for administrators).
+// Status reports the current failures of a counter key (AccountKey,
+// IdentifierKey, SecondFactorKey or AddressKey) and whether it is locked (for
+// administrators). The failures include the tries being verified right now.
 func (g *Guard) Status(ctx context.Context, identifierKey string) (failures int64, locked bool, err error) {
 	n, err := g.Counters.Counts(ctx, identifierKey, lockKey(identifierKey))
 	if err != nil {
@@ -138,7 +403,7 @@ func (g *Guard) Status(ctx context.Context, identifierKey string) (failures int6
 	return n[0], n[1] > 0, nil
 }
 
-// Unlock lifts an identifier's lock and clears its failures.
+// Unlock lifts the lock of a counter key (as Status) and clears its failures.
 func (g *Guard) Unlock(ctx context.Context, identifierKey string) error {
 	if err := g.Counters.ResetCounter(ctx, lockKey(identifierKey)); err != nil {
 		return err

@@ -19,6 +19,7 @@ func RunEphemeral(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 	t.Run("SingleUse", func(t *testing.T) { testSingleUse(t, open) })
 	t.Run("Groups", func(t *testing.T) { testRecordGroups(t, open) })
 	t.Run("Counters", func(t *testing.T) { testCounters(t, open) })
+	t.Run("Unhit", func(t *testing.T) { testUnhit(t, open) })
 	t.Run("PurgeExpired", func(t *testing.T) { testPurgeExpired(t, open) })
 }
 
@@ -522,6 +523,151 @@ func testCounters(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 		must(t, err, "Count")
 		if n != hits {
 			t.Fatalf("Count = %d, want %d", n, hits)
+		}
+	})
+}
+
+// testUnhit checks the counter's decrement: its floor, that it leaves the
+// window alone, and that it is atomic against hits, as the brute-force guard
+// needs to give back a try it reserved and then refused.
+func testUnhit(t *testing.T, open func(t *testing.T) store.Ephemeral) {
+	t.Run("Floor", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		for range 2 {
+			_, err := e.Hit(ctx, "bf:id:floor", time.Hour)
+			must(t, err, "Hit")
+		}
+		must(t, e.Unhit(ctx, "bf:id:floor"), "Unhit")
+		n, err := e.Count(ctx, "bf:id:floor")
+		must(t, err, "Count")
+		if n != 1 {
+			t.Fatalf("Count after 2 hits and 1 unhit = %d, want 1", n)
+		}
+		for range 3 {
+			must(t, e.Unhit(ctx, "bf:id:floor"), "Unhit at the floor")
+		}
+		n, err = e.Count(ctx, "bf:id:floor")
+		must(t, err, "Count")
+		if n != 0 {
+			t.Fatalf("Count after more unhits than hits = %d, want 0", n)
+		}
+		n, err = e.Hit(ctx, "bf:id:floor", time.Hour)
+		must(t, err, "Hit after the floor")
+		if n != 1 {
+			t.Fatalf("Hit after the floor = %d, want 1 (no debt below zero)", n)
+		}
+	})
+
+	t.Run("AbsentAndExpired", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		must(t, e.Unhit(ctx, "absent"), "Unhit(absent)")
+		n, err := e.Count(ctx, "absent")
+		must(t, err, "Count(absent)")
+		if n != 0 {
+			t.Fatalf("Count after Unhit(absent) = %d, want 0", n)
+		}
+		n, err = e.Hit(ctx, "absent", shortLife)
+		must(t, err, "Hit(absent)")
+		if n != 1 {
+			t.Fatalf("Hit after Unhit(absent) = %d, want 1", n)
+		}
+		_, err = e.Hit(ctx, "gone", shortLife)
+		must(t, err, "Hit(gone)")
+		_, err = e.Hit(ctx, "gone", shortLife)
+		must(t, err, "Hit(gone)")
+		time.Sleep(2 * shortLife)
+		must(t, e.Unhit(ctx, "gone"), "Unhit(expired)")
+		n, err = e.Count(ctx, "gone")
+		must(t, err, "Count(expired)")
+		if n != 0 {
+			t.Fatalf("Count of an expired counter after Unhit = %d, want 0", n)
+		}
+		n, err = e.Hit(ctx, "gone", time.Hour)
+		must(t, err, "Hit after expiry")
+		if n != 1 {
+			t.Fatalf("Hit after expiry and Unhit = %d, want 1 (a new window)", n)
+		}
+	})
+
+	t.Run("KeepsWindow", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		n, err := e.Hit(ctx, "k", shortLife)
+		latest := time.Now().Add(shortLife)
+		must(t, err, "Hit")
+		if n != 1 {
+			t.Fatalf("Hit = %d, want 1", n)
+		}
+		// Back to zero and up again: the window is still the first one.
+		must(t, e.Unhit(ctx, "k"), "Unhit")
+		n, err = e.Hit(ctx, "k", time.Hour)
+		must(t, err, "Hit after Unhit")
+		if n != 1 {
+			t.Fatalf("Hit after Unhit = %d, want 1", n)
+		}
+		_, err = e.Hit(ctx, "k", time.Hour)
+		must(t, err, "Hit")
+		must(t, e.Unhit(ctx, "k"), "Unhit")
+		sleepPast(latest)
+		n, err = e.Count(ctx, "k")
+		must(t, err, "Count after the first window")
+		if n != 0 {
+			t.Fatalf("Count after the first window = %d, want 0: Unhit or a hit after it extended the window", n)
+		}
+	})
+
+	t.Run("ConcurrentReserve", func(t *testing.T) {
+		// Each caller reserves a try with Hit and gives it back with Unhit
+		// when its count is over the limit: exactly limit callers keep one.
+		e, ctx := open(t), t.Context()
+		const callers, limit = 40, 5
+		for round := range repeats {
+			key := fmt.Sprintf("bf:id:reserve-%d", round)
+			kept := make([]bool, callers)
+			errs := concurrently(callers, func(i int) error {
+				n, err := e.Hit(ctx, key, time.Hour)
+				if err != nil {
+					return err
+				}
+				if n > limit {
+					return e.Unhit(ctx, key)
+				}
+				kept[i] = true
+				return nil
+			})
+			for i, err := range errs {
+				must(t, err, fmt.Sprintf("caller %d", i))
+			}
+			if got := len(slices.DeleteFunc(kept, func(k bool) bool { return !k })); got != limit {
+				t.Fatalf("round %d: %d of %d callers kept a try, want %d", round, got, callers, limit)
+			}
+			n, err := e.Count(ctx, key)
+			must(t, err, "Count")
+			if n != limit {
+				t.Fatalf("round %d: Count = %d after the burst, want %d", round, n, limit)
+			}
+		}
+	})
+
+	t.Run("ConcurrentUnhit", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		const hits, unhits = 10, 30
+		for range hits {
+			_, err := e.Hit(ctx, "burst", time.Hour)
+			must(t, err, "Hit")
+		}
+		errs := concurrently(unhits, func(int) error { return e.Unhit(ctx, "burst") })
+		for i, err := range errs {
+			must(t, err, fmt.Sprintf("Unhit %d", i))
+		}
+		n, err := e.Count(ctx, "burst")
+		must(t, err, "Count")
+		if n != 0 {
+			t.Fatalf("Count after %d concurrent unhits of %d hits = %d, want 0", unhits, hits, n)
+		}
+		n, err = e.Hit(ctx, "burst", time.Hour)
+		must(t, err, "Hit")
+		if n != 1 {
+			t.Fatalf("Hit after the unhits = %d, want 1", n)
 		}
 	})
 }

@@ -20,13 +20,14 @@
 // one Lua script: TakeRecord reads and deletes the record in a script (of
 // several nodes taking one item, exactly one gets it), MarkRecordUsed flips
 // the record's used flag in a script that first checks it, Hit increments and
-// sets the window in a script. No script touches two keys, so every script is
-// single-slot on a Cluster without hash tags, and records spread over the
-// slots. The index sets are hints kept beside the records: PutRecord adds the
-// key to the sets of its request and subject, and readers check each member
-// against the record itself (a record replaced under another request or
-// subject, or expired, is skipped and removed from the set), so a set may
-// hold stale members but never causes a wrong answer.
+// sets the window in a script, Unhit decrements a counter above zero in a
+// script (keeping its time to live). No script touches two keys, so every
+// script is single-slot on a Cluster without hash tags, and records spread
+// over the slots. The index sets are hints kept beside the records: PutRecord
+// adds the key to the sets of its request and subject, and readers check each
+// member against the record itself (a record replaced under another request or
+// subject, or expired, is skipped and removed from the set), so a set may hold
+// stale members but never causes a wrong answer.
 //
 // A record's value is compact binary: a format byte, a flags byte (bit 0:
 // used), the expiry as 8 bytes of Unix milliseconds, the request id and the
@@ -516,13 +517,24 @@ func (s *Store) RecordsBySubject(ctx context.Context, kind store.RecordKind, sub
 	return out, nil
 }
 
-// hit counts one more in the window that starts at the first hit.
+// hit counts one more in the window that starts at the first hit. A counter
+// that Unhit brought back to zero still has its window: only a counter that
+// INCR has just created (no time to live yet) starts one.
 var hit = redis.NewScript(`
 local n = redis.call('INCR', KEYS[1])
-if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+if redis.call('PTTL', KEYS[1]) < 0 then
 	redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return n`)
+
+// unhit takes one back from a counter that is above zero; DECR keeps the
+// counter's time to live, and an absent counter stays absent.
+var unhit = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]))
+if n and n > 0 then
+	return redis.call('DECR', KEYS[1])
+end
+return 0`)
 
 // Hit implements store.Ephemeral.
 func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
@@ -570,6 +582,11 @@ func (s *Store) Counts(ctx context.Context, keys ...string) ([]int64, error) {
 		out[i] = n
 	}
 	return out, nil
+}
+
+// Unhit implements store.Ephemeral.
+func (s *Store) Unhit(ctx context.Context, key string) error {
+	return unhit.Run(ctx, s.c, []string{s.counterKey(key)}).Err()
 }
 
 // ResetCounter implements store.Ephemeral.

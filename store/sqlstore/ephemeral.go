@@ -186,6 +186,14 @@ func (db *DB) Counts(ctx context.Context, keys ...string) ([]int64, error) {
 	return out, rows.Err()
 }
 
+// Unhit implements store.Ephemeral: one conditional update, so the floor
+// holds however many nodes give hits back at once.
+func (db *DB) Unhit(ctx context.Context, key string) error {
+	_, err := db.execWrite(ctx, `UPDATE counters SET count=count-1 WHERE key=$1 AND count>0 AND expires_at>$2`,
+		key, ms(db.now()))
+	return err
+}
+
 // ResetCounter implements store.Ephemeral.
 func (db *DB) ResetCounter(ctx context.Context, key string) error {
 	_, err := db.execWrite(ctx, `DELETE FROM counters WHERE key=$1`, key)
