@@ -620,10 +620,10 @@ func testUnhit(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 		// when its count is over the limit: exactly limit callers keep one.
 		e, ctx := open(t), t.Context()
 		const callers, limit = 40, 5
-		for round := range repeats {
+		for round := range Repeats {
 			key := fmt.Sprintf("bf:id:reserve-%d", round)
 			kept := make([]bool, callers)
-			errs := concurrently(callers, func(i int) error {
+			errs := Concurrently(callers, func(i int) error {
 				n, err := e.Hit(ctx, key, time.Hour)
 				if err != nil {
 					return err
@@ -655,7 +655,7 @@ func testUnhit(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 			_, err := e.Hit(ctx, "burst", time.Hour)
 			must(t, err, "Hit")
 		}
-		errs := concurrently(unhits, func(int) error { return e.Unhit(ctx, "burst") })
+		errs := Concurrently(unhits, func(int) error { return e.Unhit(ctx, "burst") })
 		for i, err := range errs {
 			must(t, err, fmt.Sprintf("Unhit %d", i))
 		}
