@@ -126,7 +126,7 @@ func assemble(s *Services) (*App, error) {
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
 	lh := &login.Handler{Kit: kit, Provider: p, Store: db, Eph: eph, Sessions: s.Sessions, Logout: s.Logout, Hasher: s.Hasher,
-		Guard: s.Guard, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
+		Guard: s.Guard, Audit: s.Audit, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength},
 		MFA: loginFactors, Directory: directoryAuthenticator(dirs), Certificates: certs.forLogin()}
 	lh.Init()

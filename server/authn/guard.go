@@ -277,17 +277,6 @@ func (t *Try) Release(ctx context.Context) error {
 	return t.giveBack(ctx)
 }
 
-// Verdict is the answer of the deprecated Check.
-//
-// Deprecated: use Attempt, whose Try says Locked and Delay.
-type Verdict struct {
-	// Locked is true while a temporary lock is in force.
-	Locked bool
-	// Delay is how long to wait before answering, growing with failures.
-	Delay time.Duration
-	// Failures is the identifier's count of recent failures.
-	Failures int64
-}
 
 // AccountKey returns the counter key of an account's password/first-factor
 // tries: every identifier of one account (personal ID, email, phone,
@@ -313,25 +302,6 @@ func AddressKey(addr string) string { return "bf:ip:" + addr }
 
 func lockKey(key string) string { return "lock:" + key }
 
-// Check returns whether the identifier or the address is locked, and the
-// delay due for their recent failures. It reserves nothing, so parallel
-// requests that all read the counters before any failure is counted can
-// exceed the limit.
-//
-// Deprecated: use Attempt.
-func (g *Guard) Check(ctx context.Context, identifierKey, addressKey string) (Verdict, error) {
-	var v Verdict
-	n, err := g.Counters.Counts(ctx, lockKey(identifierKey), lockKey(addressKey), identifierKey)
-	if err != nil {
-		return v, err
-	}
-	if n[0] > 0 || n[1] > 0 {
-		v.Locked = true
-		return v, nil
-	}
-	v.Delay, v.Failures = g.delay(n[2]), n[2]
-	return v, nil
-}
 
 func (g *Guard) delay(failures int64) time.Duration {
 	if failures <= 0 || g.Policy.BaseDelay <= 0 {
@@ -347,50 +317,7 @@ func (g *Guard) delay(failures int64) time.Duration {
 	return d
 }
 
-// Fail records a failure and reports whether it started a temporary lock.
-//
-// Deprecated: use Attempt and Try.Fail.
-func (g *Guard) Fail(ctx context.Context, identifierKey, addressKey string) (locked bool, err error) {
-	n, err := g.Counters.Hit(ctx, identifierKey, g.Policy.Window)
-	if err != nil {
-		return false, err
-	}
-	if n >= int64(g.Policy.AccountMaxFailures) {
-		if _, err := g.Counters.Hit(ctx, lockKey(identifierKey), g.Policy.LockDuration); err != nil {
-			return false, err
-		}
-		if err := g.Counters.ResetCounter(ctx, identifierKey); err != nil {
-			return false, err
-		}
-		locked = true
-	}
-	m, err := g.Counters.Hit(ctx, addressKey, g.Policy.Window)
-	if err != nil {
-		return locked, err
-	}
-	if m >= int64(g.Policy.AddressMaxFailures) {
-		if _, err := g.Counters.Hit(ctx, lockKey(addressKey), g.Policy.LockDuration); err != nil {
-			return locked, err
-		}
-		if err := g.Counters.ResetCounter(ctx, addressKey); err != nil {
-			return locked, err
-		}
-		locked = true
-	}
-	return locked, nil
-}
 
-// Succeed clears the identifier's failure count after a success that v (the
-// verdict of Check before the attempt) allowed. With no failures counted
-// there is nothing to clear, and nothing is written.
-//
-// Deprecated: use Attempt and Try.Succeed.
-func (g *Guard) Succeed(ctx context.Context, identifierKey string, v Verdict) error {
-	if v.Failures == 0 {
-		return nil
-	}
-	return g.Counters.ResetCounter(ctx, identifierKey)
-}
 
 // Status reports the current failures of a counter key (AccountKey,
 // IdentifierKey, SecondFactorKey or AddressKey) and whether it is locked (for
@@ -409,4 +336,45 @@ func (g *Guard) Unlock(ctx context.Context, identifierKey string) error {
 		return err
 	}
 	return g.Counters.ResetCounter(ctx, identifierKey)
+}
+
+// Checked is what a guarded check found.
+type Checked struct {
+	// Refused: a lock was in force or the limit of tries was reached, and
+	// the credential was not verified.
+	Refused bool
+	// OK: the credential was verified and right.
+	OK bool
+	// Locked: the credential was wrong, and a lock is now in force.
+	Locked bool
+}
+
+// Check runs one credential check under the guard: it reserves a try for
+// the subject and the address (Attempt), waits the try's delay, verifies,
+// and settles the try — a success, a failure, or given back when verify
+// failed with an error (an outage is no wrong guess). Every credential check
+// (password, directory password, authenticator-app code, recovery code,
+// security key, re-authentication) goes through it, so none can verify
+// before its try is reserved.
+func (g *Guard) Check(ctx context.Context, subjectKey, addressKey string, wait func(context.Context, time.Duration),
+	verify func(context.Context) (bool, error)) (Checked, error) {
+	t, err := g.Attempt(ctx, subjectKey, addressKey)
+	if err != nil {
+		return Checked{}, err
+	}
+	if t.Locked {
+		return Checked{Refused: true}, nil
+	}
+	if wait != nil && t.Delay > 0 {
+		wait(ctx, t.Delay)
+	}
+	ok, err := verify(ctx)
+	if err != nil {
+		return Checked{}, errors.Join(err, t.Release(ctx))
+	}
+	if ok {
+		return Checked{OK: true}, t.Succeed(ctx)
+	}
+	locked, err := t.Fail(ctx)
+	return Checked{Locked: locked}, err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -259,7 +260,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 		if biz != nil {
 			details["tax_code"] = string(biz.TaxCode)
 		}
-		h.audit(r, "authorize.code", acct.ID, fl.ClientID, details)
+		h.audit(r, audit.AuthorizeCode, acct.ID, fl.ClientID, details)
 	}
 }
 

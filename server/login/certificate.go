@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/authn/certificate"
 	"github.com/dinhdanh/dinhdanh/server/identity"
@@ -271,7 +272,7 @@ func refusalStatus(r *certificate.Refusal) int {
 func (h *Handler) certificateRefused(w http.ResponseWriter, r *http.Request, fl *Flow, refusal *certificate.Refusal, via string) {
 	details := refusal.AuditDetails()
 	details["method"], details["via"] = "certificate", via
-	h.audit(r, "login.certificate_refused", "", fl.ClientID, details)
+	h.audit(r, audit.LoginCertificateRefused, "", fl.ClientID, details)
 	h.Log.Info("certificate refused", "check", refusal.Check, "reason", refusal.Reason, "detail", refusal.Detail,
 		"request_id", web.RequestID(r))
 	h.certificateError(w, r, fl, via, refusalStatus(refusal), refusal.MessageKey())
@@ -296,11 +297,11 @@ func (h *Handler) certificateLogin(w http.ResponseWriter, r *http.Request, fl *F
 	match, ok, err := h.Certificates.Mapper.Map(ctx, v)
 	switch {
 	case errors.Is(err, authn.ErrAccountDisabled):
-		h.audit(r, "login.disabled", match.Account.ID, fl.ClientID, details)
+		h.audit(r, audit.LoginDisabled, match.Account.ID, fl.ClientID, details)
 		h.certificateError(w, r, fl, via, http.StatusForbidden, "login.account_disabled")
 		return
 	case errors.Is(err, certificate.ErrIdentityConflict):
-		h.audit(r, "login.certificate_conflict", "", fl.ClientID, details)
+		h.audit(r, audit.LoginCertificateConflict, "", fl.ClientID, details)
 		h.certificateError(w, r, fl, via, http.StatusForbidden, "error.certificate.identity_conflict")
 		return
 	case err != nil:
@@ -331,7 +332,7 @@ func (h *Handler) certificateLogin(w http.ResponseWriter, r *http.Request, fl *F
 		return
 	}
 	details["sid"], details["capacity"] = fl.SID, string(capacity)
-	h.audit(r, "login.certificate", acct.ID, fl.ClientID, details)
+	h.audit(r, audit.LoginCertificate, acct.ID, fl.ClientID, details)
 	if via != viaSignature {
 		// The browser leaves the mutual-TLS listener and comes back for the flow.
 		if err := h.flows.save(r.Context(), fl); err != nil {
@@ -409,7 +410,7 @@ func (h *Handler) unknownCertificate(w http.ResponseWriter, r *http.Request, fl 
 		return
 	}
 	h.Kit.SetCookie(w, pendingCookie, token, int(lifetime/time.Second))
-	h.audit(r, "login.certificate_unknown", "", fl.ClientID, details)
+	h.audit(r, audit.LoginCertificateUnknown, "", fl.ClientID, details)
 	loginURL := "/login?flow=" + url.QueryEscape(fl.ID)
 	if via != viaSignature {
 		loginURL = h.Certificates.Issuer + loginURL
@@ -474,7 +475,7 @@ func (h *Handler) offerBinding(w http.ResponseWriter, r *http.Request, fl *Flow)
 	}
 	if !may {
 		h.dropPending(w, r, token)
-		h.audit(r, "certificate.binding_not_offered", fl.AccountID, fl.ClientID, map[string]string{
+		h.audit(r, audit.CertificateBindingNotOffered, fl.AccountID, fl.ClientID, map[string]string{
 			"reason": "second_factor_required", "certificate_fingerprint": p.Fingerprint})
 		return false
 	}
@@ -576,7 +577,7 @@ func (h *Handler) postBind(w http.ResponseWriter, r *http.Request) {
 	if refusal != nil {
 		details := refusal.AuditDetails()
 		details["via"] = "login"
-		h.audit(r, "certificate.bind_refused", fl.AccountID, fl.ClientID, details)
+		h.audit(r, audit.CertificateBindRefused, fl.AccountID, fl.ClientID, details)
 		h.renderBind(w, r, refusalStatus(refusal), fl, p, refusal.MessageKey())
 		return
 	}
@@ -584,14 +585,14 @@ func (h *Handler) postBind(w http.ResponseWriter, r *http.Request) {
 	details["via"] = "login"
 	if v.Fingerprint != p.Fingerprint {
 		details["reason"] = "certificate.not_offered"
-		h.audit(r, "certificate.bind_refused", fl.AccountID, fl.ClientID, details)
+		h.audit(r, audit.CertificateBindRefused, fl.AccountID, fl.ClientID, details)
 		h.renderBind(w, r, http.StatusBadRequest, fl, p, "error.certificate.not_offered")
 		return
 	}
 	_, err = certificate.Bind(ctx, c.Mapper, h.Store, fl.AccountID, v)
 	if key := bindRefusal(err); key != "" {
 		details["reason"] = key
-		h.audit(r, "certificate.bind_refused", fl.AccountID, fl.ClientID, details)
+		h.audit(r, audit.CertificateBindRefused, fl.AccountID, fl.ClientID, details)
 		h.dropPending(w, r, token)
 		h.renderBind(w, r, http.StatusConflict, fl, p, "error."+key)
 		return
@@ -615,7 +616,7 @@ func (h *Handler) postBind(w http.ResponseWriter, r *http.Request) {
 			details["tax_code"] = string(rep.TaxCode)
 		}
 	}
-	h.audit(r, "certificate.bind", fl.AccountID, fl.ClientID, details)
+	h.audit(r, audit.CertificateBind, fl.AccountID, fl.ClientID, details)
 	h.dropPending(w, r, token)
 	h.resume(w, r, fl)
 }
@@ -642,7 +643,7 @@ func (h *Handler) skipBind(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.dropPending(w, r, token)
-	h.audit(r, "certificate.binding_declined", fl.AccountID, fl.ClientID, map[string]string{
+	h.audit(r, audit.CertificateBindingDeclined, fl.AccountID, fl.ClientID, map[string]string{
 		"certificate_fingerprint": p.Fingerprint, "certificate_subject": p.subject()})
 	h.resume(w, r, fl)
 }
@@ -680,7 +681,7 @@ func (h *Handler) clientCertificates(w http.ResponseWriter, r *http.Request, rea
 	certs, err := reader.FromRequest(r)
 	if err != nil {
 		h.Log.Info("forwarded client certificate", "err", err, "request_id", web.RequestID(r))
-		h.audit(r, "login.certificate_refused", "", fl.ClientID, map[string]string{"method": "certificate",
+		h.audit(r, audit.LoginCertificateRefused, "", fl.ClientID, map[string]string{"method": "certificate",
 			"via": viaProxy, "reason": "certificate.forwarded_malformed"})
 		h.renderMutualTLS(w, r, http.StatusBadRequest, fl, nil, "error.certificate.forwarded_malformed")
 		return nil, false
@@ -733,7 +734,7 @@ func (h *Handler) postMutualTLS(w http.ResponseWriter, r *http.Request, reader *
 		return
 	}
 	if len(certs) == 0 {
-		h.audit(r, "login.certificate_refused", "", fl.ClientID, map[string]string{"method": "certificate", "via": via,
+		h.audit(r, audit.LoginCertificateRefused, "", fl.ClientID, map[string]string{"method": "certificate", "via": via,
 			"reason": "certificate.no_client_certificate"})
 		h.renderMutualTLS(w, r, http.StatusUnauthorized, fl, nil, "error.certificate.no_client_certificate")
 		return

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -99,7 +100,7 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("decision") {
 	case "allow":
 	case "deny":
-		h.audit(r, "consent.deny", fl.AccountID, fl.ClientID, nil)
+		h.audit(r, audit.ConsentDeny, fl.AccountID, fl.ClientID, nil)
 		_ = h.flows.delete(ctx, fl.ID)
 		h.denied(w, r, fl)
 		return
@@ -126,7 +127,7 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.audit(r, "consent.grant", fl.AccountID, fl.ClientID, map[string]string{"scopes": joinSpace(scopes)})
+	h.audit(r, audit.ConsentGrant, fl.AccountID, fl.ClientID, map[string]string{"scopes": joinSpace(scopes)})
 	fl.ConsentDone, fl.ConsentScopes = true, scopes
 	fl.PersonalIDConsented = has(scopes, identity.ScopePersonalID)
 	if err := h.flows.save(ctx, fl); err != nil {

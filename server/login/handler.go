@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -30,6 +31,8 @@ type Handler struct {
 	Logout   *session.Logout
 	Hasher   authn.Hasher
 	Guard    *authn.Guard
+	// Audit records every login event.
+	Audit *audit.Recorder
 	// Directory, when set, checks officials' directory passwords before local accounts.
 	Directory authn.DirectoryAuthenticator
 	Opts      Options
@@ -83,18 +86,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 }
 
-func (h *Handler) audit(r *http.Request, typ, subject, clientID string, details map[string]string) {
-	if err := h.Store.AppendAudit(r.Context(), &store.AuditEvent{Type: typ, Actor: actorOf(subject), Subject: subject,
-		ClientID: clientID, Address: web.ClientAddress(r), Details: details}); err != nil {
-		h.Log.Error("audit", "type", typ, "err", err)
-	}
-}
-
-func actorOf(subject string) string {
-	if subject == "" {
-		return "anonymous"
-	}
-	return subject
+// audit records an event of the login through the recorder.
+func (h *Handler) audit(r *http.Request, ev audit.Event, subject, clientID string, details map[string]string) {
+	h.Audit.FromRequest(r, ev, subject, clientID, details)
 }
 
 func has(list []string, s string) bool {

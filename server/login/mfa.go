@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -219,46 +220,37 @@ func (h *Handler) postMFA(w http.ResponseWriter, r *http.Request) {
 		h.renderEnrol(w, r, http.StatusBadRequest, ff.fl, "")
 		return
 	}
-	idKey, addrKey := factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r))
-	verdict, err := h.Guard.Check(ctx, idKey, addrKey)
+	var left int
+	var replayed bool
+	checked, err := h.Guard.Check(ctx, factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r)), h.Sleep,
+		func(ctx context.Context) (ok bool, err error) {
+			switch method {
+			case "totp":
+				var res authn.TOTPResult
+				res, ok, err = h.MFA.TOTP.Verify(ctx, ff.acct.ID, code)
+				replayed = res.Replayed
+			case "recovery":
+				left, ok, err = h.MFA.Recovery.Use(ctx, ff.acct.ID, code)
+			}
+			return ok, err
+		})
 	if err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
-	if verdict.Locked {
-		h.audit(r, "mfa.locked", ff.acct.ID, ff.fl.ClientID, map[string]string{"method": method})
+	if checked.Refused {
+		h.audit(r, audit.MFALocked, ff.acct.ID, ff.fl.ClientID, map[string]string{"method": method})
 		h.renderMFA(w, r, http.StatusTooManyRequests, ff.fl, fs, method, "mfa.too_many_attempts", h.lockMinutes())
 		return
 	}
-	h.Sleep(ctx, verdict.Delay)
-
-	var left int
-	var replayed bool
-	switch method {
-	case "totp":
-		var res authn.TOTPResult
-		res, ok, err = h.MFA.TOTP.Verify(ctx, ff.acct.ID, code)
-		replayed = res.Replayed
-	case "recovery":
-		left, ok, err = h.MFA.Recovery.Use(ctx, ff.acct.ID, code)
-	}
-	if err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	if !ok {
-		locked, err := h.Guard.Fail(ctx, idKey, addrKey)
-		if err != nil {
-			h.unavailable(w, r, err)
-			return
-		}
+	if !checked.OK {
 		details := map[string]string{"method": method}
 		if replayed {
 			details["reason"] = "replayed"
 		}
-		h.audit(r, "mfa.failure", ff.acct.ID, ff.fl.ClientID, details)
+		h.audit(r, audit.MFAFailure, ff.acct.ID, ff.fl.ClientID, details)
 		switch {
-		case locked:
+		case checked.Locked:
 			h.renderMFA(w, r, http.StatusTooManyRequests, ff.fl, fs, method, "mfa.too_many_attempts", h.lockMinutes())
 		case replayed:
 			h.renderMFA(w, r, http.StatusUnauthorized, ff.fl, fs, method, "mfa.code_replayed")
@@ -269,12 +261,8 @@ func (h *Handler) postMFA(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if err := h.Guard.Succeed(ctx, idKey, verdict); err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
 	if method == "recovery" {
-		h.audit(r, "mfa.recovery_code_used", ff.acct.ID, ff.fl.ClientID, map[string]string{"left": strconv.Itoa(left)})
+		h.audit(r, audit.MFARecoveryCodeUsed, ff.acct.ID, ff.fl.ClientID, map[string]string{"left": strconv.Itoa(left)})
 	}
 	if err := h.completeFactor(r, ff, []string{authn.AMROTP}, method); err != nil {
 		h.unavailable(w, r, err)
@@ -311,9 +299,9 @@ func (h *Handler) completeFactor(r *http.Request, ff *factorFlow, methods []stri
 	if fl.LoginDone {
 		fl.AuthTime = ff.sso.AuthTime
 	}
-	event := "mfa.success"
+	event := audit.MFASuccess
 	if fl.Reauth {
-		event = "reauth.success"
+		event = audit.ReauthSuccess
 	}
 	fl.Required, fl.Reauth, fl.ReauthPassword = "", false, false
 	h.audit(r, event, ff.acct.ID, fl.ClientID, map[string]string{"method": via, "sid": ff.sso.ID, "acr": acr})
@@ -458,7 +446,7 @@ func (h *Handler) postTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
 		h.renderTOTPSetup(w, r, http.StatusBadRequest, ff, e, "totp.invalid_code")
 		return
 	}
-	h.audit(r, "mfa.totp_enrolled", ff.acct.ID, ff.fl.ClientID, nil)
+	h.audit(r, audit.MFATOTPEnrolled, ff.acct.ID, ff.fl.ClientID, nil)
 	h.enrolled(w, r, ff, []string{authn.AMROTP}, "totp")
 }
 
@@ -496,7 +484,7 @@ func (h *Handler) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	h.audit(r, "mfa.recovery_codes_made", ff.acct.ID, ff.fl.ClientID, map[string]string{"count": strconv.Itoa(len(codes))})
+	h.audit(r, audit.MFARecoveryCodesMade, ff.acct.ID, ff.fl.ClientID, map[string]string{"count": strconv.Itoa(len(codes))})
 	h.Kit.Render(w, r, http.StatusOK, "recovery_codes", &ui.RecoveryCodesPage{Base: h.Kit.Base(w, r), Codes: codes,
 		ContinueURL: next, FirstFactor: true})
 }
@@ -559,14 +547,14 @@ func (h *Handler) jsonUnavailable(w http.ResponseWriter, r *http.Request, err er
 
 // refused answers a ceremony that did not succeed, and audits it (a
 // signature counter that went back is audited on its own too).
-func (h *Handler) refused(w http.ResponseWriter, r *http.Request, event, clientID string, res authn.WebAuthnResult) {
+func (h *Handler) refused(w http.ResponseWriter, r *http.Request, event audit.Event, clientID string, res authn.WebAuthnResult) {
 	details := map[string]string{"method": "webauthn", "reason": res.Refusal}
 	if res.Credential != nil {
 		details["credential"] = res.Credential.Name
 	}
 	h.audit(r, event, res.AccountID, clientID, details)
 	if res.Refusal == authn.RefusalSignCount {
-		h.audit(r, "webauthn.sign_count_regression", res.AccountID, clientID, details)
+		h.audit(r, audit.WebAuthnSignCountRegression, res.AccountID, clientID, details)
 		h.Log.Warn("webauthn signature counter went back: possible cloned authenticator", "subject", res.AccountID,
 			"credential", details["credential"])
 	}
@@ -599,34 +587,27 @@ func (h *Handler) finishKeyFactor(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	idKey, addrKey := factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r))
-	verdict, err := h.Guard.Check(ctx, idKey, addrKey)
+	var res authn.WebAuthnResult
+	checked, err := h.Guard.Check(ctx, factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r)), h.Sleep,
+		func(ctx context.Context) (bool, error) {
+			var ok bool
+			var err error
+			res, ok, err = h.MFA.WebAuthn.FinishLogin(ctx, ff.fl.ID, req.Ceremony, false, req.Credential)
+			return ok && res.AccountID == ff.acct.ID, err
+		})
 	if err != nil {
 		h.jsonUnavailable(w, r, err)
 		return
 	}
-	if verdict.Locked {
+	if checked.Refused {
 		h.Kit.JSONError(w, r, http.StatusTooManyRequests, "mfa.too_many_attempts", h.lockMinutes())
 		return
 	}
-	res, ok, err := h.MFA.WebAuthn.FinishLogin(ctx, ff.fl.ID, req.Ceremony, false, req.Credential)
-	if err != nil {
-		h.jsonUnavailable(w, r, err)
-		return
-	}
-	if !ok || res.AccountID != ff.acct.ID {
-		if _, err := h.Guard.Fail(ctx, idKey, addrKey); err != nil {
-			h.jsonUnavailable(w, r, err)
-			return
-		}
+	if !checked.OK {
 		if res.Refusal == "" {
 			res.Refusal = authn.RefusalUnknownCredential
 		}
-		h.refused(w, r, "mfa.failure", ff.fl.ClientID, res)
-		return
-	}
-	if err := h.Guard.Succeed(ctx, idKey, verdict); err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.refused(w, r, audit.MFAFailure, ff.fl.ClientID, res)
 		return
 	}
 	if err := h.completeFactor(r, ff, res.Methods(), "webauthn"); err != nil {
@@ -664,10 +645,10 @@ func (h *Handler) finishKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		res.AccountID = ff.acct.ID
-		h.refused(w, r, "mfa.webauthn_registration_failure", ff.fl.ClientID, res)
+		h.refused(w, r, audit.MFAWebAuthnRegistrationFailure, ff.fl.ClientID, res)
 		return
 	}
-	h.audit(r, "mfa.webauthn_registered", ff.acct.ID, ff.fl.ClientID, map[string]string{"name": name,
+	h.audit(r, audit.MFAWebAuthnRegistered, ff.acct.ID, ff.fl.ClientID, map[string]string{"name": name,
 		"passkey": boolText(res.Credential.Discoverable)})
 	ff.fl.ShowCodes = true
 	if err := h.completeFactor(r, ff, res.Methods(), "webauthn"); err != nil {

@@ -1,10 +1,12 @@
 package login
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -102,40 +104,41 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	addrKey := authn.AddressKey(web.ClientAddress(r))
-	verdict, err := h.Guard.Check(ctx, addrKey, addrKey)
+	// A passkey's signature cannot be guessed: the address's tries are
+	// reserved, and a refusal also counts toward the second factor of the
+	// account the passkey named.
+	var res authn.WebAuthnResult
+	checked, err := h.Guard.Check(ctx, "", authn.AddressKey(web.ClientAddress(r)), h.Sleep,
+		func(ctx context.Context) (ok bool, err error) {
+			res, ok, err = h.MFA.WebAuthn.FinishLogin(ctx, fl.ID, req.Ceremony, true, req.Credential)
+			return ok, err
+		})
 	if err != nil {
 		h.jsonUnavailable(w, r, err)
 		return
 	}
-	if verdict.Locked {
+	if checked.Refused {
 		h.Kit.JSONError(w, r, http.StatusTooManyRequests, "login.too_many_attempts", h.lockMinutes())
 		return
 	}
-	res, ok, err := h.MFA.WebAuthn.FinishLogin(ctx, fl.ID, req.Ceremony, true, req.Credential)
-	if err != nil {
-		h.jsonUnavailable(w, r, err)
-		return
-	}
-	if !ok {
-		idKey := authn.IdentifierKey("passkey-unknown:" + web.ClientAddress(r))
+	if !checked.OK {
 		if res.AccountID != "" {
-			idKey = factorKey(res.AccountID)
+			if _, err := h.Guard.Check(ctx, factorKey(res.AccountID), "", nil,
+				func(context.Context) (bool, error) { return false, nil }); err != nil {
+				h.jsonUnavailable(w, r, err)
+				return
+			}
 		}
-		if _, err := h.Guard.Fail(ctx, idKey, addrKey); err != nil {
-			h.jsonUnavailable(w, r, err)
-			return
-		}
-		event := "login.failure"
+		event := audit.LoginFailure
 		if fl.Reauth {
-			event = "reauth.failure"
+			event = audit.ReauthFailure
 		}
 		h.refused(w, r, event, fl.ClientID, res)
 		return
 	}
 	acct, err := h.Store.GetAccount(ctx, res.AccountID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
-		h.audit(r, "login.disabled", res.AccountID, fl.ClientID, map[string]string{"method": "passkey"})
+		h.audit(r, audit.LoginDisabled, res.AccountID, fl.ClientID, map[string]string{"method": "passkey"})
 		h.Kit.JSONError(w, r, http.StatusForbidden, "login.account_disabled")
 		return
 	}
@@ -157,7 +160,7 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 			h.jsonUnavailable(w, r, err)
 			return
 		}
-		h.audit(r, "reauth.success", acct.ID, fl.ClientID, map[string]string{"method": "passkey", "sid": current.ID})
+		h.audit(r, audit.ReauthSuccess, acct.ID, fl.ClientID, map[string]string{"method": "passkey", "sid": current.ID})
 		web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": next})
 		return
 	}
@@ -202,7 +205,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, fl *Flow,
 	if err := h.Sessions.Create(ctx, w, r, sso); err != nil {
 		return err
 	}
-	h.audit(r, "login.success", acct.ID, fl.ClientID, map[string]string{"method": method, "capacity": string(capacity),
+	h.audit(r, audit.LoginSuccess, acct.ID, fl.ClientID, map[string]string{"method": method, "capacity": string(capacity),
 		"sid": sso.ID, "acr": acr})
 	fl.LoginDone, fl.AccountID, fl.Capacity, fl.SID = true, acct.ID, sso.Capacity, sso.ID
 	fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR

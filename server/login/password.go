@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/web"
@@ -121,106 +122,126 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind, value := classify(input)
-	idKey, addrKey := authn.IdentifierKey(string(kind)+":"+value), authn.AddressKey(web.ClientAddress(r))
-	verdict, err := h.Guard.Check(ctx, idKey, addrKey)
+	local, err := h.localAccount(ctx, kind, value)
 	if err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
-	lockMinutes := int(h.Guard.Policy.LockDuration.Minutes() + 0.5)
-	if verdict.Locked {
-		h.audit(r, "login.locked", "", fl.ClientID, map[string]string{"identifier_kind": string(kind)})
-		h.renderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
+	pc := &passwordCheck{input: input, password: password, kind: kind, local: local, method: "password"}
+	checked, err := h.Guard.Check(ctx, pc.subjectKey(value), authn.AddressKey(web.ClientAddress(r)), h.Sleep, pc.verify(h))
+	if err != nil {
+		h.passwordError(w, r, fl, pc, err)
 		return
 	}
-	h.Sleep(ctx, verdict.Delay)
-
-	var acct *identity.Account
-	var ok, handled bool
-	method := "password"
-	if h.Directory != nil {
-		acct, handled, ok, err = h.Directory.Authenticate(ctx, input, password)
-		method = "directory"
-		switch {
-		case errors.Is(err, authn.ErrUnavailable):
-			h.Log.Error("directory", "err", err)
-			h.audit(r, "login.directory_unavailable", "", fl.ClientID, nil)
-			h.renderLogin(w, r, http.StatusServiceUnavailable, fl, input, "login.directory_unavailable")
-			return
-		case errors.Is(err, authn.ErrAccountDisabled):
-			h.audit(r, "login.disabled", subjectOf(acct), fl.ClientID, map[string]string{"method": method})
-			h.renderLogin(w, r, http.StatusForbidden, fl, input, "login.account_disabled")
-			return
-		case errors.Is(err, authn.ErrPasswordExpired):
-			h.audit(r, "login.password_expired", subjectOf(acct), fl.ClientID, map[string]string{"method": method})
-			h.renderLogin(w, r, http.StatusForbidden, fl, input, "login.password_expired")
-			return
-		case err != nil:
-			h.unavailable(w, r, err)
-			return
-		}
-		if handled && ok {
-			kind = store.ByUsername
-		}
-	}
-	if !handled {
-		method = "password"
-		acct, ok, err = h.checkPassword(ctx, kind, value, password)
-		if err != nil {
-			h.unavailable(w, r, err)
-			return
-		}
-	}
-	if !ok {
-		locked, err := h.Guard.Fail(ctx, idKey, addrKey)
-		if err != nil {
-			h.unavailable(w, r, err)
-			return
-		}
-		subject := ""
-		if acct != nil {
-			subject = acct.ID
-		}
-		h.audit(r, "login.failure", subject, fl.ClientID, map[string]string{"identifier_kind": string(kind), "method": method})
-		if locked {
+	lockMinutes := h.lockMinutes()
+	switch {
+	case checked.Refused:
+		h.audit(r, audit.LoginLocked, "", fl.ClientID, map[string]string{"identifier_kind": string(kind)})
+		h.renderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
+		return
+	case !checked.OK:
+		h.audit(r, audit.LoginFailure, subjectOf(pc.acct), fl.ClientID,
+			map[string]string{"identifier_kind": string(pc.kind), "method": pc.method})
+		if checked.Locked {
 			h.renderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
 			return
 		}
 		h.renderLogin(w, r, http.StatusUnauthorized, fl, input, "login.invalid_credentials")
 		return
 	}
+	acct := pc.acct
 	if acct.Disabled {
-		h.audit(r, "login.disabled", acct.ID, fl.ClientID, nil)
+		h.audit(r, audit.LoginDisabled, acct.ID, fl.ClientID, nil)
 		h.renderLogin(w, r, http.StatusForbidden, fl, input, "login.account_disabled")
 		return
 	}
-	if err := h.Guard.Succeed(ctx, idKey, verdict); err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
 	capacity := identity.CapacityCitizen
-	if kind == store.ByUsername || acct.PersonalID == "" {
+	if pc.kind == store.ByUsername || acct.PersonalID == "" {
 		capacity = identity.CapacityOfficial
 	}
-	if err := h.startSession(w, r, fl, acct, capacity, authn.LoA1, []string{authn.AMRPassword}, method); err != nil {
+	if err := h.startSession(w, r, fl, acct, capacity, authn.LoA1, []string{authn.AMRPassword}, pc.method); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
 	h.resume(w, r, fl)
 }
 
-// checkPassword finds the account and verifies the password, rehashing it
-// when the parameters rose. A missing account spends the same time.
-func (h *Handler) checkPassword(ctx context.Context, kind store.IdentifierKind, value, password string) (*identity.Account, bool, error) {
+// passwordCheck is one password login: what was typed, the local account it
+// names (nil when none), and what the check found.
+type passwordCheck struct {
+	input, password string
+	kind            store.IdentifierKind
+	local           *identity.Account
+	// Set by verify: the account that answered and how.
+	acct   *identity.Account
+	method string
+}
+
+// subjectKey is the brute-force counter of the login: the account's, so
+// that every identifier of one person shares one counter, or the typed
+// identifier's when it names no account (the same answer either way).
+func (pc *passwordCheck) subjectKey(value string) string {
+	if pc.local != nil {
+		return authn.AccountKey(pc.local.ID)
+	}
+	return authn.IdentifierKey(string(pc.kind) + ":" + value)
+}
+
+// verify checks the password: a staff directory first (officials), then the
+// local account. An error is an outage or a state of a right directory
+// credential (disabled, expired), not a wrong password.
+func (pc *passwordCheck) verify(h *Handler) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		if h.Directory != nil {
+			acct, handled, ok, err := h.Directory.Authenticate(ctx, pc.input, pc.password)
+			pc.acct, pc.method = acct, "directory"
+			if err != nil || handled {
+				if ok {
+					pc.kind = store.ByUsername
+				}
+				return ok, err
+			}
+		}
+		pc.method = "password"
+		acct, ok, err := h.checkPassword(ctx, pc.local, pc.password)
+		pc.acct = acct
+		return ok, err
+	}
+}
+
+// passwordError answers a password login whose check failed with an error.
+func (h *Handler) passwordError(w http.ResponseWriter, r *http.Request, fl *Flow, pc *passwordCheck, err error) {
+	switch {
+	case errors.Is(err, authn.ErrUnavailable):
+		h.Log.Error("directory", "err", err)
+		h.audit(r, audit.LoginDirectoryUnavailable, "", fl.ClientID, nil)
+		h.renderLogin(w, r, http.StatusServiceUnavailable, fl, pc.input, "login.directory_unavailable")
+	case errors.Is(err, authn.ErrAccountDisabled):
+		h.audit(r, audit.LoginDisabled, subjectOf(pc.acct), fl.ClientID, map[string]string{"method": pc.method})
+		h.renderLogin(w, r, http.StatusForbidden, fl, pc.input, "login.account_disabled")
+	case errors.Is(err, authn.ErrPasswordExpired):
+		h.audit(r, audit.LoginPasswordExpired, subjectOf(pc.acct), fl.ClientID, map[string]string{"method": pc.method})
+		h.renderLogin(w, r, http.StatusForbidden, fl, pc.input, "login.password_expired")
+	default:
+		h.unavailable(w, r, err)
+	}
+}
+
+// localAccount returns the local account an identifier names, or nil: a
+// username names officials only.
+func (h *Handler) localAccount(ctx context.Context, kind store.IdentifierKind, value string) (*identity.Account, error) {
 	acct, err := h.Store.FindAccount(ctx, kind, value)
-	if errors.Is(err, store.ErrNotFound) {
-		h.Hasher.Burn(password)
-		return nil, false, nil
+	if errors.Is(err, store.ErrNotFound) || (err == nil && kind == store.ByUsername && acct.Official == nil) {
+		return nil, nil
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	if kind == store.ByUsername && acct.Official == nil {
+	return acct, err
+}
+
+// checkPassword verifies the password of a local account (nil: none),
+// rehashing it when the parameters rose. A missing account or password
+// spends the same time.
+func (h *Handler) checkPassword(ctx context.Context, acct *identity.Account, password string) (*identity.Account, bool, error) {
+	if acct == nil {
 		h.Hasher.Burn(password)
 		return nil, false, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -99,19 +100,8 @@ func (h *Handler) postReauth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := r.PostForm.Get("password")
-	idKey, addrKey := factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r))
-	verdict, err := h.Guard.Check(ctx, idKey, addrKey)
-	if err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	if verdict.Locked {
-		h.audit(r, "reauth.locked", ff.acct.ID, "", nil)
-		h.renderReauth(w, r, http.StatusTooManyRequests, ff, "login.too_many_attempts", h.lockMinutes())
-		return
-	}
-	h.Sleep(ctx, verdict.Delay)
-	ok, err = h.confirmPassword(ctx, ff.acct, password)
+	checked, err := h.Guard.Check(ctx, factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r)), h.Sleep,
+		func(ctx context.Context) (bool, error) { return h.confirmPassword(ctx, ff.acct, password) })
 	if errors.Is(err, authn.ErrUnavailable) {
 		h.Log.Error("directory", "err", err)
 		h.renderReauth(w, r, http.StatusServiceUnavailable, ff, "login.directory_unavailable")
@@ -121,22 +111,18 @@ func (h *Handler) postReauth(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	if !ok {
-		locked, err := h.Guard.Fail(ctx, idKey, addrKey)
-		if err != nil {
-			h.unavailable(w, r, err)
-			return
-		}
-		h.audit(r, "reauth.failure", ff.acct.ID, "", map[string]string{"method": "password"})
-		if locked {
+	switch {
+	case checked.Refused:
+		h.audit(r, audit.ReauthLocked, ff.acct.ID, "", nil)
+		h.renderReauth(w, r, http.StatusTooManyRequests, ff, "login.too_many_attempts", h.lockMinutes())
+		return
+	case !checked.OK:
+		h.audit(r, audit.ReauthFailure, ff.acct.ID, "", map[string]string{"method": "password"})
+		if checked.Locked {
 			h.renderReauth(w, r, http.StatusTooManyRequests, ff, "login.too_many_attempts", h.lockMinutes())
 			return
 		}
 		h.renderReauth(w, r, http.StatusUnauthorized, ff, "reauth.invalid_password")
-		return
-	}
-	if err := h.Guard.Succeed(ctx, idKey, verdict); err != nil {
-		h.unavailable(w, r, err)
 		return
 	}
 	fs, err := h.factors(ctx, ff.acct.ID)
@@ -162,7 +148,7 @@ func (h *Handler) postReauth(w http.ResponseWriter, r *http.Request) {
 	}
 	ff.fl.Reauth, ff.fl.ReauthPassword = false, false
 	ff.fl.ACR, ff.fl.AMR, ff.fl.AuthTime = ff.sso.ACR, ff.sso.AMR, ff.sso.AuthTime
-	h.audit(r, "reauth.success", ff.acct.ID, "", map[string]string{"method": "password", "sid": ff.sso.ID})
+	h.audit(r, audit.ReauthSuccess, ff.acct.ID, "", map[string]string{"method": "password", "sid": ff.sso.ID})
 	h.resume(w, r, ff.fl)
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -169,7 +170,7 @@ func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
 	if _, err := h.Eph.Hit(ctx, "reg:"+web.ClientAddress(r), time.Hour); err != nil {
 		h.Log.Warn("counting registrations", "err", err)
 	}
-	h.audit(r, "account.register", a.ID, fl.ClientID, map[string]string{"kind": "citizen"})
+	h.audit(r, audit.AccountRegister, a.ID, fl.ClientID, map[string]string{"kind": "citizen"})
 	web.Redirect(w, r, "/login?flow="+url.QueryEscape(fl.ID)+"&registered=1&identifier="+url.QueryEscape(string(a.PersonalID)))
 }
 
