@@ -42,7 +42,7 @@ func (s *Server) NewBrowser(t testing.TB) *Browser {
 		t.Fatal(err)
 	}
 	return &Browser{
-		Origin:         s.Issuer,
+		Origin:         s.Base,
 		AcceptLanguage: "vi",
 		UserAgent:      "Mozilla/5.0 (dinhdanh e2e)",
 		jar:            jar,
