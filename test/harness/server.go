@@ -266,7 +266,15 @@ func (s *Server) Kill(t testing.TB) {
 func (s *Server) Log() string { return s.log.String() }
 
 // URL returns the absolute URL of a path on the node (at Base).
-func (s *Server) URL(path string) string { return s.Base + path }
+func (s *Server) URL(path string) string { return s.base() + path }
+
+// base returns Base, or Issuer for a Server made by hand with an Issuer only.
+func (s *Server) base() string {
+	if s.Base == "" {
+		return s.Issuer
+	}
+	return s.Base
+}
 
 // CLIResult is the outcome of one administrative command.
 type CLIResult struct {
