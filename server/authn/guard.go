@@ -277,7 +277,6 @@ func (t *Try) Release(ctx context.Context) error {
 	return t.giveBack(ctx)
 }
 
-
 // AccountKey returns the counter key of an account's password/first-factor
 // tries: every identifier of one account (personal ID, email, phone,
 // username) shares it, so that trying each of them does not multiply the
@@ -302,7 +301,6 @@ func AddressKey(addr string) string { return "bf:ip:" + addr }
 
 func lockKey(key string) string { return "lock:" + key }
 
-
 func (g *Guard) delay(failures int64) time.Duration {
 	if failures <= 0 || g.Policy.BaseDelay <= 0 {
 		return 0
@@ -316,8 +314,6 @@ func (g *Guard) delay(failures int64) time.Duration {
 	}
 	return d
 }
-
-
 
 // Status reports the current failures of a counter key (AccountKey,
 // IdentifierKey, SecondFactorKey or AddressKey) and whether it is locked (for

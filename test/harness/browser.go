@@ -34,7 +34,8 @@ type Browser struct {
 	origins []string
 }
 
-// NewBrowser returns a browser with an empty cookie jar for the server.
+// NewBrowser returns a browser with an empty cookie jar for the server, at
+// its Base.
 func (s *Server) NewBrowser(t testing.TB) *Browser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
@@ -42,7 +43,7 @@ func (s *Server) NewBrowser(t testing.TB) *Browser {
 		t.Fatal(err)
 	}
 	return &Browser{
-		Origin:         s.Issuer,
+		Origin:         s.base(),
 		AcceptLanguage: "vi",
 		UserAgent:      "Mozilla/5.0 (dinhdanh e2e)",
 		jar:            jar,

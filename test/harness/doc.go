@@ -1,7 +1,25 @@
-// Package harness runs the real dinhdanh binary for end-to-end tests and
-// drives it the way people and applications do.
+// Package harness is the one way tests start dinhdanh nodes, and drives them
+// the way people and applications do.
 //
-// Flow: [Start] builds ./cmd/dinhdanh once per test process, starts
+// A node starts in one of two modes, both returning the same [Server]
+// handle (base URL, issuer, configuration, the command line, the fixtures,
+// Restart and Kill, the log, a stop registered with t.Cleanup):
+//
+//   - [Start] runs the real binary as a process;
+//   - [StartInProcess] assembles the node through server/app in the test
+//     process and serves it on a loopback listener, configured from the
+//     same DINHDANH_* variables (read with config.Load). [Server.App] is the
+//     assembled node and [Server.Admin] its administration service, for
+//     tests that look at the state behind the HTTP answers;
+//     [WithMiddleware] wraps its handler.
+//
+// By default a node has a SQLite data directory of its own. Nodes started
+// [WithBackend] share a [Backend] as the nodes of a deployment do:
+// [SharedSQLite] (one data directory) or [SharedPostgresRedis] (a migrated
+// PostgreSQL schema and Redis, from test/services), the seal key, and the
+// issuer, which is the first node's URL ([Server.Base] is each node's own).
+//
+// Flow of a process: [Start] builds ./cmd/dinhdanh once per test process, starts
 // "dinhdanh serve" on a free loopback port with a fresh data directory
 // (configured only through DINHDANH_* environment variables, as an operator
 // would), waits for /health/ready and stops the process when the test ends,
@@ -31,5 +49,6 @@
 // address and send a reverse proxy's headers ([Browser.UseLocalAddress],
 // [Browser.Header]). [Server.Audit] reads the audit log.
 //
-// Use [RunTests] from TestMain to remove the built binary afterwards.
+// Use [RunTests] from TestMain to remove the built binary afterwards (an
+// in-process node builds it too, the first time [Server.CLI] runs).
 package harness

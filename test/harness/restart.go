@@ -17,32 +17,36 @@ import (
 // output follows the earlier output in Log.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
+	if s.inproc != nil {
+		s.inproc.restart(t)
+		return
+	}
 	select {
-	case <-s.done:
+	case <-s.proc.done:
 	default:
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = s.proc.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-s.done:
-			if s.werr != nil {
-				t.Errorf("dinhdanh serve exited with %v after SIGTERM", s.werr)
+		case <-s.proc.done:
+			if s.proc.werr != nil {
+				t.Errorf("dinhdanh serve exited with %v after SIGTERM", s.proc.werr)
 			}
 		case <-time.After(StopTimeout):
 			s.kill()
 			t.Errorf("dinhdanh serve did not exit within %s of SIGTERM; killed", StopTimeout)
 		}
 	}
-	s.killed = false
+	s.proc.killed = false
 	var err error
 	// The port was this server's a moment ago; another process may hold it
 	// briefly (a test's listener being assigned it), so try a few times.
 	for attempt := 0; attempt < 20; attempt++ {
 		fmt.Fprintf(s.log, "\n--- dinhdanh serve restarted by the test (attempt %d) ---\n", attempt+1)
-		s.logFrom = len(s.log.String())
-		s.done, s.werr = make(chan struct{}), nil
+		s.proc.logFrom = len(s.log.String())
+		s.proc.done, s.proc.werr = make(chan struct{}), nil
 		if err = s.start(); err == nil {
 			return
 		}
-		if !strings.Contains(s.log.String()[s.logFrom:], "address already in use") {
+		if !strings.Contains(s.log.String()[s.proc.logFrom:], "address already in use") {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)

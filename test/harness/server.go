@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,6 +57,15 @@ func ModuleRoot() (string, error) {
 // call of the test process; a failed build fails every test that asks.
 func Binary(t testing.TB) string {
 	t.Helper()
+	path, err := binary()
+	if err != nil {
+		t.Fatalf("building dinhdanh: %v", err)
+	}
+	return path
+}
+
+// binary builds ./cmd/dinhdanh on its first call and returns its path.
+func binary() (string, error) {
 	build.once.Do(func() {
 		root, err := ModuleRoot()
 		if err != nil {
@@ -81,10 +89,7 @@ func Binary(t testing.TB) string {
 		}
 		build.path = path
 	})
-	if build.err != nil {
-		t.Fatalf("building dinhdanh: %v", build.err)
-	}
-	return build.path
+	return build.path, build.err
 }
 
 // RunTests runs the tests of a package and then removes the built binary;
@@ -97,114 +102,29 @@ func RunTests(m *testing.M) int {
 	return code
 }
 
-// Option changes how Start runs the server.
-type Option func(*options)
-
-type options struct {
-	env map[string]string
-	// localhost names the server http://localhost:PORT rather than http://127.0.0.1:PORT.
-	localhost bool
-	// assurance keeps the product's default assurance policy.
-	assurance bool
-}
-
-// WithLocalhostIssuer makes the server's issuer (and the browser's origin)
-// http://localhost:PORT: a secure context with a domain name, which WebAuthn
-// needs (its relying party id cannot be an IP address).
-func WithLocalhostIssuer() Option {
-	return func(o *options) { o.localhost = true }
-}
-
-// WithDefaultAssurance keeps the product's default assurance policy, under
-// which officials and administrators need a second factor. Without it a
-// server lets them log in with a password alone (mfa.official_minimum and
-// mfa.admin_minimum LoA1), as the tests of features other than second
-// factors expect.
-func WithDefaultAssurance() Option {
-	return func(o *options) { o.assurance = true }
-}
-
-// WithEnv sets a DINHDANH_* (or any) environment variable of the server and
-// of the commands run with Server.CLI.
-func WithEnv(name, value string) Option {
-	return func(o *options) { o.env[name] = value }
-}
-
-// WithConfigFile has the server and the commands run with Server.CLI read
-// the configuration file at path (DINHDANH_CONFIG), for what only a file can
-// set, such as lists of sections; the harness's variables (data directory,
-// listen address, issuer) still override it.
-func WithConfigFile(path string) Option {
-	return WithEnv("DINHDANH_CONFIG", path)
-}
-
-// Server is a running "dinhdanh serve" process.
-type Server struct {
-	// Issuer is the server's issuer URL (http://127.0.0.1:PORT), also its base URL.
-	Issuer string
-	// Addr is the host:port it listens on.
-	Addr string
-	// DataDir holds its SQLite database and seal key.
-	DataDir string
-	// HTTP is a plain client (no cookies, redirects not followed) for API calls.
-	HTTP *http.Client
-
-	bin  string
-	env  []string
-	cmd  *exec.Cmd
-	log  *syncBuffer
-	done chan struct{}
-	werr error // the process's exit status, set before done is closed
-	// logFrom is where the current process's output starts in log (after a Restart).
-	logFrom int
-	// killed is set by Kill: the process ending is then expected.
-	killed bool
-}
-
-// Start builds the binary (once), starts a server with a fresh data
-// directory on a free loopback port and waits until it is ready. The server
-// is stopped when the test ends; its log is written to the test output when
-// the test failed.
+// Start builds the binary (once), starts "dinhdanh serve" as a process with
+// a fresh data directory (or the shared one of WithBackend) on a free
+// loopback port and waits until it is ready. The server is stopped when the
+// test ends; its log is written to the test output when the test failed.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	o := &options{env: map[string]string{}}
-	for _, opt := range opts {
-		opt(o)
+	o := newOptions(opts)
+	if o.middleware != nil {
+		t.Fatal("harness.WithMiddleware: only a node started with StartInProcess runs its handler in the test")
 	}
 	bin := Binary(t)
-	dataDir := t.TempDir()
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		port, err := freePort()
 		if err != nil {
 			t.Fatalf("finding a free port: %v", err)
 		}
-		s := &Server{
-			Addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-			DataDir: dataDir,
-			bin:     bin,
-			log:     &syncBuffer{},
-			done:    make(chan struct{}),
-			HTTP: &http.Client{Timeout: RequestTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			}},
-		}
-		s.Issuer = "http://" + s.Addr
-		if o.localhost {
-			s.Issuer = "http://localhost:" + strconv.Itoa(port)
-		}
-		base := map[string]string{
-			"DINHDANH_DATA_DIR": dataDir,
-			"DINHDANH_LISTEN":   s.Addr,
-			"DINHDANH_ISSUER":   s.Issuer,
-		}
-		if !o.assurance {
-			base["DINHDANH_MFA_OFFICIAL_MINIMUM"] = "LoA1"
-			base["DINHDANH_MFA_ADMIN_MINIMUM"] = "LoA1"
-		}
-		s.env = environ(base, o.env)
+		s := newServer(t, o, port)
+		s.bin = bin
+		s.proc = &process{done: make(chan struct{})}
 		err = s.start()
 		if err == nil {
+			o.started(s)
 			t.Cleanup(func() { s.stop(t) })
 			return s
 		}
@@ -246,29 +166,29 @@ func freePort() (int, error) {
 }
 
 func (s *Server) start() error {
-	s.cmd = exec.Command(s.bin, "serve")
-	s.cmd.Env = s.env
-	s.cmd.Dir = s.DataDir
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
+	s.proc.cmd = exec.Command(s.bin, "serve")
+	s.proc.cmd.Env = s.env
+	s.proc.cmd.Dir = s.DataDir
+	s.proc.cmd.Stdout, s.proc.cmd.Stderr = s.log, s.log
+	if err := s.proc.cmd.Start(); err != nil {
 		return err
 	}
 	go func() {
-		s.werr = s.cmd.Wait()
-		close(s.done)
+		s.proc.werr = s.proc.cmd.Wait()
+		close(s.proc.done)
 	}()
 	deadline := time.Now().Add(ReadyTimeout)
 	probe := &http.Client{Timeout: time.Second}
 	for {
 		select {
-		case <-s.done:
-			return fmt.Errorf("dinhdanh serve exited before it was ready (%v):\n%s", s.werr, s.log.String())
+		case <-s.proc.done:
+			return fmt.Errorf("dinhdanh serve exited before it was ready (%v):\n%s", s.proc.werr, s.log.String())
 		default:
 		}
 		// Until this process says it listens, whatever answers on the port is
 		// not it (another test's server may have taken the port meanwhile).
-		if strings.Contains(s.log.String()[s.logFrom:], servingMessage) {
-			resp, err := probe.Get(s.Issuer + "/health/ready")
+		if strings.Contains(s.log.String()[s.proc.logFrom:], servingMessage) {
+			resp, err := probe.Get(s.Base + "/health/ready")
 			if err == nil {
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
@@ -286,51 +206,75 @@ func (s *Server) start() error {
 }
 
 func (s *Server) kill() {
-	_ = s.cmd.Process.Kill()
-	<-s.done
+	_ = s.proc.cmd.Process.Kill()
+	<-s.proc.done
 }
 
-// stop sends SIGTERM, kills the process when it does not exit in time, and
-// reports an unclean exit.
+// stop stops the node when the test ends and writes its log into the test
+// output when the test failed.
 func (s *Server) stop(t testing.TB) {
-	select {
-	case <-s.done:
-		if !s.killed {
-			t.Errorf("dinhdanh serve exited during the test (%v)", s.werr)
-		}
-	default:
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.done:
-			if s.werr != nil {
-				t.Errorf("dinhdanh serve exited with %v after SIGTERM", s.werr)
-			}
-		case <-time.After(StopTimeout):
-			s.kill()
-			t.Errorf("dinhdanh serve did not exit within %s of SIGTERM; killed", StopTimeout)
-		}
+	if s.inproc != nil {
+		s.inproc.stop(t)
+	} else {
+		s.stopProcess(t)
 	}
 	if t.Failed() {
 		t.Logf("dinhdanh serve log (%s):\n%s", s.Addr, s.log.String())
 	}
 }
 
+// stopProcess sends SIGTERM, kills the process when it does not exit in
+// time, and reports an unclean exit.
+func (s *Server) stopProcess(t testing.TB) {
+	select {
+	case <-s.proc.done:
+		if !s.proc.killed {
+			t.Errorf("dinhdanh serve exited during the test (%v)", s.proc.werr)
+		}
+	default:
+		_ = s.proc.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.proc.done:
+			if s.proc.werr != nil {
+				t.Errorf("dinhdanh serve exited with %v after SIGTERM", s.proc.werr)
+			}
+		case <-time.After(StopTimeout):
+			s.kill()
+			t.Errorf("dinhdanh serve did not exit within %s of SIGTERM; killed", StopTimeout)
+		}
+	}
+}
+
 // Kill ends the server at once with SIGKILL, as a crash or an operator's
 // kill -9 would, and waits until it is gone. Its exit is not a test failure.
+// A node in the test process closes its listener and every connection at
+// once and drops its database handles, without a graceful shutdown.
 func (s *Server) Kill(t testing.TB) {
 	t.Helper()
-	s.killed = true
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if s.inproc != nil {
+		s.inproc.kill()
+		return
+	}
+	s.proc.killed = true
+	if err := s.proc.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("killing dinhdanh serve: %v", err)
 	}
-	<-s.done
+	<-s.proc.done
 }
 
 // Log returns what the server has written to stdout and stderr so far.
 func (s *Server) Log() string { return s.log.String() }
 
-// URL returns the absolute URL of a path on the server.
-func (s *Server) URL(path string) string { return s.Issuer + path }
+// URL returns the absolute URL of a path on the node (at Base).
+func (s *Server) URL(path string) string { return s.base() + path }
+
+// base returns Base, or Issuer for a Server made by hand with an Issuer only.
+func (s *Server) base() string {
+	if s.Base == "" {
+		return s.Issuer
+	}
+	return s.Base
+}
 
 // CLIResult is the outcome of one administrative command.
 type CLIResult struct {
@@ -340,18 +284,23 @@ type CLIResult struct {
 }
 
 // RunCLI runs "dinhdanh ARGS…" with the server's environment (the same data
-// directory) and stdin as its standard input. err reports only a failure to
+// directory) and stdin as its standard input; for a node in the test
+// process the binary is built on first use. err reports only a failure to
 // run the command at all; a non-zero exit is in the result.
 func (s *Server) RunCLI(stdin string, args ...string) (CLIResult, error) {
+	bin, err := binary()
+	if err != nil {
+		return CLIResult{}, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), CLITimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, s.bin, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = s.env
 	cmd.Dir = s.DataDir
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	res := CLIResult{Stdout: stdout.String(), Stderr: stderr.String()}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

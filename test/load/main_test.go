@@ -1,15 +1,9 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -17,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dinhdanh/dinhdanh/test/harness"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -87,19 +83,17 @@ func TestParseFlagsRefuses(t *testing.T) {
 	}
 }
 
-// fakeIdP plays a deployment of nodes that share their state (as dinhdanh
-// nodes share PostgreSQL and Redis) just enough for the scenarios, and
-// records which node served each request.
-type fakeIdP struct {
-	t     *testing.T
-	fx    *fixture
-	nodes []*httptest.Server
+func TestMain(m *testing.M) { os.Exit(harness.RunTests(m)) }
 
-	mu      sync.Mutex
-	served  []served
-	flows   map[string]fakeFlow // by flow id
-	codes   map[string]string   // code → PKCE challenge
-	refresh map[string]bool     // live refresh tokens
+// deployment of real nodes: dinhdanh nodes in the test process, started
+// through test/harness, sharing one SQLite file (their durable and
+// ephemeral state, seal key and issuer), as the nodes of a deployment share
+// PostgreSQL and Redis; it records which node served each request.
+type nodes struct {
+	servers []*harness.Server
+
+	mu     sync.Mutex
+	served []served
 }
 
 type served struct {
@@ -107,132 +101,52 @@ type served struct {
 	step string // method and path
 }
 
-type fakeFlow struct {
-	cookie, csrf, state, challenge string
-}
-
-func newFakeIdP(t *testing.T, fx *fixture, n int) *fakeIdP {
-	f := &fakeIdP{t: t, fx: fx, flows: map[string]fakeFlow{}, codes: map[string]string{}, refresh: map[string]bool{}}
+// startNodes starts n nodes on one SQLite file and provisions them through
+// the command line as the load command does (provision, two accounts).
+func startNodes(t *testing.T, n int) (*nodes, *fixture) {
+	t.Helper()
+	d := &nodes{}
+	backend := harness.SharedSQLite(t)
 	for i := range n {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			f.mu.Lock()
-			f.served = append(f.served, served{node: i, step: r.Method + " " + r.URL.Path})
-			f.mu.Unlock()
-			f.serve(w, r)
-		}))
-		t.Cleanup(srv.Close)
-		f.nodes = append(f.nodes, srv)
+		s := harness.StartInProcess(t, harness.WithBackend(backend), harness.WithMiddleware(d.record(i)))
+		d.servers = append(d.servers, s)
 	}
-	return f
+	fx, err := provision(t.Context(), &cli{argv: []string{harness.Binary(t)}, env: d.servers[0].Env()}, 2, "RS256", 2)
+	if err != nil {
+		t.Fatalf("provisioning: %v", err)
+	}
+	d.log() // the readiness probes of the start
+	return d, fx
 }
 
-func (f *fakeIdP) urls() []string {
+// record returns the middleware of node i.
+func (d *nodes) record(i int) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			d.mu.Lock()
+			d.served = append(d.served, served{node: i, step: r.Method + " " + r.URL.Path})
+			d.mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// urls returns the nodes' own base URLs.
+func (d *nodes) urls() []string {
 	var urls []string
-	for _, s := range f.nodes {
-		urls = append(urls, s.URL)
+	for _, s := range d.servers {
+		urls = append(urls, s.Base)
 	}
 	return urls
 }
 
 // log returns the requests served so far and forgets them.
-func (f *fakeIdP) log() []served {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.served
-	f.served = nil
+func (d *nodes) log() []served {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.served
+	d.served = nil
 	return s
-}
-
-func (f *fakeIdP) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fail := func(status int, format string, a ...any) { http.Error(w, fmt.Sprintf(format, a...), status) }
-	tokens := func(refresh bool) {
-		ans := map[string]any{"access_token": "h." + randToken(8) + ".s", "token_type": "Bearer"}
-		if refresh {
-			rt := randToken(16)
-			f.refresh[rt] = true
-			ans["refresh_token"], ans["id_token"] = rt, "h.id.s"
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(ans)
-	}
-	switch r.Method + " " + r.URL.Path {
-	case "GET /oauth2/auth":
-		q := r.URL.Query()
-		if q.Get("client_id") != f.fx.webID || q.Get("redirect_uri") != f.fx.redirectURI || q.Get("code_challenge_method") != "S256" {
-			fail(http.StatusBadRequest, "bad authorization request %s", r.URL.RawQuery)
-			return
-		}
-		id := randToken(8)
-		fl := fakeFlow{cookie: randToken(8), csrf: randToken(8), state: q.Get("state"), challenge: q.Get("code_challenge")}
-		f.flows[id] = fl
-		http.SetCookie(w, &http.Cookie{Name: "csrf", Value: fl.cookie, Path: "/", HttpOnly: true})
-		// An absolute URL on the node that answered, as an issuer's would be.
-		http.Redirect(w, r, "http://"+r.Host+"/login?flow="+id, http.StatusSeeOther)
-	case "GET /login":
-		fl, ok := f.flows[r.URL.Query().Get("flow")]
-		if c, err := r.Cookie("csrf"); !ok || err != nil || c.Value != fl.cookie {
-			fail(http.StatusForbidden, "no flow or not this browser's (cookie %v)", err)
-			return
-		}
-		fmt.Fprintf(w, `<form method="post" action="/login"><input type="hidden" name="flow" value="%s">`+
-			`<input type="hidden" name="csrf_token" value="%s"></form>`, html.EscapeString(r.URL.Query().Get("flow")), html.EscapeString(fl.csrf))
-	case "POST /login":
-		fl, ok := f.flows[r.PostFormValue("flow")]
-		c, err := r.Cookie("csrf")
-		switch {
-		case !ok || err != nil || c.Value != fl.cookie || r.PostFormValue("csrf_token") != fl.csrf:
-			fail(http.StatusForbidden, "CSRF check failed (cookie %v)", err)
-			return
-		case !slices.Contains(f.fx.accounts, r.PostFormValue("identifier")) || r.PostFormValue("password") != f.fx.password:
-			fail(http.StatusOK, "wrong password")
-			return
-		}
-		delete(f.flows, r.PostFormValue("flow"))
-		code := randToken(8)
-		f.codes[code] = fl.challenge
-		http.Redirect(w, r, f.fx.redirectURI+"?"+url.Values{"code": {code}, "state": {fl.state}}.Encode(), http.StatusSeeOther)
-	case "POST /oauth2/token":
-		id, secret, _ := r.BasicAuth()
-		switch r.PostFormValue("grant_type") {
-		case "client_credentials":
-			if id != f.fx.ccID || secret != f.fx.ccSecret {
-				fail(http.StatusUnauthorized, "invalid_client")
-				return
-			}
-			tokens(false)
-		case "authorization_code":
-			challenge, ok := f.codes[r.PostFormValue("code")]
-			sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
-			if id != f.fx.webID || secret != f.fx.webSecret || !ok || base64.RawURLEncoding.EncodeToString(sum[:]) != challenge {
-				fail(http.StatusBadRequest, "invalid_grant")
-				return
-			}
-			delete(f.codes, r.PostFormValue("code"))
-			tokens(true)
-		case "refresh_token":
-			rt := r.PostFormValue("refresh_token")
-			if id != f.fx.webID || secret != f.fx.webSecret || !f.refresh[rt] {
-				fail(http.StatusBadRequest, "invalid_grant")
-				return
-			}
-			delete(f.refresh, rt)
-			tokens(true)
-		default:
-			fail(http.StatusBadRequest, "unsupported_grant_type")
-		}
-	case "POST /oauth2/introspect":
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"active": true, "client_id": f.fx.ccID})
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func testFixture() *fixture {
-	return &fixture{ccID: "load-cc", ccSecret: "cc-secret", webID: "load-web", webSecret: "web-secret",
-		redirectURI: "http://127.0.0.1/callback", accounts: []string{"001099000001", "001099000002"}, password: "tai-thu-mật-khẩu"}
 }
 
 // alternates fails the test unless each request went to the other node
@@ -256,17 +170,18 @@ func alternates(t *testing.T, log []served) []string {
 // login's four steps included, and the login works across the nodes (the
 // browser's cookie follows it from one port to the other).
 func TestRoundRobinAlternates(t *testing.T) {
-	fx := testFixture()
-	f := newFakeIdP(t, fx, 2)
+	f, fx := startNodes(t, 2)
 	a := newAPI(f.urls(), newTransport(1), fx)
 	ctx := t.Context()
 
+	var cc *tokenResponse
 	for range 3 {
-		if _, err := a.clientCredentials(ctx); err != nil {
+		var err error
+		if cc, err = a.clientCredentials(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.introspect(ctx, "h.p.s"); err != nil {
+	if err := a.introspect(ctx, cc.AccessToken); err != nil {
 		t.Fatal(err)
 	}
 	alternates(t, f.log())
@@ -303,8 +218,7 @@ func TestRoundRobinAlternates(t *testing.T) {
 // The refresh scenario, setup and measured phase, through runScenario with
 // one worker: no error, and the requests alternate throughout.
 func TestRoundRobinRefreshScenario(t *testing.T) {
-	fx := testFixture()
-	f := newFakeIdP(t, fx, 2)
+	f, fx := startNodes(t, 2)
 	a := newAPI(f.urls(), newTransport(1), fx)
 	res, err := runScenario(t.Context(), a.scenarios(nil)["refresh"], 1, 0, 200*time.Millisecond, nil)
 	if err != nil {
@@ -323,8 +237,7 @@ func TestRoundRobinRefreshScenario(t *testing.T) {
 // Many workers share the turn: the nodes get the same number of requests,
 // within one, and logins work even when their steps land anywhere.
 func TestRoundRobinConcurrent(t *testing.T) {
-	fx := testFixture()
-	f := newFakeIdP(t, fx, 3)
+	f, fx := startNodes(t, 3)
 	a := newAPI(f.urls(), newTransport(8), fx)
 	sc := a.scenarios(nil)
 	for _, name := range []string{"cc", "login"} {
@@ -335,7 +248,7 @@ func TestRoundRobinConcurrent(t *testing.T) {
 		if res.errors != 0 || res.requests == 0 {
 			t.Fatalf("%s: %d iterations, %d errors: %v", name, res.requests, res.errors, res.shown)
 		}
-		count := make([]int, len(f.nodes))
+		count := make([]int, len(f.servers))
 		for _, s := range f.log() {
 			count[s.node]++
 		}
