@@ -1,7 +1,6 @@
 package login
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -44,7 +43,7 @@ func (h *Handler) HandleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if ru := r.Form.Get("redirect_uri"); ru != "" && !oauth.RedirectURIAllowed(client, ru) {
@@ -91,15 +90,27 @@ func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, ar fosi
 	h.Kit.ErrorWith(w, r, http.StatusBadRequest, "oauth", "oauth", rfc.ErrorField)
 }
 
-func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
-	h.Log.Error("storage", "err", err, "path", r.URL.Path, "request_id", web.RequestID(r))
-	h.Kit.Error(w, r, http.StatusServiceUnavailable, "unavailable")
+// Refuse ends the flow's authorization request with err at the client:
+// the original request is parsed again for its redirect URI and state.
+func (h *Handler) Refuse(w http.ResponseWriter, r *http.Request, fl *Flow, err error) {
+	req := r.Clone(r.Context())
+	req.Method = http.MethodGet
+	req.URL = &url.URL{Path: oauth.PathAuthorize, RawQuery: fl.AuthorizeQuery}
+	req.Form, req.PostForm, req.Body = nil, nil, http.NoBody
+	req.Header = r.Header.Clone()
+	req.Header.Del("Content-Type")
+	ar, perr := h.Provider.NewAuthorizeRequest(r.Context(), req)
+	if perr != nil {
+		h.authorizeError(w, r, ar, perr)
+		return
+	}
+	h.authorizeError(w, r, ar, err)
 }
 
-// resume is where every step returns: it re-parses the original
+// Resume is where every step returns: it re-parses the original
 // authorization request of the flow (or, for the account console, takes the
 // flow's return path) and lets the dispatcher decide what comes next.
-func (h *Handler) resume(w http.ResponseWriter, r *http.Request, fl *Flow) {
+func (h *Handler) Resume(w http.ResponseWriter, r *http.Request, fl *Flow) {
 	if fl.AuthorizeQuery == "" {
 		h.act(w, r, nil, fl, Next(h.consoleFacts(r, fl)), nil)
 		return
@@ -124,7 +135,7 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request, fl *Flow) {
 func (h *Handler) decide(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, fl *Flow) {
 	f, k, err := h.gather(r, ar, fl)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	h.act(w, r, ar, fl, Next(f), k)
@@ -137,10 +148,10 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request, ar fosite.Authoriz
 		sso := k.sso
 		fl.AccountID, fl.Capacity, fl.SID = sso.AccountID, sso.Capacity, sso.ID
 		fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR
-		fl.session = sso
+		fl.Session = sso
 	}
 	if k != nil && k.account != nil {
-		fl.account = k.account
+		fl.Account = k.account
 	}
 	switch d.Outcome {
 	case Refuse:
@@ -165,9 +176,9 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request, ar fosite.Authoriz
 		}
 		// Not offered after all (the login may not bind it): on to the
 		// next step without it.
-		fl.noBinding = true
+		fl.NoBinding = true
 		if ar == nil {
-			h.resume(w, r, fl)
+			h.Resume(w, r, fl)
 			return
 		}
 		h.decide(w, r, ar, fl)
@@ -176,7 +187,7 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request, ar fosite.Authoriz
 	case ChooseBusiness:
 		h.toStep(w, r, fl, "/login/business", false)
 	case ReturnToConsole:
-		_ = h.flows.delete(r.Context(), fl.ID)
+		_ = h.env.Flows.Delete(r.Context(), fl.ID)
 		web.Redirect(w, r, web.LocalPathOr(fl.ReturnTo, "/account"))
 	case IssueCode:
 		h.issue(w, r, ar, fl, d, k)
@@ -193,12 +204,12 @@ func (h *Handler) toStep(w http.ResponseWriter, r *http.Request, fl *Flow, path 
 	}
 	var err error
 	if fresh {
-		err = h.flows.create(r.Context(), fl)
+		err = h.env.Flows.Create(r.Context(), fl)
 	} else {
-		err = h.saveFlow(r.Context(), fl)
+		err = h.env.Flows.SaveOrCreate(r.Context(), fl)
 	}
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	web.Redirect(w, r, path+"?flow="+url.QueryEscape(fl.ID))
@@ -210,7 +221,7 @@ func (h *Handler) relogin(w http.ResponseWriter, r *http.Request, ar fosite.Auth
 	ctx := r.Context()
 	if sso, err := h.Sessions.Lookup(ctx, fl.SID); err == nil {
 		if err := h.Logout.End(ctx, sso, session.ReasonDisabled, "system"); err != nil {
-			h.unavailable(w, r, err)
+			h.env.Unavailable(w, r, err)
 			return
 		}
 	}
@@ -235,19 +246,19 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 		}
 	}
 	if fl.SID != "" {
-		sso, err := fl.session, error(nil)
+		sso, err := fl.Session, error(nil)
 		if sso == nil || sso.ID != fl.SID {
 			sso, err = h.Sessions.Lookup(ctx, fl.SID)
 		}
 		if err == nil {
 			if err := h.Sessions.AddClient(ctx, sso, fl.ClientID); err != nil {
-				h.unavailable(w, r, err)
+				h.env.Unavailable(w, r, err)
 				return
 			}
 		}
 	}
 	if fl.ID != "" {
-		_ = h.flows.delete(ctx, fl.ID)
+		_ = h.env.Flows.Delete(ctx, fl.ID)
 	}
 	acct := k.account
 	w.Header().Del("Content-Security-Policy") // fosite's form_post page submits itself with a script
@@ -260,13 +271,6 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.Author
 		if biz != nil {
 			details["tax_code"] = string(biz.TaxCode)
 		}
-		h.audit(r, audit.AuthorizeCode, acct.ID, fl.ClientID, details)
+		h.env.Record(r, audit.AuthorizeCode, acct.ID, fl.ClientID, details)
 	}
-}
-
-func (h *Handler) saveFlow(ctx context.Context, fl *Flow) error {
-	if fl.ID == "" {
-		return h.flows.create(ctx, fl)
-	}
-	return h.flows.save(ctx, fl)
 }

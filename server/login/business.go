@@ -16,7 +16,7 @@ func (h *Handler) showBusiness(w http.ResponseWriter, r *http.Request) {
 		h.Kit.FormError(w, r, err)
 		return
 	}
-	fl, ok := h.pendingFlow(w, r, r.URL.Query().Get("flow"))
+	fl, ok := h.env.PendingFlow(w, r, r.URL.Query().Get("flow"))
 	if !ok {
 		return
 	}
@@ -26,7 +26,7 @@ func (h *Handler) showBusiness(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) renderBusiness(w http.ResponseWriter, r *http.Request, status int, fl *Flow, errKey string) {
 	reps, err := h.Store.Representations(r.Context(), fl.AccountID)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	opts := make([]ui.BusinessOption, 0, len(reps))
@@ -43,7 +43,7 @@ func (h *Handler) postBusiness(w http.ResponseWriter, r *http.Request) {
 	if !h.Kit.ParsePost(w, r) {
 		return
 	}
-	fl, ok := h.pendingFlow(w, r, r.PostForm.Get("flow"))
+	fl, ok := h.env.PendingFlow(w, r, r.PostForm.Get("flow"))
 	if !ok {
 		return
 	}
@@ -55,7 +55,7 @@ func (h *Handler) postBusiness(w http.ResponseWriter, r *http.Request) {
 	if choice != "" {
 		reps, err := h.Store.Representations(ctx, fl.AccountID)
 		if err != nil {
-			h.unavailable(w, r, err)
+			h.env.Unavailable(w, r, err)
 			return
 		}
 		found := false
@@ -68,9 +68,9 @@ func (h *Handler) postBusiness(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	fl.BusinessDone, fl.TaxCode = true, choice
-	if err := h.flows.save(ctx, fl); err != nil {
-		h.unavailable(w, r, err)
+	if err := h.env.Flows.Save(ctx, fl); err != nil {
+		h.env.Unavailable(w, r, err)
 		return
 	}
-	h.resume(w, r, fl)
+	h.Resume(w, r, fl)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/authn/certificate"
 	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -186,7 +187,7 @@ func (h *Handler) challengeRequest(w http.ResponseWriter, r *http.Request) (*Flo
 		id = r.PostForm.Get("flow")
 	}
 	fl, err := h.certificateFlow(r, id)
-	if errors.Is(err, ErrFlowGone) {
+	if errors.Is(err, flow.ErrGone) {
 		h.Kit.JSONError(w, r, http.StatusGone, "error.flow_expired")
 		return nil, false
 	}
@@ -201,12 +202,12 @@ func (h *Handler) challengeRequest(w http.ResponseWriter, r *http.Request) (*Flo
 // but the confirmation of who is signed in (a re-authentication), which
 // asks for the signed-in person's own factors.
 func (h *Handler) certificateFlow(r *http.Request, id string) (*Flow, error) {
-	fl, err := h.flows.get(r.Context(), id)
+	fl, err := h.env.Flows.Get(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
 	if fl.Reauth {
-		return nil, ErrFlowGone
+		return nil, flow.ErrGone
 	}
 	return fl, nil
 }
@@ -241,13 +242,13 @@ func (h *Handler) postCertificate(w http.ResponseWriter, r *http.Request) {
 	}
 	fl, err := h.certificateFlow(r, r.PostForm.Get("flow"))
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	c := h.Certificates
 	v, refusal, err := certificate.VerifyPosted(ctx, c.Challenges, c.Verifier, fl.ID, certificate.PurposeLogin, r.PostForm)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if refusal != nil {
@@ -272,7 +273,7 @@ func refusalStatus(r *certificate.Refusal) int {
 func (h *Handler) certificateRefused(w http.ResponseWriter, r *http.Request, fl *Flow, refusal *certificate.Refusal, via string) {
 	details := refusal.AuditDetails()
 	details["method"], details["via"] = "certificate", via
-	h.audit(r, audit.LoginCertificateRefused, "", fl.ClientID, details)
+	h.env.Record(r, audit.LoginCertificateRefused, "", fl.ClientID, details)
 	h.Log.Info("certificate refused", "check", refusal.Check, "reason", refusal.Reason, "detail", refusal.Detail,
 		"request_id", web.RequestID(r))
 	h.certificateError(w, r, fl, via, refusalStatus(refusal), refusal.MessageKey())
@@ -282,7 +283,7 @@ func (h *Handler) certificateRefused(w http.ResponseWriter, r *http.Request, fl 
 // login page, or the mutual-TLS page.
 func (h *Handler) certificateError(w http.ResponseWriter, r *http.Request, fl *Flow, via string, status int, key string, args ...any) {
 	if via == viaSignature {
-		h.renderLogin(w, r, status, fl, "", key, args...)
+		h.RenderLogin(w, r, status, fl, "", key, args...)
 		return
 	}
 	h.renderMutualTLS(w, r, status, fl, nil, key, args...)
@@ -297,15 +298,15 @@ func (h *Handler) certificateLogin(w http.ResponseWriter, r *http.Request, fl *F
 	match, ok, err := h.Certificates.Mapper.Map(ctx, v)
 	switch {
 	case errors.Is(err, authn.ErrAccountDisabled):
-		h.audit(r, audit.LoginDisabled, match.Account.ID, fl.ClientID, details)
+		h.env.Record(r, audit.LoginDisabled, match.Account.ID, fl.ClientID, details)
 		h.certificateError(w, r, fl, via, http.StatusForbidden, "login.account_disabled")
 		return
 	case errors.Is(err, certificate.ErrIdentityConflict):
-		h.audit(r, audit.LoginCertificateConflict, "", fl.ClientID, details)
+		h.env.Record(r, audit.LoginCertificateConflict, "", fl.ClientID, details)
 		h.certificateError(w, r, fl, via, http.StatusForbidden, "error.certificate.identity_conflict")
 		return
 	case err != nil:
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	case !ok:
 		h.unknownCertificate(w, r, fl, v, via, details)
@@ -317,7 +318,7 @@ func (h *Handler) certificateLogin(w http.ResponseWriter, r *http.Request, fl *F
 	if match.Business != nil && acct.PersonalID != "" {
 		rep, err := certificate.LinkBusiness(ctx, h.Store, acct.ID, v)
 		if err != nil {
-			h.unavailable(w, r, err)
+			h.env.Unavailable(w, r, err)
 			return
 		}
 		details["tax_code"] = string(rep.TaxCode)
@@ -327,22 +328,22 @@ func (h *Handler) certificateLogin(w http.ResponseWriter, r *http.Request, fl *F
 		}
 	}
 	acr, amr := v.Assurance()
-	if err := h.startSession(w, r, fl, acct, capacity, acr, amr, "certificate"); err != nil {
-		h.unavailable(w, r, err)
+	if err := h.env.StartSession(w, r, fl, acct, capacity, acr, amr, "certificate"); err != nil {
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	details["sid"], details["capacity"] = fl.SID, string(capacity)
-	h.audit(r, audit.LoginCertificate, acct.ID, fl.ClientID, details)
+	h.env.Record(r, audit.LoginCertificate, acct.ID, fl.ClientID, details)
 	if via != viaSignature {
 		// The browser leaves the mutual-TLS listener and comes back for the flow.
-		if err := h.flows.save(r.Context(), fl); err != nil {
-			h.unavailable(w, r, err)
+		if err := h.env.Flows.Save(r.Context(), fl); err != nil {
+			h.env.Unavailable(w, r, err)
 			return
 		}
 		web.Redirect(w, r, h.Certificates.Issuer+"/login/certificate/resume?flow="+url.QueryEscape(fl.ID))
 		return
 	}
-	h.resume(w, r, fl)
+	h.Resume(w, r, fl)
 }
 
 // certificateCapacity is the capacity of a certificate login: the
@@ -400,17 +401,17 @@ func (h *Handler) unknownCertificate(w http.ResponseWriter, r *http.Request, fl 
 	lifetime := h.Certificates.pendingLifetime()
 	data, err := json.Marshal(pendingCertificate{Flow: fl.ID, Fingerprint: v.Fingerprint, Certificate: v.Certificate.Raw})
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	token := web.RandomToken(18)
 	if err := h.Eph.PutRecord(ctx, store.KindPendingCertificate, &store.Record{Key: token, RequestID: fl.ID, Data: data,
 		ExpiresAt: h.Now().Add(lifetime)}); err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	h.Kit.SetCookie(w, pendingCookie, token, int(lifetime/time.Second))
-	h.audit(r, audit.LoginCertificateUnknown, "", fl.ClientID, details)
+	h.env.Record(r, audit.LoginCertificateUnknown, "", fl.ClientID, details)
 	loginURL := "/login?flow=" + url.QueryEscape(fl.ID)
 	if via != viaSignature {
 		loginURL = h.Certificates.Issuer + loginURL
@@ -475,14 +476,14 @@ func (h *Handler) offerBinding(w http.ResponseWriter, r *http.Request, fl *Flow)
 	}
 	if !may {
 		h.dropPending(w, r, token)
-		h.audit(r, audit.CertificateBindingNotOffered, fl.AccountID, fl.ClientID, map[string]string{
+		h.env.Record(r, audit.CertificateBindingNotOffered, fl.AccountID, fl.ClientID, map[string]string{
 			"reason": "second_factor_required", "certificate_fingerprint": p.Fingerprint})
 		return false
 	}
 	// The offer is answered in a later request, which needs the flow as it
 	// is now (its login done).
-	if err := h.saveFlow(r.Context(), fl); err != nil {
-		h.unavailable(w, r, err)
+	if err := h.env.Flows.SaveOrCreate(r.Context(), fl); err != nil {
+		h.env.Unavailable(w, r, err)
 		return true
 	}
 	h.renderBind(w, r, http.StatusOK, fl, p, "")
@@ -518,16 +519,16 @@ func (h *Handler) renderBind(w http.ResponseWriter, r *http.Request, status int,
 // browser left a certificate pending in it.
 func (h *Handler) bindingFlow(r *http.Request, id string) (*Flow, *pendingCertificate, string, error) {
 	ctx := r.Context()
-	fl, err := h.flows.get(ctx, id)
+	fl, err := h.env.Flows.Get(ctx, id)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	if !fl.LoginDone || fl.AccountID == "" || fl.SID == "" {
-		return nil, nil, "", ErrFlowGone
+		return nil, nil, "", flow.ErrGone
 	}
 	sso, err := h.Sessions.Get(ctx, r)
 	if errors.Is(err, session.ErrNoSession) || (err == nil && (sso.ID != fl.SID || sso.AccountID != fl.AccountID)) {
-		return nil, nil, "", ErrFlowGone
+		return nil, nil, "", flow.ErrGone
 	}
 	if err != nil {
 		return nil, nil, "", err
@@ -537,7 +538,7 @@ func (h *Handler) bindingFlow(r *http.Request, id string) (*Flow, *pendingCertif
 		return nil, nil, "", err
 	}
 	if p == nil {
-		return nil, nil, "", ErrFlowGone
+		return nil, nil, "", flow.ErrGone
 	}
 	return fl, p, token, nil
 }
@@ -548,7 +549,7 @@ func (h *Handler) bindChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, _, _, err := h.bindingFlow(r, fl.ID); err != nil {
-		if errors.Is(err, ErrFlowGone) {
+		if errors.Is(err, flow.ErrGone) {
 			h.Kit.JSONError(w, r, http.StatusGone, "error.flow_expired")
 			return
 		}
@@ -565,19 +566,19 @@ func (h *Handler) postBind(w http.ResponseWriter, r *http.Request) {
 	}
 	fl, p, token, err := h.bindingFlow(r, r.PostForm.Get("flow"))
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	c := h.Certificates
 	v, refusal, err := certificate.VerifyPosted(ctx, c.Challenges, c.Verifier, fl.ID, certificate.PurposeBind, r.PostForm)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if refusal != nil {
 		details := refusal.AuditDetails()
 		details["via"] = "login"
-		h.audit(r, audit.CertificateBindRefused, fl.AccountID, fl.ClientID, details)
+		h.env.Record(r, audit.CertificateBindRefused, fl.AccountID, fl.ClientID, details)
 		h.renderBind(w, r, refusalStatus(refusal), fl, p, refusal.MessageKey())
 		return
 	}
@@ -585,40 +586,40 @@ func (h *Handler) postBind(w http.ResponseWriter, r *http.Request) {
 	details["via"] = "login"
 	if v.Fingerprint != p.Fingerprint {
 		details["reason"] = "certificate.not_offered"
-		h.audit(r, audit.CertificateBindRefused, fl.AccountID, fl.ClientID, details)
+		h.env.Record(r, audit.CertificateBindRefused, fl.AccountID, fl.ClientID, details)
 		h.renderBind(w, r, http.StatusBadRequest, fl, p, "error.certificate.not_offered")
 		return
 	}
 	_, err = certificate.Bind(ctx, c.Mapper, h.Store, fl.AccountID, v)
 	if key := bindRefusal(err); key != "" {
 		details["reason"] = key
-		h.audit(r, audit.CertificateBindRefused, fl.AccountID, fl.ClientID, details)
+		h.env.Record(r, audit.CertificateBindRefused, fl.AccountID, fl.ClientID, details)
 		h.dropPending(w, r, token)
 		h.renderBind(w, r, http.StatusConflict, fl, p, "error."+key)
 		return
 	}
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if v.Identifiers.TaxCode != "" {
 		acct, err := h.Store.GetAccount(ctx, fl.AccountID)
 		if err != nil {
-			h.unavailable(w, r, err)
+			h.env.Unavailable(w, r, err)
 			return
 		}
 		if acct.PersonalID != "" {
 			rep, err := certificate.LinkBusiness(ctx, h.Store, acct.ID, v)
 			if err != nil {
-				h.unavailable(w, r, err)
+				h.env.Unavailable(w, r, err)
 				return
 			}
 			details["tax_code"] = string(rep.TaxCode)
 		}
 	}
-	h.audit(r, audit.CertificateBind, fl.AccountID, fl.ClientID, details)
+	h.env.Record(r, audit.CertificateBind, fl.AccountID, fl.ClientID, details)
 	h.dropPending(w, r, token)
-	h.resume(w, r, fl)
+	h.Resume(w, r, fl)
 }
 
 // bindRefusal is the reason key of a binding that certificate.Bind
@@ -639,13 +640,13 @@ func (h *Handler) skipBind(w http.ResponseWriter, r *http.Request) {
 	}
 	fl, p, token, err := h.bindingFlow(r, r.PostForm.Get("flow"))
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	h.dropPending(w, r, token)
-	h.audit(r, audit.CertificateBindingDeclined, fl.AccountID, fl.ClientID, map[string]string{
+	h.env.Record(r, audit.CertificateBindingDeclined, fl.AccountID, fl.ClientID, map[string]string{
 		"certificate_fingerprint": p.Fingerprint, "certificate_subject": p.subject()})
-	h.resume(w, r, fl)
+	h.Resume(w, r, fl)
 }
 
 // resumeAfterCertificate continues a flow after a mutual-TLS login, back on
@@ -656,21 +657,21 @@ func (h *Handler) resumeAfterCertificate(w http.ResponseWriter, r *http.Request)
 		h.Kit.FormError(w, r, err)
 		return
 	}
-	fl, err := h.flows.get(ctx, r.URL.Query().Get("flow"))
+	fl, err := h.env.Flows.Get(ctx, r.URL.Query().Get("flow"))
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	sso, err := h.Sessions.Get(ctx, r)
 	if err != nil && !errors.Is(err, session.ErrNoSession) {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if !fl.LoginDone || sso == nil || sso.ID != fl.SID || sso.AccountID != fl.AccountID {
 		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
 		return
 	}
-	h.resume(w, r, fl)
+	h.Resume(w, r, fl)
 }
 
 // Mutual TLS.
@@ -681,7 +682,7 @@ func (h *Handler) clientCertificates(w http.ResponseWriter, r *http.Request, rea
 	certs, err := reader.FromRequest(r)
 	if err != nil {
 		h.Log.Info("forwarded client certificate", "err", err, "request_id", web.RequestID(r))
-		h.audit(r, audit.LoginCertificateRefused, "", fl.ClientID, map[string]string{"method": "certificate",
+		h.env.Record(r, audit.LoginCertificateRefused, "", fl.ClientID, map[string]string{"method": "certificate",
 			"via": viaProxy, "reason": "certificate.forwarded_malformed"})
 		h.renderMutualTLS(w, r, http.StatusBadRequest, fl, nil, "error.certificate.forwarded_malformed")
 		return nil, false
@@ -696,7 +697,7 @@ func (h *Handler) showMutualTLS(w http.ResponseWriter, r *http.Request, reader *
 	}
 	fl, err := h.certificateFlow(r, r.URL.Query().Get("flow"))
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	certs, ok := h.clientCertificates(w, r, reader, fl)
@@ -726,7 +727,7 @@ func (h *Handler) postMutualTLS(w http.ResponseWriter, r *http.Request, reader *
 	}
 	fl, err := h.certificateFlow(r, r.PostForm.Get("flow"))
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	certs, ok := h.clientCertificates(w, r, reader, fl)
@@ -734,14 +735,14 @@ func (h *Handler) postMutualTLS(w http.ResponseWriter, r *http.Request, reader *
 		return
 	}
 	if len(certs) == 0 {
-		h.audit(r, audit.LoginCertificateRefused, "", fl.ClientID, map[string]string{"method": "certificate", "via": via,
+		h.env.Record(r, audit.LoginCertificateRefused, "", fl.ClientID, map[string]string{"method": "certificate", "via": via,
 			"reason": "certificate.no_client_certificate"})
 		h.renderMutualTLS(w, r, http.StatusUnauthorized, fl, nil, "error.certificate.no_client_certificate")
 		return
 	}
 	v, refusal, err := h.Certificates.Verifier.VerifyCertificate(ctx, certs)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if refusal != nil {

@@ -12,26 +12,6 @@ import (
 	"github.com/dinhdanh/dinhdanh/ui"
 )
 
-// pendingFlow returns a flow that has passed the login step, for the consent
-// and business pages.
-func (h *Handler) pendingFlow(w http.ResponseWriter, r *http.Request, id string) (*Flow, bool) {
-	fl, err := h.flows.get(r.Context(), id)
-	if err != nil {
-		h.flowError(w, r, err)
-		return nil, false
-	}
-	if fl.AccountID == "" || fl.AuthorizeQuery == "" {
-		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
-		return nil, false
-	}
-	// The flow must belong to this browser's session (or a login made in it).
-	if sso, err := h.Sessions.Get(r.Context(), r); err != nil || sso.ID != fl.SID {
-		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
-		return nil, false
-	}
-	return fl, true
-}
-
 // requestedScopes reads the scopes of the flow's authorization request.
 func requestedScopes(fl *Flow) []string {
 	q, _ := url.ParseQuery(fl.AuthorizeQuery)
@@ -79,7 +59,7 @@ func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request) {
 		h.Kit.FormError(w, r, err)
 		return
 	}
-	fl, ok := h.pendingFlow(w, r, r.URL.Query().Get("flow"))
+	fl, ok := h.env.PendingFlow(w, r, r.URL.Query().Get("flow"))
 	if !ok {
 		return
 	}
@@ -92,7 +72,7 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
 	if !h.Kit.ParsePost(w, r) {
 		return
 	}
-	fl, ok := h.pendingFlow(w, r, r.PostForm.Get("flow"))
+	fl, ok := h.env.PendingFlow(w, r, r.PostForm.Get("flow"))
 	if !ok {
 		return
 	}
@@ -100,9 +80,9 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("decision") {
 	case "allow":
 	case "deny":
-		h.audit(r, audit.ConsentDeny, fl.AccountID, fl.ClientID, nil)
-		_ = h.flows.delete(ctx, fl.ID)
-		h.denied(w, r, fl)
+		h.env.Record(r, audit.ConsentDeny, fl.AccountID, fl.ClientID, nil)
+		_ = h.env.Flows.Delete(ctx, fl.ID)
+		h.Refuse(w, r, fl, errAccessDenied)
 		return
 	default:
 		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
@@ -111,7 +91,7 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
 	if r.PostForm.Get("remember") != "" {
 		prior, err := h.Store.GetConsent(ctx, fl.AccountID, fl.ClientID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			h.unavailable(w, r, err)
+			h.env.Unavailable(w, r, err)
 			return
 		}
 		all := scopes
@@ -123,34 +103,18 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err := h.Store.PutConsent(ctx, &store.Consent{AccountID: fl.AccountID, ClientID: fl.ClientID, Scopes: all}); err != nil {
-			h.unavailable(w, r, err)
+			h.env.Unavailable(w, r, err)
 			return
 		}
 	}
-	h.audit(r, audit.ConsentGrant, fl.AccountID, fl.ClientID, map[string]string{"scopes": joinSpace(scopes)})
+	h.env.Record(r, audit.ConsentGrant, fl.AccountID, fl.ClientID, map[string]string{"scopes": joinSpace(scopes)})
 	fl.ConsentDone, fl.ConsentScopes = true, scopes
 	fl.PersonalIDConsented = has(scopes, identity.ScopePersonalID)
-	if err := h.flows.save(ctx, fl); err != nil {
-		h.unavailable(w, r, err)
+	if err := h.env.Flows.Save(ctx, fl); err != nil {
+		h.env.Unavailable(w, r, err)
 		return
 	}
-	h.resume(w, r, fl)
-}
-
-// denied sends access_denied to the client.
-func (h *Handler) denied(w http.ResponseWriter, r *http.Request, fl *Flow) {
-	req := r.Clone(r.Context())
-	req.Method = http.MethodGet
-	req.URL = &url.URL{Path: "/oauth2/auth", RawQuery: fl.AuthorizeQuery}
-	req.Form, req.PostForm, req.Body = nil, nil, http.NoBody
-	req.Header = r.Header.Clone()
-	req.Header.Del("Content-Type")
-	ar, err := h.Provider.NewAuthorizeRequest(r.Context(), req)
-	if err != nil {
-		h.authorizeError(w, r, ar, err)
-		return
-	}
-	h.authorizeError(w, r, ar, errAccessDenied)
+	h.Resume(w, r, fl)
 }
 
 func joinSpace(s []string) string {

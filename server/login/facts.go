@@ -113,7 +113,7 @@ func (h *Handler) gather(r *http.Request, ar fosite.AuthorizeRequester, fl *Flow
 	if err := h.accountFacts(ctx, &f, k, fl, accountID, capacity); err != nil || f.AccountGone {
 		return f, k, err
 	}
-	if fl.LoginDone && !fl.Reauth && !fl.noBinding && h.Certificates != nil {
+	if fl.LoginDone && !fl.Reauth && !fl.NoBinding && h.Certificates != nil {
 		f.PendingBinding = h.hasPending(r, fl)
 	}
 	if !fl.ConsentDone {
@@ -139,7 +139,7 @@ func (h *Handler) gather(r *http.Request, ar fosite.AuthorizeRequester, fl *Flow
 // accountFacts reads the account of the login (the one the flow's login
 // read, when it is at hand).
 func (h *Handler) accountFacts(ctx context.Context, f *Facts, k *known, fl *Flow, accountID, capacity string) error {
-	acct := fl.account
+	acct := fl.Account
 	if acct == nil || acct.ID != accountID {
 		var err error
 		acct, err = h.Store.GetAccount(ctx, accountID)
@@ -184,7 +184,7 @@ func (h *Handler) consoleFacts(r *http.Request, fl *Flow) Facts {
 			f.KindMinimum = h.MFA.Policy.Minimum(acct, identity.Capacity(fl.Capacity))
 		}
 	}
-	if fl.LoginDone && fl.AccountID != "" && !fl.Reauth && !fl.noBinding && h.Certificates != nil {
+	if fl.LoginDone && fl.AccountID != "" && !fl.Reauth && !fl.NoBinding && h.Certificates != nil {
 		f.PendingBinding = h.hasPending(r, fl)
 	}
 	return f

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
@@ -45,25 +46,20 @@ type Handler struct {
 	// Certificates, when set, offers login with a digital-signature certificate (certificate.go).
 	Certificates *Certificates
 
-	flows *flows
+	env *flow.Env
 }
 
 // Init prepares the handler; call once before serving.
 func (h *Handler) Init() {
-	h.flows = &flows{store: h.Eph, lifespan: h.Opts.FlowLifespan}
 	if h.Now == nil {
 		h.Now = time.Now
 	}
 	if h.Sleep == nil {
-		h.Sleep = func(ctx context.Context, d time.Duration) {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			}
-		}
+		h.Sleep = flow.Sleep
 	}
+	h.env = &flow.Env{Kit: h.Kit, Flows: flow.NewStore(h.Eph, h.Opts.FlowLifespan), Store: h.Store, Eph: h.Eph,
+		Sessions: h.Sessions, Logout: h.Logout, Guard: h.Guard, Audit: h.Audit, Log: h.Log, Now: h.Now, Sleep: h.Sleep,
+		Next: h}
 }
 
 // Register mounts the handlers on the mux.
@@ -84,11 +80,6 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	if h.Certificates != nil {
 		h.registerCertificates(mux)
 	}
-}
-
-// audit records an event of the login through the recorder.
-func (h *Handler) audit(r *http.Request, ev audit.Event, subject, clientID string, details map[string]string) {
-	h.Audit.FromRequest(r, ev, subject, clientID, details)
 }
 
 func has(list []string, s string) bool {
@@ -119,3 +110,6 @@ func consentable(scopes []string) []string {
 	}
 	return out
 }
+
+// Flow is one login in progress.
+type Flow = flow.Flow

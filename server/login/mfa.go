@@ -12,9 +12,9 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
-	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/ui"
 )
 
@@ -67,73 +67,20 @@ func (h *Handler) factors(ctx context.Context, accountID string) (authn.Factors,
 	return h.MFA.Inventory.Of(ctx, accountID)
 }
 
-// factorFlow is a flow at the second-factor step, with its account and the
-// browser's session it belongs to.
-type factorFlow struct {
-	fl   *Flow
-	acct *identity.Account
-	sso  *session.SSO
-}
-
-var errNotYours = errors.New("the flow does not belong to this browser's session")
-
-// loadFactorFlow returns the flow named id when it is at the second-factor
-// step (or a re-authentication) of this browser's session.
-func (h *Handler) loadFactorFlow(r *http.Request, id string) (*factorFlow, error) {
-	ctx := r.Context()
-	fl, err := h.flows.get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if fl.AccountID == "" || fl.SID == "" {
-		return nil, ErrFlowGone
-	}
-	sso, err := h.Sessions.Get(ctx, r)
-	if errors.Is(err, session.ErrNoSession) || (err == nil && (sso.ID != fl.SID || sso.AccountID != fl.AccountID)) {
-		return nil, errNotYours
-	}
-	if err != nil {
-		return nil, err
-	}
-	acct, err := h.Store.GetAccount(ctx, fl.AccountID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
-		return nil, ErrFlowGone
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &factorFlow{fl: fl, acct: acct, sso: sso}, nil
-}
-
-// factorFlowPage loads a second-factor flow of this browser's session,
-// answering with an error page when there is none.
-func (h *Handler) factorFlowPage(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
-	ff, err := h.loadFactorFlow(r, id)
-	switch {
-	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
-		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
-		return nil, false
-	case err != nil:
-		h.unavailable(w, r, err)
-		return nil, false
-	}
-	return ff, true
-}
-
 // factorStep returns the flow for the second-factor pages, or answers the
 // request itself (an error page, or the password step of a re-authentication).
-func (h *Handler) factorStep(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
-	ff, ok := h.factorFlowPage(w, r, id)
+func (h *Handler) factorStep(w http.ResponseWriter, r *http.Request, id string) (*flow.SessionFlow, bool) {
+	ff, ok := h.env.SessionFlowPage(w, r, id)
 	if !ok {
 		return nil, false
 	}
-	if ff.fl.Reauth && !ff.fl.ReauthPassword {
-		web.Redirect(w, r, "/login/reauth?flow="+url.QueryEscape(ff.fl.ID))
+	if ff.Flow.Reauth && !ff.Flow.ReauthPassword {
+		web.Redirect(w, r, "/login/reauth?flow="+url.QueryEscape(ff.Flow.ID))
 		return nil, false
 	}
-	if ff.fl.Required == "" && !ff.fl.Reauth {
+	if ff.Flow.Required == "" && !ff.Flow.Reauth {
 		// Nothing more is asked of this flow.
-		web.Redirect(w, r, "/login/resume?flow="+url.QueryEscape(ff.fl.ID))
+		web.Redirect(w, r, "/login/resume?flow="+url.QueryEscape(ff.Flow.ID))
 		return nil, false
 	}
 	return ff, true
@@ -155,16 +102,16 @@ func (h *Handler) showMFA(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fs, err := h.factors(r.Context(), ff.acct.ID)
+	fs, err := h.factors(r.Context(), ff.Account.ID)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if !fs.Any() {
-		h.renderEnrol(w, r, http.StatusOK, ff.fl, "")
+		h.renderEnrol(w, r, http.StatusOK, ff.Flow, "")
 		return
 	}
-	h.renderMFA(w, r, http.StatusOK, ff.fl, fs, r.URL.Query().Get("method"), "")
+	h.renderMFA(w, r, http.StatusOK, ff.Flow, fs, r.URL.Query().Get("method"), "")
 }
 
 func (h *Handler) renderMFA(w http.ResponseWriter, r *http.Request, status int, fl *Flow, fs authn.Factors, method, errKey string, errArgs ...any) {
@@ -195,8 +142,6 @@ func (h *Handler) renderEnrol(w http.ResponseWriter, r *http.Request, status int
 // factorKey is the brute-force counter key of an account's second factor.
 func factorKey(accountID string) string { return authn.SecondFactorKey(accountID) }
 
-func (h *Handler) lockMinutes() int { return int(h.Guard.Policy.LockDuration.Minutes() + 0.5) }
-
 func (h *Handler) postMFA(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if !h.Kit.ParsePost(w, r) {
@@ -211,36 +156,36 @@ func (h *Handler) postMFA(w http.ResponseWriter, r *http.Request) {
 		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
 		return
 	}
-	fs, err := h.factors(ctx, ff.acct.ID)
+	fs, err := h.factors(ctx, ff.Account.ID)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if !fs.Any() {
-		h.renderEnrol(w, r, http.StatusBadRequest, ff.fl, "")
+		h.renderEnrol(w, r, http.StatusBadRequest, ff.Flow, "")
 		return
 	}
 	var left int
 	var replayed bool
-	checked, err := h.Guard.Check(ctx, factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r)), h.Sleep,
+	checked, err := h.Guard.Check(ctx, factorKey(ff.Account.ID), authn.AddressKey(web.ClientAddress(r)), h.Sleep,
 		func(ctx context.Context) (ok bool, err error) {
 			switch method {
 			case "totp":
 				var res authn.TOTPResult
-				res, ok, err = h.MFA.TOTP.Verify(ctx, ff.acct.ID, code)
+				res, ok, err = h.MFA.TOTP.Verify(ctx, ff.Account.ID, code)
 				replayed = res.Replayed
 			case "recovery":
-				left, ok, err = h.MFA.Recovery.Use(ctx, ff.acct.ID, code)
+				left, ok, err = h.MFA.Recovery.Use(ctx, ff.Account.ID, code)
 			}
 			return ok, err
 		})
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if checked.Refused {
-		h.audit(r, audit.MFALocked, ff.acct.ID, ff.fl.ClientID, map[string]string{"method": method})
-		h.renderMFA(w, r, http.StatusTooManyRequests, ff.fl, fs, method, "mfa.too_many_attempts", h.lockMinutes())
+		h.env.Record(r, audit.MFALocked, ff.Account.ID, ff.Flow.ClientID, map[string]string{"method": method})
+		h.renderMFA(w, r, http.StatusTooManyRequests, ff.Flow, fs, method, "mfa.too_many_attempts", h.env.LockMinutes())
 		return
 	}
 	if !checked.OK {
@@ -248,64 +193,64 @@ func (h *Handler) postMFA(w http.ResponseWriter, r *http.Request) {
 		if replayed {
 			details["reason"] = "replayed"
 		}
-		h.audit(r, audit.MFAFailure, ff.acct.ID, ff.fl.ClientID, details)
+		h.env.Record(r, audit.MFAFailure, ff.Account.ID, ff.Flow.ClientID, details)
 		switch {
 		case checked.Locked:
-			h.renderMFA(w, r, http.StatusTooManyRequests, ff.fl, fs, method, "mfa.too_many_attempts", h.lockMinutes())
+			h.renderMFA(w, r, http.StatusTooManyRequests, ff.Flow, fs, method, "mfa.too_many_attempts", h.env.LockMinutes())
 		case replayed:
-			h.renderMFA(w, r, http.StatusUnauthorized, ff.fl, fs, method, "mfa.code_replayed")
+			h.renderMFA(w, r, http.StatusUnauthorized, ff.Flow, fs, method, "mfa.code_replayed")
 		case method == "recovery":
-			h.renderMFA(w, r, http.StatusUnauthorized, ff.fl, fs, method, "mfa.invalid_recovery")
+			h.renderMFA(w, r, http.StatusUnauthorized, ff.Flow, fs, method, "mfa.invalid_recovery")
 		default:
-			h.renderMFA(w, r, http.StatusUnauthorized, ff.fl, fs, method, "mfa.invalid_code")
+			h.renderMFA(w, r, http.StatusUnauthorized, ff.Flow, fs, method, "mfa.invalid_code")
 		}
 		return
 	}
 	if method == "recovery" {
-		h.audit(r, audit.MFARecoveryCodeUsed, ff.acct.ID, ff.fl.ClientID, map[string]string{"left": strconv.Itoa(left)})
+		h.env.Record(r, audit.MFARecoveryCodeUsed, ff.Account.ID, ff.Flow.ClientID, map[string]string{"left": strconv.Itoa(left)})
 	}
 	if err := h.completeFactor(r, ff, []string{authn.AMROTP}, method); err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if method == "recovery" {
 		base := h.Kit.Base(w, r)
 		h.Kit.Render(w, r, http.StatusOK, "message", &ui.MessagePage{Base: base, TitleKey: "mfa.recovery_used_title",
 			MessageKey: "mfa.recovery_used", MessageArgs: []any{left},
-			LinkURL: "/login/resume?flow=" + url.QueryEscape(ff.fl.ID), LinkKey: "app.continue"})
+			LinkURL: "/login/resume?flow=" + url.QueryEscape(ff.Flow.ID), LinkKey: "app.continue"})
 		return
 	}
-	h.resume(w, r, ff.fl)
+	h.Resume(w, r, ff.Flow)
 }
 
 // completeFactor records a second factor proved in the flow: the SSO
 // session and the flow reach LoA2 and gain the factor's methods (a
 // re-authentication also renews the session's auth_time).
-func (h *Handler) completeFactor(r *http.Request, ff *factorFlow, methods []string, via string) error {
+func (h *Handler) completeFactor(r *http.Request, ff *flow.SessionFlow, methods []string, via string) error {
 	ctx := r.Context()
 	now := h.Now().UTC()
-	had := ff.sso.AMR
+	had := ff.SSO.AMR
 	var authTime time.Time
-	if ff.fl.Reauth {
+	if ff.Flow.Reauth {
 		had, authTime = []string{authn.AMRPassword}, now
 	}
 	amr := authn.SecondFactor(had, methods)
-	acr := authn.Highest(ff.sso.ACR, authn.LoA2)
-	if err := h.Sessions.Upgrade(ctx, ff.sso, acr, amr, authTime); err != nil {
+	acr := authn.Highest(ff.SSO.ACR, authn.LoA2)
+	if err := h.Sessions.Upgrade(ctx, ff.SSO, acr, amr, authTime); err != nil {
 		return err
 	}
-	fl := ff.fl
+	fl := ff.Flow
 	fl.ACR, fl.AMR = acr, amr
 	if fl.LoginDone {
-		fl.AuthTime = ff.sso.AuthTime
+		fl.AuthTime = ff.SSO.AuthTime
 	}
 	event := audit.MFASuccess
 	if fl.Reauth {
 		event = audit.ReauthSuccess
 	}
 	fl.Required, fl.Reauth, fl.ReauthPassword = "", false, false
-	h.audit(r, event, ff.acct.ID, fl.ClientID, map[string]string{"method": via, "sid": ff.sso.ID, "acr": acr})
-	return h.flows.save(ctx, fl)
+	h.env.Record(r, event, ff.Account.ID, fl.ClientID, map[string]string{"method": via, "sid": ff.SSO.ID, "acr": acr})
+	return h.env.Flows.Save(ctx, fl)
 }
 
 // resumeFlow continues a flow after a step that ended in a page of its own
@@ -315,15 +260,15 @@ func (h *Handler) resumeFlow(w http.ResponseWriter, r *http.Request) {
 		h.Kit.FormError(w, r, err)
 		return
 	}
-	ff, ok := h.factorFlowPage(w, r, r.URL.Query().Get("flow"))
+	ff, ok := h.env.SessionFlowPage(w, r, r.URL.Query().Get("flow"))
 	if !ok {
 		return
 	}
-	if ff.fl.ShowCodes {
-		web.Redirect(w, r, "/login/mfa/codes?flow="+url.QueryEscape(ff.fl.ID))
+	if ff.Flow.ShowCodes {
+		web.Redirect(w, r, "/login/mfa/codes?flow="+url.QueryEscape(ff.Flow.ID))
 		return
 	}
-	h.resume(w, r, ff.fl)
+	h.Resume(w, r, ff.Flow)
 }
 
 // startStepUp raises the browser's session to the minimum of the person's
@@ -340,7 +285,7 @@ func (h *Handler) startStepUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	acct, err := h.Store.GetAccount(r.Context(), sso.AccountID)
@@ -359,8 +304,8 @@ func (h *Handler) startStepUp(w http.ResponseWriter, r *http.Request) {
 	}
 	fl := &Flow{ReturnTo: ret, RequestedAt: h.Now().UTC(), LoginDone: true, Required: need,
 		AccountID: sso.AccountID, Capacity: sso.Capacity, SID: sso.ID, AuthTime: sso.AuthTime, ACR: sso.ACR, AMR: sso.AMR}
-	if err := h.flows.create(r.Context(), fl); err != nil {
-		h.unavailable(w, r, err)
+	if err := h.env.Flows.Create(r.Context(), fl); err != nil {
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(fl.ID))
@@ -380,9 +325,9 @@ func (h *Handler) showTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
 	if h.hasFactors(w, r, ff) {
 		return
 	}
-	e, err := h.MFA.TOTP.BeginEnrolment(r.Context(), ff.acct.ID, ff.acct.AuthenticatorName(ff.fl.Capacity))
+	e, err := h.MFA.TOTP.BeginEnrolment(r.Context(), ff.Account.ID, ff.Account.AuthenticatorName(ff.Flow.Capacity))
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	h.renderTOTPSetup(w, r, http.StatusOK, ff, e, "")
@@ -391,27 +336,27 @@ func (h *Handler) showTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
 // hasFactors sends a flow whose account has a second factor already back to
 // the second-factor step: enrolment within a login is for the first factor
 // only.
-func (h *Handler) hasFactors(w http.ResponseWriter, r *http.Request, ff *factorFlow) bool {
-	fs, err := h.factors(r.Context(), ff.acct.ID)
+func (h *Handler) hasFactors(w http.ResponseWriter, r *http.Request, ff *flow.SessionFlow) bool {
+	fs, err := h.factors(r.Context(), ff.Account.ID)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return true
 	}
 	if fs.Any() {
-		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.fl.ID))
+		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.Flow.ID))
 		return true
 	}
 	return false
 }
 
-func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, ff *factorFlow, e *authn.TOTPEnrolment, errKey string) {
+func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, ff *flow.SessionFlow, e *authn.TOTPEnrolment, errKey string) {
 	base := h.Kit.Base(w, r)
 	base.ErrorKey = errKey
 	opts := h.MFA.TOTP.Options
-	h.Kit.Render(w, r, status, "totp_setup", &ui.TOTPSetupPage{Base: base, Action: "/login/mfa/totp", FlowID: ff.fl.ID,
+	h.Kit.Render(w, r, status, "totp_setup", &ui.TOTPSetupPage{Base: base, Action: "/login/mfa/totp", FlowID: ff.Flow.ID,
 		EnrolmentID: e.ID, QRCode: template.URL(e.QRCodeDataURL()), Key: e.Key, Issuer: opts.Issuer,
-		AccountName: ff.acct.AuthenticatorName(ff.fl.Capacity), Digits: opts.Digits, Period: int(opts.Period / time.Second),
-		CancelURL: "/login/mfa?flow=" + url.QueryEscape(ff.fl.ID), InLoginFlow: true, ClientName: ff.fl.ClientName,
+		AccountName: ff.Account.AuthenticatorName(ff.Flow.Capacity), Digits: opts.Digits, Period: int(opts.Period / time.Second),
+		CancelURL: "/login/mfa?flow=" + url.QueryEscape(ff.Flow.ID), InLoginFlow: true, ClientName: ff.Flow.ClientName,
 		CodeRejected: errKey != ""})
 }
 
@@ -428,63 +373,63 @@ func (h *Handler) postTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PostForm.Get("enrolment")
-	_, ok, err := h.MFA.TOTP.ConfirmEnrolment(ctx, ff.acct.ID, id, r.PostForm.Get("code"))
+	_, ok, err := h.MFA.TOTP.ConfirmEnrolment(ctx, ff.Account.ID, id, r.PostForm.Get("code"))
 	if errors.Is(err, authn.ErrEnrolmentGone) {
-		h.renderEnrol(w, r, http.StatusBadRequest, ff.fl, "totp.enrolment_expired")
+		h.renderEnrol(w, r, http.StatusBadRequest, ff.Flow, "totp.enrolment_expired")
 		return
 	}
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if !ok {
-		e, err := h.MFA.TOTP.PendingEnrolment(ctx, ff.acct.ID, id)
+		e, err := h.MFA.TOTP.PendingEnrolment(ctx, ff.Account.ID, id)
 		if err != nil {
-			h.renderEnrol(w, r, http.StatusBadRequest, ff.fl, "totp.enrolment_expired")
+			h.renderEnrol(w, r, http.StatusBadRequest, ff.Flow, "totp.enrolment_expired")
 			return
 		}
 		h.renderTOTPSetup(w, r, http.StatusBadRequest, ff, e, "totp.invalid_code")
 		return
 	}
-	h.audit(r, audit.MFATOTPEnrolled, ff.acct.ID, ff.fl.ClientID, nil)
+	h.env.Record(r, audit.MFATOTPEnrolled, ff.Account.ID, ff.Flow.ClientID, nil)
 	h.enrolled(w, r, ff, []string{authn.AMROTP}, "totp")
 }
 
 // enrolled completes the login with the first second factor just enrolled
 // and shows the new recovery codes.
-func (h *Handler) enrolled(w http.ResponseWriter, r *http.Request, ff *factorFlow, methods []string, via string) {
-	ff.fl.ShowCodes = true
+func (h *Handler) enrolled(w http.ResponseWriter, r *http.Request, ff *flow.SessionFlow, methods []string, via string) {
+	ff.Flow.ShowCodes = true
 	if err := h.completeFactor(r, ff, methods, via); err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
-	web.Redirect(w, r, "/login/mfa/codes?flow="+url.QueryEscape(ff.fl.ID))
+	web.Redirect(w, r, "/login/mfa/codes?flow="+url.QueryEscape(ff.Flow.ID))
 }
 
 // showRecoveryCodes makes and shows, once, the recovery codes of a person
 // who just enrolled their first second factor.
 func (h *Handler) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ff, ok := h.factorFlowPage(w, r, r.URL.Query().Get("flow"))
+	ff, ok := h.env.SessionFlowPage(w, r, r.URL.Query().Get("flow"))
 	if !ok {
 		return
 	}
-	next := "/login/resume?flow=" + url.QueryEscape(ff.fl.ID)
-	if !ff.fl.ShowCodes {
+	next := "/login/resume?flow=" + url.QueryEscape(ff.Flow.ID)
+	if !ff.Flow.ShowCodes {
 		web.Redirect(w, r, next)
 		return
 	}
-	ff.fl.ShowCodes = false
-	if err := h.flows.save(ctx, ff.fl); err != nil {
-		h.unavailable(w, r, err)
+	ff.Flow.ShowCodes = false
+	if err := h.env.Flows.Save(ctx, ff.Flow); err != nil {
+		h.env.Unavailable(w, r, err)
 		return
 	}
-	codes, err := h.MFA.Recovery.Generate(ctx, ff.acct.ID)
+	codes, err := h.MFA.Recovery.Generate(ctx, ff.Account.ID)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
-	h.audit(r, audit.MFARecoveryCodesMade, ff.acct.ID, ff.fl.ClientID, map[string]string{"count": strconv.Itoa(len(codes))})
+	h.env.Record(r, audit.MFARecoveryCodesMade, ff.Account.ID, ff.Flow.ClientID, map[string]string{"count": strconv.Itoa(len(codes))})
 	h.Kit.Render(w, r, http.StatusOK, "recovery_codes", &ui.RecoveryCodesPage{Base: h.Kit.Base(w, r), Codes: codes,
 		ContinueURL: next, FirstFactor: true})
 }
@@ -493,7 +438,7 @@ func (h *Handler) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 
 // factorCeremony reads a WebAuthn ceremony request of the second-factor step
 // and loads its flow, answering JSON errors itself.
-func (h *Handler) factorCeremony(w http.ResponseWriter, r *http.Request) (*web.CeremonyRequest, *factorFlow, bool) {
+func (h *Handler) factorCeremony(w http.ResponseWriter, r *http.Request) (*web.CeremonyRequest, *flow.SessionFlow, bool) {
 	req, ok := h.Kit.ReadCeremony(w, r)
 	if !ok {
 		return nil, nil, false
@@ -504,14 +449,14 @@ func (h *Handler) factorCeremony(w http.ResponseWriter, r *http.Request) (*web.C
 
 // enrolmentCeremony is factorCeremony for enrolling a security key within a
 // login: enrolment there is for the first factor only.
-func (h *Handler) enrolmentCeremony(w http.ResponseWriter, r *http.Request) (*web.CeremonyRequest, *factorFlow, bool) {
+func (h *Handler) enrolmentCeremony(w http.ResponseWriter, r *http.Request) (*web.CeremonyRequest, *flow.SessionFlow, bool) {
 	req, ff, ok := h.factorCeremony(w, r)
 	if !ok {
 		return nil, nil, false
 	}
-	fs, err := h.factors(r.Context(), ff.acct.ID)
+	fs, err := h.factors(r.Context(), ff.Account.ID)
 	if err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return nil, nil, false
 	}
 	if fs.Any() {
@@ -522,46 +467,16 @@ func (h *Handler) enrolmentCeremony(w http.ResponseWriter, r *http.Request) (*we
 }
 
 // jsonFactorFlow is loadFactorFlow for the ceremony endpoints.
-func (h *Handler) jsonFactorFlow(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
-	ff, err := h.loadFactorFlow(r, id)
-	switch {
-	case errors.Is(err, ErrFlowGone), errors.Is(err, errNotYours):
-		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
-		return nil, false
-	case err != nil:
-		h.Log.Error("storage", "err", err, "path", r.URL.Path, "request_id", web.RequestID(r))
-		h.Kit.JSONError(w, r, http.StatusServiceUnavailable, "error.unavailable")
+func (h *Handler) jsonFactorFlow(w http.ResponseWriter, r *http.Request, id string) (*flow.SessionFlow, bool) {
+	ff, ok := h.env.SessionFlowJSON(w, r, id)
+	if !ok {
 		return nil, false
 	}
-	if (ff.fl.Required == "" && !ff.fl.Reauth) || (ff.fl.Reauth && !ff.fl.ReauthPassword) {
+	if (ff.Flow.Required == "" && !ff.Flow.Reauth) || (ff.Flow.Reauth && !ff.Flow.ReauthPassword) {
 		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
 		return nil, false
 	}
 	return ff, true
-}
-
-func (h *Handler) jsonUnavailable(w http.ResponseWriter, r *http.Request, err error) {
-	h.Log.Error("webauthn", "err", err, "path", r.URL.Path, "request_id", web.RequestID(r))
-	h.Kit.JSONError(w, r, http.StatusServiceUnavailable, "error.unavailable")
-}
-
-// refused answers a ceremony that did not succeed, and audits it (a
-// signature counter that went back is audited on its own too).
-func (h *Handler) refused(w http.ResponseWriter, r *http.Request, event audit.Event, clientID string, res authn.WebAuthnResult) {
-	details := map[string]string{"method": "webauthn", "reason": res.Refusal}
-	if res.Credential != nil {
-		details["credential"] = res.Credential.Name
-	}
-	h.audit(r, event, res.AccountID, clientID, details)
-	if res.Refusal == authn.RefusalSignCount {
-		h.audit(r, audit.WebAuthnSignCountRegression, res.AccountID, clientID, details)
-		h.Log.Warn("webauthn signature counter went back: possible cloned authenticator", "subject", res.AccountID,
-			"credential", details["credential"])
-	}
-	if res.Detail != "" {
-		h.Log.Info("webauthn ceremony refused", "reason", res.Refusal, "detail", res.Detail, "request_id", web.RequestID(r))
-	}
-	h.Kit.JSONError(w, r, http.StatusBadRequest, "webauthn.refused."+res.Refusal)
 }
 
 func (h *Handler) beginKeyFactor(w http.ResponseWriter, r *http.Request) {
@@ -569,13 +484,13 @@ func (h *Handler) beginKeyFactor(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cer, err := h.MFA.WebAuthn.BeginLogin(r.Context(), ff.acct.ID, ff.fl.ID)
+	cer, err := h.MFA.WebAuthn.BeginLogin(r.Context(), ff.Account.ID, ff.Flow.ID)
 	if errors.Is(err, authn.ErrNoCredentials) {
 		h.Kit.JSONError(w, r, http.StatusBadRequest, "webauthn.refused.unknown_credential")
 		return
 	}
 	if err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"ceremony": cer.ID, "options": cer.Options})
@@ -588,33 +503,33 @@ func (h *Handler) finishKeyFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var res authn.WebAuthnResult
-	checked, err := h.Guard.Check(ctx, factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r)), h.Sleep,
+	checked, err := h.Guard.Check(ctx, factorKey(ff.Account.ID), authn.AddressKey(web.ClientAddress(r)), h.Sleep,
 		func(ctx context.Context) (bool, error) {
 			var ok bool
 			var err error
-			res, ok, err = h.MFA.WebAuthn.FinishLogin(ctx, ff.fl.ID, req.Ceremony, false, req.Credential)
-			return ok && res.AccountID == ff.acct.ID, err
+			res, ok, err = h.MFA.WebAuthn.FinishLogin(ctx, ff.Flow.ID, req.Ceremony, false, req.Credential)
+			return ok && res.AccountID == ff.Account.ID, err
 		})
 	if err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
 	if checked.Refused {
-		h.Kit.JSONError(w, r, http.StatusTooManyRequests, "mfa.too_many_attempts", h.lockMinutes())
+		h.Kit.JSONError(w, r, http.StatusTooManyRequests, "mfa.too_many_attempts", h.env.LockMinutes())
 		return
 	}
 	if !checked.OK {
 		if res.Refusal == "" {
 			res.Refusal = authn.RefusalUnknownCredential
 		}
-		h.refused(w, r, audit.MFAFailure, ff.fl.ClientID, res)
+		h.env.WebAuthnRefused(w, r, audit.MFAFailure, ff.Flow.ClientID, res)
 		return
 	}
 	if err := h.completeFactor(r, ff, res.Methods(), "webauthn"); err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/resume?flow=" + url.QueryEscape(ff.fl.ID)})
+	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/resume?flow=" + url.QueryEscape(ff.Flow.ID)})
 }
 
 func (h *Handler) beginKeyEnrolment(w http.ResponseWriter, r *http.Request) {
@@ -622,9 +537,9 @@ func (h *Handler) beginKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cer, err := h.MFA.WebAuthn.BeginRegistration(r.Context(), authn.UserOf(ff.acct, ff.fl.Capacity, nil), req.Passkey, ff.fl.ID)
+	cer, err := h.MFA.WebAuthn.BeginRegistration(r.Context(), authn.UserOf(ff.Account, ff.Flow.Capacity, nil), req.Passkey, ff.Flow.ID)
 	if err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"ceremony": cer.ID, "options": cer.Options})
@@ -637,25 +552,25 @@ func (h *Handler) finishKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := authn.KeyName(req.Name, ui.T(h.Kit.Lang(w, r), "security.key_default_name"))
-	res, ok, err := h.MFA.WebAuthn.FinishRegistration(ctx, authn.UserOf(ff.acct, ff.fl.Capacity, nil), ff.fl.ID,
+	res, ok, err := h.MFA.WebAuthn.FinishRegistration(ctx, authn.UserOf(ff.Account, ff.Flow.Capacity, nil), ff.Flow.ID,
 		req.Ceremony, name, req.Credential)
 	if err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
 	if !ok {
-		res.AccountID = ff.acct.ID
-		h.refused(w, r, audit.MFAWebAuthnRegistrationFailure, ff.fl.ClientID, res)
+		res.AccountID = ff.Account.ID
+		h.env.WebAuthnRefused(w, r, audit.MFAWebAuthnRegistrationFailure, ff.Flow.ClientID, res)
 		return
 	}
-	h.audit(r, audit.MFAWebAuthnRegistered, ff.acct.ID, ff.fl.ClientID, map[string]string{"name": name,
+	h.env.Record(r, audit.MFAWebAuthnRegistered, ff.Account.ID, ff.Flow.ClientID, map[string]string{"name": name,
 		"passkey": boolText(res.Credential.Discoverable)})
-	ff.fl.ShowCodes = true
+	ff.Flow.ShowCodes = true
 	if err := h.completeFactor(r, ff, res.Methods(), "webauthn"); err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/mfa/codes?flow=" + url.QueryEscape(ff.fl.ID)})
+	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/mfa/codes?flow=" + url.QueryEscape(ff.Flow.ID)})
 }
 
 func boolText(b bool) string {

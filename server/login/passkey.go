@@ -44,9 +44,9 @@ func (h *Handler) beginPasskey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fl, err := h.flows.get(r.Context(), req.Flow)
+	fl, err := h.env.Flows.Get(r.Context(), req.Flow)
 	if err != nil {
-		h.passkeyFlowError(w, r, err)
+		h.env.JSONFlowError(w, r, err)
 		return
 	}
 	limit := ""
@@ -58,18 +58,10 @@ func (h *Handler) beginPasskey(w http.ResponseWriter, r *http.Request) {
 	}
 	cer, err := h.MFA.WebAuthn.BeginPasswordless(r.Context(), fl.ID, limit, req.Conditional)
 	if err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"ceremony": cer.ID, "options": cer.Options})
-}
-
-func (h *Handler) passkeyFlowError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, ErrFlowGone) {
-		h.Kit.JSONError(w, r, http.StatusBadRequest, "error.flow_expired")
-		return
-	}
-	h.jsonUnavailable(w, r, err)
 }
 
 // reauthSession returns the browser's session when it is the one the
@@ -77,7 +69,7 @@ func (h *Handler) passkeyFlowError(w http.ResponseWriter, r *http.Request, err e
 func (h *Handler) reauthSession(w http.ResponseWriter, r *http.Request, fl *Flow) (*session.SSO, bool) {
 	sso, err := h.Sessions.Get(r.Context(), r)
 	if err != nil && !errors.Is(err, session.ErrNoSession) {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return nil, false
 	}
 	if sso == nil || sso.ID != fl.SID || sso.AccountID != fl.AccountID {
@@ -93,9 +85,9 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fl, err := h.flows.get(ctx, req.Flow)
+	fl, err := h.env.Flows.Get(ctx, req.Flow)
 	if err != nil {
-		h.passkeyFlowError(w, r, err)
+		h.env.JSONFlowError(w, r, err)
 		return
 	}
 	var current *session.SSO
@@ -114,18 +106,18 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 			return ok, err
 		})
 	if err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
 	if checked.Refused {
-		h.Kit.JSONError(w, r, http.StatusTooManyRequests, "login.too_many_attempts", h.lockMinutes())
+		h.Kit.JSONError(w, r, http.StatusTooManyRequests, "login.too_many_attempts", h.env.LockMinutes())
 		return
 	}
 	if !checked.OK {
 		if res.AccountID != "" {
 			if _, err := h.Guard.Check(ctx, factorKey(res.AccountID), "", nil,
 				func(context.Context) (bool, error) { return false, nil }); err != nil {
-				h.jsonUnavailable(w, r, err)
+				h.env.JSONUnavailable(w, r, err)
 				return
 			}
 		}
@@ -133,17 +125,17 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 		if fl.Reauth {
 			event = audit.ReauthFailure
 		}
-		h.refused(w, r, event, fl.ClientID, res)
+		h.env.WebAuthnRefused(w, r, event, fl.ClientID, res)
 		return
 	}
 	acct, err := h.Store.GetAccount(ctx, res.AccountID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
-		h.audit(r, audit.LoginDisabled, res.AccountID, fl.ClientID, map[string]string{"method": "passkey"})
+		h.env.Record(r, audit.LoginDisabled, res.AccountID, fl.ClientID, map[string]string{"method": "passkey"})
 		h.Kit.JSONError(w, r, http.StatusForbidden, "login.account_disabled")
 		return
 	}
 	if err != nil {
-		h.jsonUnavailable(w, r, err)
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
 	next := "/login/resume?flow=" + url.QueryEscape(fl.ID)
@@ -151,16 +143,16 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 	if fl.Reauth {
 		// Confirming who is signed in: the session is renewed, not replaced.
 		if err := h.Sessions.Upgrade(ctx, current, authn.Highest(current.ACR, authn.LoA2), methods, h.Now().UTC()); err != nil {
-			h.jsonUnavailable(w, r, err)
+			h.env.JSONUnavailable(w, r, err)
 			return
 		}
 		fl.ACR, fl.AMR, fl.AuthTime = current.ACR, current.AMR, current.AuthTime
 		fl.Reauth, fl.ReauthPassword, fl.Required = false, false, ""
-		if err := h.flows.save(ctx, fl); err != nil {
-			h.jsonUnavailable(w, r, err)
+		if err := h.env.Flows.Save(ctx, fl); err != nil {
+			h.env.JSONUnavailable(w, r, err)
 			return
 		}
-		h.audit(r, audit.ReauthSuccess, acct.ID, fl.ClientID, map[string]string{"method": "passkey", "sid": current.ID})
+		h.env.Record(r, audit.ReauthSuccess, acct.ID, fl.ClientID, map[string]string{"method": "passkey", "sid": current.ID})
 		web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": next})
 		return
 	}
@@ -168,47 +160,14 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 	if acct.PersonalID == "" {
 		capacity = identity.CapacityOfficial
 	}
-	if err := h.startSession(w, r, fl, acct, capacity, authn.LoA2, methods, "passkey"); err != nil {
-		h.jsonUnavailable(w, r, err)
+	if err := h.env.StartSession(w, r, fl, acct, capacity, authn.LoA2, methods, "passkey"); err != nil {
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
 	// The browser comes back for the flow in its next request.
-	if err := h.flows.save(ctx, fl); err != nil {
-		h.jsonUnavailable(w, r, err)
+	if err := h.env.Flows.Save(ctx, fl); err != nil {
+		h.env.JSONUnavailable(w, r, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": next})
-}
-
-// startSession ends the browser's previous session (its applications are
-// told), starts the SSO session of a login — password, passkey or
-// certificate — and records the login in the flow. The client the flow is
-// for is recorded in the session at once: it is about to receive tokens.
-//
-// The flow is not saved here: a caller that resumes the flow in the same
-// request leaves that to resume, which saves the flow whenever it sends the
-// browser to a further step and deletes it when the code is issued (most
-// logins); a caller that sends the browser elsewhere first saves it.
-func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, fl *Flow, acct *identity.Account,
-	capacity identity.Capacity, acr string, amr []string, method string) error {
-	ctx := r.Context()
-	sso := &session.SSO{AccountID: acct.ID, Capacity: string(capacity), AuthTime: h.Now().UTC(), ACR: acr, AMR: amr,
-		UserAgent: truncate(r.UserAgent(), 200), Address: web.ClientAddress(r)}
-	if fl.ClientID != "" && fl.AuthorizeQuery != "" {
-		sso.Clients = []string{fl.ClientID}
-	}
-	if old, err := h.Sessions.Get(ctx, r); err == nil {
-		if err := h.Logout.End(ctx, old, session.ReasonReplaced, old.AccountID); err != nil {
-			return err
-		}
-	}
-	if err := h.Sessions.Create(ctx, w, r, sso); err != nil {
-		return err
-	}
-	h.audit(r, audit.LoginSuccess, acct.ID, fl.ClientID, map[string]string{"method": method, "capacity": string(capacity),
-		"sid": sso.ID, "acr": acr})
-	fl.LoginDone, fl.AccountID, fl.Capacity, fl.SID = true, acct.ID, sso.Capacity, sso.ID
-	fl.AuthTime, fl.ACR, fl.AMR = sso.AuthTime, sso.ACR, sso.AMR
-	fl.session, fl.account = sso, acct
-	return nil
 }

@@ -22,20 +22,12 @@ func (h *Handler) loginFlow(r *http.Request) (*Flow, error) {
 	id := r.FormValue("flow")
 	if id == "" {
 		fl := &Flow{ReturnTo: "/account", RequestedAt: h.Now().UTC()}
-		return fl, h.flows.create(r.Context(), fl)
+		return fl, h.env.Flows.Create(r.Context(), fl)
 	}
-	return h.flows.get(r.Context(), id)
+	return h.env.Flows.Get(r.Context(), id)
 }
 
-func (h *Handler) flowError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, ErrFlowGone) {
-		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
-		return
-	}
-	h.unavailable(w, r, err)
-}
-
-func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, fl *Flow, identifier, errKey string, errArgs ...any) {
+func (h *Handler) RenderLogin(w http.ResponseWriter, r *http.Request, status int, fl *Flow, identifier, errKey string, errArgs ...any) {
 	base := h.Kit.Base(w, r)
 	base.ErrorKey, base.ErrorArgs = errKey, errArgs
 	if r.URL.Query().Get("registered") == "1" && errKey == "" {
@@ -60,14 +52,14 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	fl, err := h.loginFlow(r)
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	if r.URL.Query().Get("flow") == "" {
 		web.Redirect(w, r, "/login?flow="+url.QueryEscape(fl.ID))
 		return
 	}
-	h.renderLogin(w, r, http.StatusOK, fl, r.URL.Query().Get("identifier"), "")
+	h.RenderLogin(w, r, http.StatusOK, fl, r.URL.Query().Get("identifier"), "")
 }
 
 // classify tells which identifier a person typed: a 12-digit personal ID, an
@@ -110,21 +102,21 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 	if !h.Kit.ParsePost(w, r) {
 		return
 	}
-	fl, err := h.flows.get(ctx, r.PostForm.Get("flow"))
+	fl, err := h.env.Flows.Get(ctx, r.PostForm.Get("flow"))
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	input := strings.TrimSpace(r.PostForm.Get("identifier"))
 	password := r.PostForm.Get("password")
 	if input == "" || password == "" || len(input) > 256 || len(password) > 1024 {
-		h.renderLogin(w, r, http.StatusBadRequest, fl, input, "login.invalid_credentials")
+		h.RenderLogin(w, r, http.StatusBadRequest, fl, input, "login.invalid_credentials")
 		return
 	}
 	kind, value := classify(input)
 	local, err := h.localAccount(ctx, kind, value)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	pc := &passwordCheck{input: input, password: password, kind: kind, local: local, method: "password"}
@@ -133,37 +125,37 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		h.passwordError(w, r, fl, pc, err)
 		return
 	}
-	lockMinutes := h.lockMinutes()
+	lockMinutes := h.env.LockMinutes()
 	switch {
 	case checked.Refused:
-		h.audit(r, audit.LoginLocked, "", fl.ClientID, map[string]string{"identifier_kind": string(kind)})
-		h.renderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
+		h.env.Record(r, audit.LoginLocked, "", fl.ClientID, map[string]string{"identifier_kind": string(kind)})
+		h.RenderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
 		return
 	case !checked.OK:
-		h.audit(r, audit.LoginFailure, subjectOf(pc.acct), fl.ClientID,
+		h.env.Record(r, audit.LoginFailure, subjectOf(pc.acct), fl.ClientID,
 			map[string]string{"identifier_kind": string(pc.kind), "method": pc.method})
 		if checked.Locked {
-			h.renderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
+			h.RenderLogin(w, r, http.StatusTooManyRequests, fl, input, "login.too_many_attempts", lockMinutes)
 			return
 		}
-		h.renderLogin(w, r, http.StatusUnauthorized, fl, input, "login.invalid_credentials")
+		h.RenderLogin(w, r, http.StatusUnauthorized, fl, input, "login.invalid_credentials")
 		return
 	}
 	acct := pc.acct
 	if acct.Disabled {
-		h.audit(r, audit.LoginDisabled, acct.ID, fl.ClientID, nil)
-		h.renderLogin(w, r, http.StatusForbidden, fl, input, "login.account_disabled")
+		h.env.Record(r, audit.LoginDisabled, acct.ID, fl.ClientID, nil)
+		h.RenderLogin(w, r, http.StatusForbidden, fl, input, "login.account_disabled")
 		return
 	}
 	capacity := identity.CapacityCitizen
 	if pc.kind == store.ByUsername || acct.PersonalID == "" {
 		capacity = identity.CapacityOfficial
 	}
-	if err := h.startSession(w, r, fl, acct, capacity, authn.LoA1, []string{authn.AMRPassword}, pc.method); err != nil {
-		h.unavailable(w, r, err)
+	if err := h.env.StartSession(w, r, fl, acct, capacity, authn.LoA1, []string{authn.AMRPassword}, pc.method); err != nil {
+		h.env.Unavailable(w, r, err)
 		return
 	}
-	h.resume(w, r, fl)
+	h.Resume(w, r, fl)
 }
 
 // passwordCheck is one password login: what was typed, the local account it
@@ -214,16 +206,16 @@ func (h *Handler) passwordError(w http.ResponseWriter, r *http.Request, fl *Flow
 	switch {
 	case errors.Is(err, authn.ErrUnavailable):
 		h.Log.Error("directory", "err", err)
-		h.audit(r, audit.LoginDirectoryUnavailable, "", fl.ClientID, nil)
-		h.renderLogin(w, r, http.StatusServiceUnavailable, fl, pc.input, "login.directory_unavailable")
+		h.env.Record(r, audit.LoginDirectoryUnavailable, "", fl.ClientID, nil)
+		h.RenderLogin(w, r, http.StatusServiceUnavailable, fl, pc.input, "login.directory_unavailable")
 	case errors.Is(err, authn.ErrAccountDisabled):
-		h.audit(r, audit.LoginDisabled, subjectOf(pc.acct), fl.ClientID, map[string]string{"method": pc.method})
-		h.renderLogin(w, r, http.StatusForbidden, fl, pc.input, "login.account_disabled")
+		h.env.Record(r, audit.LoginDisabled, subjectOf(pc.acct), fl.ClientID, map[string]string{"method": pc.method})
+		h.RenderLogin(w, r, http.StatusForbidden, fl, pc.input, "login.account_disabled")
 	case errors.Is(err, authn.ErrPasswordExpired):
-		h.audit(r, audit.LoginPasswordExpired, subjectOf(pc.acct), fl.ClientID, map[string]string{"method": pc.method})
-		h.renderLogin(w, r, http.StatusForbidden, fl, pc.input, "login.password_expired")
+		h.env.Record(r, audit.LoginPasswordExpired, subjectOf(pc.acct), fl.ClientID, map[string]string{"method": pc.method})
+		h.RenderLogin(w, r, http.StatusForbidden, fl, pc.input, "login.password_expired")
 	default:
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 	}
 }
 
@@ -273,11 +265,4 @@ func subjectOf(a *identity.Account) string {
 		return ""
 	}
 	return a.ID
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

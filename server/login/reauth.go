@@ -9,6 +9,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -37,13 +38,13 @@ func (h *Handler) showReauth(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			h.unavailable(w, r, err)
+			h.env.Unavailable(w, r, err)
 			return
 		}
 		fl := &Flow{ReturnTo: web.LocalPathOr(q.Get("return"), "/account"), RequestedAt: h.Now().UTC(), LoginDone: true, Reauth: true,
 			AccountID: sso.AccountID, Capacity: sso.Capacity, SID: sso.ID, AuthTime: sso.AuthTime, ACR: sso.ACR, AMR: sso.AMR}
-		if err := h.flows.create(ctx, fl); err != nil {
-			h.unavailable(w, r, err)
+		if err := h.env.Flows.Create(ctx, fl); err != nil {
+			h.env.Unavailable(w, r, err)
 			return
 		}
 		web.Redirect(w, r, "/login/reauth?flow="+url.QueryEscape(fl.ID))
@@ -58,28 +59,28 @@ func (h *Handler) showReauth(w http.ResponseWriter, r *http.Request) {
 
 // reauthFlow returns a re-authentication flow of this browser's session
 // whose password is still to be confirmed.
-func (h *Handler) reauthFlow(w http.ResponseWriter, r *http.Request, id string) (*factorFlow, bool) {
-	ff, ok := h.factorFlowPage(w, r, id)
+func (h *Handler) reauthFlow(w http.ResponseWriter, r *http.Request, id string) (*flow.SessionFlow, bool) {
+	ff, ok := h.env.SessionFlowPage(w, r, id)
 	if !ok {
 		return nil, false
 	}
-	if !ff.fl.Reauth {
+	if !ff.Flow.Reauth {
 		h.Kit.ErrorWith(w, r, http.StatusBadRequest, "bad_request", "flow_expired")
 		return nil, false
 	}
-	if ff.fl.ReauthPassword {
-		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.fl.ID))
+	if ff.Flow.ReauthPassword {
+		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.Flow.ID))
 		return nil, false
 	}
 	return ff, true
 }
 
-func (h *Handler) renderReauth(w http.ResponseWriter, r *http.Request, status int, ff *factorFlow, errKey string, args ...any) {
+func (h *Handler) renderReauth(w http.ResponseWriter, r *http.Request, status int, ff *flow.SessionFlow, errKey string, args ...any) {
 	base := h.Kit.Base(w, r)
 	base.ErrorKey, base.ErrorArgs = errKey, args
-	page := &ui.ReauthPage{Base: base, FlowID: ff.fl.ID, Username: ff.acct.AuthenticatorName(ff.fl.Capacity)}
+	page := &ui.ReauthPage{Base: base, FlowID: ff.Flow.ID, Username: ff.Account.AuthenticatorName(ff.Flow.Capacity)}
 	if begin, finish := h.passkeyEndpoints(); begin != "" {
-		if keys, err := h.Store.WebAuthnCredentials(r.Context(), ff.acct.ID); err == nil {
+		if keys, err := h.Store.WebAuthnCredentials(r.Context(), ff.Account.ID); err == nil {
 			for _, k := range keys {
 				if k.Discoverable {
 					page.WebAuthn = ui.WebAuthnEndpoints{Begin: begin, Finish: finish}
@@ -100,56 +101,56 @@ func (h *Handler) postReauth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := r.PostForm.Get("password")
-	checked, err := h.Guard.Check(ctx, factorKey(ff.acct.ID), authn.AddressKey(web.ClientAddress(r)), h.Sleep,
-		func(ctx context.Context) (bool, error) { return h.confirmPassword(ctx, ff.acct, password) })
+	checked, err := h.Guard.Check(ctx, factorKey(ff.Account.ID), authn.AddressKey(web.ClientAddress(r)), h.Sleep,
+		func(ctx context.Context) (bool, error) { return h.confirmPassword(ctx, ff.Account, password) })
 	if errors.Is(err, authn.ErrUnavailable) {
 		h.Log.Error("directory", "err", err)
 		h.renderReauth(w, r, http.StatusServiceUnavailable, ff, "login.directory_unavailable")
 		return
 	}
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	switch {
 	case checked.Refused:
-		h.audit(r, audit.ReauthLocked, ff.acct.ID, "", nil)
-		h.renderReauth(w, r, http.StatusTooManyRequests, ff, "login.too_many_attempts", h.lockMinutes())
+		h.env.Record(r, audit.ReauthLocked, ff.Account.ID, "", nil)
+		h.renderReauth(w, r, http.StatusTooManyRequests, ff, "login.too_many_attempts", h.env.LockMinutes())
 		return
 	case !checked.OK:
-		h.audit(r, audit.ReauthFailure, ff.acct.ID, "", map[string]string{"method": "password"})
+		h.env.Record(r, audit.ReauthFailure, ff.Account.ID, "", map[string]string{"method": "password"})
 		if checked.Locked {
-			h.renderReauth(w, r, http.StatusTooManyRequests, ff, "login.too_many_attempts", h.lockMinutes())
+			h.renderReauth(w, r, http.StatusTooManyRequests, ff, "login.too_many_attempts", h.env.LockMinutes())
 			return
 		}
 		h.renderReauth(w, r, http.StatusUnauthorized, ff, "reauth.invalid_password")
 		return
 	}
-	fs, err := h.factors(ctx, ff.acct.ID)
+	fs, err := h.factors(ctx, ff.Account.ID)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
-	ff.fl.ReauthPassword = true
+	ff.Flow.ReauthPassword = true
 	if fs.Any() {
-		ff.fl.Required = authn.LoA2
-		if err := h.flows.save(ctx, ff.fl); err != nil {
-			h.unavailable(w, r, err)
+		ff.Flow.Required = authn.LoA2
+		if err := h.env.Flows.Save(ctx, ff.Flow); err != nil {
+			h.env.Unavailable(w, r, err)
 			return
 		}
-		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.fl.ID))
+		web.Redirect(w, r, "/login/mfa?flow="+url.QueryEscape(ff.Flow.ID))
 		return
 	}
 	// No second factor to ask for: the password is the whole confirmation.
 	amr := []string{authn.AMRPassword}
-	if err := h.Sessions.Upgrade(ctx, ff.sso, ff.sso.ACR, amr, h.Now().UTC()); err != nil {
-		h.unavailable(w, r, err)
+	if err := h.Sessions.Upgrade(ctx, ff.SSO, ff.SSO.ACR, amr, h.Now().UTC()); err != nil {
+		h.env.Unavailable(w, r, err)
 		return
 	}
-	ff.fl.Reauth, ff.fl.ReauthPassword = false, false
-	ff.fl.ACR, ff.fl.AMR, ff.fl.AuthTime = ff.sso.ACR, ff.sso.AMR, ff.sso.AuthTime
-	h.audit(r, audit.ReauthSuccess, ff.acct.ID, "", map[string]string{"method": "password", "sid": ff.sso.ID})
-	h.resume(w, r, ff.fl)
+	ff.Flow.Reauth, ff.Flow.ReauthPassword = false, false
+	ff.Flow.ACR, ff.Flow.AMR, ff.Flow.AuthTime = ff.SSO.ACR, ff.SSO.AMR, ff.SSO.AuthTime
+	h.env.Record(r, audit.ReauthSuccess, ff.Account.ID, "", map[string]string{"method": "password", "sid": ff.SSO.ID})
+	h.Resume(w, r, ff.Flow)
 }
 
 // confirmPassword checks the password of a known account: its local

@@ -37,7 +37,7 @@ func (h *Handler) showRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	fl, err := h.loginFlow(r)
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	h.renderRegister(w, r, http.StatusOK, fl, map[string]string{}, nil)
@@ -124,9 +124,9 @@ func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
 	if !h.Kit.ParsePost(w, r) {
 		return
 	}
-	fl, err := h.flows.get(ctx, r.PostForm.Get("flow"))
+	fl, err := h.env.Flows.Get(ctx, r.PostForm.Get("flow"))
 	if err != nil {
-		h.flowError(w, r, err)
+		h.env.FlowError(w, r, err)
 		return
 	}
 	values := map[string]string{}
@@ -138,7 +138,7 @@ func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
 	// behind one shared address can correct their mistakes.
 	n, err := h.Eph.Count(ctx, "reg:"+web.ClientAddress(r))
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if n >= int64(h.Guard.Policy.AddressMaxFailures) {
@@ -153,7 +153,7 @@ func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := h.Hasher.Hash(form.Password)
 	if err != nil {
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	a := form.Account
@@ -164,13 +164,13 @@ func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
 			h.renderRegister(w, r, http.StatusConflict, fl, values, map[string]string{field: "error." + field + ".taken"})
 			return
 		}
-		h.unavailable(w, r, err)
+		h.env.Unavailable(w, r, err)
 		return
 	}
 	if _, err := h.Eph.Hit(ctx, "reg:"+web.ClientAddress(r), time.Hour); err != nil {
 		h.Log.Warn("counting registrations", "err", err)
 	}
-	h.audit(r, audit.AccountRegister, a.ID, fl.ClientID, map[string]string{"kind": "citizen"})
+	h.env.Record(r, audit.AccountRegister, a.ID, fl.ClientID, map[string]string{"kind": "citizen"})
 	web.Redirect(w, r, "/login?flow="+url.QueryEscape(fl.ID)+"&registered=1&identifier="+url.QueryEscape(string(a.PersonalID)))
 }
 
