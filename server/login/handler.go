@@ -22,8 +22,8 @@ type Options struct {
 	MinPasswordLength int
 }
 
-// Handler serves /oauth2/auth, /login, /register, /consent and /login/business.
-type Handler struct {
+// Config is what the login is built from.
+type Config struct {
 	Kit      *web.Kit
 	Provider *oauth.Provider
 	Store    store.Store
@@ -38,28 +38,40 @@ type Handler struct {
 	Directory authn.DirectoryAuthenticator
 	Opts      Options
 	Log       *slog.Logger
-	Now       func() time.Time
-	// Sleep waits for the brute-force delay (replaceable in tests).
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Sleep waits for the brute-force delay (flow.Sleep when nil; replaceable in tests).
 	Sleep func(ctx context.Context, d time.Duration)
-	// MFA, when set, provides second factors and the assurance policy (mfa.go).
+	// MFA, when set, provides second factors and the assurance policy.
 	MFA *MFA
-	// Certificates, when set, offers login with a digital-signature certificate (certificate.go).
+	// Certificates, when set, offers login with a digital-signature certificate.
 	Certificates *Certificates
+}
 
+// deps is the configuration the handler was built from.
+type deps Config
+
+// Handler is the dispatcher of the login: it serves /oauth2/auth and the
+// login page, decides every flow's next step (Next) and carries it out; the
+// steps serve their own pages and return to it.
+type Handler struct {
+	deps
 	env *flow.Env
 }
 
-// Init prepares the handler; call once before serving.
-func (h *Handler) Init() {
-	if h.Now == nil {
-		h.Now = time.Now
+// New builds the login from its configuration.
+func New(c Config) *Handler {
+	if c.Now == nil {
+		c.Now = time.Now
 	}
-	if h.Sleep == nil {
-		h.Sleep = flow.Sleep
+	if c.Sleep == nil {
+		c.Sleep = flow.Sleep
 	}
-	h.env = &flow.Env{Kit: h.Kit, Flows: flow.NewStore(h.Eph, h.Opts.FlowLifespan), Store: h.Store, Eph: h.Eph,
-		Sessions: h.Sessions, Logout: h.Logout, Guard: h.Guard, Audit: h.Audit, Log: h.Log, Now: h.Now, Sleep: h.Sleep,
+	h := &Handler{deps: deps(c)}
+	h.env = &flow.Env{Kit: c.Kit, Flows: flow.NewStore(c.Eph, c.Opts.FlowLifespan), Store: c.Store, Eph: c.Eph,
+		Sessions: c.Sessions, Logout: c.Logout, Guard: c.Guard, Audit: c.Audit, Log: c.Log, Now: c.Now, Sleep: c.Sleep,
 		Next: h}
+	return h
 }
 
 // Register mounts the handlers on the mux.
