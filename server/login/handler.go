@@ -8,7 +8,10 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/login/business"
+	"github.com/dinhdanh/dinhdanh/server/login/consent"
 	"github.com/dinhdanh/dinhdanh/server/login/flow"
+	"github.com/dinhdanh/dinhdanh/server/login/register"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
@@ -57,7 +60,12 @@ type deps Config
 type Handler struct {
 	deps
 	env *flow.Env
+	// steps serve their own pages and return to the dispatcher.
+	steps []step
 }
+
+// step is a step of the login: it mounts its own pages.
+type step interface{ Register(mux *http.ServeMux) }
 
 // New builds the login from its configuration.
 func New(c Config) *Handler {
@@ -71,6 +79,11 @@ func New(c Config) *Handler {
 	h.env = &flow.Env{Kit: c.Kit, Flows: flow.NewStore(c.Eph, c.Opts.FlowLifespan), Store: c.Store, Eph: c.Eph,
 		Sessions: c.Sessions, Logout: c.Logout, Guard: c.Guard, Audit: c.Audit, Log: c.Log, Now: c.Now, Sleep: c.Sleep,
 		Next: h}
+	h.steps = append(h.steps,
+		consent.New(h.env),
+		business.New(h.env),
+		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength),
+	)
 	return h
 }
 
@@ -80,12 +93,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+oauth.PathAuthorize, h.HandleAuthorize)
 	mux.HandleFunc("GET /login", h.showLogin)
 	mux.HandleFunc("POST /login", h.postLogin)
-	mux.HandleFunc("GET /register", h.showRegister)
-	mux.HandleFunc("POST /register", h.postRegister)
-	mux.HandleFunc("GET /consent", h.showConsent)
-	mux.HandleFunc("POST /consent", h.postConsent)
-	mux.HandleFunc("GET /login/business", h.showBusiness)
-	mux.HandleFunc("POST /login/business", h.postBusiness)
+	for _, s := range h.steps {
+		s.Register(mux)
+	}
 	if h.MFA != nil {
 		h.registerMFA(mux)
 	}

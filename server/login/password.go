@@ -16,16 +16,6 @@ import (
 	"github.com/dinhdanh/dinhdanh/ui"
 )
 
-// loginFlow returns the flow named by ?flow= (or the form), creating a
-// console flow for a direct visit to /login.
-func (h *Handler) loginFlow(r *http.Request) (*Flow, error) {
-	id := r.FormValue("flow")
-	if id == "" {
-		fl := &Flow{ReturnTo: "/account", RequestedAt: h.Now().UTC()}
-		return fl, h.env.Flows.Create(r.Context(), fl)
-	}
-	return h.env.Flows.Get(r.Context(), id)
-}
 
 func (h *Handler) RenderLogin(w http.ResponseWriter, r *http.Request, status int, fl *Flow, identifier, errKey string, errArgs ...any) {
 	base := h.Kit.Base(w, r)
@@ -50,7 +40,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		h.Kit.FormError(w, r, err)
 		return
 	}
-	fl, err := h.loginFlow(r)
+	fl, err := h.env.Named(r)
 	if err != nil {
 		h.env.FlowError(w, r, err)
 		return

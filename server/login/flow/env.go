@@ -114,3 +114,14 @@ func (e *Env) PendingFlow(w http.ResponseWriter, r *http.Request, id string) (*F
 	}
 	return fl, true
 }
+
+// Named returns the flow named by ?flow= (or the form), or, for a direct
+// visit without one, a new flow of a login to the account console.
+func (e *Env) Named(r *http.Request) (*Flow, error) {
+	id := r.FormValue("flow")
+	if id == "" {
+		fl := &Flow{ReturnTo: "/account", RequestedAt: e.Now().UTC()}
+		return fl, e.Flows.Create(r.Context(), fl)
+	}
+	return e.Flows.Get(r.Context(), id)
+}

@@ -1,19 +1,38 @@
-package login
+package consent
 
 import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/ui"
+	"github.com/ory/fosite"
 )
 
+// Step is the consent step.
+type Step struct{ env *flow.Env }
+
+// New returns the consent step.
+func New(env *flow.Env) *Step { return &Step{env: env} }
+
+// Register mounts /consent.
+func (s *Step) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /consent", s.showConsent)
+	mux.HandleFunc("POST /consent", s.postConsent)
+}
+
+var errAccessDenied = fosite.ErrAccessDenied.WithHint("The user denied the request.")
+
+func has(list []string, x string) bool { return slices.Contains(list, x) }
+
 // requestedScopes reads the scopes of the flow's authorization request.
-func requestedScopes(fl *Flow) []string {
+func requestedScopes(fl *flow.Flow) []string {
 	q, _ := url.ParseQuery(fl.AuthorizeQuery)
 	return fieldsOf(q.Get("scope"))
 }
@@ -54,25 +73,25 @@ func consentItems(scopes []string, capacity string) []ui.ConsentItem {
 	return items
 }
 
-func (h *Handler) showConsent(w http.ResponseWriter, r *http.Request) {
+func (s *Step) showConsent(w http.ResponseWriter, r *http.Request) {
 	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
+		s.env.Kit.FormError(w, r, err)
 		return
 	}
-	fl, ok := h.env.PendingFlow(w, r, r.URL.Query().Get("flow"))
+	fl, ok := s.env.PendingFlow(w, r, r.URL.Query().Get("flow"))
 	if !ok {
 		return
 	}
-	h.Kit.Render(w, r, http.StatusOK, "consent", &ui.ConsentPage{Base: h.Kit.Base(w, r), FlowID: fl.ID,
+	s.env.Kit.Render(w, r, http.StatusOK, "consent", &ui.ConsentPage{Base: s.env.Kit.Base(w, r), FlowID: fl.ID,
 		ClientName: fl.ClientName, Items: consentItems(requestedScopes(fl), fl.Capacity)})
 }
 
-func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
+func (s *Step) postConsent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !h.Kit.ParsePost(w, r) {
+	if !s.env.Kit.ParsePost(w, r) {
 		return
 	}
-	fl, ok := h.env.PendingFlow(w, r, r.PostForm.Get("flow"))
+	fl, ok := s.env.PendingFlow(w, r, r.PostForm.Get("flow"))
 	if !ok {
 		return
 	}
@@ -80,18 +99,18 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("decision") {
 	case "allow":
 	case "deny":
-		h.env.Record(r, audit.ConsentDeny, fl.AccountID, fl.ClientID, nil)
-		_ = h.env.Flows.Delete(ctx, fl.ID)
-		h.Refuse(w, r, fl, errAccessDenied)
+		s.env.Record(r, audit.ConsentDeny, fl.AccountID, fl.ClientID, nil)
+		_ = s.env.Flows.Delete(ctx, fl.ID)
+		s.env.Next.Refuse(w, r, fl, errAccessDenied)
 		return
 	default:
-		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
+		s.env.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
 		return
 	}
 	if r.PostForm.Get("remember") != "" {
-		prior, err := h.Store.GetConsent(ctx, fl.AccountID, fl.ClientID)
+		prior, err := s.env.Store.GetConsent(ctx, fl.AccountID, fl.ClientID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			h.env.Unavailable(w, r, err)
+			s.env.Unavailable(w, r, err)
 			return
 		}
 		all := scopes
@@ -102,19 +121,19 @@ func (h *Handler) postConsent(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
-		if err := h.Store.PutConsent(ctx, &store.Consent{AccountID: fl.AccountID, ClientID: fl.ClientID, Scopes: all}); err != nil {
-			h.env.Unavailable(w, r, err)
+		if err := s.env.Store.PutConsent(ctx, &store.Consent{AccountID: fl.AccountID, ClientID: fl.ClientID, Scopes: all}); err != nil {
+			s.env.Unavailable(w, r, err)
 			return
 		}
 	}
-	h.env.Record(r, audit.ConsentGrant, fl.AccountID, fl.ClientID, map[string]string{"scopes": joinSpace(scopes)})
+	s.env.Record(r, audit.ConsentGrant, fl.AccountID, fl.ClientID, map[string]string{"scopes": joinSpace(scopes)})
 	fl.ConsentDone, fl.ConsentScopes = true, scopes
 	fl.PersonalIDConsented = has(scopes, identity.ScopePersonalID)
-	if err := h.env.Flows.Save(ctx, fl); err != nil {
-		h.env.Unavailable(w, r, err)
+	if err := s.env.Flows.Save(ctx, fl); err != nil {
+		s.env.Unavailable(w, r, err)
 		return
 	}
-	h.Resume(w, r, fl)
+	s.env.Next.Resume(w, r, fl)
 }
 
 func joinSpace(s []string) string {

@@ -1,4 +1,4 @@
-package login
+package register
 
 import (
 	"errors"
@@ -9,38 +9,60 @@ import (
 	"unicode/utf8"
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
+	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/ui"
 )
 
+// Step is citizens' self-registration.
+type Step struct {
+	env         *flow.Env
+	hasher      authn.Hasher
+	allow       bool
+	minPassword int
+}
+
+// New returns the registration step: allow turns it on; minPassword is the
+// shortest password accepted.
+func New(env *flow.Env, hasher authn.Hasher, allow bool, minPassword int) *Step {
+	return &Step{env: env, hasher: hasher, allow: allow, minPassword: minPassword}
+}
+
+// Register mounts /register.
+func (s *Step) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /register", s.showRegister)
+	mux.HandleFunc("POST /register", s.postRegister)
+}
+
 var registerFields = []string{"personal_id", "full_name", "birthdate", "gender", "email", "phone"}
 
-func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, status int, fl *Flow, values, errs map[string]string) {
-	base := h.Kit.Base(w, r)
+func (s *Step) renderRegister(w http.ResponseWriter, r *http.Request, status int, fl *flow.Flow, values, errs map[string]string) {
+	base := s.env.Kit.Base(w, r)
 	if len(errs) > 0 {
 		base.ErrorKey, base.ErrorArgs = "error.form.summary", []any{len(errs)}
 	}
-	h.Kit.Render(w, r, status, "register", &ui.RegisterPage{Base: base, FlowID: fl.ID, Values: values,
-		FieldErrors: errs, MinPasswordLength: h.Opts.MinPasswordLength})
+	s.env.Kit.Render(w, r, status, "register", &ui.RegisterPage{Base: base, FlowID: fl.ID, Values: values,
+		FieldErrors: errs, MinPasswordLength: s.minPassword})
 }
 
-func (h *Handler) showRegister(w http.ResponseWriter, r *http.Request) {
-	if !h.Opts.AllowRegistration {
-		h.Kit.Error(w, r, http.StatusNotFound, "not_found")
+func (s *Step) showRegister(w http.ResponseWriter, r *http.Request) {
+	if !s.allow {
+		s.env.Kit.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
 	if err := web.ParseForm(r); err != nil {
-		h.Kit.FormError(w, r, err)
+		s.env.Kit.FormError(w, r, err)
 		return
 	}
-	fl, err := h.loginFlow(r)
+	fl, err := s.env.Named(r)
 	if err != nil {
-		h.env.FlowError(w, r, err)
+		s.env.FlowError(w, r, err)
 		return
 	}
-	h.renderRegister(w, r, http.StatusOK, fl, map[string]string{}, nil)
+	s.renderRegister(w, r, http.StatusOK, fl, map[string]string{}, nil)
 }
 
 // RegistrationForm is a citizen's self-registration, validated.
@@ -115,18 +137,18 @@ func ValidateRegistration(form url.Values, minPassword int, now time.Time) (*Reg
 	return &RegistrationForm{Account: a, Password: pw}, nil
 }
 
-func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
+func (s *Step) postRegister(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !h.Opts.AllowRegistration {
-		h.Kit.Error(w, r, http.StatusNotFound, "not_found")
+	if !s.allow {
+		s.env.Kit.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
-	if !h.Kit.ParsePost(w, r) {
+	if !s.env.Kit.ParsePost(w, r) {
 		return
 	}
-	fl, err := h.env.Flows.Get(ctx, r.PostForm.Get("flow"))
+	fl, err := s.env.Flows.Get(ctx, r.PostForm.Get("flow"))
 	if err != nil {
-		h.env.FlowError(w, r, err)
+		s.env.FlowError(w, r, err)
 		return
 	}
 	values := map[string]string{}
@@ -136,41 +158,41 @@ func (h *Handler) postRegister(w http.ResponseWriter, r *http.Request) {
 	// Successful registrations per address are limited (a script creating
 	// accounts in bulk); invalid attempts do not count, so that many people
 	// behind one shared address can correct their mistakes.
-	n, err := h.Eph.Count(ctx, "reg:"+web.ClientAddress(r))
+	n, err := s.env.Eph.Count(ctx, "reg:"+web.ClientAddress(r))
 	if err != nil {
-		h.env.Unavailable(w, r, err)
+		s.env.Unavailable(w, r, err)
 		return
 	}
-	if n >= int64(h.Guard.Policy.AddressMaxFailures) {
-		h.Kit.Render(w, r, http.StatusTooManyRequests, "register", &ui.RegisterPage{Base: withError(h.Kit.Base(w, r), "login.too_many_attempts", 60),
-			FlowID: fl.ID, Values: values, MinPasswordLength: h.Opts.MinPasswordLength})
+	if n >= int64(s.env.Guard.Policy.AddressMaxFailures) {
+		s.env.Kit.Render(w, r, http.StatusTooManyRequests, "register", &ui.RegisterPage{Base: withError(s.env.Kit.Base(w, r), "login.too_many_attempts", 60),
+			FlowID: fl.ID, Values: values, MinPasswordLength: s.minPassword})
 		return
 	}
-	form, errs := ValidateRegistration(r.PostForm, h.Opts.MinPasswordLength, h.Now())
+	form, errs := ValidateRegistration(r.PostForm, s.minPassword, s.env.Now())
 	if len(errs) > 0 {
-		h.renderRegister(w, r, http.StatusBadRequest, fl, values, errs)
+		s.renderRegister(w, r, http.StatusBadRequest, fl, values, errs)
 		return
 	}
-	hash, err := h.Hasher.Hash(form.Password)
+	hash, err := s.hasher.Hash(form.Password)
 	if err != nil {
-		h.env.Unavailable(w, r, err)
+		s.env.Unavailable(w, r, err)
 		return
 	}
 	a := form.Account
 	a.ID = identity.NewSubject()
-	a.Locale = h.Kit.Lang(w, r)
-	if err := h.Store.CreateAccount(ctx, &a, hash); err != nil {
+	a.Locale = s.env.Kit.Lang(w, r)
+	if err := s.env.Store.CreateAccount(ctx, &a, hash); err != nil {
 		if field, ok := store.IsConflict(err); ok && field != "id" {
-			h.renderRegister(w, r, http.StatusConflict, fl, values, map[string]string{field: "error." + field + ".taken"})
+			s.renderRegister(w, r, http.StatusConflict, fl, values, map[string]string{field: "error." + field + ".taken"})
 			return
 		}
-		h.env.Unavailable(w, r, err)
+		s.env.Unavailable(w, r, err)
 		return
 	}
-	if _, err := h.Eph.Hit(ctx, "reg:"+web.ClientAddress(r), time.Hour); err != nil {
-		h.Log.Warn("counting registrations", "err", err)
+	if _, err := s.env.Eph.Hit(ctx, "reg:"+web.ClientAddress(r), time.Hour); err != nil {
+		s.env.Log.Warn("counting registrations", "err", err)
 	}
-	h.env.Record(r, audit.AccountRegister, a.ID, fl.ClientID, map[string]string{"kind": "citizen"})
+	s.env.Record(r, audit.AccountRegister, a.ID, fl.ClientID, map[string]string{"kind": "citizen"})
 	web.Redirect(w, r, "/login?flow="+url.QueryEscape(fl.ID)+"&registered=1&identifier="+url.QueryEscape(string(a.PersonalID)))
 }
 
