@@ -11,6 +11,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/login/business"
 	"github.com/dinhdanh/dinhdanh/server/login/consent"
 	"github.com/dinhdanh/dinhdanh/server/login/flow"
+	"github.com/dinhdanh/dinhdanh/server/login/password"
 	"github.com/dinhdanh/dinhdanh/server/login/register"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -77,9 +78,11 @@ func New(c Config) *Handler {
 	}
 	h := &Handler{deps: deps(c)}
 	h.env = &flow.Env{Kit: c.Kit, Flows: flow.NewStore(c.Eph, c.Opts.FlowLifespan), Store: c.Store, Eph: c.Eph,
-		Sessions: c.Sessions, Logout: c.Logout, Guard: c.Guard, Audit: c.Audit, Log: c.Log, Now: c.Now, Sleep: c.Sleep,
+		Sessions: c.Sessions, Logout: c.Logout, Guard: c.Guard, Audit: c.Audit,
+		Passwords: flow.NewPasswords(c.Store, c.Hasher, c.Directory, c.Log), Log: c.Log, Now: c.Now, Sleep: c.Sleep,
 		Next: h}
 	h.steps = append(h.steps,
+		password.New(h.env),
 		consent.New(h.env),
 		business.New(h.env),
 		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength),
@@ -92,7 +95,6 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+oauth.PathAuthorize, h.HandleAuthorize)
 	mux.HandleFunc("POST "+oauth.PathAuthorize, h.HandleAuthorize)
 	mux.HandleFunc("GET /login", h.showLogin)
-	mux.HandleFunc("POST /login", h.postLogin)
 	for _, s := range h.steps {
 		s.Register(mux)
 	}

@@ -36,7 +36,9 @@ type Env struct {
 	Logout   *session.Logout
 	// Guard is the brute-force guard every credential check goes through.
 	Guard *authn.Guard
-	Audit *audit.Recorder
+	// Passwords checks local and directory passwords.
+	Passwords *Passwords
+	Audit     *audit.Recorder
 	Log   *slog.Logger
 	Now   func() time.Time
 	// Sleep waits for a guard's delay (it returns early when ctx ends).
