@@ -11,7 +11,9 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/login/business"
 	"github.com/dinhdanh/dinhdanh/server/login/consent"
 	"github.com/dinhdanh/dinhdanh/server/login/flow"
+	"github.com/dinhdanh/dinhdanh/server/login/passkey"
 	"github.com/dinhdanh/dinhdanh/server/login/password"
+	"github.com/dinhdanh/dinhdanh/server/login/reauth"
 	"github.com/dinhdanh/dinhdanh/server/login/register"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -87,6 +89,12 @@ func New(c Config) *Handler {
 		business.New(h.env),
 		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength),
 	)
+	if c.MFA != nil {
+		h.steps = append(h.steps, reauth.New(h.env, c.MFA.Inventory, c.MFA.WebAuthn != nil))
+		if c.MFA.WebAuthn != nil {
+			h.steps = append(h.steps, passkey.New(h.env, c.MFA.WebAuthn))
+		}
+	}
 	return h
 }
 

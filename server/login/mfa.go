@@ -51,15 +51,11 @@ func (h *Handler) registerMFA(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login/mfa/codes", h.showRecoveryCodes)
 	mux.HandleFunc("GET /login/resume", h.resumeFlow)
 	mux.HandleFunc("GET /login/step-up", h.startStepUp)
-	mux.HandleFunc("GET /login/reauth", h.showReauth)
-	mux.HandleFunc("POST /login/reauth", h.postReauth)
 	if h.MFA.WebAuthn != nil {
 		mux.HandleFunc("POST /login/mfa/webauthn/begin", h.beginKeyFactor)
 		mux.HandleFunc("POST /login/mfa/webauthn/finish", h.finishKeyFactor)
 		mux.HandleFunc("POST /login/mfa/webauthn/register/begin", h.beginKeyEnrolment)
 		mux.HandleFunc("POST /login/mfa/webauthn/register/finish", h.finishKeyEnrolment)
-		mux.HandleFunc("POST /login/passkey/begin", h.beginPasskey)
-		mux.HandleFunc("POST /login/passkey/finish", h.finishPasskey)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/ui"
 )
@@ -17,7 +18,9 @@ func (h *Handler) RenderLogin(w http.ResponseWriter, r *http.Request, status int
 	}
 	page := &ui.LoginPage{Base: base, FlowID: fl.ID, ClientName: fl.ClientName,
 		Identifier: identifier, CanRegister: h.Opts.AllowRegistration}
-	page.Passkey.Begin, page.Passkey.Finish = h.passkeyEndpoints()
+	if h.MFA != nil && h.MFA.WebAuthn != nil {
+		page.Passkey.Begin, page.Passkey.Finish = flow.PasskeyBegin, flow.PasskeyFinish
+	}
 	h.certificateSection(w, page)
 	if fl.Required == authn.LoA3 && page.Certificate != nil {
 		// The application needs a certificate login: nothing else is offered.

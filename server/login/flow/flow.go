@@ -123,3 +123,10 @@ func (s *Store) Get(ctx context.Context, id string) (*Flow, error) {
 func (s *Store) Delete(ctx context.Context, id string) error {
 	return s.eph.DeleteRecord(ctx, store.KindLoginFlow, id)
 }
+
+// The passkey login's endpoints, which the login page and the
+// re-authentication page offer (served by the passkey step).
+const (
+	PasskeyBegin  = "/login/passkey/begin"
+	PasskeyFinish = "/login/passkey/finish"
+)
