@@ -1,26 +1,33 @@
-// Package login is the interactive part of an authorization: the login-flow
-// state machine between /oauth2/auth and the code.
+// Package login is the interactive part of an authorization: the
+// dispatcher between /oauth2/auth and the code, and the login page.
 //
-// Flow: /oauth2/auth parses the request (fosite) and, when the browser has a
-// live SSO session that satisfies prompt and max_age, goes straight on;
-// otherwise it stores a login flow (the original query, the time it arrived)
-// and sends the browser to /login?flow=ID. A successful password login starts
-// the SSO session and resumes the flow: the original request is parsed again
-// and continues with consent (third-party clients, or first-party clients
-// asked for the personal ID) at /consent, then the choice of a business at
-// /login/business when the business scope is asked and the person represents
-// one, then the code is issued.
+// Flow: /oauth2/auth parses the request (fosite), refuses what is malformed
+// or can never be met, and hands it to the dispatcher. The dispatcher reads
+// the facts of the flow (facts.go: the request, the client's policy, the
+// browser's SSO session, the account, the remembered consent, the
+// businesses) and asks Next (dispatch.go), a pure function of those facts
+// with a table test of every outcome, for the next step:
 //
-// Levels of assurance (mfa.go): after the login, a request whose level
-// (the person's kind, the client's minimum, acr_values, an essential acr
-// claim) is above the session's goes to the second-factor step at
-// /login/mfa?flow=ID, which asks only for the missing factor (authenticator
-// app, recovery code, security key) — or leads through setting one up —
-// upgrades the SSO session and resumes the flow. A level no login can reach
-// ends in unmet_authentication_requirements at the client. Passkeys log in
-// without a password (passkey.go), and /login/reauth confirms who is signed
-// in before a sensitive change in the console (reauth.go). prompt=none never shows a page: it ends in
-// login_required or consent_required at the client. Every form carries a
-// CSRF token; every failure renders a page in the user's language and
-// changes nothing.
+//   - show a method: the login page /login?flow=ID, with every method on
+//     offer (password, passkey, certificate; a certificate only when the
+//     request needs LoA3);
+//   - a second factor, or its enrolment when the person has none (/login/mfa);
+//   - a certificate binding offer, after a certificate that mapped to nobody;
+//   - consent (/consent), then the choice of a business (/login/business);
+//   - the code, issued through fosite, recorded in the SSO session;
+//   - or an error for the client (login_required, consent_required,
+//     unmet_authentication_requirements, invalid_request, access_denied).
+//
+// Each step is a package of its own under server/login (password, passkey,
+// certificate, factor, enrol, reauth, consent, business, register). A step
+// serves its pages, does its one thing, saves the flow and hands it back
+// (flow.Dispatcher.Resume); steps never call each other. What they share —
+// the persisted flow, starting a session, the brute-force guard, the audit
+// recorder — is in server/login/flow.
+//
+// A login to the account console (/login without a flow, /login/step-up,
+// /login/reauth) is a flow without an authorization request: it ends at its
+// return path, a local path only (web.LocalPath). prompt=none never shows a
+// page. Every form carries a CSRF token; every failure renders a page in
+// the user's language and changes nothing.
 package login
