@@ -39,8 +39,8 @@ type Env struct {
 	// Passwords checks local and directory passwords.
 	Passwords *Passwords
 	Audit     *audit.Recorder
-	Log   *slog.Logger
-	Now   func() time.Time
+	Log       *slog.Logger
+	Now       func() time.Time
 	// Sleep waits for a guard's delay (it returns early when ctx ends).
 	Sleep func(ctx context.Context, d time.Duration)
 	// Next is the dispatcher.
