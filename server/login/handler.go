@@ -8,6 +8,7 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/login/certificate"
 	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -56,7 +57,8 @@ type deps Config
 // steps serve their own pages and return to it.
 type Handler struct {
 	deps
-	env *flow.Env
+	env  *flow.Env
+	cert *certificate.Step // nil when certificate login is off
 }
 
 // New builds the login from its configuration.
@@ -71,6 +73,11 @@ func New(c Config) *Handler {
 	h.env = &flow.Env{Kit: c.Kit, Flows: flow.NewStore(c.Eph, c.Opts.FlowLifespan), Store: c.Store, Eph: c.Eph,
 		Sessions: c.Sessions, Logout: c.Logout, Guard: c.Guard, Audit: c.Audit, Log: c.Log, Now: c.Now, Sleep: c.Sleep,
 		Next: h}
+	var inventory *authn.Inventory
+	if c.MFA != nil {
+		inventory = c.MFA.Inventory
+	}
+	h.cert = certificate.New(h.env, c.Certificates, inventory)
 	return h
 }
 
@@ -89,8 +96,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	if h.MFA != nil {
 		h.registerMFA(mux)
 	}
-	if h.Certificates != nil {
-		h.registerCertificates(mux)
+	if h.cert != nil {
+		h.cert.Register(mux)
 	}
 }
 

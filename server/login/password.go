@@ -36,7 +36,7 @@ func (h *Handler) RenderLogin(w http.ResponseWriter, r *http.Request, status int
 	page := &ui.LoginPage{Base: base, FlowID: fl.ID, ClientName: fl.ClientName,
 		Identifier: identifier, CanRegister: h.Opts.AllowRegistration}
 	page.Passkey.Begin, page.Passkey.Finish = h.passkeyEndpoints()
-	h.certificateSection(w, page)
+	h.cert.LoginSection(w, page)
 	if fl.Required == authn.LoA3 && page.Certificate != nil {
 		// The application needs a certificate login: nothing else is offered.
 		page.CertificateOnly, page.CanRegister = true, false
