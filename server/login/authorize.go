@@ -171,7 +171,7 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request, ar fosite.Authoriz
 	case Relogin:
 		h.relogin(w, r, ar, fl, d)
 	case OfferBinding:
-		if h.offerBinding(w, r, fl) {
+		if h.cert.Offer(w, r, fl) {
 			return
 		}
 		// Not offered after all (the login may not bind it): on to the

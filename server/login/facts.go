@@ -14,7 +14,6 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
-	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
@@ -114,7 +113,7 @@ func (h *Handler) gather(r *http.Request, ar fosite.AuthorizeRequester, fl *Flow
 		return f, k, err
 	}
 	if fl.LoginDone && !fl.Reauth && !fl.NoBinding && h.Certificates != nil {
-		f.PendingBinding = h.hasPending(r, fl)
+		f.PendingBinding = h.cert.HasPending(r, fl)
 	}
 	if !fl.ConsentDone {
 		prior, err := h.Store.GetConsent(ctx, accountID, k.client.ID)
@@ -162,16 +161,6 @@ func (h *Handler) accountFacts(ctx context.Context, f *Facts, k *known, fl *Flow
 	return nil
 }
 
-// hasPending reports whether the browser left a certificate pending in the
-// flow; a read that fails counts as none (the binding is an offer).
-func (h *Handler) hasPending(r *http.Request, fl *Flow) bool {
-	p, _, err := h.pendingFor(r, fl)
-	if err != nil {
-		h.Log.Warn("reading a pending certificate", "err", err, "request_id", web.RequestID(r))
-	}
-	return p != nil
-}
-
 // consoleFacts reads the facts of a login to the account console.
 func (h *Handler) consoleFacts(r *http.Request, fl *Flow) Facts {
 	f := Facts{Console: true, SecondFactors: h.MFA != nil, Certificates: h.Certificates != nil,
@@ -185,7 +174,7 @@ func (h *Handler) consoleFacts(r *http.Request, fl *Flow) Facts {
 		}
 	}
 	if fl.LoginDone && fl.AccountID != "" && !fl.Reauth && !fl.NoBinding && h.Certificates != nil {
-		f.PendingBinding = h.hasPending(r, fl)
+		f.PendingBinding = h.cert.HasPending(r, fl)
 	}
 	return f
 }

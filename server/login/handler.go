@@ -9,6 +9,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/login/business"
+	"github.com/dinhdanh/dinhdanh/server/login/certificate"
 	"github.com/dinhdanh/dinhdanh/server/login/consent"
 	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/login/passkey"
@@ -62,7 +63,8 @@ type deps Config
 // steps serve their own pages and return to it.
 type Handler struct {
 	deps
-	env *flow.Env
+	env  *flow.Env
+	cert *certificate.Step // nil when certificate login is off
 	// steps serve their own pages and return to the dispatcher.
 	steps []step
 }
@@ -83,6 +85,11 @@ func New(c Config) *Handler {
 		Sessions: c.Sessions, Logout: c.Logout, Guard: c.Guard, Audit: c.Audit,
 		Passwords: flow.NewPasswords(c.Store, c.Hasher, c.Directory, c.Log), Log: c.Log, Now: c.Now, Sleep: c.Sleep,
 		Next: h}
+	var inventory *authn.Inventory
+	if c.MFA != nil {
+		inventory = c.MFA.Inventory
+	}
+	h.cert = certificate.New(h.env, c.Certificates, inventory)
 	h.steps = append(h.steps,
 		password.New(h.env),
 		consent.New(h.env),
@@ -109,8 +116,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	if h.MFA != nil {
 		h.registerMFA(mux)
 	}
-	if h.Certificates != nil {
-		h.registerCertificates(mux)
+	if h.cert != nil {
+		h.cert.Register(mux)
 	}
 }
 

@@ -21,7 +21,7 @@ func (h *Handler) RenderLogin(w http.ResponseWriter, r *http.Request, status int
 	if h.MFA != nil && h.MFA.WebAuthn != nil {
 		page.Passkey.Begin, page.Passkey.Finish = flow.PasskeyBegin, flow.PasskeyFinish
 	}
-	h.certificateSection(w, page)
+	h.cert.LoginSection(w, page)
 	if fl.Required == authn.LoA3 && page.Certificate != nil {
 		// The application needs a certificate login: nothing else is offered.
 		page.CertificateOnly, page.CanRegister = true, false
