@@ -11,12 +11,14 @@
 // /login/business when the business scope is asked and the person represents
 // one, then the code is issued.
 //
-// Levels of assurance (mfa.go): after the login, a request whose level
+// Levels of assurance (flow.MFA): after the login, a request whose level
 // (the person's kind, the client's minimum, acr_values, an essential acr
 // claim) is above the session's goes to the second-factor step at
-// /login/mfa?flow=ID, which asks only for the missing factor (authenticator
-// app, recovery code, security key) — or leads through setting one up —
-// upgrades the SSO session and resumes the flow. A level no login can reach
+// /login/mfa?flow=ID (package factor), which asks only for the missing
+// factor (authenticator app, recovery code, security key) — or leads through
+// setting one up (package enrol) — upgrades the SSO session and resumes the
+// flow; /login/resume?flow=ID (resume.go) takes a flow back from a step that
+// ended in a page or a script of its own. A level no login can reach
 // ends in unmet_authentication_requirements at the client. Passkeys log in
 // without a password (passkey.go), and /login/reauth confirms who is signed
 // in before a sensitive change in the console (reauth.go). prompt=none never shows a page: it ends in

@@ -8,6 +8,8 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/login/enrol"
+	"github.com/dinhdanh/dinhdanh/server/login/factor"
 	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -57,6 +59,10 @@ type deps Config
 type Handler struct {
 	deps
 	env *flow.Env
+	// factor and enrol are the second-factor and enrolment steps (nil
+	// without MFA).
+	factor *factor.Step
+	enrol  *enrol.Step
 }
 
 // New builds the login from its configuration.
@@ -71,6 +77,9 @@ func New(c Config) *Handler {
 	h.env = &flow.Env{Kit: c.Kit, Flows: flow.NewStore(c.Eph, c.Opts.FlowLifespan), Store: c.Store, Eph: c.Eph,
 		Sessions: c.Sessions, Logout: c.Logout, Guard: c.Guard, Audit: c.Audit, Log: c.Log, Now: c.Now, Sleep: c.Sleep,
 		Next: h}
+	if c.MFA != nil {
+		h.factor, h.enrol = factor.New(h.env, c.MFA), enrol.New(h.env, c.MFA)
+	}
 	return h
 }
 
@@ -87,7 +96,15 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login/business", h.showBusiness)
 	mux.HandleFunc("POST /login/business", h.postBusiness)
 	if h.MFA != nil {
-		h.registerMFA(mux)
+		mux.HandleFunc("GET /login/resume", h.resumeFlow)
+		mux.HandleFunc("GET /login/reauth", h.showReauth)
+		mux.HandleFunc("POST /login/reauth", h.postReauth)
+		h.factor.Register(mux)
+		h.enrol.Register(mux)
+		if h.MFA.WebAuthn != nil {
+			mux.HandleFunc("POST /login/passkey/begin", h.beginPasskey)
+			mux.HandleFunc("POST /login/passkey/finish", h.finishPasskey)
+		}
 	}
 	if h.Certificates != nil {
 		h.registerCertificates(mux)
