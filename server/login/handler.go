@@ -11,6 +11,8 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/login/business"
 	"github.com/dinhdanh/dinhdanh/server/login/certificate"
 	"github.com/dinhdanh/dinhdanh/server/login/consent"
+	"github.com/dinhdanh/dinhdanh/server/login/enrol"
+	"github.com/dinhdanh/dinhdanh/server/login/factor"
 	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/login/passkey"
 	"github.com/dinhdanh/dinhdanh/server/login/password"
@@ -97,7 +99,8 @@ func New(c Config) *Handler {
 		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength),
 	)
 	if c.MFA != nil {
-		h.steps = append(h.steps, reauth.New(h.env, c.MFA.Inventory, c.MFA.WebAuthn != nil))
+		h.steps = append(h.steps, factor.New(h.env, c.MFA), enrol.New(h.env, c.MFA),
+			reauth.New(h.env, c.MFA.Inventory, c.MFA.WebAuthn != nil))
 		if c.MFA.WebAuthn != nil {
 			h.steps = append(h.steps, passkey.New(h.env, c.MFA.WebAuthn))
 		}
@@ -114,7 +117,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		s.Register(mux)
 	}
 	if h.MFA != nil {
-		h.registerMFA(mux)
+		mux.HandleFunc("GET /login/resume", h.resumeFlow)
 	}
 	if h.cert != nil {
 		h.cert.Register(mux)

@@ -3,6 +3,12 @@
 // sessions, the brute-force guard, the audit recorder, the clock), and the
 // Dispatcher every step returns to.
 //
+// The second-factor and enrolment steps share more (factor.go): the second
+// factors and policy (MFA), the checks of their pages and ceremonies
+// (FactorFlowPage, FactorCeremony), the enrolment page the second-factor
+// step shows to a person who has no factor (RenderEnrol), and the record of
+// a factor proved in a flow (CompleteFactor).
+//
 // A step is a small package under server/login (password, passkey,
 // certificate, factor, enrol, reauth, consent, business, register). It
 // serves its own pages and endpoints, reads the flow named by the request,
