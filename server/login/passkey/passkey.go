@@ -87,36 +87,8 @@ func (s *Step) finishPasskey(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// A passkey's signature cannot be guessed: the address's tries are
-	// reserved, and a refusal also counts toward the second factor of the
-	// account the passkey named.
-	var res authn.WebAuthnResult
-	checked, err := s.env.Guard.Check(ctx, "", authn.AddressKey(web.ClientAddress(r)), s.env.Sleep,
-		func(ctx context.Context) (ok bool, err error) {
-			res, ok, err = s.webauthn.FinishLogin(ctx, fl.ID, req.Ceremony, true, req.Credential)
-			return ok, err
-		})
-	if err != nil {
-		s.env.JSONUnavailable(w, r, err)
-		return
-	}
-	if checked.Refused {
-		s.env.Kit.JSONError(w, r, http.StatusTooManyRequests, "login.too_many_attempts", s.env.LockMinutes())
-		return
-	}
-	if !checked.OK {
-		if res.AccountID != "" {
-			if _, err := s.env.Guard.Check(ctx, authn.SecondFactorKey(res.AccountID), "", nil,
-				func(context.Context) (bool, error) { return false, nil }); err != nil {
-				s.env.JSONUnavailable(w, r, err)
-				return
-			}
-		}
-		event := audit.LoginFailure
-		if fl.Reauth {
-			event = audit.ReauthFailure
-		}
-		s.env.WebAuthnRefused(w, r, event, fl.ClientID, res)
+	res, ok := s.verify(w, r, fl, req)
+	if !ok {
 		return
 	}
 	acct, err := s.env.Store.GetAccount(ctx, res.AccountID)
@@ -129,29 +101,21 @@ func (s *Step) finishPasskey(w http.ResponseWriter, r *http.Request) {
 		s.env.JSONUnavailable(w, r, err)
 		return
 	}
-	next := "/login/resume?flow=" + url.QueryEscape(fl.ID)
-	methods := res.Methods()
 	if fl.Reauth {
-		// Confirming who is signed in: the session is renewed, not replaced.
-		if err := s.env.Sessions.Upgrade(ctx, current, authn.Highest(current.ACR, authn.LoA2), methods, s.env.Now().UTC()); err != nil {
-			s.env.JSONUnavailable(w, r, err)
+		if acct.ID != current.AccountID {
+			// Another person's passkey confirms nobody.
+			res.Refusal = authn.RefusalUnknownCredential
+			s.env.WebAuthnRefused(w, r, audit.ReauthFailure, fl.ClientID, res)
 			return
 		}
-		fl.ACR, fl.AMR, fl.AuthTime = current.ACR, current.AMR, current.AuthTime
-		fl.Reauth, fl.ReauthPassword, fl.Required = false, false, ""
-		if err := s.env.Flows.Save(ctx, fl); err != nil {
-			s.env.JSONUnavailable(w, r, err)
-			return
-		}
-		s.env.Record(r, audit.ReauthSuccess, acct.ID, fl.ClientID, map[string]string{"method": "passkey", "sid": current.ID})
-		web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": next})
+		s.renew(w, r, fl, current, res.Methods())
 		return
 	}
 	capacity := identity.CapacityCitizen
 	if acct.PersonalID == "" {
 		capacity = identity.CapacityOfficial
 	}
-	if err := s.env.StartSession(w, r, fl, acct, capacity, authn.LoA2, methods, "passkey"); err != nil {
+	if err := s.env.StartSession(w, r, fl, acct, capacity, authn.LoA2, res.Methods(), "passkey"); err != nil {
 		s.env.JSONUnavailable(w, r, err)
 		return
 	}
@@ -160,5 +124,60 @@ func (s *Step) finishPasskey(w http.ResponseWriter, r *http.Request) {
 		s.env.JSONUnavailable(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": next})
+	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/resume?flow=" + url.QueryEscape(fl.ID)})
+}
+
+// verify checks the passkey's assertion under the guard, answering the
+// request itself when it is refused. A passkey's signature cannot be
+// guessed: the address's tries are reserved, and a refusal also counts
+// toward the second factor of the account the passkey named.
+func (s *Step) verify(w http.ResponseWriter, r *http.Request, fl *flow.Flow, req *web.CeremonyRequest) (authn.WebAuthnResult, bool) {
+	ctx := r.Context()
+	var res authn.WebAuthnResult
+	checked, err := s.env.Guard.Check(ctx, "", authn.AddressKey(web.ClientAddress(r)), s.env.Sleep,
+		func(ctx context.Context) (ok bool, err error) {
+			res, ok, err = s.webauthn.FinishLogin(ctx, fl.ID, req.Ceremony, true, req.Credential)
+			return ok, err
+		})
+	switch {
+	case err != nil:
+		s.env.JSONUnavailable(w, r, err)
+		return res, false
+	case checked.Refused:
+		s.env.Kit.JSONError(w, r, http.StatusTooManyRequests, "login.too_many_attempts", s.env.LockMinutes())
+		return res, false
+	case checked.OK:
+		return res, true
+	}
+	if res.AccountID != "" {
+		if _, err := s.env.Guard.Check(ctx, authn.SecondFactorKey(res.AccountID), "", nil,
+			func(context.Context) (bool, error) { return false, nil }); err != nil {
+			s.env.JSONUnavailable(w, r, err)
+			return res, false
+		}
+	}
+	event := audit.LoginFailure
+	if fl.Reauth {
+		event = audit.ReauthFailure
+	}
+	s.env.WebAuthnRefused(w, r, event, fl.ClientID, res)
+	return res, false
+}
+
+// renew confirms who is signed in with the passkey: the session is
+// renewed, not replaced, and the flow goes back.
+func (s *Step) renew(w http.ResponseWriter, r *http.Request, fl *flow.Flow, current *session.SSO, methods []string) {
+	ctx := r.Context()
+	if err := s.env.Sessions.Upgrade(ctx, current, authn.Highest(current.ACR, authn.LoA2), methods, s.env.Now().UTC()); err != nil {
+		s.env.JSONUnavailable(w, r, err)
+		return
+	}
+	fl.ACR, fl.AMR, fl.AuthTime = current.ACR, current.AMR, current.AuthTime
+	fl.Reauth, fl.ReauthPassword, fl.Required = false, false, ""
+	if err := s.env.Flows.Save(ctx, fl); err != nil {
+		s.env.JSONUnavailable(w, r, err)
+		return
+	}
+	s.env.Record(r, audit.ReauthSuccess, current.AccountID, fl.ClientID, map[string]string{"method": "passkey", "sid": current.ID})
+	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/resume?flow=" + url.QueryEscape(fl.ID)})
 }
