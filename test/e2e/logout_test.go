@@ -681,6 +681,26 @@ func deliveries(t *testing.T, srv *harness.Server) deliveryQueue {
 	return q
 }
 
+// settledDeliveries reads the queue once no notification of the sessions
+// is pending any more: a client may receive its notice a moment before the
+// node records the delivery.
+func settledDeliveries(t *testing.T, srv *harness.Server, sids ...string) deliveryQueue {
+	t.Helper()
+	var q deliveryQueue
+	eventually(t, 15*time.Second, func() string { return fmt.Sprintf("deliveries still pending: %+v", q) }, func() bool {
+		q = deliveries(t, srv)
+		for _, sid := range sids {
+			for _, d := range q.of(sid) {
+				if d.State == "pending" {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	return q
+}
+
 // of returns the deliveries of the session.
 func (q deliveryQueue) of(sid string) []delivery {
 	var out []delivery
@@ -1379,7 +1399,7 @@ func TestAdministratorEndsSessions(t *testing.T) {
 		}
 		portalRP.waitLogout(t, sidOf(t1))
 		qlvb.waitLogout(t, sidOf(t1), sidOf(t2))
-		q := deliveries(t, srv)
+		q := settledDeliveries(t, srv, sidOf(t1), sidOf(t2))
 		checkDeliveries(t, q, sidOf(t1), datSub, "admin", "delivered", portalRP, qlvb)
 		checkDeliveries(t, q, sidOf(t2), datSub, "admin", "delivered", qlvb)
 		loggedOut(t, b1)
@@ -1480,7 +1500,7 @@ func TestSessionExpiry(t *testing.T) {
 			citizenEnd, citizenIdle, absolute)
 	}
 	rp.waitLogout(t, busySID)
-	q := deliveries(t, srv)
+	q := settledDeliveries(t, srv, officialSID, citizenSID, busySID)
 	checkDeliveries(t, q, officialSID, tuanSub, "expired", "delivered", rp)
 	checkDeliveries(t, q, citizenSID, tuanSub, "expired", "delivered", rp)
 	checkDeliveries(t, q, busySID, hangSub, "expired", "delivered", rp)
