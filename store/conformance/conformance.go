@@ -131,6 +131,10 @@ func ExactlyOneNil(t *testing.T, errs []error, loser error, what string) {
 // items, to make a lost race likely to show.
 const Repeats = 5
 
+// RaceRounds is how many times a race whose losing interleaving is narrow
+// (a few commands on the backend) is run.
+const RaceRounds = 20
+
 // Racers is the number of goroutines competing for one single-use item.
 const Racers = 8
 

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -392,6 +393,78 @@ func testRecordGroups(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 				t.Errorf("RecordsBySubject(%s) = %v, want %v", subject, got, want)
 			}
 		}
+	})
+
+	// Two token requests of one family race as fosite's refresh does: each
+	// replaces the family's records by its own, and the one that loses
+	// revokes the family. A revoke that starts after a replacement returned
+	// removes what it put, however the two interleave on the backend: once
+	// every caller has returned, nothing of the family is left.
+	t.Run("ReplaceRaceRevoke", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		exp := now().Add(time.Hour)
+		record := func(key, requestID string) *store.Record {
+			return &store.Record{Key: key, RequestID: requestID, Subject: "sub-1", Data: []byte(key), ExpiresAt: exp}
+		}
+		gone := func(requestID string, keys []string, what string) {
+			t.Helper()
+			for _, k := range keys {
+				if r, err := e.GetRecord(ctx, store.KindAccessToken, k); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("%s: GetRecord(%s) = %v, %v; want not found: the record survived the revoke of %s", what, k, r, err, requestID)
+				}
+			}
+			rs, err := e.RecordsBySubject(ctx, store.KindAccessToken, "sub-1")
+			must(t, err, "RecordsBySubject")
+			for _, r := range rs {
+				if r.RequestID == requestID {
+					t.Fatalf("%s: RecordsBySubject lists %s of the revoked request %s", what, r.Key, requestID)
+				}
+			}
+		}
+		for round := range RaceRounds {
+			// Every racer replaces, then revokes.
+			req := fmt.Sprintf("req-%d", round)
+			must(t, e.PutRecord(ctx, store.KindAccessToken, record(req+"-first", req)), "PutRecord")
+			keys := []string{req + "-first"}
+			for i := range Racers {
+				keys = append(keys, fmt.Sprintf("%s-at-%d", req, i))
+			}
+			errs := Concurrently(Racers, func(i int) error {
+				if err := e.ReplaceRequestRecords(ctx, store.KindAccessToken, record(keys[i+1], req)); err != nil {
+					return err
+				}
+				return e.DeleteRecordsByRequest(ctx, store.KindAccessToken, req)
+			})
+			for i, err := range errs {
+				must(t, err, fmt.Sprintf("round %d: racer %d: ReplaceRequestRecords, DeleteRecordsByRequest", round, i))
+			}
+			gone(req, keys, fmt.Sprintf("round %d, every racer revoking", round))
+
+			// Half the racers replace, the others revoke; a revoke once
+			// they all returned leaves nothing.
+			req = fmt.Sprintf("req-%d-mixed", round)
+			must(t, e.PutRecord(ctx, store.KindAccessToken, record(req+"-first", req)), "PutRecord")
+			keys = []string{req + "-first"}
+			for i := range Racers {
+				keys = append(keys, fmt.Sprintf("%s-at-%d", req, i))
+			}
+			errs = Concurrently(Racers, func(i int) error {
+				if i%2 == 0 {
+					return e.ReplaceRequestRecords(ctx, store.KindAccessToken, record(keys[i+1], req))
+				}
+				return e.DeleteRecordsByRequest(ctx, store.KindAccessToken, req)
+			})
+			for i, err := range errs {
+				must(t, err, fmt.Sprintf("round %d: racer %d: ReplaceRequestRecords or DeleteRecordsByRequest", round, i))
+			}
+			must(t, e.DeleteRecordsByRequest(ctx, store.KindAccessToken, req), "DeleteRecordsByRequest(last)")
+			gone(req, keys, fmt.Sprintf("round %d, replacements and revokes mixed", round))
+		}
+		// A request that was not raced keeps its record.
+		must(t, e.PutRecord(ctx, store.KindAccessToken, record("other", "req-other")), "PutRecord(other request)")
+		must(t, e.DeleteRecordsByRequest(ctx, store.KindAccessToken, "req-0"), "DeleteRecordsByRequest(req-0 again)")
+		_, err := e.GetRecord(ctx, store.KindAccessToken, "other")
+		must(t, err, "GetRecord(other request)")
 	})
 }
 

@@ -6,13 +6,17 @@
 //
 // Keys, all under a configurable prefix (default "dinhdanh:"):
 //
-//	<prefix>r:<kind>:<key>        a record (a string value, see below)
-//	<prefix>q:<kind>:<requestID>  the set of keys of the kind's records of one request
-//	<prefix>s:<kind>:<subject>    the set of keys of the kind's records of one subject
-//	<prefix>n:<counter>           a counter
+//	<prefix>r:<kind>:<key>         a record (a string value, see below)
+//	<prefix>qz:<kind>:<requestID>  the index of the kind's records of one request
+//	<prefix>sz:<kind>:<subject>    the index of the kind's records of one subject
+//	<prefix>n:<counter>            a counter
+//
+// An index is a sorted set of record keys, each scored with its record's
+// expiry in Unix milliseconds. (The indexes were plain sets under q: and s:
+// before; those keys are no longer read.)
 //
 // Every key has a time to live: a record expires at its ExpiresAt, an index
-// set no earlier than its longest-lived member, a counter at the end of its
+// no earlier than its longest-lived member, a counter at the end of its
 // window. Nothing is kept after Redis forgets it, which is why losing Redis
 // logs people out and loses nothing else.
 //
@@ -23,11 +27,27 @@
 // sets the window in a script, Unhit decrements a counter above zero in a
 // script (keeping its time to live). No script touches two keys, so every
 // script is single-slot on a Cluster without hash tags, and records spread
-// over the slots. The index sets are hints kept beside the records: PutRecord
-// adds the key to the sets of its request and subject, and readers check each
-// member against the record itself (a record replaced under another request or
-// subject, or expired, is skipped and removed from the set), so a set may hold
-// stale members but never causes a wrong answer.
+// over the slots: a record is found by its key alone, which names no request,
+// so it cannot share a slot with its request's index.
+//
+// The indexes are kept beside the records, and readers check each member
+// against the record itself (a record replaced under another request or
+// subject, or expired, is skipped), so an index may hold stale members but
+// never causes a wrong answer. What an index must never do is lose a member
+// whose record is live, or DeleteRecordsByRequest would leave that record
+// behind. On a Cluster the record and its index live on different nodes and
+// the commands of one pipeline reach them in no fixed order, so a deleter may
+// see a member in the index before its record is written, find no record,
+// and be followed by the write. Hence the rule: a member leaves an index only
+// when its record was seen to exist and was deleted or found to belong to
+// another request or subject, or when its score is past by more than
+// pruneGrace (the record is dead whatever Redis still holds). A member whose
+// record is simply absent stays until it expires. A revoke that starts after
+// a put returned therefore finds the record, and deletes it. The rule
+// assumes that a key is not put again under its request while that request
+// is being deleted; the keys of the records of a request are fresh (token
+// signatures), and a pipeline retried after NOSCRIPT sends again only the
+// scripts that failed, never a write that was done.
 //
 // A record's value is compact binary: a format byte, a flags byte (bit 0:
 // used), the expiry as 8 bytes of Unix milliseconds, the request id and the
@@ -41,6 +61,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -161,12 +182,20 @@ func (s *Store) recordKey(kind store.RecordKind, key string) string {
 }
 
 func (s *Store) requestKey(kind store.RecordKind, requestID string) string {
-	return s.prefix + "q:" + string(kind) + ":" + requestID
+	return s.prefix + "qz:" + string(kind) + ":" + requestID
 }
 
 func (s *Store) subjectKey(kind store.RecordKind, subject string) string {
-	return s.prefix + "s:" + string(kind) + ":" + subject
+	return s.prefix + "sz:" + string(kind) + ":" + subject
 }
+
+// pruneGrace is how long after its expiry an index member whose record is
+// absent stays, so that a node whose clock is behind still finds what it
+// takes for live.
+const pruneGrace = time.Minute
+
+// pruneBefore is the score below which index members are removed.
+func (s *Store) pruneBefore() int64 { return s.now().Add(-pruneGrace).UnixMilli() }
 
 func (s *Store) counterKey(key string) string { return s.prefix + "n:" + key }
 
@@ -239,10 +268,17 @@ func (s *Store) ttl(t time.Time) (time.Duration, bool) {
 	return ((d + time.Millisecond - 1) / time.Millisecond) * time.Millisecond, true
 }
 
-// indexAdd adds a member to an index set and makes the set live at least
-// ARGV[2] milliseconds.
+// indexAdd adds the member ARGV[1] to an index with the score ARGV[3] (its
+// record's expiry), keeping a higher score it already has; removes the
+// members scored below ARGV[4]; and makes the index live at least ARGV[2]
+// milliseconds.
 var indexAdd = redis.NewScript(`
-redis.call('SADD', KEYS[1], ARGV[1])
+local score = tonumber(ARGV[3])
+local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not old or tonumber(old) < score then
+	redis.call('ZADD', KEYS[1], score, ARGV[1])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
 local ttl = tonumber(ARGV[2])
 local left = redis.call('PTTL', KEYS[1])
 if left < ttl then
@@ -269,7 +305,7 @@ func (s *Store) PutRecord(ctx context.Context, kind store.RecordKind, r *store.R
 	if err != nil {
 		return err
 	}
-	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) { s.queuePut(ctx, p, run, kind, r, v) })
+	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) { s.queuePut(ctx, p, run, kind, r, v) }, nil)
 }
 
 // queuePut queues the commands that put r (encoded as v) and index it.
@@ -281,43 +317,72 @@ func (s *Store) queuePut(ctx context.Context, p redis.Pipeliner, run scriptRunne
 		return
 	}
 	p.Set(ctx, k, v, ttl)
-	ms := ttl.Milliseconds()
+	ms, score, prune := ttl.Milliseconds(), r.ExpiresAt.UnixMilli(), s.pruneBefore()
 	if r.RequestID != "" {
-		run(indexAdd, []string{s.requestKey(kind, r.RequestID)}, r.Key, ms)
+		run(indexAdd, []string{s.requestKey(kind, r.RequestID)}, r.Key, ms, score, prune)
 	}
 	if r.Subject != "" {
-		run(indexAdd, []string{s.subjectKey(kind, r.Subject)}, r.Key, ms)
+		run(indexAdd, []string{s.subjectKey(kind, r.Subject)}, r.Key, ms, score, prune)
 	}
 }
 
-// scriptRunner queues a script on a pipeline.
-type scriptRunner func(sc *redis.Script, keys []string, args ...any)
+// scriptRunner queues a script on a pipeline; the script's reply is read
+// from the call once the pipeline has run.
+type scriptRunner func(sc *redis.Script, keys []string, args ...any) *scriptCall
+
+// scriptCall is a script queued on a pipeline.
+type scriptCall struct {
+	sc   *redis.Script
+	keys []string
+	args []any
+	cmd  *redis.Cmd
+}
 
 // pipeline sends the commands that build queues in one round trip (per
-// server). Scripts go by their SHA1; when a server does not know one (after
-// a restart, or a Cluster node never asked before), the pipeline is sent
-// again with the scripts' text. Every command queued must be safe to repeat.
-func (s *Store) pipeline(ctx context.Context, build func(p redis.Pipeliner, run scriptRunner)) error {
+// server), then calls after, when not nil, with the scripts' replies. Scripts
+// go by their SHA1; when a server does not know one (after a restart, or a
+// Cluster node never asked before), the scripts it refused are sent again
+// with their text, and only they: every other command was done once.
+func (s *Store) pipeline(ctx context.Context, build func(p redis.Pipeliner, run scriptRunner), after func() error) error {
+	var calls []*scriptCall
 	p := s.c.Pipeline()
-	build(p, func(sc *redis.Script, keys []string, args ...any) { sc.EvalSha(ctx, p, keys, args...) })
+	build(p, func(sc *redis.Script, keys []string, args ...any) *scriptCall {
+		c := &scriptCall{sc: sc, keys: keys, args: args, cmd: sc.EvalSha(ctx, p, keys, args...)}
+		calls = append(calls, c)
+		return c
+	})
 	cmds, err := p.Exec(ctx)
-	if err == nil || !noScript(cmds) {
-		return err
-	}
-	p = s.c.Pipeline()
-	build(p, func(sc *redis.Script, keys []string, args ...any) { sc.Eval(ctx, p, keys, args...) })
-	_, err = p.Exec(ctx)
-	return err
-}
-
-func noScript(cmds []redis.Cmder) bool {
-	for _, c := range cmds {
-		if err := c.Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
-			return true
+	if err != nil {
+		// Any error but NOSCRIPT is reported.
+		for _, c := range cmds {
+			if err := c.Err(); err != nil && !noScript(err) && !errors.Is(err, redis.Nil) {
+				return err
+			}
+		}
+		var refused []*scriptCall
+		for _, c := range calls {
+			if noScript(c.cmd.Err()) {
+				refused = append(refused, c)
+			}
+		}
+		if len(refused) == 0 {
+			return err
+		}
+		p = s.c.Pipeline()
+		for _, c := range refused {
+			c.cmd = c.sc.Eval(ctx, p, c.keys, c.args...)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return err
 		}
 	}
-	return false
+	if after == nil {
+		return nil
+	}
+	return after()
 }
+
+func noScript(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") }
 
 func (s *Store) live(r *store.Record) bool { return r.ExpiresAt.After(s.now()) }
 
@@ -404,77 +469,117 @@ func (s *Store) DeleteRecord(ctx context.Context, kind store.RecordKind, key str
 }
 
 // deleteIfRequest deletes the record when it still belongs to the request
-// ARGV[1]; the request id sits after the 10-byte header, behind its 2-byte length.
+// ARGV[1]; the request id sits after the 10-byte header, behind its 2-byte
+// length. It returns 0 when there is no record, 1 when it deleted it, and 2
+// when the record belongs to another request (or is not one of ours).
 var deleteIfRequest = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if not v or string.len(v) < 12 then
+if not v then
 	return 0
+end
+if string.len(v) < 12 then
+	return 2
 end
 local n = string.byte(v, 11) * 256 + string.byte(v, 12)
 if string.sub(v, 13, 12 + n) ~= ARGV[1] then
-	return 0
+	return 2
 end
 redis.call('DEL', KEYS[1])
 return 1`)
 
 // DeleteRecordsByRequest implements store.Ephemeral: each member of the
-// request's set is deleted if it still belongs to the request, and leaves the set.
+// request's index is deleted if it still belongs to the request; the members
+// whose record was deleted or belongs to another request leave the index
+// (see the package doc for why the others stay).
 func (s *Store) DeleteRecordsByRequest(ctx context.Context, kind store.RecordKind, requestID string) error {
 	if requestID == "" {
 		return nil
 	}
-	members, err := s.c.SMembers(ctx, s.requestKey(kind, requestID)).Result()
+	members, err := s.c.ZRange(ctx, s.requestKey(kind, requestID), 0, -1).Result()
 	if err != nil || len(members) == 0 {
 		return err
 	}
+	var del *requestDeletion
 	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) {
-		s.queueDeleteByRequest(ctx, p, run, kind, requestID, members)
-	})
+		del = s.queueDeleteByRequest(ctx, run, kind, requestID, members)
+	}, func() error { return del.unindex(ctx) })
 }
 
 // ReplaceRequestRecords implements store.Ephemeral: the request's index is
-// read, then one round trip deletes the records it named and puts r.
+// read, then one round trip deletes the records it named and puts r, and
+// the members whose records were deleted leave the index. A revoke of the
+// request (DeleteRecordsByRequest) that starts after it returned deletes r,
+// on any deployment; two replacements that run at once may leave both
+// records, as PutRecord twice would.
 func (s *Store) ReplaceRequestRecords(ctx context.Context, kind store.RecordKind, r *store.Record) error {
 	if r.RequestID == "" {
 		return s.PutRecord(ctx, kind, r)
 	}
-	members, err := s.c.SMembers(ctx, s.requestKey(kind, r.RequestID)).Result()
+	members, err := s.c.ZRange(ctx, s.requestKey(kind, r.RequestID), 0, -1).Result()
 	if err != nil {
 		return err
 	}
+	// r's own key is overwritten, not deleted: deleting it could otherwise
+	// take it out of the index after the put.
+	members = slices.DeleteFunc(members, func(m string) bool { return m == r.Key })
 	v, err := encode(r)
 	if err != nil {
 		return err
 	}
+	var del *requestDeletion
 	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) {
-		// In this order: a member that is r's own key is deleted, then put.
-		s.queueDeleteByRequest(ctx, p, run, kind, r.RequestID, members)
+		del = s.queueDeleteByRequest(ctx, run, kind, r.RequestID, members)
 		s.queuePut(ctx, p, run, kind, r, v)
-	})
+	}, func() error { return del.unindex(ctx) })
+}
+
+// requestDeletion is the deletion of some records of a request, queued on a
+// pipeline.
+type requestDeletion struct {
+	s       *Store
+	index   string
+	members []string
+	calls   []*scriptCall
 }
 
 // queueDeleteByRequest queues the deletion of the records named by members
-// that still belong to the request, and their removal from its index.
-func (s *Store) queueDeleteByRequest(ctx context.Context, p redis.Pipeliner, run scriptRunner, kind store.RecordKind,
-	requestID string, members []string) {
-	if len(members) == 0 {
-		return
+// that still belong to the request.
+func (s *Store) queueDeleteByRequest(ctx context.Context, run scriptRunner, kind store.RecordKind,
+	requestID string, members []string) *requestDeletion {
+	d := &requestDeletion{s: s, index: s.requestKey(kind, requestID), members: members}
+	for _, m := range members {
+		d.calls = append(d.calls, run(deleteIfRequest, []string{s.recordKey(kind, m)}, requestID))
 	}
-	// Only the members seen leave the set: a record put under the request
-	// meanwhile keeps its place.
-	seen := make([]any, len(members))
-	for i, m := range members {
-		seen[i] = m
-		run(deleteIfRequest, []string{s.recordKey(kind, m)}, requestID)
-	}
-	p.SRem(ctx, s.requestKey(kind, requestID), seen...)
+	return d
 }
 
-// RecordsBySubject implements store.Ephemeral. Members of the subject's set
-// that are gone or now belong to someone else are removed from it.
+// unindex removes from the request's index, once the pipeline has run, the
+// members whose record was seen: deleted, or of another request. A member
+// whose record was absent stays: its record may still be on its way.
+func (d *requestDeletion) unindex(ctx context.Context) error {
+	var seen []any
+	for i, c := range d.calls {
+		n, err := c.cmd.Int()
+		if err != nil {
+			return err
+		}
+		if n != 0 {
+			seen = append(seen, d.members[i])
+		}
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	return d.s.c.ZRem(ctx, d.index, seen...).Err()
+}
+
+// RecordsBySubject implements store.Ephemeral. Members of the subject's
+// index whose record now belongs to someone else leave it, and so do those
+// expired for longer than pruneGrace; a member whose record is absent stays
+// until then (see the package doc).
 func (s *Store) RecordsBySubject(ctx context.Context, kind store.RecordKind, subject string) ([]*store.Record, error) {
 	idx := s.subjectKey(kind, subject)
-	members, err := s.c.SMembers(ctx, idx).Result()
+	members, err := s.c.ZRange(ctx, idx, 0, -1).Result()
 	if err != nil || len(members) == 0 {
 		return nil, err
 	}
@@ -487,11 +592,12 @@ func (s *Store) RecordsBySubject(ctx context.Context, kind store.RecordKind, sub
 		return nil, err
 	}
 	var out []*store.Record
-	var stale []any
+	var moved []any
+	absent := false
 	for i, g := range gets {
 		v, err := g.Bytes()
 		if errors.Is(err, redis.Nil) {
-			stale = append(stale, members[i])
+			absent = true
 			continue
 		}
 		if err != nil {
@@ -502,16 +608,22 @@ func (s *Store) RecordsBySubject(ctx context.Context, kind store.RecordKind, sub
 			return nil, err
 		}
 		if r.Subject != subject {
-			stale = append(stale, members[i])
+			moved = append(moved, members[i])
 			continue
 		}
 		if s.live(r) {
 			out = append(out, r)
 		}
 	}
-	if len(stale) > 0 {
+	if len(moved) > 0 || absent {
 		// Best effort: a stale member only costs a lookup next time.
-		_ = s.c.SRem(ctx, idx, stale...).Err()
+		_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if len(moved) > 0 {
+				p.ZRem(ctx, idx, moved...)
+			}
+			p.ZRemRangeByScore(ctx, idx, "-inf", fmt.Sprintf("(%d", s.pruneBefore()))
+			return nil
+		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil

@@ -301,3 +301,63 @@ func TestRestartLosesStateNotErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoScriptSendsAgainOnlyTheRefused checks that when a server does not know
+// the scripts (after a restart or SCRIPT FLUSH), a pipeline sends again only
+// the scripts it refused: a write already done is not repeated, since a
+// record written twice could come back after a concurrent revoke deleted it.
+func TestNoScriptSendsAgainOnlyTheRefused(t *testing.T) {
+	ctx := t.Context()
+	srv := services.StartRedis(t)
+	s := open(t, redisstore.Options{Addrs: []string{srv.Addr}})
+	exp := time.Now().Add(time.Hour)
+	old := &store.Record{Key: "at-1", RequestID: "req", Subject: "sub", Data: []byte("1"), ExpiresAt: exp}
+	if err := s.PutRecord(ctx, store.KindAccessToken, old); err != nil {
+		t.Fatal(err)
+	}
+	c := s.Client()
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	next := &store.Record{Key: "at-2", RequestID: "req", Subject: "sub", Data: []byte("2"), ExpiresAt: exp}
+	if err := s.ReplaceRequestRecords(ctx, store.KindAccessToken, next); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := c.Info(ctx, "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := func(cmd string) string {
+		for _, line := range strings.Split(stats, "\r\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_"+cmd+":calls="); ok {
+				n, _, _ := strings.Cut(rest, ",")
+				return n
+			}
+		}
+		return "0"
+	}
+	// One SET for the new record, and the three scripts (delete the old
+	// record, index the new one by request and by subject) sent once more
+	// with their text.
+	if got := calls("set"); got != "1" {
+		t.Errorf("SET was called %s times, want 1\n%s", got, stats)
+	}
+	if got := calls("eval"); got != "3" {
+		t.Errorf("EVAL was called %s times, want 3\n%s", got, stats)
+	}
+	if _, err := s.GetRecord(ctx, store.KindAccessToken, "at-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetRecord(replaced) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetRecord(ctx, store.KindAccessToken, "at-2"); err != nil {
+		t.Fatalf("GetRecord(replacement) = %v", err)
+	}
+	if err := s.DeleteRecordsByRequest(ctx, store.KindAccessToken, "req"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRecord(ctx, store.KindAccessToken, "at-2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetRecord(replacement) after DeleteRecordsByRequest = %v, want ErrNotFound", err)
+	}
+}
