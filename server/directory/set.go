@@ -160,7 +160,9 @@ func (s *Set) Authenticate(ctx context.Context, input, password string) (acct *i
 		case errors.Is(err, errNoEntry):
 			continue
 		case errors.Is(err, errAmbiguous):
-			d.log.Warn("several directory entries match a login; refused", "filter", d.UserFilter(t.values...))
+			// The input is a username, an e-mail address or a phone number: its pseudonym, never itself.
+			d.log.Warn("several directory entries match a login; refused", "login_attributes", d.cfg.Users.LoginAttributes,
+				"input_pseudonym", identity.Pseudonym(t.values[0]))
 			return nil, true, false, nil
 		case err != nil:
 			if ctx.Err() != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/audit"
+	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
 )
@@ -173,5 +174,25 @@ func TestSyncOneNodeAtATime(t *testing.T) {
 	// The lease is released: the next run goes ahead.
 	if _, err := nodes[0].Sync(t.Context(), cfg.Name, false, nil); err != nil {
 		t.Fatalf("a sync after both ended: %v", err)
+	}
+}
+
+// The log line of an ambiguous login carries a pseudonym of the input (here
+// an e-mail address), never the input.
+func TestAmbiguousLoginLogsNoInput(t *testing.T) {
+	srv := slapd(t)
+	var logs bytes.Buffer
+	f := newFixture(t, Options{Log: slog.New(slog.NewTextHandler(&logs, nil))}, openLDAP(srv, "login"))
+	const input = "chung@snv.tinh.gov.vn"
+	acct, handled, ok, err := f.login(t, input, "chung-1")
+	if !handled || ok || err != nil || acct != nil {
+		t.Fatalf("ambiguous = %v, handled %v, ok %v, err %v; want refused", acct, handled, ok, err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "several directory entries match a login") || !strings.Contains(out, identity.Pseudonym(input)) {
+		t.Fatalf("the ambiguous login is not logged with the input's pseudonym:\n%s", out)
+	}
+	if strings.Contains(out, "chung@") || strings.Contains(out, "snv.tinh.gov.vn") {
+		t.Fatalf("the log shows the login input:\n%s", out)
 	}
 }
