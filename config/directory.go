@@ -267,6 +267,12 @@ type DirectorySync struct {
 	// ModifiedAttribute is the attribute holding an entry's last change time, for incremental runs:
 	// modifyTimestamp (OpenLDAP) or whenChanged (Active Directory). Default "modifyTimestamp".
 	ModifiedAttribute string `yaml:"modified_attribute"`
+
+	// MaxDisablePercent is the largest share, in percent of the directory's enabled officials, that one full run
+	// may disable because their entries are gone; from 0 to 100. A run that would disable more (or any, when the
+	// search returned no entry at all) changes nothing: it fails with a message, a log line and an audit record,
+	// and "dinhdanh directory sync NAME --full --force" applies it. One account may always go. Default 10.
+	MaxDisablePercent int `yaml:"max_disable_percent"`
 }
 
 // DefaultDirectory returns the settings of a directory entry whose keys are all left out.
@@ -302,6 +308,7 @@ func DefaultDirectory() Directory {
 			FullInterval:      Duration(24 * time.Hour),
 			PageSize:          500,
 			ModifiedAttribute: "modifyTimestamp",
+			MaxDisablePercent: 10,
 		},
 	}
 }
@@ -458,6 +465,9 @@ func (c *Config) validateDirectories(v *validator) {
 			v.add(key("sync.page_size"), "is %d; it must be from 1 to 10000", s.PageSize)
 		}
 		validateAttribute(v, key("sync.modified_attribute"), s.ModifiedAttribute, true)
+		if s.MaxDisablePercent < 0 || s.MaxDisablePercent > 100 {
+			v.add(key("sync.max_disable_percent"), "is %d; it must be from 0 to 100", s.MaxDisablePercent)
+		}
 	}
 }
 

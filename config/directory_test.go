@@ -197,6 +197,8 @@ func TestValidateDirectories(t *testing.T) {
 		}, []string{"directories[0].groups.roles", "directories[0].groups.required"}},
 		{"bad membership", func(d *Directory) { d.Groups.Membership = "members" }, []string{"directories[0].groups.membership"}},
 		{"negative interval", func(d *Directory) { d.Sync.Interval = Duration(-time.Second) }, []string{"directories[0].sync.interval"}},
+		{"disable share over 100", func(d *Directory) { d.Sync.MaxDisablePercent = 101 }, []string{"directories[0].sync.max_disable_percent"}},
+		{"negative disable share", func(d *Directory) { d.Sync.MaxDisablePercent = -1 }, []string{"directories[0].sync.max_disable_percent"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Default()

@@ -321,4 +321,19 @@ type Ephemeral interface {
 	Unhit(ctx context.Context, key string) error
 	// PurgeExpired removes expired items and returns how many.
 	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
+	Leases
+}
+
+// Leases are named locks with an expiry, held by one holder at a time across
+// nodes: a node that stops renewing its lease loses it when it expires.
+type Leases interface {
+	// AcquireLease takes the lease name for holder until ttl from now, when
+	// nobody holds it, its holder's time has run out, or holder holds it
+	// already (then the lease is renewed). It reports whether holder now
+	// holds the lease; of several concurrent callers for a free lease,
+	// exactly one gets it.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLease gives the lease up when holder holds it; otherwise it does
+	// nothing.
+	ReleaseLease(ctx context.Context, name, holder string) error
 }

@@ -104,9 +104,18 @@ func (e *cliEnv) directoryList(ctx context.Context, args []string) error {
 	return nil
 }
 
+// The exit codes of "directory sync" besides 0 (done), 1 (failed) and 2 (usage).
+const (
+	// exitSyncRefused: a full run would have disabled too many officials; nothing was changed.
+	exitSyncRefused = 3
+	// exitSyncRunning: another node or process is synchronising the directory; nothing was done.
+	exitSyncRunning = 4
+)
+
 func (e *cliEnv) directorySync(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("directory sync", "directory sync NAME [--full] [--json]")
+	fs, cfgPath := e.flags("directory sync", "directory sync NAME [--full] [--force] [--json]")
 	full := fs.Bool("full", false, "read every entry (finds removed ones) instead of those changed since the last run")
+	force := fs.Bool("force", false, "disable the officials whose entries are gone even beyond the directory's sync.max_disable_percent")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := e.parse(fs, reorder(args)); err != nil {
 		return err
@@ -132,11 +141,17 @@ func (e *cliEnv) directorySync(ctx context.Context, args []string) error {
 	if bar != nil {
 		progress = bar.update
 	}
-	res, err := set.Sync(ctx, name, *full, progress)
+	res, err := set.SyncWith(ctx, name, directory.SyncOptions{Full: *full, Force: *force, Progress: progress})
 	if bar != nil {
 		bar.done()
 	}
-	if err != nil {
+	var gone *directory.TooManyGoneError
+	switch {
+	case errors.As(err, &gone):
+		return &exitError{code: exitSyncRefused, err: err}
+	case errors.Is(err, directory.ErrSyncRunning):
+		return &exitError{code: exitSyncRunning, err: err}
+	case err != nil:
 		return err
 	}
 	if *asJSON {

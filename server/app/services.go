@@ -162,7 +162,10 @@ func (s *Services) Admin(actor string) *admin.Service {
 
 // OpenDirectories returns the configured LDAP staff directories (a set
 // with none when none is configured). Accounts a synchronisation disables are
-// locked through Admin(actor). Close the set when done.
+// locked through Admin(actor); refused and forced runs are audited as actor;
+// one node or process at a time synchronises a directory, through a lease
+// in the ephemeral store. Close the set when done.
 func (s *Services) OpenDirectories(actor string) (*directory.Set, error) {
-	return directory.NewSet(s.Config.Directories, directory.Options{Log: s.Log}, s.Store, s.Admin(actor))
+	return directory.NewSet(s.Config.Directories, directory.Options{Log: s.Log, Leases: s.Eph, Audit: s.Audit, Actor: actor},
+		s.Store, s.Admin(actor))
 }

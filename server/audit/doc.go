@@ -34,6 +34,9 @@
 //     [AccountEndSessions], [AccountSetPassword], [AccountResetFactors]),
 //     business representation ([BusinessLink], [BusinessUnlink]) and client
 //     applications ([ClientCreate], [ClientRotateSecret], [ClientDelete]).
+//   - Directory synchronisation (server/directory): a full run refused
+//     because it would disable too many officials ([DirectorySyncRefused]),
+//     or forced past that limit ([DirectorySyncForced]).
 //
 // # What a record holds
 //

@@ -128,4 +128,10 @@ const (
 	ClientRotateSecret Event = "client.rotate_secret"
 	// ClientDelete: a client application was removed.
 	ClientDelete Event = "client.delete"
+	// DirectorySyncRefused: a full directory synchronisation would have
+	// disabled more officials than its limit allows; nothing was changed.
+	DirectorySyncRefused Event = "directory.sync_refused"
+	// DirectorySyncForced: a full directory synchronisation was forced past
+	// that limit.
+	DirectorySyncForced Event = "directory.sync_forced"
 )

@@ -16,6 +16,8 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/dinhdanh/dinhdanh/config"
+	"github.com/dinhdanh/dinhdanh/server/audit"
+	"github.com/dinhdanh/dinhdanh/store"
 )
 
 // Options are what a Directory takes besides its configuration. Zero
@@ -32,6 +34,13 @@ type Options struct {
 	TLSConfig *tls.Config
 	// GroupCacheTTL is how long the groups read for logins are reused. Default 1 minute.
 	GroupCacheTTL time.Duration
+	// Leases, when not nil, lets one node at a time synchronise a directory
+	// (see Set.SyncWith). Nil: runs are not coordinated.
+	Leases store.Leases
+	// Audit, when not nil, records refused and forced synchronisations.
+	Audit *audit.Recorder
+	// Actor is the actor of those audit records. Default "directory".
+	Actor string
 }
 
 // settings are the per-server values derived from a configuration.

@@ -66,6 +66,17 @@
 // The cursor (the greatest modified value seen) is stored durably through
 // store.DirectorySync.
 //
+// Two safeties guard a run ([Set.SyncWith]). A full run that would disable
+// more than sync.max_disable_percent of the enabled accounts because their
+// entries are gone, or any when the search returned nobody (an empty or
+// truncated answer without an error looks exactly like that), changes
+// nothing and returns a [TooManyGoneError], logged and audited
+// (directory.sync_refused); Force applies it (directory.sync_forced). And one
+// node at a time synchronises a directory: the run holds the lease
+// "directory-sync:<name>" of store.Leases, renewed every 40 seconds and
+// expiring 2 minutes after its holder stops; a run that finds it held
+// returns [ErrSyncRunning] and does nothing. A run that loses its lease stops.
+//
 // Lists and searches of officials read dinhdanh's database, never a
 // directory.
 package directory

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/dinhdanh/dinhdanh/config"
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -18,9 +20,13 @@ import (
 // Set is every configured directory, in order. It authenticates officials
 // (authn.DirectoryAuthenticator) and synchronises the directories.
 type Set struct {
-	dirs []*Directory
-	prov *provisioner
-	log  *slog.Logger
+	dirs   []*Directory
+	prov   *provisioner
+	log    *slog.Logger
+	leases store.Leases
+	holder string // names this process in the leases it holds
+	audit  *audit.Recorder
+	actor  string
 }
 
 var _ authn.DirectoryAuthenticator = (*Set)(nil)
@@ -32,7 +38,14 @@ func NewSet(cfgs []config.Directory, o Options, st Store, locker Locker) (*Set, 
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Set{prov: &provisioner{store: st, locker: locker, log: o.Log}, log: o.Log}
+	s := &Set{prov: &provisioner{store: st, locker: locker, log: o.Log}, log: o.Log, leases: o.Leases, audit: o.Audit,
+		actor: o.Actor}
+	if s.actor == "" {
+		s.actor = "directory"
+	}
+	if s.holder, _ = os.Hostname(); s.holder == "" {
+		s.holder = "node"
+	}
 	for _, c := range cfgs {
 		d, err := New(c, o)
 		if err != nil {
@@ -147,7 +160,9 @@ func (s *Set) Authenticate(ctx context.Context, input, password string) (acct *i
 		case errors.Is(err, errNoEntry):
 			continue
 		case errors.Is(err, errAmbiguous):
-			d.log.Warn("several directory entries match a login; refused", "filter", d.UserFilter(t.values...))
+			// The input is a username, an e-mail address or a phone number: its pseudonym, never itself.
+			d.log.Warn("several directory entries match a login; refused", "login_attributes", d.cfg.Users.LoginAttributes,
+				"input_pseudonym", identity.Pseudonym(t.values[0]))
 			return nil, true, false, nil
 		case err != nil:
 			if ctx.Err() != nil {

@@ -22,6 +22,82 @@ func RunEphemeral(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 	t.Run("Counters", func(t *testing.T) { testCounters(t, open) })
 	t.Run("Unhit", func(t *testing.T) { testUnhit(t, open) })
 	t.Run("PurgeExpired", func(t *testing.T) { testPurgeExpired(t, open) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
+}
+
+func testLeases(t *testing.T, open func(t *testing.T) store.Ephemeral) {
+	t.Run("OneHolder", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		acquire := func(holder string, want bool) {
+			t.Helper()
+			ok, err := e.AcquireLease(ctx, "sync:so-noi-vu", holder, time.Hour)
+			must(t, err, "AcquireLease")
+			if ok != want {
+				t.Fatalf("AcquireLease(%s) = %v, want %v", holder, ok, want)
+			}
+		}
+		acquire("node-a", true)
+		acquire("node-b", false)
+		acquire("node-a", true) // renewed
+		ok, err := e.AcquireLease(ctx, "sync:so-xay-dung", "node-b", time.Hour)
+		must(t, err, "AcquireLease(other lease)")
+		if !ok {
+			t.Fatal("a lease of another name was refused")
+		}
+		must(t, e.ReleaseLease(ctx, "sync:so-noi-vu", "node-b"), "ReleaseLease(not the holder)")
+		acquire("node-b", false)
+		must(t, e.ReleaseLease(ctx, "sync:so-noi-vu", "node-a"), "ReleaseLease")
+		acquire("node-b", true)
+		acquire("node-a", false)
+	})
+
+	t.Run("Expires", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		exp := time.Now().Add(shortLife)
+		ok, err := e.AcquireLease(ctx, "sync:so-noi-vu", "node-a", shortLife)
+		must(t, err, "AcquireLease")
+		if !ok {
+			t.Fatal("a free lease was refused")
+		}
+		if stillBefore(exp) {
+			if ok, _ := e.AcquireLease(ctx, "sync:so-noi-vu", "node-b", time.Hour); ok {
+				t.Fatal("a held lease was taken before it expired")
+			}
+		}
+		sleepPast(exp)
+		ok, err = e.AcquireLease(ctx, "sync:so-noi-vu", "node-b", time.Hour)
+		must(t, err, "AcquireLease after expiry")
+		if !ok {
+			t.Fatal("an expired lease could not be taken")
+		}
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		e, ctx := open(t), t.Context()
+		const n = 8
+		start := make(chan struct{})
+		got := make(chan bool, n)
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				<-start
+				ok, err := e.AcquireLease(ctx, "sync:so-noi-vu", fmt.Sprintf("node-%d", i), time.Hour)
+				got <- ok
+				errs <- err
+			}()
+		}
+		close(start)
+		held := 0
+		for range n {
+			if <-got {
+				held++
+			}
+			must(t, <-errs, "AcquireLease")
+		}
+		if held != 1 {
+			t.Fatalf("%d of %d concurrent callers got the lease, want exactly 1", held, n)
+		}
+	})
 }
 
 func sameRecord(t *testing.T, got, want *store.Record, what string) {

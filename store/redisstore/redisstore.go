@@ -10,6 +10,7 @@
 //	<prefix>qz:<kind>:<requestID>  the index of the kind's records of one request
 //	<prefix>sz:<kind>:<subject>    the index of the kind's records of one subject
 //	<prefix>n:<counter>            a counter
+//	<prefix>l:<lease>              a lease (its holder; see AcquireLease)
 //
 // An index is a sorted set of record keys, each scored with its record's
 // expiry in Unix milliseconds. (The indexes were plain sets under q: and s:
@@ -709,3 +710,34 @@ func (s *Store) ResetCounter(ctx context.Context, key string) error {
 // PurgeExpired implements store.Ephemeral: Redis removes expired keys by
 // itself, so there is never anything left to purge.
 func (s *Store) PurgeExpired(context.Context, time.Time) (int64, error) { return 0, nil }
+
+func (s *Store) leaseKey(name string) string { return s.prefix + "l:" + name }
+
+// acquireLease sets the lease to its holder, with a new time to live, when it
+// is absent or already the holder's.
+var acquireLease = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then
+	redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+	return 1
+end
+return 0`)
+
+// releaseLease deletes the lease when it is the holder's.
+var releaseLease = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0`)
+
+// AcquireLease implements store.Leases: one script on one key.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	ms := max(ttl.Milliseconds(), 1)
+	n, err := acquireLease.Run(ctx, s.c, []string{s.leaseKey(name)}, holder, ms).Int64()
+	return n == 1, err
+}
+
+// ReleaseLease implements store.Leases.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	return releaseLease.Run(ctx, s.c, []string{s.leaseKey(name)}, holder).Err()
+}

@@ -214,3 +214,28 @@ func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	m, _ := res.RowsAffected()
 	return n + m, nil
 }
+
+// leaseKind is the kind of the records that hold leases: the holder is the
+// record's subject. No store.RecordKind has this name.
+const leaseKind = "lease"
+
+// AcquireLease implements store.Leases: one upsert that takes over the row
+// only when it has expired or is the holder's own.
+func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	now := db.now()
+	res, err := db.execWrite(ctx, `INSERT INTO records (kind, key, subject, expires_at) VALUES ($1,$2,$3,$4)
+		ON CONFLICT (kind, key) DO UPDATE SET subject=excluded.subject, expires_at=excluded.expires_at
+		WHERE records.expires_at<=$5 OR records.subject=excluded.subject`,
+		leaseKind, name, holder, ms(now.Add(ttl)), ms(now))
+	err = affected(res, err)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ReleaseLease implements store.Leases.
+func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
+	_, err := db.execWrite(ctx, `DELETE FROM records WHERE kind=$1 AND key=$2 AND subject=$3`, leaseKind, name, holder)
+	return err
+}

@@ -416,6 +416,17 @@ func TestCertificateLogin(t *testing.T) {
 		if page.Lang() != "en" || !strings.Contains(pageError(page), "The certificate has expired.") {
 			t.Errorf("the refusal in English: lang %q, %q", page.Lang(), pageError(page))
 		}
+		// The process log names the refused certificates without their
+		// subjects: the personal IDs of the revoked ones are not in it.
+		log := srv.Log()
+		if !strings.Contains(log, "certificate refused") {
+			t.Fatalf("no refusal in the process log:\n%s", log)
+		}
+		for _, id := range []string{"001085000111", "001185000222"} {
+			if strings.Contains(log, id) {
+				t.Errorf("the process log shows the personal ID %s of a refused certificate", id)
+			}
+		}
 	})
 
 	t.Run("replayed challenge", func(t *testing.T) {

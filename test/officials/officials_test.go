@@ -7,6 +7,7 @@ package officials
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/admin"
 	"github.com/dinhdanh/dinhdanh/server/app"
+	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/test/harness"
 	"github.com/dinhdanh/dinhdanh/test/ldaptest"
 )
@@ -188,7 +190,15 @@ func TestOfficialLogsInWithDirectoryPassword(t *testing.T) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	res, err := n.app.Directories.Sync(sctx, "so-tttt", true, nil)
+	// The only official leaves, so the search returns nobody: a full run
+	// refuses to believe an empty directory unless forced.
+	if _, err := n.app.Directories.Sync(sctx, "so-tttt", true, nil); !errors.As(err, new(*directory.TooManyGoneError)) {
+		t.Fatalf("sync over an empty directory: %v, want a refusal", err)
+	}
+	if acct, err := n.app.Store.GetAccount(ctx, sub); err != nil || acct.Disabled {
+		t.Fatalf("account after the refused sync: %+v, %v", acct, err)
+	}
+	res, err := n.app.Directories.SyncWith(sctx, "so-tttt", directory.SyncOptions{Full: true, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}

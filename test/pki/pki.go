@@ -74,6 +74,8 @@ type CA struct {
 	crlMode     CRLMode
 	ocspMode    OCSPMode
 	crlNumber   int64
+	crlExts     []pkix.Extension // added to every CRL
+	crlEntryExt []pkix.Extension // added to every entry of the CRL
 	// CRLRequests and OCSPRequests count the requests the server answered for this CA.
 	CRLRequests  atomic.Int64
 	OCSPRequests atomic.Int64

@@ -4,12 +4,16 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"io"
 	"math/big"
 	"net/http"
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/ocsp"
 )
 
@@ -52,6 +56,77 @@ func (ca *CA) SetOCSPMode(m OCSPMode) {
 	defer ca.mu.Unlock()
 	ca.ocspMode = m
 }
+
+// SetCRLExtensions adds exts to the CA's CRLs from now on (none: back to plain CRLs).
+func (ca *CA) SetCRLExtensions(exts ...pkix.Extension) {
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	ca.crlExts = exts
+}
+
+// SetCRLEntryExtensions adds exts to every entry of the CA's CRLs from now on.
+func (ca *CA) SetCRLEntryExtensions(exts ...pkix.Extension) {
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	ca.crlEntryExt = exts
+}
+
+// CRLURL returns the URL of the CA's CRL, the distribution point its certificates name.
+func (ca *CA) CRLURL() string { return ca.pki.crlURL(ca) }
+
+// IDP is an Issuing Distribution Point (RFC 5280 §5.2.5), the scope of a
+// partitioned CRL, for SetCRLExtensions.
+type IDP struct {
+	URLs               []string // the distribution point's full name; none leaves the distribution point out
+	Relative           bool     // name the distribution point relative to the CA (a RelativeDistinguishedName) instead
+	OnlyUserCerts      bool
+	OnlyCACerts        bool
+	OnlySomeReasons    bool // key compromise only
+	IndirectCRL        bool
+	OnlyAttributeCerts bool
+}
+
+// Extension returns the critical extension, as RFC 5280 requires it.
+func (i IDP) Extension() pkix.Extension {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		switch {
+		case i.Relative:
+			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1ObjectIdentifier(oidCommonName)
+						b.AddASN1(cbasn1.UTF8String, func(b *cryptobyte.Builder) { b.AddBytes([]byte("CRL1")) })
+					})
+				})
+			})
+		case len(i.URLs) > 0:
+			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+					for _, u := range i.URLs {
+						b.AddASN1(cbasn1.Tag(6).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes([]byte(u)) })
+					}
+				})
+			})
+		}
+		flag := func(n int, v bool) {
+			if v {
+				b.AddASN1(cbasn1.Tag(n).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddUint8(0xff) })
+			}
+		}
+		flag(1, i.OnlyUserCerts)
+		flag(2, i.OnlyCACerts)
+		if i.OnlySomeReasons {
+			// ReasonFlags with keyCompromise (bit 1) set: 6 unused bits, 0b01000000.
+			b.AddASN1(cbasn1.Tag(3).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes([]byte{6, 0x40}) })
+		}
+		flag(4, i.IndirectCRL)
+		flag(5, i.OnlyAttributeCerts)
+	})
+	return pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 28}, Critical: true, Value: b.BytesOrPanic()}
+}
+
+var oidCommonName = asn1.ObjectIdentifier{2, 5, 4, 3}
 
 // CRLValidity is how long a CRL is valid after it is made.
 const CRLValidity = 24 * time.Hour
@@ -115,14 +190,14 @@ func (ca *CA) crl() ([]byte, bool) {
 	}
 	ca.crlNumber++
 	list := &x509.RevocationList{Number: big.NewInt(ca.crlNumber), ThisUpdate: now.Add(-time.Hour),
-		NextUpdate: now.Add(CRLValidity)}
+		NextUpdate: now.Add(CRLValidity), ExtraExtensions: ca.crlExts}
 	if ca.crlMode == CRLStale {
 		list.ThisUpdate, list.NextUpdate = now.Add(-3*CRLValidity), now.Add(-CRLValidity)
 	}
 	for serial, at := range ca.crlRevoked {
 		n, _ := new(big.Int).SetString(serial, 10)
 		list.RevokedCertificateEntries = append(list.RevokedCertificateEntries,
-			x509.RevocationListEntry{SerialNumber: n, RevocationTime: at, ReasonCode: 1})
+			x509.RevocationListEntry{SerialNumber: n, RevocationTime: at, ReasonCode: 1, ExtraExtensions: ca.crlEntryExt})
 	}
 	issuer, key := ca.Cert, ca.Key
 	if ca.crlMode == CRLForged {

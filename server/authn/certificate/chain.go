@@ -96,8 +96,12 @@ func checkKeyUsage(s *state) *Refusal {
 }
 
 // describe names a certificate in log details.
+//
+// It names the certificate by serial number and issuer, never by subject: a
+// subject carries personal IDs, tax codes and e-mail addresses, and the
+// detail of a refusal goes to the process log.
 func describe(c *x509.Certificate) string {
-	return "certificate " + SerialKey(c) + " (" + c.Subject.String() + ")"
+	return "certificate " + SerialKey(c) + " issued by " + IssuerKey(c)
 }
 
 func keyUsageNames(ku x509.KeyUsage) string {

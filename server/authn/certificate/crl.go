@@ -19,6 +19,43 @@ import (
 // cannot answer alone.
 var oidDeltaCRLIndicator = asn1.ObjectIdentifier{2, 5, 29, 27}
 
+// oidIssuingDistributionPoint is the Issuing Distribution Point extension
+// (RFC 5280 §5.2.5): the scope of a partitioned CRL.
+var oidIssuingDistributionPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
+
+// crlExtensionsUnderstood are the CRL extensions whose meaning the check
+// honours or may ignore (RFC 5280 §5.2): a CRL with any other extension
+// marked critical is not used. The delta CRL indicator is understood, and
+// such a CRL refused.
+var crlExtensionsUnderstood = []asn1.ObjectIdentifier{
+	{2, 5, 29, 35},              // authority key identifier
+	{2, 5, 29, 18},              // issuer alternative name
+	{2, 5, 29, 20},              // CRL number
+	oidDeltaCRLIndicator,        // delta CRL indicator
+	oidIssuingDistributionPoint, // issuing distribution point
+	{2, 5, 29, 46},              // freshest CRL
+	{1, 3, 6, 1, 5, 5, 7, 1, 1}, // authority information access
+}
+
+// crlEntryExtensionsUnderstood are the CRL entry extensions the check
+// understands (RFC 5280 §5.3). The certificate issuer extension is not among
+// them: it belongs to indirect CRLs, which are not used.
+var crlEntryExtensionsUnderstood = []asn1.ObjectIdentifier{
+	{2, 5, 29, 21}, // reason code
+	{2, 5, 29, 23}, // hold instruction code
+	{2, 5, 29, 24}, // invalidity date
+}
+
+// understood reports whether id is one of known.
+func understood(id asn1.ObjectIdentifier, known []asn1.ObjectIdentifier) bool {
+	for _, k := range known {
+		if id.Equal(k) {
+			return true
+		}
+	}
+	return false
+}
+
 // crlCache downloads CRLs and keeps each, by URL, until it is due: its
 // nextUpdate, or MaxAge after the download when that comes first.
 type crlCache struct {
@@ -36,6 +73,7 @@ type crlEntry struct {
 	issuer   *x509.Certificate // the CA the CRL was verified against
 	verified map[string]bool   // raw subject public key infos the signature was verified against
 	revoked  map[string]x509.RevocationListEntry
+	scope    crlScope // what the CRL covers, from its issuing distribution point
 	this     time.Time
 	next     time.Time // zero when the CRL has none
 	fetched  time.Time
@@ -67,8 +105,18 @@ func (c *crlCache) status(ctx context.Context, cert, issuer *x509.Certificate) r
 			why = append(why, err.Error())
 			continue
 		}
+		if d := e.scope.covers(cert); d != "" {
+			// A partition for other certificates: it proves nothing either way.
+			why = append(why, u+" "+d)
+			continue
+		}
 		if r, ok := e.revoked[cert.SerialNumber.String()]; ok {
 			return revAnswer{revRevoked, fmt.Sprintf("listed in %s since %s (reason %d)", u, r.RevocationTime.UTC().Format(time.RFC3339), r.ReasonCode)}
+		}
+		if e.scope.someReasons {
+			// Revoked for a reason it does not cover, the certificate would be absent too.
+			why = append(why, u+" covers only some revocation reasons")
+			continue
 		}
 		return revAnswer{revGood, ""}
 	}
@@ -185,9 +233,27 @@ func (c *crlCache) fetch(ctx context.Context, url string, issuer *x509.Certifica
 	if err := list.CheckSignatureFrom(issuer); err != nil {
 		return nil, fmt.Errorf("%s: bad signature: %v", url, err)
 	}
+	var scope crlScope
 	for _, ext := range list.Extensions {
-		if ext.Id.Equal(oidDeltaCRLIndicator) {
+		switch {
+		case ext.Id.Equal(oidDeltaCRLIndicator):
 			return nil, fmt.Errorf("%s is a delta CRL", url)
+		case ext.Id.Equal(oidIssuingDistributionPoint):
+			if scope, err = parseIssuingDistributionPoint(ext.Value); err != nil {
+				return nil, fmt.Errorf("%s: %v", url, err)
+			}
+		case ext.Critical && !understood(ext.Id, crlExtensionsUnderstood):
+			return nil, fmt.Errorf("%s has an unknown critical extension %s", url, ext.Id)
+		}
+	}
+	if scope.indirect {
+		return nil, fmt.Errorf("%s is an indirect CRL, which is not supported", url)
+	}
+	for _, r := range list.RevokedCertificateEntries {
+		for _, ext := range r.Extensions {
+			if ext.Critical && !understood(ext.Id, crlEntryExtensionsUnderstood) {
+				return nil, fmt.Errorf("%s has an entry with an unknown critical extension %s", url, ext.Id)
+			}
 		}
 	}
 	now := c.now()
@@ -198,8 +264,8 @@ func (c *crlCache) fetch(ctx context.Context, url string, issuer *x509.Certifica
 		return nil, fmt.Errorf("%s is stale: its nextUpdate %s has passed", url, list.NextUpdate.UTC().Format(time.RFC3339))
 	}
 	e := &crlEntry{url: url, issuer: issuer, verified: map[string]bool{string(issuer.RawSubjectPublicKeyInfo): true},
-		revoked: make(map[string]x509.RevocationListEntry, len(list.RevokedCertificateEntries)),
-		this:    list.ThisUpdate, next: list.NextUpdate, fetched: now, due: now.Add(c.opts.CRLMaxAge)}
+		revoked: make(map[string]x509.RevocationListEntry, len(list.RevokedCertificateEntries)), scope: scope,
+		this: list.ThisUpdate, next: list.NextUpdate, fetched: now, due: now.Add(c.opts.CRLMaxAge)}
 	if !e.next.IsZero() && e.next.Before(e.due) {
 		e.due = e.next
 	}

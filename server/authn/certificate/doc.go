@@ -36,7 +36,16 @@
 //     by the issuing CA or a responder it delegated). Revoked by either is a
 //     refusal; when neither answers, the configured failure mode decides. A
 //     subordinate CA that names none of the enabled sources is skipped; the
-//     signer's certificate must name one.
+//     signer's certificate must name one. A CRL vouches for a certificate only
+//     within its scope (its Issuing Distribution Point, RFC 5280 §5.2.5): the
+//     partition of another distribution point, a CRL of CA certificates only
+//     for an end-entity certificate (or the reverse), of attribute
+//     certificates only, or an indirect CRL answers nothing, and one covering
+//     only some reasons can revoke but not prove good. A CRL with a critical
+//     extension, or an entry with a critical entry extension, that the check
+//     does not understand is not used at all; neither is a delta CRL. OCSP
+//     answers are cached (at most 10,000, each until due; those due are
+//     pruned by the background refresh).
 //
 // [Verifier.VerifyCertificate] runs steps 3 to 6 for a certificate whose
 // possession was proved otherwise: the client certificate of a mutual-TLS

@@ -25,13 +25,21 @@ const maxOCSPResponse = 64 << 10
 // ocspMaxAgeWithoutNext is how old an answer without nextUpdate may be.
 const ocspMaxAgeWithoutNext = time.Hour
 
-// ocspClient asks OCSP responders and keeps their answers for a while.
+// ocspCacheEntries is how many OCSP answers the cache holds at most.
+const ocspCacheEntries = 10000
+
+// ocspClient asks OCSP responders and keeps their answers for a while: at
+// most maxEntries of them, each until it is due; expired answers are pruned
+// when the cache is full and by [Verifier.RefreshCRLs].
 type ocspClient struct {
 	client *http.Client
 	now    func() time.Time
 	opts   RevocationOptions
 	mu     sync.Mutex
 	cache  map[string]ocspCached
+	// maxEntries bounds the cache; when it is full of live answers, the one
+	// due first makes room.
+	maxEntries int
 }
 
 type ocspCached struct {
@@ -40,7 +48,7 @@ type ocspCached struct {
 }
 
 func newOCSPClient(client *http.Client, now func() time.Time, opts RevocationOptions) *ocspClient {
-	return &ocspClient{client: client, now: now, opts: opts, cache: map[string]ocspCached{}}
+	return &ocspClient{client: client, now: now, opts: opts, cache: map[string]ocspCached{}, maxEntries: ocspCacheEntries}
 }
 
 // status asks the responders cert names, in order, until one gives a
@@ -55,6 +63,9 @@ func (o *ocspClient) status(ctx context.Context, cert, issuer *x509.Certificate)
 	now := o.now()
 	o.mu.Lock()
 	c, ok := o.cache[key]
+	if ok && !now.Before(c.until) {
+		delete(o.cache, key)
+	}
 	o.mu.Unlock()
 	if ok && now.Before(c.until) {
 		return c.answer
@@ -70,13 +81,56 @@ func (o *ocspClient) status(ctx context.Context, cert, issuer *x509.Certificate)
 			if limit := now.Add(o.opts.OCSPCacheMax); until.IsZero() || until.After(limit) {
 				until = limit
 			}
-			o.mu.Lock()
-			o.cache[key] = ocspCached{answer: a, until: until}
-			o.mu.Unlock()
+			o.put(key, ocspCached{answer: a, until: until}, now)
 		}
 		return a
 	}
 	return revAnswer{revUnavailable, fmt.Sprint(why)}
+}
+
+// put caches an answer, making room first when the cache is full: expired
+// answers go, then, if none had, the answer due first.
+func (o *ocspClient) put(key string, c ocspCached, now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.cache[key]; !ok && len(o.cache) >= o.maxEntries {
+		o.pruneLocked(now)
+		if len(o.cache) >= o.maxEntries {
+			first := ""
+			for k, e := range o.cache {
+				if first == "" || e.until.Before(o.cache[first].until) {
+					first = k
+				}
+			}
+			delete(o.cache, first)
+		}
+	}
+	o.cache[key] = c
+}
+
+// prune removes the answers due at now and returns how many.
+func (o *ocspClient) prune(now time.Time) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.pruneLocked(now)
+}
+
+func (o *ocspClient) pruneLocked(now time.Time) int {
+	n := 0
+	for k, e := range o.cache {
+		if !now.Before(e.until) {
+			delete(o.cache, k)
+			n++
+		}
+	}
+	return n
+}
+
+// size returns how many answers the cache holds.
+func (o *ocspClient) size() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.cache)
 }
 
 // ask sends one OCSP request and judges the answer. until is the answer's

@@ -61,7 +61,9 @@ var Reasons = []Reason{ReasonChallengeUnknown, ReasonChallengeMismatch, ReasonMa
 type Refusal struct {
 	Check  Check
 	Reason Reason
-	// Detail says what exactly failed, for logs.
+	// Detail says what exactly failed, for logs. It names certificates by
+	// serial number and issuer, never by subject (no personal ID, tax code or
+	// e-mail address).
 	Detail string
 	// Certificate is the certificate concerned, when there is one (the
 	// signer, or the expired or revoked certificate of the chain).

@@ -31,7 +31,9 @@ type RevocationOptions struct {
 	// CRLMaxBytes caps the size of a CRL download; zero means 64 MiB.
 	CRLMaxBytes int64
 	// OCSPCacheMax is the longest a good or revoked OCSP answer is reused,
-	// never past its nextUpdate; zero asks the responder every time.
+	// never past its nextUpdate; zero asks the responder every time. The
+	// cache holds at most 10,000 answers; those due are pruned by the
+	// background refresh and whenever the cache is full.
 	OCSPCacheMax time.Duration
 }
 
@@ -197,8 +199,10 @@ func httpURLs(urls []string) []string {
 
 // RefreshCRLs downloads again every cached CRL whose nextUpdate comes within
 // twice the refresh interval. A failed download keeps the CRL held, which
-// stays usable until its nextUpdate.
+// stays usable until its nextUpdate. It also drops the cached OCSP answers
+// that are due.
 func (v *Verifier) RefreshCRLs(ctx context.Context) {
+	v.ocsp.prune(v.crls.now())
 	v.crls.refresh(ctx, v.opts.Log)
 }
 

@@ -287,3 +287,134 @@ func TestCRLDownloadedOnceUnderLoad(t *testing.T) {
 		t.Fatalf("%d concurrent logins downloaded the CRL %d times, want once", 8, n)
 	}
 }
+
+// TestCRLScope is the table test of what a CRL may vouch for: its issuing
+// distribution point (a partitioned CRL answers only for its partition) and
+// its critical extensions (a CRL with one the check does not understand is
+// not used).
+func TestCRLScope(t *testing.T) {
+	unknown := pkix.Extension{Id: []int{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{5, 0}}
+	tests := []struct {
+		name   string
+		setup  func(p *pki.PKI) *pki.Leaf
+		check  Check
+		reason Reason
+		which  func(p *pki.PKI) *x509.Certificate
+	}{
+		{name: "partition naming the certificate's distribution point", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{URLs: []string{"ldap://ldap.example.vn/cn=CRL1", p.GovSub.CRLURL()}}.Extension())
+			return p.Official
+		}},
+		{name: "partition of another distribution point", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{URLs: []string{p.GovSub.CRLURL() + "?partition=2"}}.Extension())
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: official},
+		{name: "partition of another distribution point does not revoke either", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{URLs: []string{p.GovSub.CRLURL() + "?partition=2"}}.Extension())
+			return p.RevokedCRL
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable},
+		{name: "distribution point named relative to the CA", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{Relative: true}.Extension())
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: official},
+		{name: "CA certificates only, for an end-entity certificate", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{OnlyCACerts: true}.Extension())
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: official},
+		{name: "end-entity certificates only, for an end-entity certificate", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{URLs: []string{p.GovSub.CRLURL()}, OnlyUserCerts: true}.Extension())
+			return p.Official
+		}},
+		{name: "end-entity certificates only, for a subordinate CA", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovRoot.SetCRLExtensions(pki.IDP{OnlyUserCerts: true}.Extension())
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: func(p *pki.PKI) *x509.Certificate { return p.GovSub.Cert }},
+		{name: "CA certificates only, for a subordinate CA", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovRoot.SetCRLExtensions(pki.IDP{OnlyCACerts: true}.Extension())
+			return p.Official
+		}},
+		{name: "attribute certificates only", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{OnlyAttributeCerts: true}.Extension())
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: official},
+		{name: "some reasons only, certificate absent", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{OnlySomeReasons: true}.Extension())
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: official},
+		{name: "some reasons only, certificate listed", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{OnlySomeReasons: true}.Extension())
+			return p.RevokedCRL
+		}, check: CheckCRL, reason: ReasonRevoked},
+		{name: "indirect CRL", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pki.IDP{IndirectCRL: true}.Extension())
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: official},
+		{name: "unknown critical extension", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(unknown)
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: official},
+		{name: "unknown critical extension does not revoke either", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(unknown)
+			return p.RevokedCRL
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable},
+		{name: "unknown non-critical extension", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLExtensions(pkix.Extension{Id: unknown.Id, Value: unknown.Value})
+			return p.Official
+		}},
+		{name: "entry with an unknown critical extension", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLEntryExtensions(unknown)
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: official},
+		{name: "entry naming its certificate's issuer (indirect)", setup: func(p *pki.PKI) *pki.Leaf {
+			p.GovSub.SetCRLEntryExtensions(pkix.Extension{Id: []int{2, 5, 29, 29}, Critical: true, Value: []byte{0x30, 0}})
+			return p.Official
+		}, check: CheckRevocation, reason: ReasonRevocationUnavailable, which: official},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(o *Options) { crlOnly(&o.Revocation) })
+			s := f.chained(t, tt.setup(f.pki))
+			r := checkRevocation(s)
+			if s.err != nil {
+				t.Fatal(s.err)
+			}
+			wantRefusal(t, r, tt.check, tt.reason)
+			if tt.which != nil && !r.Certificate.Equal(tt.which(f.pki)) {
+				t.Fatalf("refused certificate %s (%s)", r.Certificate.Subject, r.Detail)
+			}
+			if tt.reason == "" && s.revocation.Status != RevocationGood {
+				t.Fatalf("status %s, want good", s.revocation)
+			}
+		})
+	}
+}
+
+// TestOCSPCachePruned checks that the OCSP answer cache is bounded and that
+// answers past their time are dropped, not kept forever.
+func TestOCSPCachePruned(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.Revocation.CRL = false
+		o.Revocation.OCSPCacheMax = 5 * time.Minute
+	})
+	f.v.ocsp.maxEntries = 2
+	p := f.pki
+	for _, l := range []*pki.Leaf{p.Official, p.OfficialNoID, p.Citizen} {
+		wantRefusal(t, checkRevocation(f.chained(t, l)), "", "")
+		f.now = f.now.Add(time.Second)
+	}
+	if n := f.v.ocsp.size(); n != 2 {
+		t.Fatalf("the cache holds %d answers, bound 2", n)
+	}
+	// The most recent answer stayed: asking again sends no request.
+	before := p.PublicSub.OCSPRequests.Load()
+	wantRefusal(t, checkRevocation(f.chained(t, p.Citizen)), "", "")
+	if n := p.PublicSub.OCSPRequests.Load(); n != before {
+		t.Fatalf("the newest answer was evicted (%d requests, want %d)", n, before)
+	}
+	// Past their time, the background refresh drops every answer.
+	f.now = f.now.Add(6 * time.Minute)
+	f.v.RefreshCRLs(t.Context())
+	if n := f.v.ocsp.size(); n != 0 {
+		t.Fatalf("%d expired answers kept after the refresh", n)
+	}
+}

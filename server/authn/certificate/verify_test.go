@@ -208,3 +208,23 @@ func TestNewVerifier(t *testing.T) {
 		t.Fatal("an unknown key-usage policy")
 	}
 }
+
+// TestRefusalDetailCarriesNoSubject checks that the detail of a refusal,
+// which goes to the process log, names the certificate without its subject:
+// no personal ID, no e-mail address.
+func TestRefusalDetailCarriesNoSubject(t *testing.T) {
+	f := newFixture(t, nil)
+	p := f.pki
+	for _, l := range []*pki.Leaf{p.RevokedCRL, p.RevokedOCSP, p.Expired, p.WrongKeyUsage, p.Untrusted} {
+		_, r, err := f.v.VerifyCertificate(t.Context(), l.Chain())
+		if err != nil || r == nil {
+			t.Fatalf("%s: refusal %v, err %v; want a refusal", l.Name, r, err)
+		}
+		for _, private := range []string{"001085000111", "001185000222", pki.OfficialPersonalID, pki.OfficialEmail,
+			l.Cert.Subject.CommonName} {
+			if strings.Contains(r.Error(), private) {
+				t.Errorf("%s: the refusal shows %q: %s", l.Name, private, r.Error())
+			}
+		}
+	}
+}
