@@ -136,7 +136,7 @@ func assemble(s *Services) (*App, error) {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		},
 		Factors: consoleFactors, Certificates: certs.forConsole()}, s.Audit)
-	h := newHealth(db, eph, log)
+	h := newHealth(db, eph, cfg.Redis.AllowEviction, log)
 	mux := http.NewServeMux()
 	registerProvider(mux, p)
 	lh.Register(mux)
