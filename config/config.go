@@ -97,6 +97,10 @@ type Config struct {
 	// Log configures the process log. See Log.
 	// Default: level info, text format.
 	Log Log `yaml:"log"`
+
+	// Metrics says where /metrics is served. See Metrics.
+	// Default: nowhere (not on the public listener).
+	Metrics Metrics `yaml:"metrics"`
 }
 
 // Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
@@ -184,6 +188,12 @@ type Session struct {
 	// SecureCookies says when cookies carry the Secure attribute: "auto" (the default) when the issuer is
 	// https, "always", or "never" (only for plain-HTTP development). See Config.SecureCookie.
 	SecureCookies string `yaml:"secure_cookies"`
+
+	// LogoutDeliveryRetention is how long a finished back-channel logout notification (delivered, or
+	// failed after its last retry) stays in the durable queue, for "dinhdanh logout deliveries" and the
+	// metrics, before the nodes' background sweep deletes it; pending ones are kept until they finish.
+	// Greater than zero. Default "168h" (a week).
+	LogoutDeliveryRetention Duration `yaml:"logout_delivery_retention"`
 }
 
 // Login configures the login flow: choosing a method, the second factor, step-up and consent.
@@ -291,6 +301,7 @@ func Default() *Config {
 			OfficialIdleTimeout:      Duration(15 * time.Minute),
 			OfficialAbsoluteLifetime: Duration(10 * time.Hour),
 			SecureCookies:            "auto",
+			LogoutDeliveryRetention:  Duration(168 * time.Hour),
 		},
 		Login: Login{
 			FlowLifespan:      Duration(15 * time.Minute),
@@ -321,6 +332,7 @@ func Default() *Config {
 			Level:  "info",
 			Format: "text",
 		},
+		Metrics: Metrics{},
 	}
 }
 

@@ -36,6 +36,7 @@ func TestDefault(t *testing.T) {
 		{"redis.read_timeout", c.Redis.ReadTimeout.D(), time.Second},
 		{"redis.tls", c.Redis.TLS, false},
 		{"redis.tls_ca_file", c.Redis.TLSCAFile, ""},
+		{"redis.allow_eviction", c.Redis.AllowEviction, false},
 		{"keys.seal_key_file", c.Keys.SealKeyFile, ""},
 		{"keys.access_token_algorithm", c.Keys.AccessTokenAlgorithm, "ES256"},
 		{"keys.rotation_check_interval", c.Keys.RotationCheckInterval.D(), 30 * time.Second},
@@ -49,6 +50,7 @@ func TestDefault(t *testing.T) {
 		{"session.official_idle_timeout", c.Session.OfficialIdleTimeout.D(), 15 * time.Minute},
 		{"session.official_absolute_lifetime", c.Session.OfficialAbsoluteLifetime.D(), 10 * time.Hour},
 		{"session.secure_cookies", c.Session.SecureCookies, "auto"},
+		{"session.logout_delivery_retention", c.Session.LogoutDeliveryRetention.D(), 168 * time.Hour},
 		{"login.flow_lifespan", c.Login.FlowLifespan.D(), 15 * time.Minute},
 		{"login.allow_registration", c.Login.AllowRegistration, true},
 		{"password.min_length", c.Password.MinLength, 8},
@@ -98,6 +100,8 @@ func TestDefault(t *testing.T) {
 		{"ui.product_name", c.UI.ProductName, "Định danh điện tử"},
 		{"log.level", c.Log.Level, "info"},
 		{"log.format", c.Log.Format, "text"},
+		{"metrics.listen", c.Metrics.Listen, ""},
+		{"metrics.token_file", c.Metrics.TokenFile, ""},
 	}
 	if len(checks) != len(leaves()) {
 		t.Errorf("checked %d defaults, Config has %d settings", len(checks), len(leaves()))

@@ -70,6 +70,15 @@ type Redis struct {
 	// TLSCAFile is a PEM file of the certificate authorities that sign the servers' certificates; empty (the
 	// default) trusts the system roots. Only with tls.
 	TLSCAFile string `yaml:"tls_ca_file"`
+
+	// AllowEviction acknowledges that Redis may evict dinhdanh's keys before they expire. Redis must run
+	// with maxmemory-policy noeviction: under any volatile-* or allkeys-* policy a full Redis silently
+	// drops brute-force locks and counters, PKCE records and the marks of used codes, which reopens what
+	// they close. A node checks the policy at start and on /health/ready (CONFIG GET, or INFO memory where
+	// CONFIG is renamed or disabled; on a Cluster every master, with Sentinels the master) and refuses to
+	// start on an evicting policy, or on one it cannot read, unless this is true; then it starts, logs a
+	// warning and reports the policy on /health/ready. Default false.
+	AllowEviction bool `yaml:"allow_eviction"`
 }
 
 // defaultRedis returns the defaults of the redis section: no Redis.
@@ -143,6 +152,9 @@ func (c *Config) validateRedis(v *validator) {
 		}
 		if r.Cluster {
 			v.add("redis.cluster", "is true but redis.addrs is empty: list the Cluster's nodes")
+		}
+		if r.AllowEviction {
+			v.add("redis.allow_eviction", "is true but redis.addrs is empty: there is no Redis to evict anything")
 		}
 	}
 	if r.Cluster && r.MasterName != "" {

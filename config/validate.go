@@ -97,6 +97,7 @@ func (c *Config) Validate() error {
 			c.Session.OfficialAbsoluteLifetime, c.Session.OfficialIdleTimeout)
 	}
 	v.oneOf("session.secure_cookies", c.Session.SecureCookies, secureCookiesModes)
+	v.positive("session.logout_delivery_retention", c.Session.LogoutDeliveryRetention)
 
 	v.positive("login.flow_lifespan", c.Login.FlowLifespan)
 
@@ -123,6 +124,7 @@ func (c *Config) Validate() error {
 	c.validateDirectories(&v)
 	c.validateCertificates(&v)
 	c.validateMFA(&v)
+	c.validateMetrics(&v)
 
 	v.oneOf("ui.default_language", c.UI.DefaultLanguage, languages)
 	if strings.TrimSpace(c.UI.ProductName) == "" {

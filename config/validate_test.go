@@ -92,6 +92,13 @@ func TestValidateRules(t *testing.T) {
 		{"issuer plain http private address", func(c *Config) { c.Issuer = "http://10.0.0.5:8080" }, "issuer", "must use https"},
 		{"issuer plain http localhost lookalike", func(c *Config) { c.Issuer = "http://localhost.example.gov.vn" }, "issuer", "must use https"},
 
+		// metrics, retention, eviction
+		{"metrics listen without port", func(c *Config) { c.Metrics.Listen = "127.0.0.1" }, "metrics.listen", "host:port"},
+		{"metrics listen named port", func(c *Config) { c.Metrics.Listen = "127.0.0.1:prom" }, "metrics.listen", "from 0 to 65535"},
+		{"metrics listen is the public one", func(c *Config) { c.Metrics.Listen = c.Listen }, "metrics.listen", "address of its own"},
+		{"logout delivery retention zero", func(c *Config) { c.Session.LogoutDeliveryRetention = 0 }, "session.logout_delivery_retention", "greater than zero"},
+		{"allow eviction without redis", func(c *Config) { c.Redis.AllowEviction = true }, "redis.allow_eviction", "redis.addrs is empty"},
+
 		// listen
 		{"listen empty", func(c *Config) { c.Listen = "" }, "listen", "host:port"},
 		{"listen without port", func(c *Config) { c.Listen = "localhost" }, "listen", "host:port"},
@@ -232,6 +239,9 @@ func TestValidateAccepts(t *testing.T) {
 		{"http issuer on 127.0.0.1", func(c *Config) { c.Issuer = "http://127.0.0.1:8080" }},
 		{"http issuer on ::1", func(c *Config) { c.Issuer = "http://[::1]:8080" }},
 		{"http issuer on LOCALHOST", func(c *Config) { c.Issuer = "http://LOCALHOST" }},
+		{"metrics on an operator listener", func(c *Config) { c.Metrics.Listen = "127.0.0.1:9090" }},
+		{"metrics behind a token", func(c *Config) { c.Metrics.TokenFile = "/etc/dinhdanh/metrics.token" }},
+		{"redis that may evict, acknowledged", func(c *Config) { c.Redis.Addrs, c.Redis.AllowEviction = Addresses{"redis:6379"}, true }},
 		{"listen on every interface", func(c *Config) { c.Listen = ":8080" }},
 		{"listen on a free port", func(c *Config) { c.Listen = "127.0.0.1:0" }},
 		{"listen on IPv6", func(c *Config) { c.Listen = "[::1]:8080" }},

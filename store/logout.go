@@ -68,6 +68,10 @@ type LogoutQueue interface {
 	ListLogouts(ctx context.Context, state string, limit int) ([]*LogoutDelivery, error)
 	// CountLogouts returns the number of deliveries in each state.
 	CountLogouts(ctx context.Context) (map[string]int64, error)
+	// PurgeLogouts deletes the finished deliveries (delivered or failed)
+	// last updated before t and returns how many; pending ones stay,
+	// however old.
+	PurgeLogouts(ctx context.Context, t time.Time) (int64, error)
 }
 
 // SessionRefreshTokens revokes refresh tokens by the session they were issued in.

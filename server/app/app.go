@@ -33,7 +33,8 @@ type App struct {
 	// certificates is the certificate login (nil when no trust anchor is configured).
 	certificates *certificateLogin
 
-	health *health
+	health  *health
+	metrics *metricsEndpoint
 }
 
 // OpenSealer loads (creating on first start) the seal key.
@@ -136,19 +137,23 @@ func assemble(s *Services) (*App, error) {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		},
 		Factors: consoleFactors, Certificates: certs.forConsole()}, s.Audit)
-	h := newHealth(db, eph, log)
+	h := newHealth(db, eph, cfg.Redis.AllowEviction, log)
 	mux := http.NewServeMux()
 	registerProvider(mux, p)
 	lh.Register(mux)
 	sh.Register(mux)
 	ah.Register(mux)
-	mux.HandleFunc("GET /metrics", s.handleMetrics)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
 	mux.HandleFunc("GET /health/live", handleLive)
 	mux.HandleFunc("GET /health/ready", h.handleReady)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { web.Redirect(w, r, "/account") })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { kit.Error(w, r, http.StatusNotFound, "not_found") })
-	return &App{Services: s, Provider: p, Directories: dirs, certificates: certs.withLogin(lh), health: h,
+	// Last, because it may open a listener that nothing after would close.
+	metrics, err := openMetrics(cfg.Metrics, mux, s.handleMetrics, kit)
+	if err != nil {
+		return nil, err
+	}
+	return &App{Services: s, Provider: p, Directories: dirs, certificates: certs.withLogin(lh), health: h, metrics: metrics,
 		Handler: kit.Middleware(h.availability(kit, methodGuard(mux, kit)))}, nil
 }
 
@@ -212,6 +217,8 @@ func isAPI(path string) bool {
 // key set (so rotations on other nodes are seen) and purging expired state.
 func (a *App) Background(ctx context.Context) {
 	go a.health.run(ctx, time.Second)
+	a.metrics.serve(a.Log)
+	context.AfterFunc(ctx, func() { _ = a.metrics.close() })
 	go a.Keys.Refresh(ctx, a.Config.Keys.RotationCheckInterval.D(), a.Log)
 	go a.Logout.Run(ctx, time.Second)
 	if a.Directories != nil {
@@ -226,14 +233,24 @@ func (a *App) Background(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				now := time.Now()
-				if _, err := a.Eph.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
-					a.Log.Warn("purging expired state", "err", err)
-				}
-				if _, err := a.Store.DeleteExpiredRefreshTokens(ctx, now); err != nil && ctx.Err() == nil {
-					a.Log.Warn("purging expired refresh tokens", "err", err)
-				}
+				a.Sweep(ctx, time.Now())
 			}
 		}
 	}()
+}
+
+// Sweep deletes what has outlived its use, as Background does every
+// minute: expired ephemeral state, expired refresh tokens, and back-channel
+// logout notifications finished (delivered or failed) more than
+// session.logout_delivery_retention before now. Failures are logged.
+func (a *App) Sweep(ctx context.Context, now time.Time) {
+	if _, err := a.Eph.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
+		a.Log.Warn("purging expired state", "err", err)
+	}
+	if _, err := a.Store.DeleteExpiredRefreshTokens(ctx, now); err != nil && ctx.Err() == nil {
+		a.Log.Warn("purging expired refresh tokens", "err", err)
+	}
+	if _, err := a.Store.PurgeLogouts(ctx, now.Add(-a.Config.Session.LogoutDeliveryRetention.D())); err != nil && ctx.Err() == nil {
+		a.Log.Warn("purging finished logout notifications", "err", err)
+	}
 }

@@ -71,7 +71,10 @@ func OpenStore(ctx context.Context, cfg *config.Config, migrate bool) (*sqlstore
 // OpenEphemeral returns the store of ephemeral state: Redis when
 // redis.addrs is configured (it must answer), else db itself. Close it with
 // CloseEphemeral. With Redis, go-redis's own messages go to log when it is
-// not nil.
+// not nil, and Redis must not evict keys: OpenEphemeral refuses a
+// maxmemory-policy other than noeviction on any server holding the keys
+// (every master of a Cluster, the Sentinels' master), or one it cannot
+// read, unless redis.allow_eviction is true, when it logs a warning.
 func OpenEphemeral(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (store.Ephemeral, error) {
 	r := cfg.Redis
 	if !r.Enabled() {
@@ -97,7 +100,15 @@ func OpenEphemeral(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log
 			o.TLS.RootCAs = pool
 		}
 	}
-	return redisstore.Open(ctx, o)
+	rs, err := redisstore.Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := (&evictionCheck{store: rs, allow: r.AllowEviction}).atStart(ctx, log); err != nil {
+		rs.Close()
+		return nil, err
+	}
+	return rs, nil
 }
 
 // CloseEphemeral closes an ephemeral store opened by OpenEphemeral when it is
@@ -128,6 +139,8 @@ type health struct {
 	engines []engine
 	log     *slog.Logger
 	timeout time.Duration
+	// eviction judges Redis's maxmemory-policy; nil without Redis.
+	eviction *evictionCheck
 
 	down atomic.Bool // some engine did not answer at the last check
 
@@ -137,7 +150,7 @@ type health struct {
 	running chan struct{} // closed when the check under way ends; nil when none
 }
 
-func newHealth(db *sqlstore.DB, eph store.Ephemeral, log *slog.Logger) *health {
+func newHealth(db *sqlstore.DB, eph store.Ephemeral, allowEviction bool, log *slog.Logger) *health {
 	h := &health{log: log, timeout: 2 * time.Second, results: map[string]error{}}
 	what := "SQLite"
 	if db.Engine() == "postgres" {
@@ -146,6 +159,9 @@ func newHealth(db *sqlstore.DB, eph store.Ephemeral, log *slog.Logger) *health {
 	h.engines = append(h.engines, engine{name: "database", what: what, ping: db})
 	if p, ok := eph.(pinger); ok && eph != store.Ephemeral(db) {
 		h.engines = append(h.engines, engine{name: "redis", what: "Redis", ping: p})
+	}
+	if rs, ok := eph.(*redisstore.Store); ok {
+		h.eviction = &evictionCheck{store: rs, allow: allowEviction}
 	}
 	return h
 }
@@ -229,7 +245,9 @@ func (h *health) run(ctx context.Context, interval time.Duration) {
 }
 
 // handleReady serves /health/ready: 200 when every backend answers, else 503
-// naming the one that does not.
+// naming the one that does not. With Redis it reports maxmemory-policy
+// ("redis_maxmemory_policy"), and 503 when Redis may evict keys without
+// redis.allow_eviction (see evictionCheck; "redis_eviction" says why).
 func (h *health) handleReady(w http.ResponseWriter, r *http.Request) {
 	res := h.check(r.Context(), 250*time.Millisecond)
 	body := map[string]string{"status": "ready"}
@@ -241,6 +259,15 @@ func (h *health) handleReady(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusServiceUnavailable
 		} else {
 			body[e.name] = "ok"
+		}
+	}
+	if h.eviction != nil && res["redis"] == nil {
+		ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+		v := h.eviction.ready(ctx, time.Second, h.log)
+		cancel()
+		if !h.eviction.report(v, body) {
+			body["status"] = "not ready"
+			status = http.StatusServiceUnavailable
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")

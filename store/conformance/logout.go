@@ -143,6 +143,8 @@ func testLogout(t *testing.T, open func(t *testing.T) store.Store) {
 		wantErr(t, s.FinishLogout(ctx, missing), store.ErrNotFound, "FinishLogout(missing)")
 	})
 
+	t.Run("QueuePurge", func(t *testing.T) { testLogoutPurge(t, open) })
+
 	t.Run("QueueConcurrentClaims", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
 		var ds []*store.LogoutDelivery
@@ -174,6 +176,57 @@ func testLogout(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("claimed %d of 20 deliveries", len(ids))
 		}
 	})
+}
+
+func testLogoutPurge(t *testing.T, open func(t *testing.T) store.Store) {
+	s, ctx := open(t), t.Context()
+	var ds []*store.LogoutDelivery
+	for i := range 4 {
+		ds = append(ds, &store.LogoutDelivery{ClientID: fmt.Sprintf("rp%d", i), URI: "http://127.0.0.1/bc", Subject: "sub-1",
+			SessionID: "sso-purge", JTI: fmt.Sprintf("purge-%d", i), Reason: "logout"})
+	}
+	must(t, s.EnqueueLogouts(ctx, ds), "EnqueueLogouts")
+	claimed, err := s.ClaimLogouts(ctx, now().Add(time.Second), time.Minute, 10)
+	must(t, err, "ClaimLogouts")
+	if len(claimed) != 4 {
+		t.Fatalf("claimed %d, want 4", len(claimed))
+	}
+	// Finished before the cut: one delivered, one failed; after it: one
+	// delivered; one stays pending (a retry).
+	claimed[0].State, claimed[0].Attempts = store.DeliveryDelivered, 1
+	must(t, s.FinishLogout(ctx, claimed[0]), "FinishLogout(old delivered)")
+	claimed[1].State, claimed[1].Attempts, claimed[1].LastError = store.DeliveryFailed, 9, "gave up"
+	must(t, s.FinishLogout(ctx, claimed[1]), "FinishLogout(old failed)")
+	claimed[3].Attempts, claimed[3].LastError, claimed[3].NextAttemptAt = 1, "connection refused", now().Add(time.Hour)
+	must(t, s.FinishLogout(ctx, claimed[3]), "FinishLogout(retry)")
+	time.Sleep(5 * time.Millisecond)
+	cut := time.Now()
+	time.Sleep(5 * time.Millisecond)
+	claimed[2].State, claimed[2].Attempts = store.DeliveryDelivered, 1
+	must(t, s.FinishLogout(ctx, claimed[2]), "FinishLogout(recent delivered)")
+
+	n, err := s.PurgeLogouts(ctx, cut)
+	must(t, err, "PurgeLogouts")
+	if n != 2 {
+		t.Errorf("PurgeLogouts(cut) = %d, want 2 (the delivered and the failed one finished before it)", n)
+	}
+	left := map[int64]string{}
+	all, err := s.ListLogouts(ctx, "", 10)
+	must(t, err, "ListLogouts")
+	for _, d := range all {
+		left[d.ID] = d.State
+	}
+	if len(left) != 2 || left[claimed[2].ID] != store.DeliveryDelivered || left[claimed[3].ID] != store.DeliveryPending {
+		t.Fatalf("after the purge: %v, want the recent delivered %d and the pending %d", left, claimed[2].ID, claimed[3].ID)
+	}
+	// A pending delivery stays however old it is.
+	n, err = s.PurgeLogouts(ctx, time.Now().Add(24*time.Hour))
+	must(t, err, "PurgeLogouts(later)")
+	counts, err := s.CountLogouts(ctx)
+	must(t, err, "CountLogouts")
+	if n != 1 || counts[store.DeliveryPending] != 1 || counts[store.DeliveryDelivered] != 0 || counts[store.DeliveryFailed] != 0 {
+		t.Fatalf("PurgeLogouts(later) = %d, counts %v: want 1 purged and the pending one left", n, counts)
+	}
 }
 
 func refIDs(rs []*store.SessionRef) []string {

@@ -106,6 +106,7 @@ type Store struct {
 	prefix string
 	now    func() time.Time
 	owned  bool
+	where  string // the server as MemoryPolicy names it; "" for a client's own address
 }
 
 var _ store.Ephemeral = (*Store)(nil)
@@ -128,6 +129,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	})
 	s := New(c, o.KeyPrefix)
 	s.owned = true
+	if o.MasterName != "" {
+		s.where = "the master " + o.MasterName
+	} else if len(o.Addrs) == 1 && !o.Cluster {
+		s.where = o.Addrs[0]
+	}
 	if err := s.Ping(ctx); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("connecting to Redis at %s: %w", strings.Join(o.Addrs, ","), err)

@@ -179,3 +179,12 @@ func (db *DB) CountLogouts(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, rows.Err()
 }
+
+// PurgeLogouts implements store.LogoutQueue.
+func (db *DB) PurgeLogouts(ctx context.Context, t time.Time) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM logout_deliveries WHERE state IN ('delivered','failed') AND updated_at<$1`, ms(t))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

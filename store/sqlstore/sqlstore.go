@@ -83,7 +83,9 @@ var ErrSchemaTooNew = errors.New("the database schema is newer than this dinhdan
 // ErrSchemaTooOld is returned by Check when migrations are pending.
 var ErrSchemaTooOld = errors.New("the database schema is older than this dinhdanh: run 'dinhdanh migrate'")
 
-// OpenSQLite opens (creating when missing) the SQLite file at path.
+// OpenSQLite opens (creating when missing) the SQLite file at path, in WAL
+// mode with synchronous=FULL on every connection: a transaction that
+// committed survives a power loss.
 func OpenSQLite(ctx context.Context, path string, maxReaders int) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -93,7 +95,14 @@ func OpenSQLite(ctx context.Context, path string, maxReaders int) (*DB, error) {
 	// In a "file:" URI, SQLite decodes %XX and ends the path at '?' or '#':
 	// escape those so that the file opened is the one named.
 	uriPath := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	dsn := "file:" + uriPath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	// synchronous=FULL on every connection (the pragma is per connection,
+	// and the DSN's pragmas run on each one the pools open): in WAL mode,
+	// NORMAL does not sync the log at each commit, so a power loss can undo
+	// committed transactions, and with them the marks that retire a used
+	// TOTP step, a spent recovery code or a rotated refresh token. FULL syncs
+	// at each commit; every table shares the one log, so there is no cheaper
+	// setting for the security tables alone.
+	dsn := "file:" + uriPath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	connector, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err

@@ -263,3 +263,44 @@ func TestMigrationsMirror(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteSynchronousFull checks that every connection of both pools, the
+// writer and each reader, runs with synchronous=FULL: with NORMAL a power
+// loss could undo a committed transaction (a used TOTP step, a spent
+// recovery code, a rotated refresh token) and revive what it retired.
+func TestSQLiteSynchronousFull(t *testing.T) {
+	const readers = 4
+	db := openFile(t, filepath.Join(t.TempDir(), "d.db"))
+	ctx := t.Context()
+	w, r := db.Pools()
+	for _, p := range []struct {
+		name string
+		pool *sql.DB
+		n    int
+	}{{"writer", w, 1}, {"reader", r, readers}} {
+		// Hold n connections at once, so that each is a different one.
+		var conns []*sql.Conn
+		for range p.n {
+			c, err := p.pool.Conn(ctx)
+			if err != nil {
+				t.Fatalf("%s connection: %v", p.name, err)
+			}
+			conns = append(conns, c)
+		}
+		for i, c := range conns {
+			var level int
+			if err := c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&level); err != nil {
+				t.Fatalf("%s connection %d: PRAGMA synchronous: %v", p.name, i, err)
+			}
+			if level != 2 { // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+				t.Errorf("%s connection %d: synchronous = %d, want 2 (FULL)", p.name, i, level)
+			}
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	if s := r.Stats(); s.OpenConnections != readers {
+		t.Errorf("the reading pool has %d connections open, want the %d the test checked", s.OpenConnections, readers)
+	}
+}

@@ -734,11 +734,31 @@ func checkDeliveries(t *testing.T, q deliveryQueue, sid, sub, reason, state stri
 	}
 }
 
-// metrics reads the server's /metrics (Prometheus text format) as
-// "name{labels}" → value.
+// metricsToken is the bearer token of /metrics on servers started
+// withMetricsToken.
+const metricsToken = "e2e-metrics-scraper-token-4f1c9a7be2d04c58"
+
+// withMetricsToken serves /metrics on the server's listener to requests
+// carrying metricsToken (metrics.token_file).
+func withMetricsToken(t *testing.T) harness.Option {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "metrics.token")
+	if err := os.WriteFile(path, []byte(metricsToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return harness.WithEnv("DINHDANH_METRICS_TOKEN_FILE", path)
+}
+
+// metrics reads the server's /metrics (Prometheus text format, served
+// withMetricsToken) as "name{labels}" → value.
 func metrics(t *testing.T, srv *harness.Server) map[string]float64 {
 	t.Helper()
-	resp, err := srv.HTTP.Get(srv.URL("/metrics"))
+	req, err := http.NewRequest(http.MethodGet, srv.URL("/metrics"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+metricsToken)
+	resp, err := srv.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -786,7 +806,7 @@ func sidOf(toks *tokens) string {
 // through the session stop working except the offline_access one.
 func TestSingleLogout(t *testing.T) {
 	t.Parallel()
-	srv := harness.Start(t)
+	srv := harness.Start(t, withMetricsToken(t))
 	sub := srv.CreateCitizen(t, dat)
 	portalRP := startRP(t, srv, rpSpec{Name: "Cổng dịch vụ công tỉnh", FirstParty: true, Frontchannel: true, PostLogout: true})
 	motcua := startRP(t, srv, rpSpec{Name: "Một cửa điện tử", FirstParty: true, IDTokenAlg: "ES256"})
@@ -1143,7 +1163,7 @@ func b64JSON(t *testing.T, v any) string {
 // failed, until the give-up age (24 hours).
 func TestBackchannelRetry(t *testing.T) {
 	t.Parallel()
-	srv := harness.Start(t)
+	srv := harness.Start(t, withMetricsToken(t))
 	sub := srv.CreateCitizen(t, hang)
 	up := startRP(t, srv, rpSpec{Name: "Cổng dịch vụ công tỉnh", FirstParty: true})
 	flaky := startRP(t, srv, rpSpec{Name: "Một cửa điện tử", FirstParty: true})
@@ -1223,7 +1243,7 @@ func TestBackchannelRetry(t *testing.T) {
 // the restart and the new process delivers it.
 func TestBackchannelAcrossRestart(t *testing.T) {
 	t.Parallel()
-	srv := harness.Start(t)
+	srv := harness.Start(t, withMetricsToken(t))
 	sub := srv.CreateCitizen(t, dat)
 	rp := startRP(t, srv, rpSpec{Name: "Một cửa điện tử", FirstParty: true})
 	survivor := startRP(t, srv, rpSpec{Name: "Cổng dịch vụ công tỉnh", FirstParty: true})

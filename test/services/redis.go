@@ -52,6 +52,29 @@ func StartRedis(t testing.TB) *RedisServer {
 	})
 }
 
+// StartRedisWith starts a Redis server of the test's own with further
+// redis-server options, such as "--maxmemory-policy", "allkeys-lru" or
+// "--rename-command", "CONFIG", "", stopped when the test ends.
+func StartRedisWith(t testing.TB, options ...string) *RedisServer {
+	t.Helper()
+	bin := redisBinary(t, "redis-server")
+	dir, err := os.MkdirTemp("", "dinhdanh-redis-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := launchRedis(bin, dir, false, options)
+	if err != nil {
+		os.RemoveAll(dir)
+		fail(t, fmt.Errorf("starting Redis with %q: %w", options, err))
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
 func redisBinary(t testing.TB, name string) string {
 	t.Helper()
 	p, err := findRedisBinary(name)

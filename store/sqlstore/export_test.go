@@ -1,0 +1,6 @@
+package sqlstore
+
+import "database/sql"
+
+// Pools returns the writing and the reading pool of db (tests).
+func (db *DB) Pools() (w, r *sql.DB) { return db.w, db.r }
