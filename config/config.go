@@ -58,7 +58,7 @@ type Config struct {
 	Keys Keys `yaml:"keys"`
 
 	// Tokens sets the lifetimes of what the token endpoint hands out. See Tokens.
-	// Default: access 10m, ID 1h, refresh 720h, authorization code 1m.
+	// Default: access 10m, ID 1h, refresh 720h, refresh family 720h, authorization code 1m.
 	Tokens Tokens `yaml:"tokens"`
 
 	// Session configures the single sign-on session and its cookie. See Session.
@@ -154,6 +154,12 @@ type Tokens struct {
 	// RefreshTokenLifespan is how long a refresh token can be redeemed after it is issued; redeeming it
 	// issues a new one. Default "720h" (30 days).
 	RefreshTokenLifespan Duration `yaml:"refresh_token_lifespan"`
+
+	// RefreshFamilyLifetime is the absolute lifetime of a refresh-token family: the refresh tokens issued,
+	// one rotation after another, from one authorization. However often they are redeemed, none is
+	// accepted once this much time has passed since the authorization; the refresh is refused with
+	// invalid_grant, the family is revoked and the person must sign in again. Default "720h" (30 days).
+	RefreshFamilyLifetime Duration `yaml:"refresh_family_lifetime"`
 
 	// AuthorizeCodeLifespan is how long an authorization code can be exchanged after it is issued; RFC 6749
 	// recommends no more than 10 minutes. Default "1m".
@@ -292,6 +298,7 @@ func Default() *Config {
 			AccessTokenLifespan:   Duration(10 * time.Minute),
 			IDTokenLifespan:       Duration(time.Hour),
 			RefreshTokenLifespan:  Duration(720 * time.Hour),
+			RefreshFamilyLifetime: Duration(720 * time.Hour),
 			AuthorizeCodeLifespan: Duration(time.Minute),
 		},
 		Session: Session{

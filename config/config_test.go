@@ -43,6 +43,7 @@ func TestDefault(t *testing.T) {
 		{"tokens.access_token_lifespan", c.Tokens.AccessTokenLifespan.D(), 10 * time.Minute},
 		{"tokens.id_token_lifespan", c.Tokens.IDTokenLifespan.D(), time.Hour},
 		{"tokens.refresh_token_lifespan", c.Tokens.RefreshTokenLifespan.D(), 720 * time.Hour},
+		{"tokens.refresh_family_lifetime", c.Tokens.RefreshFamilyLifetime.D(), 720 * time.Hour},
 		{"tokens.authorize_code_lifespan", c.Tokens.AuthorizeCodeLifespan.D(), time.Minute},
 		{"session.cookie_name", c.Session.CookieName, "dinhdanh_session"},
 		{"session.idle_timeout", c.Session.IdleTimeout.D(), 30 * time.Minute},

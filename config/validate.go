@@ -81,6 +81,7 @@ func (c *Config) Validate() error {
 	v.positive("tokens.access_token_lifespan", c.Tokens.AccessTokenLifespan)
 	v.positive("tokens.id_token_lifespan", c.Tokens.IDTokenLifespan)
 	v.positive("tokens.refresh_token_lifespan", c.Tokens.RefreshTokenLifespan)
+	v.positive("tokens.refresh_family_lifetime", c.Tokens.RefreshFamilyLifetime)
 	v.positive("tokens.authorize_code_lifespan", c.Tokens.AuthorizeCodeLifespan)
 
 	c.validateCookieName(&v)

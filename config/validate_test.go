@@ -158,6 +158,8 @@ func TestValidateRules(t *testing.T) {
 		{"access token lifespan negative", func(c *Config) { c.Tokens.AccessTokenLifespan = Duration(-time.Minute) }, "tokens.access_token_lifespan", "is -1m"},
 		{"id token lifespan zero", func(c *Config) { c.Tokens.IDTokenLifespan = 0 }, "tokens.id_token_lifespan", "greater than zero"},
 		{"refresh token lifespan zero", func(c *Config) { c.Tokens.RefreshTokenLifespan = 0 }, "tokens.refresh_token_lifespan", "greater than zero"},
+		{"refresh family lifetime zero", func(c *Config) { c.Tokens.RefreshFamilyLifetime = 0 }, "tokens.refresh_family_lifetime", "greater than zero"},
+		{"refresh family lifetime negative", func(c *Config) { c.Tokens.RefreshFamilyLifetime = Duration(-time.Hour) }, "tokens.refresh_family_lifetime", "is -1h"},
 		{"authorize code lifespan zero", func(c *Config) { c.Tokens.AuthorizeCodeLifespan = 0 }, "tokens.authorize_code_lifespan", "greater than zero"},
 
 		// session

@@ -193,6 +193,9 @@ type RefreshToken struct {
 	ClientID        string
 	Subject         string
 	SessionID       string // the SSO session it was issued through
+	// TaxCode is the business the family acts for (the tax code of the
+	// session it was issued from), or "" when the person acts for themselves.
+	TaxCode string
 	// Offline marks offline_access tokens, which outlive the SSO session.
 	Offline   bool
 	Active    bool
@@ -231,6 +234,10 @@ type RefreshTokens interface {
 	// those issued to clientID, or to every client when clientID is "" (account
 	// locked, password reset, consent withdrawn).
 	RevokeRefreshTokensOfSubject(ctx context.Context, subject, clientID string) error
+	// RevokeRefreshTokensOfBusiness marks inactive every token of the subject
+	// that acts for the business taxCode (its TaxCode), at every client; the
+	// subject's other tokens stay as they are (representative unlinked).
+	RevokeRefreshTokensOfBusiness(ctx context.Context, subject, taxCode string) error
 	// DeleteExpiredRefreshTokens removes tokens expired before t and returns how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, t time.Time) (int64, error)
 }

@@ -395,13 +395,22 @@ func (s *Service) LinkRepresentative(ctx context.Context, a *identity.Account, t
 	return rep, nil
 }
 
-// UnlinkRepresentative removes the link.
+// UnlinkRepresentative removes the link, then revokes the person's refresh
+// tokens that act for the business (at every application), so that no
+// application keeps acting for it. Both are written before it returns. The
+// order matters: a refresh that reads the representation before it is
+// removed either rotates first (and its new token, which carries the
+// business, is revoked here) or finds its token revoked; a refresh after the
+// removal no longer carries the business (oauth's refresh re-check).
 func (s *Service) UnlinkRepresentative(ctx context.Context, a *identity.Account, taxCode string) error {
 	tc, err := identity.ParseTaxCode(taxCode)
 	if err != nil {
 		return Problems{{Field: "tax_code", Message: err.Error()}}
 	}
 	if err := s.Store.RemoveRepresentation(ctx, a.ID, tc); err != nil {
+		return err
+	}
+	if err := s.Store.RevokeRefreshTokensOfBusiness(ctx, a.ID, string(tc)); err != nil {
 		return err
 	}
 	s.audit(ctx, audit.BusinessUnlink, a.ID, "", map[string]string{"tax_code": string(tc)})

@@ -98,6 +98,7 @@ func newProvider(s *Services) (*oauth.Provider, error) {
 		AccessTokenLifespan:   cfg.Tokens.AccessTokenLifespan.D(),
 		IDTokenLifespan:       cfg.Tokens.IDTokenLifespan.D(),
 		RefreshTokenLifespan:  cfg.Tokens.RefreshTokenLifespan.D(),
+		RefreshFamilyLifetime: cfg.Tokens.RefreshFamilyLifetime.D(),
 		AuthorizeCodeLifespan: cfg.Tokens.AuthorizeCodeLifespan.D(),
 		AccessTokenAlgorithm:  cfg.Keys.AccessTokenAlgorithm,
 		HMACSecret:            hmacSecret,

@@ -30,6 +30,10 @@ type Options struct {
 	IDTokenLifespan       time.Duration
 	RefreshTokenLifespan  time.Duration
 	AuthorizeCodeLifespan time.Duration
+	// RefreshFamilyLifetime bounds a refresh-token family: no refresh is
+	// accepted once this long has passed since its authorization, however
+	// often it was rotated. Zero means 30 days.
+	RefreshFamilyLifetime time.Duration
 	// AccessTokenAlgorithm signs JWT access tokens (ES256 by default: fast to sign).
 	AccessTokenAlgorithm string
 	// HMACSecret (≥ 32 bytes, the same on every node) keys codes, refresh
@@ -60,6 +64,9 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 	}
 	if opts.AccessTokenAlgorithm == "" {
 		opts.AccessTokenAlgorithm = keys.ES256
+	}
+	if opts.RefreshFamilyLifetime <= 0 {
+		opts.RefreshFamilyLifetime = defaultRefreshFamilyLifetime
 	}
 	cfg := &fosite.Config{
 		AccessTokenLifespan:            opts.AccessTokenLifespan,
@@ -219,6 +226,7 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 	sess := &Session{
 		Subject: g.Account.ID, SID: g.SID, AuthTime: g.AuthTime.UTC().Truncate(time.Second), ACR: g.ACR, AMR: g.AMR,
 		Capacity: string(g.Capacity), TaxCode: taxCode, PersonalIDConsented: g.PersonalIDConsented,
+		FamilyExpiresAt: p.now().UTC().Add(p.opts.RefreshFamilyLifetime).Truncate(time.Second),
 		Claims: &jwt.IDTokenClaims{
 			Subject: g.Account.ID, Issuer: p.opts.Issuer, Audience: []string{ar.GetClient().GetID()},
 			AuthTime: g.AuthTime.UTC().Truncate(time.Second), RequestedAt: g.RequestedAt.UTC().Truncate(time.Second),
@@ -270,25 +278,12 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 			ar.GrantAudience(a)
 		}
 	case ar.GetGrantTypes().ExactOne("refresh_token"):
-		// A locked or deleted account gets no new tokens; its family is revoked.
-		s, _ := ar.GetSession().(*Session)
-		if s != nil && s.Subject != "" {
-			// The token's read told the account's state; else it is read.
-			disabled, missing, known := p.Storage.RefreshSubject(ctx, s.Subject)
-			if !known {
-				acct, err := p.store.GetAccount(ctx, s.Subject)
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					p.f.WriteAccessError(ctx, w, ar, fosite.ErrServerError.WithWrap(err))
-					return
-				}
-				missing, disabled = acct == nil, acct != nil && acct.Disabled
-			}
-			if missing || disabled {
-				_ = p.Storage.RevokeRefreshToken(ctx, ar.GetID())
-				_ = p.Storage.RevokeAccessToken(ctx, ar.GetID())
-				p.f.WriteAccessError(ctx, w, ar, fosite.ErrInvalidGrant.WithHint("The account is locked."))
-				return
-			}
+		// The family's lifetime, the account and its business are checked
+		// again, and the new tokens carry what holds now (refresh.go).
+		if err := p.refreshSession(ctx, ar); err != nil {
+			p.logOAuthError(r, err)
+			p.f.WriteAccessError(ctx, w, ar, err)
+			return
 		}
 	}
 	resp, err := p.f.NewAccessResponse(ctx, ar)

@@ -26,6 +26,10 @@ type Session struct {
 	TaxCode string `json:"biz,omitempty"`
 	// PersonalIDConsented records the explicit consent to release the personal ID.
 	PersonalIDConsented bool `json:"pid,omitempty"`
+	// FamilyExpiresAt is the end of the refresh-token family issued from the
+	// authorization: rotations keep it, and no refresh is accepted after it.
+	// Zero in sessions stored before it existed (see refreshSession).
+	FamilyExpiresAt time.Time `json:"fexp,omitempty"`
 	// Claims are the ID token's claims; Headers its header hints (the signing algorithm).
 	Claims  *jwt.IDTokenClaims `json:"idc,omitempty"`
 	Headers *jwt.Headers       `json:"idh,omitempty"`
@@ -60,6 +64,15 @@ func (s *Session) GetSubject() string { return s.Subject }
 
 // SessionID returns the SSO session id (stored with refresh tokens).
 func (s *Session) SessionID() string { return s.SID }
+
+// BusinessTaxCode returns the tax code of the business the person acts for,
+// or "" (stored with refresh tokens).
+func (s *Session) BusinessTaxCode() string { return s.TaxCode }
+
+// RefreshFamilyExpiresAt returns the end of the refresh-token family, or the
+// zero time when the session does not say (a refresh token's stored expiry
+// never passes it).
+func (s *Session) RefreshFamilyExpiresAt() time.Time { return s.FamilyExpiresAt }
 
 // Clone implements fosite.Session.
 func (s *Session) Clone() fosite.Session {

@@ -405,7 +405,10 @@ func (s *Storage) RevokeAccessToken(ctx context.Context, requestID string) error
 	return s.eph.DeleteRecordsByRequest(ctx, store.KindAccessToken, requestID)
 }
 
-// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage. Inside
+// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage. The
+// stored token keeps the session's SSO session id and business tax code
+// (when the session tells them: SessionID, BusinessTaxCode), and expires no
+// later than its family (RefreshFamilyExpiresAt). Inside
 // a token request whose RotateRefreshToken left the presented token to
 // rotate, that token is deactivated and this one inserted in one write.
 func (s *Storage) CreateRefreshTokenSession(ctx context.Context, sig, accessSig string, r fosite.Requester) error {
@@ -422,9 +425,18 @@ func (s *Storage) CreateRefreshTokenSession(ctx context.Context, sig, accessSig 
 	if ss, ok := r.GetSession().(interface{ SessionID() string }); ok {
 		sid = ss.SessionID()
 	}
+	taxCode := ""
+	if ss, ok := r.GetSession().(interface{ BusinessTaxCode() string }); ok {
+		taxCode = ss.BusinessTaxCode()
+	}
+	if ss, ok := r.GetSession().(interface{ RefreshFamilyExpiresAt() time.Time }); ok {
+		if end := ss.RefreshFamilyExpiresAt(); !end.IsZero() && end.Before(exp) {
+			exp = end
+		}
+	}
 	t := &store.RefreshToken{
 		Signature: sig, RequestID: r.GetID(), AccessSignature: accessSig, ClientID: r.GetClient().GetID(),
-		Subject: r.GetSession().GetSubject(), SessionID: sid, Offline: r.GetGrantedScopes().Has("offline_access"),
+		Subject: r.GetSession().GetSubject(), SessionID: sid, TaxCode: taxCode, Offline: r.GetGrantedScopes().Has("offline_access"),
 		Active: true, Request: data, ExpiresAt: exp, CreatedAt: now,
 	}
 	e := exchangeOf(ctx)

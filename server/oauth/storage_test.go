@@ -532,6 +532,54 @@ func testOAuthRefreshTokens(t *testing.T, open func(t *testing.T) (store.Store, 
 		return env.storage.CreateRefreshTokenSession(ctx, next, at, ar)
 	}
 
+	t.Run("BusinessAndFamilyEnd", func(t *testing.T) {
+		env := newOAuthEnv(t, open)
+		const hoangLong = "0101234565"
+		refreshExp := now().Add(30 * 24 * time.Hour)
+		familyEnd := now().Add(2 * time.Hour)
+		ar := env.authorizeRequest("sub-an")
+		sess := &oauth.Session{Subject: "sub-an", SID: "sso-an", TaxCode: hoangLong, FamilyExpiresAt: familyEnd}
+		sess.SetExpiresAt(fosite.RefreshToken, refreshExp)
+		ar.Session = sess
+		stored := func(sig, taxCode string, exp time.Time) {
+			t.Helper()
+			rt, err := env.durable.GetRefreshToken(env.ctx, sig)
+			must(t, err, "GetRefreshToken("+sig+")")
+			if rt.TaxCode != taxCode || !sameTime(rt.ExpiresAt, exp) || !rt.Active {
+				t.Fatalf("stored refresh token %s: tax code %q, expires %v, active %v; want %q, %v, active",
+					sig, rt.TaxCode, rt.ExpiresAt, rt.Active, taxCode, exp)
+			}
+		}
+		// The business is kept, and the token expires with its family.
+		must(t, env.storage.CreateRefreshTokenSession(env.ctx, "rt-1", "at-1", ar), "CreateRefreshTokenSession")
+		stored("rt-1", hoangLong, familyEnd)
+
+		// So does its successor, rotated inside a token request.
+		ctx := env.storage.TokenExchange(env.ctx)
+		_, err := env.storage.GetRefreshTokenSession(ctx, "rt-1", &oauth.Session{})
+		must(t, err, "GetRefreshTokenSession(rt-1)")
+		must(t, env.storage.RotateRefreshToken(ctx, ar.ID, "rt-1"), "RotateRefreshToken(rt-1)")
+		must(t, env.storage.CreateAccessTokenSession(ctx, "at-2", ar), "CreateAccessTokenSession(at-2)")
+		must(t, env.storage.CreateRefreshTokenSession(ctx, "rt-2", "at-2", ar), "CreateRefreshTokenSession(rt-2)")
+		stored("rt-2", hoangLong, familyEnd)
+
+		// A family that ends after the token leaves the token's own expiry;
+		// a person acting for themselves has no business.
+		other := env.authorizeRequest("sub-an")
+		own := &oauth.Session{Subject: "sub-an", SID: "sso-an", FamilyExpiresAt: refreshExp.Add(time.Hour)}
+		own.SetExpiresAt(fosite.RefreshToken, refreshExp)
+		other.Session = own
+		must(t, env.storage.CreateRefreshTokenSession(env.ctx, "rt-own", "at-own", other), "CreateRefreshTokenSession(own)")
+		stored("rt-own", "", refreshExp)
+
+		// Unlinking the business revokes the family that acts for it only.
+		must(t, env.durable.RevokeRefreshTokensOfBusiness(env.ctx, "sub-an", hoangLong), "RevokeRefreshTokensOfBusiness")
+		_, err = env.storage.GetRefreshTokenSession(env.ctx, "rt-2", &oauth.Session{})
+		wantErr(t, err, fosite.ErrInactiveToken, "GetRefreshTokenSession of a token of the unlinked business")
+		_, err = env.storage.GetRefreshTokenSession(env.ctx, "rt-own", &oauth.Session{})
+		must(t, err, "GetRefreshTokenSession of the person's own token")
+	})
+
 	t.Run("RotateInTokenRequest", func(t *testing.T) {
 		env := newOAuthEnv(t, open)
 		ar := env.authorizeRequest("sub-an")

@@ -507,7 +507,7 @@ func sameRefreshToken(t *testing.T, got, want *store.RefreshToken, what string) 
 	t.Helper()
 	if got.Signature != want.Signature || got.RequestID != want.RequestID || got.AccessSignature != want.AccessSignature ||
 		got.ClientID != want.ClientID || got.Subject != want.Subject || got.SessionID != want.SessionID ||
-		got.Active != want.Active || got.Offline != want.Offline || !bytes.Equal(got.Request, want.Request) ||
+		got.TaxCode != want.TaxCode || got.Active != want.Active || got.Offline != want.Offline || !bytes.Equal(got.Request, want.Request) ||
 		!sameTime(got.ExpiresAt, want.ExpiresAt) || !sameTime(got.CreatedAt, want.CreatedAt) {
 		t.Fatalf("%s:\n got  %+v\n want %+v", what, got, want)
 	}
@@ -689,6 +689,54 @@ func testRefreshTokens(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 		}
 		must(t, s.RevokeRefreshTokensOfSubject(ctx, "sub-unknown", ""), "RevokeRefreshTokensOfSubject(unknown)")
+	})
+
+	t.Run("RevokeByBusiness", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		const hoangLong, senVang = "0101234565", "0304567898"
+		withBusiness := func(rt *store.RefreshToken, taxCode string) *store.RefreshToken {
+			rt.TaxCode = taxCode
+			return rt
+		}
+		a1 := withBusiness(refreshToken("a1", "req-a", "portal", "sub-1"), hoangLong)
+		for _, rt := range []*store.RefreshToken{
+			a1,
+			withBusiness(refreshToken("b1", "req-b", "dvc", "sub-1"), hoangLong),
+			withBusiness(refreshToken("c1", "req-c", "portal", "sub-1"), senVang),
+			refreshToken("d1", "req-d", "portal", "sub-1"),
+			withBusiness(refreshToken("e1", "req-e", "portal", "sub-2"), hoangLong),
+		} {
+			must(t, s.CreateRefreshToken(ctx, rt), "CreateRefreshToken")
+		}
+		got, err := s.GetRefreshToken(ctx, "a1")
+		must(t, err, "GetRefreshToken(a1)")
+		sameRefreshToken(t, got, a1, "GetRefreshToken of a token acting for a business")
+
+		// A rotation keeps the business of the successor it inserts.
+		a2 := withBusiness(refreshToken("a2", "req-a", "portal", "sub-1"), hoangLong)
+		must(t, s.RotateRefreshToken(ctx, "a1", a2), "RotateRefreshToken")
+		got, err = s.GetRefreshToken(ctx, "a2")
+		must(t, err, "GetRefreshToken(a2)")
+		sameRefreshToken(t, got, a2, "GetRefreshToken of a rotated token acting for a business")
+
+		must(t, s.RevokeRefreshTokensOfBusiness(ctx, "sub-1", hoangLong), "RevokeRefreshTokensOfBusiness")
+		for sig, want := range map[string]bool{"a2": false, "b1": false, "c1": true, "d1": true, "e1": true} {
+			if got := activeOf(t, s, sig); got != want {
+				t.Errorf("token %s active = %v after revoking sub-1's tokens for %s, want %v", sig, got, hoangLong, want)
+			}
+		}
+		wantErr(t, s.DeactivateRefreshToken(ctx, "a2"), store.ErrAlreadyUsed, "DeactivateRefreshToken(revoked for its business)")
+		must(t, s.RevokeRefreshTokensOfBusiness(ctx, "sub-1", hoangLong), "RevokeRefreshTokensOfBusiness(again)")
+		must(t, s.RevokeRefreshTokensOfBusiness(ctx, "sub-unknown", senVang), "RevokeRefreshTokensOfBusiness(unknown)")
+		// No tax code names no business: the person's own tokens stay.
+		if err := s.RevokeRefreshTokensOfBusiness(ctx, "sub-1", ""); err == nil {
+			t.Error("RevokeRefreshTokensOfBusiness with no tax code succeeded")
+		}
+		for sig, want := range map[string]bool{"c1": true, "d1": true, "e1": true} {
+			if got := activeOf(t, s, sig); got != want {
+				t.Errorf("token %s active = %v at the end, want %v", sig, got, want)
+			}
+		}
 	})
 
 	t.Run("DeleteExpired", func(t *testing.T) {

@@ -75,9 +75,9 @@ type postgresDialect struct{}
 func (postgresDialect) rotateRefreshToken(ctx context.Context, db *DB, signature string, next *store.RefreshToken) (bool, error) {
 	args := append(refreshArgs(next), signature)
 	res, err := db.w.ExecContext(ctx, `WITH old AS (
-			UPDATE refresh_tokens SET active=0 WHERE signature=$12 AND active=1 RETURNING 1)
+			UPDATE refresh_tokens SET active=0 WHERE signature=$13 AND active=1 RETURNING 1)
 		INSERT INTO refresh_tokens (`+refreshColumns+`) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
-			$7::integer, $8::bytea, $9::bigint, $10::bigint, $11::integer WHERE EXISTS (SELECT 1 FROM old)`, args...)
+			$7::integer, $8::bytea, $9::bigint, $10::bigint, $11::integer, $12::text WHERE EXISTS (SELECT 1 FROM old)`, args...)
 	if err != nil {
 		return false, err
 	}

@@ -309,13 +309,13 @@ func (db *DB) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) err
 
 const (
 	refreshColumns = `signature, request_id, access_signature, client_id, subject, session_id, active, request, expires_at,
-		created_at, offline`
-	refreshValues = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11`
+		created_at, offline, tax_code`
+	refreshValues = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12`
 )
 
 func refreshArgs(t *store.RefreshToken) []any {
 	return []any{t.Signature, t.RequestID, t.AccessSignature, t.ClientID, t.Subject, t.SessionID, b2i(t.Active), t.Request,
-		ms(t.ExpiresAt), ms(t.CreatedAt), b2i(t.Offline)}
+		ms(t.ExpiresAt), ms(t.CreatedAt), b2i(t.Offline), t.TaxCode}
 }
 
 // GetRefreshToken implements store.RefreshTokens. The account of the
@@ -325,11 +325,11 @@ func (db *DB) GetRefreshToken(ctx context.Context, signature string) (*store.Ref
 	var active, offline, disabled, missing int
 	var exp, created int64
 	err := db.r.QueryRowContext(ctx, `SELECT t.signature, t.request_id, t.access_signature, t.client_id, t.subject,
-		t.session_id, t.active, t.request, t.expires_at, t.created_at, t.offline, COALESCE(a.disabled, 0),
+		t.session_id, t.active, t.request, t.expires_at, t.created_at, t.offline, t.tax_code, COALESCE(a.disabled, 0),
 		CASE WHEN a.id IS NULL THEN 1 ELSE 0 END
 		FROM refresh_tokens t LEFT JOIN accounts a ON a.id = t.subject WHERE t.signature=$1`, signature).
 		Scan(&t.Signature, &t.RequestID, &t.AccessSignature, &t.ClientID, &t.Subject, &t.SessionID, &active, &t.Request,
-			&exp, &created, &offline, &disabled, &missing)
+			&exp, &created, &offline, &t.TaxCode, &disabled, &missing)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -390,6 +390,15 @@ func (db *DB) RevokeRefreshTokensOfSubject(ctx context.Context, subject, clientI
 		return err
 	}
 	_, err := db.w.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE subject=$1 AND active=1`, subject)
+	return err
+}
+
+// RevokeRefreshTokensOfBusiness implements store.RefreshTokens.
+func (db *DB) RevokeRefreshTokensOfBusiness(ctx context.Context, subject, taxCode string) error {
+	if taxCode == "" {
+		return errors.New("sqlstore: RevokeRefreshTokensOfBusiness needs a tax code")
+	}
+	_, err := db.execWrite(ctx, `UPDATE refresh_tokens SET active=0 WHERE subject=$1 AND tax_code=$2 AND active=1`, subject, taxCode)
 	return err
 }
 

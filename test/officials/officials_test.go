@@ -225,3 +225,79 @@ func asList(v any) []any {
 	l, _ := v.([]any)
 	return l
 }
+
+// TestRefreshCarriesRolesOfLastSync changes an official's groups and title
+// in the directory: after the next synchronisation, a refresh of the tokens
+// issued before it carries the roles, groups and title the directory gives
+// now, not those of the login.
+func TestRefreshCarriesRolesOfLastSync(t *testing.T) {
+	srv := ldaptest.Start(t, ldaptest.Options{LDIF: ldaptest.Fixtures(t, "testdata")})
+	n := start(t, srv)
+	ctx := t.Context()
+	b := (&harness.Server{Issuer: n.issuer}).NewBrowser(t)
+	provider, err := oidc.NewProvider(ctx, n.issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := provider.Verifier(&oidc.Config{ClientID: n.client})
+	claimsOf := func(tokens map[string]any, what string) map[string]any {
+		t.Helper()
+		raw, _ := tokens["id_token"].(string)
+		idToken, err := verifier.Verify(ctx, raw)
+		if err != nil {
+			t.Fatalf("%s: ID token: %v", what, err)
+		}
+		var claims map[string]any
+		if err := idToken.Claims(&claims); err != nil {
+			t.Fatal(err)
+		}
+		return claims
+	}
+	wantList := func(claims map[string]any, name string, want []string, what string) {
+		t.Helper()
+		var got []string
+		for _, v := range asList(claims[name]) {
+			got = append(got, v.(string))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: claim %s = %v, want %v", what, name, claims[name], want)
+		}
+	}
+
+	tokens := n.login(t, b, `STTTT\thảo.đt`, "Thảo-mật-khẩu-2025")
+	claims := claimsOf(tokens, "login")
+	wantList(claims, "roles", []string{"cds.quan_tri", "qlvb.lanh_dao"}, "login")
+	refresh, _ := tokens["refresh_token"].(string)
+	if refresh == "" {
+		t.Fatalf("no refresh token: %v", tokens)
+	}
+
+	// The department's group no longer belongs to the leaders' group, and
+	// the person is now deputy head; the directory is synchronised.
+	adm := srv.Admin(t)
+	groups := "ou=groups,ou=officials," + ldaptest.Suffix
+	leaders := ldap.NewModifyRequest("cn=lanh-dao-phong,"+groups, nil)
+	leaders.Replace("member", []string{"uid=nobody,ou=people,ou=officials," + ldaptest.Suffix})
+	if err := adm.Modify(leaders); err != nil {
+		t.Fatal(err)
+	}
+	person := ldap.NewModifyRequest("uid=thảo.đt,ou=people,ou=officials,"+ldaptest.Suffix, nil)
+	person.Replace("title", []string{"Phó trưởng phòng"})
+	if err := adm.Modify(person); err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := n.app.Directories.Sync(sctx, "so-tttt", true, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	tokens = n.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, http.StatusOK)
+	claims = claimsOf(tokens, "refresh after the synchronisation")
+	wantList(claims, "roles", []string{"cds.quan_tri"}, "refresh after the synchronisation")
+	wantList(claims, "groups", []string{"chuyen-doi-so"}, "refresh after the synchronisation")
+	if claims["title"] != "Phó trưởng phòng" || claims["account_kind"] != "official" {
+		t.Errorf("refresh after the synchronisation: title %v, account_kind %v; want the new title, official",
+			claims["title"], claims["account_kind"])
+	}
+}
