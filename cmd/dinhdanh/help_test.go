@@ -201,7 +201,7 @@ func TestHelpDoesNothing(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"serve", "keys rotate", "account lock", "client rotate-secret",
+	for _, want := range []string{"serve", "keys rotate", "keys rotate-seal", "account lock", "client rotate-secret",
 		"migrate", "directory sync", "completion bash"} {
 		if !seen[want] {
 			t.Errorf("the command tree has no %q", want)
