@@ -7,45 +7,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/dinhdanh/dinhdanh/server/admin"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
-func (e *cliEnv) account(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("account create|bootstrap-admin|list|show|lock|unlock|set-password|end-sessions|reset-factors")
-	}
-	switch args[0] {
-	case "create":
-		return e.accountCreate(ctx, args[1:], false)
-	case "bootstrap-admin":
-		return e.accountCreate(ctx, args[1:], true)
-	case "list":
-		return e.accountList(ctx, args[1:])
-	case "show":
-		return e.accountShow(ctx, args[1:])
-	case "lock":
-		return e.accountLock(ctx, args[1:], true)
-	case "unlock":
-		return e.accountLock(ctx, args[1:], false)
-	case "set-password":
-		return e.accountSetPassword(ctx, args[1:])
-	case "end-sessions":
-		return e.accountEndSessions(ctx, args[1:])
-	case "reset-factors":
-		return e.accountResetFactors(ctx, args[1:])
-	}
-	return usageError("unknown account command %q", args[0])
+func (e *cliEnv) accountCommand() *cobra.Command {
+	return group("account", "manage accounts of citizens and officials",
+		e.accountCreateCommand(false), e.accountCreateCommand(true), e.accountListCommand(), e.accountShowCommand(),
+		e.accountLockCommand(true), e.accountLockCommand(false), e.accountSetPasswordCommand(),
+		e.accountEndSessionsCommand(), e.accountResetFactorsCommand())
 }
 
-func (e *cliEnv) accountCreate(ctx context.Context, args []string, bootstrap bool) error {
-	name := "account create"
-	synopsis := "account create --kind citizen|official [options]"
+func (e *cliEnv) accountCreateCommand(bootstrap bool) *cobra.Command {
+	c := &cobra.Command{Use: "create --kind citizen|official [options]", Short: "create an account", Args: noArgs}
 	if bootstrap {
-		name, synopsis = "account bootstrap-admin", "account bootstrap-admin --username NAME --name FULL_NAME --agency AGENCY --password-stdin"
+		c.Use, c.Short = "bootstrap-admin --username NAME --name FULL_NAME --agency AGENCY --password-stdin",
+			"create the first administrator (once)"
 	}
-	fs, cfgPath := e.flags(name, synopsis)
+	fs := c.Flags()
 	var spec admin.AccountSpec
 	kind := fs.String("kind", "", "citizen or official")
 	fs.StringVar(&spec.PersonalID, "personal-id", "", "12-digit personal ID (citizens; for an official who is also a citizen, links the two)")
@@ -61,21 +43,25 @@ func (e *cliEnv) accountCreate(ctx context.Context, args []string, bootstrap boo
 	fs.BoolVar(&spec.Admin, "admin", false, "grant administrator rights")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if err := e.parse(fs, args); err != nil {
-		return err
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		return e.accountCreate(c.Context(), spec, *kind, *pwStdin, *asJSON, bootstrap)
 	}
-	spec.Kind = identity.Capacity(*kind)
+	return c
+}
+
+func (e *cliEnv) accountCreate(ctx context.Context, spec admin.AccountSpec, kind string, pwStdin, asJSON, bootstrap bool) error {
+	spec.Kind = identity.Capacity(kind)
 	if bootstrap {
 		spec.Kind, spec.Admin = identity.CapacityOfficial, true
 	}
-	if *pwStdin {
+	if pwStdin {
 		pw, err := e.readPassword()
 		if err != nil {
 			return err
 		}
 		spec.Password = pw
 	}
-	a, err := e.openAdmin(ctx, *cfgPath)
+	a, err := e.openAdmin(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
@@ -94,7 +80,7 @@ func (e *cliEnv) accountCreate(ctx context.Context, args []string, bootstrap boo
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return e.printJSON(map[string]any{"sub": acct.ID, "linked": linked})
 	}
 	if linked {
@@ -108,29 +94,34 @@ func (e *cliEnv) accountCreate(ctx context.Context, args []string, bootstrap boo
 	return nil
 }
 
-func (e *cliEnv) accountList(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("account list", "account list [--kind citizen|official] [--query TEXT] [--limit N] [--json]")
+func (e *cliEnv) accountListCommand() *cobra.Command {
+	c := &cobra.Command{Use: "list [--kind citizen|official] [--query TEXT] [--limit N] [--json]", Short: "list accounts", Args: noArgs}
+	fs := c.Flags()
 	kind := fs.String("kind", "", "citizen or official")
 	query := fs.String("query", "", "part of a name, email, phone or username; beginning of a personal ID")
 	limit := fs.Int("limit", 100, "at most this many")
 	offset := fs.Int("offset", 0, "skip this many")
 	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := e.parse(fs, args); err != nil {
-		return err
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		return e.accountList(c.Context(), *kind, *query, *limit, *offset, *asJSON)
 	}
-	if *kind != "" && *kind != "citizen" && *kind != "official" {
+	return c
+}
+
+func (e *cliEnv) accountList(ctx context.Context, kind, query string, limit, offset int, asJSON bool) error {
+	if kind != "" && kind != "citizen" && kind != "official" {
 		return usageError("--kind must be citizen or official")
 	}
-	a, err := e.openAdmin(ctx, *cfgPath)
+	a, err := e.openAdmin(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	as, err := a.db.ListAccounts(ctx, store.AccountFilter{Capacity: identity.Capacity(*kind), Query: *query, Limit: *limit, Offset: *offset})
+	as, err := a.db.ListAccounts(ctx, store.AccountFilter{Capacity: identity.Capacity(kind), Query: query, Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		out := []map[string]any{}
 		for _, x := range as {
 			out = append(out, accountJSON(x))
@@ -199,24 +190,17 @@ func (e *cliEnv) findAccount(ctx context.Context, a *adminEnv, ref string) (*ide
 	return acct, err
 }
 
-func (e *cliEnv) accountShow(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("account show", "account show [--json] SUBJECT|PERSONAL_ID|EMAIL|PHONE|USERNAME")
-	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := e.oneArg(fs, "account"); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	acct, err := e.findAccount(ctx, a, fs.Arg(0))
-	if err != nil {
-		return err
-	}
+func (e *cliEnv) accountShowCommand() *cobra.Command {
+	c := &cobra.Command{Use: "show [--json] SUBJECT|PERSONAL_ID|EMAIL|PHONE|USERNAME", Short: "show an account",
+		Args: oneArg("account")}
+	asJSON := c.Flags().Bool("json", false, "print as JSON")
+	c.RunE = e.onAccount(func(ctx context.Context, a *adminEnv, acct *identity.Account) error {
+		return e.accountShow(ctx, a, acct, *asJSON)
+	})
+	return c
+}
+
+func (e *cliEnv) accountShow(ctx context.Context, a *adminEnv, acct *identity.Account, asJSON bool) error {
 	st, err := a.svc.Status(ctx, acct)
 	if err != nil {
 		return err
@@ -225,7 +209,7 @@ func (e *cliEnv) accountShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		m := accountJSON(acct)
 		m["temporarily_locked"] = st.TemporarilyLocked
 		m["recent_failures"] = st.Failures
@@ -288,14 +272,15 @@ func (e *cliEnv) accountShow(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (e *cliEnv) accountLock(ctx context.Context, args []string, lock bool) error {
-	name, synopsis := "account unlock", "account unlock ACCOUNT"
+func (e *cliEnv) accountLockCommand(lock bool) *cobra.Command {
+	c := &cobra.Command{Use: "unlock ACCOUNT", Short: "lift the administrative and temporary locks of an account",
+		Args: oneArg("account")}
+	var reason *string
 	if lock {
-		name, synopsis = "account lock", "account lock [--reason TEXT] ACCOUNT"
+		c.Use, c.Short = "lock [--reason TEXT] ACCOUNT", "lock an account: end its sessions and revoke its refresh tokens"
+		reason = c.Flags().String("reason", "", "why the account is locked (shown to administrators)")
 	}
-	fs, cfgPath := e.flags(name, synopsis)
-	reason := fs.String("reason", "", "why the account is locked (shown to administrators)")
-	return e.onAccount(ctx, fs, cfgPath, args, func(a *adminEnv, acct *identity.Account) error {
+	c.RunE = e.onAccount(func(ctx context.Context, a *adminEnv, acct *identity.Account) error {
 		if lock {
 			if err := a.svc.Lock(ctx, acct, *reason); err != nil {
 				return err
@@ -309,12 +294,14 @@ func (e *cliEnv) accountLock(ctx context.Context, args []string, lock bool) erro
 		fmt.Fprintf(e.stdout, "unlocked %s (administrative and temporary locks lifted)\n", acct.ID)
 		return nil
 	})
+	return c
 }
 
-func (e *cliEnv) accountSetPassword(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("account set-password", "account set-password --password-stdin ACCOUNT")
-	pwStdin := fs.Bool("password-stdin", false, "read the new password from standard input (required)")
-	return e.onAccount(ctx, fs, cfgPath, args, func(a *adminEnv, acct *identity.Account) error {
+func (e *cliEnv) accountSetPasswordCommand() *cobra.Command {
+	c := &cobra.Command{Use: "set-password --password-stdin ACCOUNT", Short: "set the password of an account and end its sessions",
+		Args: oneArg("account")}
+	pwStdin := c.Flags().Bool("password-stdin", false, "read the new password from standard input (required)")
+	c.RunE = e.onAccount(func(ctx context.Context, a *adminEnv, acct *identity.Account) error {
 		if !*pwStdin {
 			return usageError("give the password on standard input with --password-stdin")
 		}
@@ -328,11 +315,12 @@ func (e *cliEnv) accountSetPassword(ctx context.Context, args []string) error {
 		fmt.Fprintf(e.stdout, "password set for %s; its sessions ended\n", acct.ID)
 		return nil
 	})
+	return c
 }
 
-func (e *cliEnv) accountEndSessions(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("account end-sessions", "account end-sessions ACCOUNT")
-	return e.onAccount(ctx, fs, cfgPath, args, func(a *adminEnv, acct *identity.Account) error {
+func (e *cliEnv) accountEndSessionsCommand() *cobra.Command {
+	c := &cobra.Command{Use: "end-sessions ACCOUNT", Short: "end every session of an account", Args: oneArg("account")}
+	c.RunE = e.onAccount(func(ctx context.Context, a *adminEnv, acct *identity.Account) error {
 		n, err := a.svc.EndSessions(ctx, acct.ID)
 		if err != nil {
 			return err
@@ -340,11 +328,13 @@ func (e *cliEnv) accountEndSessions(ctx context.Context, args []string) error {
 		fmt.Fprintf(e.stdout, "ended %d session(s) of %s; their applications will be notified by back-channel logout, and its refresh tokens are revoked\n", n, acct.ID)
 		return nil
 	})
+	return c
 }
 
-func (e *cliEnv) accountResetFactors(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("account reset-factors", "account reset-factors ACCOUNT")
-	return e.onAccount(ctx, fs, cfgPath, args, func(a *adminEnv, acct *identity.Account) error {
+func (e *cliEnv) accountResetFactorsCommand() *cobra.Command {
+	c := &cobra.Command{Use: "reset-factors ACCOUNT", Short: "remove the second factors of an account and end its sessions",
+		Args: oneArg("account")}
+	c.RunE = e.onAccount(func(ctx context.Context, a *adminEnv, acct *identity.Account) error {
 		n, err := a.svc.ResetFactors(ctx, acct)
 		if err != nil {
 			return err
@@ -352,4 +342,5 @@ func (e *cliEnv) accountResetFactors(ctx context.Context, args []string) error {
 		fmt.Fprintf(e.stdout, "removed %d second factor(s) of %s and ended its sessions; it will be asked to enrol again when a second factor is needed\n", n, acct.ID)
 		return nil
 	})
+	return c
 }

@@ -5,31 +5,21 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/dinhdanh/dinhdanh/server/admin"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
-func (e *cliEnv) client(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("client create|list|show|delete|rotate-secret")
-	}
-	switch args[0] {
-	case "create":
-		return e.clientCreate(ctx, args[1:])
-	case "list":
-		return e.clientList(ctx, args[1:])
-	case "show":
-		return e.clientShow(ctx, args[1:])
-	case "delete":
-		return e.clientDelete(ctx, args[1:])
-	case "rotate-secret":
-		return e.clientRotate(ctx, args[1:])
-	}
-	return usageError("unknown client command %q", args[0])
+func (e *cliEnv) clientCommand() *cobra.Command {
+	return group("client", "register and manage applications",
+		e.clientCreateCommand(), e.clientListCommand(), e.clientShowCommand(), e.clientDeleteCommand(), e.clientRotateCommand())
 }
 
-func (e *cliEnv) clientCreate(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("client create", "client create --name NAME [--id ID] [--public] [--redirect-uri URI]… [options]")
+func (e *cliEnv) clientCreateCommand() *cobra.Command {
+	c := &cobra.Command{Use: "create --name NAME [--id ID] [--public] [--redirect-uri URI]… [options]",
+		Short: "register an application", Args: noArgs}
+	fs := c.Flags()
 	var spec admin.ClientSpec
 	var redirects, grants, scopes, audience stringList
 	fs.StringVar(&spec.ID, "id", "", "client id (default: generated)")
@@ -49,12 +39,16 @@ func (e *cliEnv) clientCreate(ctx context.Context, args []string) error {
 	fs.StringVar(&spec.FrontchannelLogoutURI, "frontchannel-logout-uri", "", "URI loaded in a frame of the logout page (with iss and sid)")
 	fs.StringVar(&spec.MinimumACR, "min-acr", "", "lowest assurance level of a login for this client: LoA1, LoA2 (second factor) or LoA3")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if err := e.parse(fs, args); err != nil {
-		return err
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		spec.RedirectURIs, spec.GrantTypes, spec.Scopes, spec.Audience = redirects, grants, scopes, audience
+		spec.PostLogoutRedirectURIs = postLogout
+		return e.clientCreate(c.Context(), spec, *asJSON)
 	}
-	spec.RedirectURIs, spec.GrantTypes, spec.Scopes, spec.Audience = redirects, grants, scopes, audience
-	spec.PostLogoutRedirectURIs = postLogout
-	a, err := e.openAdmin(ctx, *cfgPath)
+	return c
+}
+
+func (e *cliEnv) clientCreate(ctx context.Context, spec admin.ClientSpec, asJSON bool) error {
+	a, err := e.openAdmin(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
@@ -63,7 +57,7 @@ func (e *cliEnv) clientCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		out := clientJSON(c)
 		if secret != "" {
 			out["client_secret"] = secret
@@ -116,20 +110,15 @@ func (e *cliEnv) printClient(c *store.Client) {
 		c.IDTokenAlgorithm, c.AccessTokenFormat, c.AuthMethod(), fmtTime(c.CreatedAt))
 }
 
-func (e *cliEnv) oneArg(fs interface{ NArg() int }, what string) error {
-	if fs.NArg() != 1 {
-		return usageError("give exactly one %s", what)
-	}
-	return nil
+func (e *cliEnv) clientListCommand() *cobra.Command {
+	c := &cobra.Command{Use: "list [--json]", Short: "list the registered applications", Args: noArgs}
+	asJSON := c.Flags().Bool("json", false, "print as JSON")
+	c.RunE = func(c *cobra.Command, _ []string) error { return e.clientList(c.Context(), *asJSON) }
+	return c
 }
 
-func (e *cliEnv) clientList(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("client list", "client list [--json]")
-	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
+func (e *cliEnv) clientList(ctx context.Context, asJSON bool) error {
+	a, err := e.openAdmin(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
@@ -138,7 +127,7 @@ func (e *cliEnv) clientList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		out := []map[string]any{}
 		for _, c := range cs {
 			out = append(out, clientJSON(c))
@@ -160,79 +149,75 @@ func (e *cliEnv) clientList(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (e *cliEnv) clientShow(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("client show", "client show [--json] CLIENT_ID")
-	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := e.oneArg(fs, "client id"); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
+func (e *cliEnv) clientShowCommand() *cobra.Command {
+	c := &cobra.Command{Use: "show [--json] CLIENT_ID", Short: "show an application", Args: oneArg("client id")}
+	asJSON := c.Flags().Bool("json", false, "print as JSON")
+	c.RunE = func(c *cobra.Command, args []string) error { return e.clientShow(c.Context(), args[0], *asJSON) }
+	return c
+}
+
+func (e *cliEnv) clientShow(ctx context.Context, id string, asJSON bool) error {
+	a, err := e.openAdmin(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	c, err := a.db.GetClient(ctx, fs.Arg(0))
+	c, err := a.db.GetClient(ctx, id)
 	if admin.IsNotFound(err) {
-		return fmt.Errorf("no client %q", fs.Arg(0))
+		return fmt.Errorf("no client %q", id)
 	}
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return e.printJSON(clientJSON(c))
 	}
 	e.printClient(c)
 	return nil
 }
 
-func (e *cliEnv) clientDelete(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("client delete", "client delete CLIENT_ID")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := e.oneArg(fs, "client id"); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := a.svc.DeleteClient(ctx, fs.Arg(0)); admin.IsNotFound(err) {
-		return fmt.Errorf("no client %q", fs.Arg(0))
-	} else if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "deleted client %s with its consents and tokens\n", fs.Arg(0))
-	return nil
+func (e *cliEnv) clientDeleteCommand() *cobra.Command {
+	return &cobra.Command{Use: "delete CLIENT_ID", Short: "delete an application with its consents and tokens",
+		Args: oneArg("client id"), RunE: func(c *cobra.Command, args []string) error {
+			ctx, id := c.Context(), args[0]
+			a, err := e.openAdmin(ctx, e.cfgPath)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if err := a.svc.DeleteClient(ctx, id); admin.IsNotFound(err) {
+				return fmt.Errorf("no client %q", id)
+			} else if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "deleted client %s with its consents and tokens\n", id)
+			return nil
+		}}
 }
 
-func (e *cliEnv) clientRotate(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("client rotate-secret", "client rotate-secret [--json] CLIENT_ID")
-	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := e.oneArg(fs, "client id"); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
+func (e *cliEnv) clientRotateCommand() *cobra.Command {
+	c := &cobra.Command{Use: "rotate-secret [--json] CLIENT_ID", Short: "replace the secret of a confidential application",
+		Args: oneArg("client id")}
+	asJSON := c.Flags().Bool("json", false, "print as JSON")
+	c.RunE = func(c *cobra.Command, args []string) error { return e.clientRotate(c.Context(), args[0], *asJSON) }
+	return c
+}
+
+func (e *cliEnv) clientRotate(ctx context.Context, id string, asJSON bool) error {
+	a, err := e.openAdmin(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	secret, err := a.svc.RotateSecret(ctx, fs.Arg(0))
+	secret, err := a.svc.RotateSecret(ctx, id)
 	if admin.IsNotFound(err) {
-		return fmt.Errorf("no client %q", fs.Arg(0))
+		return fmt.Errorf("no client %q", id)
 	}
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return e.printJSON(map[string]string{"client_id": fs.Arg(0), "client_secret": secret})
+	if asJSON {
+		return e.printJSON(map[string]string{"client_id": id, "client_secret": secret})
 	}
 	fmt.Fprintf(e.stdout, "client_secret: %s\n\nThe new secret is shown only now; running nodes stop accepting the old one within seconds.\n", secret)
 	return nil

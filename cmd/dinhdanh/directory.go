@@ -9,25 +9,43 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
-func (e *cliEnv) directoryCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("directory list|sync|test")
+func (e *cliEnv) directoryCommand() *cobra.Command {
+	list := &cobra.Command{Use: "list [--json]", Short: "list the configured directories and their last synchronisation",
+		Args: noArgs}
+	listJSON := list.Flags().Bool("json", false, "print as JSON")
+	list.RunE = func(c *cobra.Command, _ []string) error { return e.directoryList(c.Context(), *listJSON) }
+
+	sync := &cobra.Command{Use: "sync NAME [--full] [--force] [--json]", Short: "synchronise the officials of a directory",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("directory sync takes the name of one directory")
+			}
+			return nil
+		}}
+	full := sync.Flags().Bool("full", false, "read every entry (finds removed ones) instead of those changed since the last run")
+	force := sync.Flags().Bool("force", false,
+		"disable the officials whose entries are gone even beyond the directory's sync.max_disable_percent")
+	syncJSON := sync.Flags().Bool("json", false, "print the result as JSON")
+	sync.RunE = func(c *cobra.Command, args []string) error {
+		return e.directorySync(c.Context(), args[0], *full, *force, *syncJSON)
 	}
-	switch args[0] {
-	case "list":
-		return e.directoryList(ctx, args[1:])
-	case "sync":
-		return e.directorySync(ctx, args[1:])
-	case "test":
-		return e.directoryTest(ctx, args[1:])
-	}
-	return usageError("unknown directory command %q", args[0])
+
+	test := &cobra.Command{Use: "test NAME", Short: "connect to every server of a directory and bind",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("directory test takes the name of one directory")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error { return e.directoryTest(c.Context(), args[0]) }}
+	return group("directory", "list, synchronise and test LDAP staff directories", list, sync, test)
 }
 
 // openDirectories opens the store and the configured directories.
@@ -44,13 +62,8 @@ func (e *cliEnv) openDirectories(ctx context.Context, cfgPath string) (*adminEnv
 	return a, set, nil
 }
 
-func (e *cliEnv) directoryList(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("directory list", "directory list [--json]")
-	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
+func (e *cliEnv) directoryList(ctx context.Context, asJSON bool) error {
+	a, err := e.openAdmin(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
@@ -87,7 +100,7 @@ func (e *cliEnv) directoryList(ctx context.Context, args []string) error {
 		}
 		rows = append(rows, r)
 	}
-	if *asJSON {
+	if asJSON {
 		if rows == nil {
 			rows = []row{}
 		}
@@ -112,19 +125,8 @@ const (
 	exitSyncRunning = 4
 )
 
-func (e *cliEnv) directorySync(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("directory sync", "directory sync NAME [--full] [--force] [--json]")
-	full := fs.Bool("full", false, "read every entry (finds removed ones) instead of those changed since the last run")
-	force := fs.Bool("force", false, "disable the officials whose entries are gone even beyond the directory's sync.max_disable_percent")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if err := e.parse(fs, reorder(args)); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError("directory sync takes the name of one directory")
-	}
-	name := fs.Arg(0)
-	a, set, err := e.openDirectories(ctx, *cfgPath)
+func (e *cliEnv) directorySync(ctx context.Context, name string, full, force, asJSON bool) error {
+	a, set, err := e.openDirectories(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
@@ -134,14 +136,14 @@ func (e *cliEnv) directorySync(ctx context.Context, args []string) error {
 		return usageError("no directory named %q is configured", name)
 	}
 	var bar *progressBar
-	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !*asJSON {
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !asJSON {
 		bar = &progressBar{w: f, label: name}
 	}
 	var progress directory.Progress
 	if bar != nil {
 		progress = bar.update
 	}
-	res, err := set.SyncWith(ctx, name, directory.SyncOptions{Full: *full, Force: *force, Progress: progress})
+	res, err := set.SyncWith(ctx, name, directory.SyncOptions{Full: full, Force: force, Progress: progress})
 	if bar != nil {
 		bar.done()
 	}
@@ -154,7 +156,7 @@ func (e *cliEnv) directorySync(ctx context.Context, args []string) error {
 	case err != nil:
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return e.printJSON(map[string]any{"directory": res.Directory, "full": res.Full, "seen": res.Seen,
 			"created": res.Created, "linked": res.Linked, "updated": res.Updated, "disabled": res.Disabled,
 			"enabled": res.Enabled, "skipped": res.Skipped, "high_water": res.HighWater,
@@ -170,23 +172,16 @@ func (e *cliEnv) directorySync(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (e *cliEnv) directoryTest(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("directory test", "directory test NAME")
-	if err := e.parse(fs, reorder(args)); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError("directory test takes the name of one directory")
-	}
-	a, set, err := e.openDirectories(ctx, *cfgPath)
+func (e *cliEnv) directoryTest(ctx context.Context, name string) error {
+	a, set, err := e.openDirectories(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	defer set.Close()
-	d := set.Directory(fs.Arg(0))
+	d := set.Directory(name)
 	if d == nil {
-		return usageError("no directory named %q is configured", fs.Arg(0))
+		return usageError("no directory named %q is configured", name)
 	}
 	failed := 0
 	results := d.Ping(ctx)
@@ -203,31 +198,6 @@ func (e *cliEnv) directoryTest(ctx context.Context, args []string) error {
 		return fmt.Errorf("%d of %d servers of %s failed", failed, len(d.Config().URLs), d.Name())
 	}
 	return nil
-}
-
-// reorder moves flags before the positional arguments, so that both
-// "sync NAME --full" and "sync --full NAME" work.
-func reorder(args []string) []string {
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			rest = append(rest, args[i+1:]...)
-			return append(flags, rest...)
-		case strings.HasPrefix(a, "-"):
-			flags = append(flags, a)
-			if a == "--config" || a == "-config" {
-				if i+1 < len(args) {
-					flags = append(flags, args[i+1])
-					i++
-				}
-			}
-		default:
-			rest = append(rest, a)
-		}
-	}
-	return append(flags, rest...)
 }
 
 // progressBar draws "name [#####     ] 1234/10000" on a terminal.

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/admin"
@@ -20,32 +20,12 @@ import (
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
 )
 
-// cliEnv holds a command's standard streams.
+// cliEnv holds a command's standard streams and the --config option.
 type cliEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-}
-
-// flags returns a flag set with the shared --config option.
-func (e *cliEnv) flags(name, synopsis string) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	cfg := fs.String("config", os.Getenv(config.EnvConfigFile), "configuration file (YAML); env "+config.EnvConfigFile)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: dinhdanh %s\n\nOptions:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs, cfg
-}
-
-func (e *cliEnv) parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError("%v", err)
-	}
-	return nil
+	// cfgPath is the configuration file (--config, or DINHDANH_CONFIG).
+	cfgPath string
 }
 
 // loadConfig reads and validates the configuration.
@@ -122,6 +102,9 @@ type stringList []string
 
 func (s *stringList) String() string { return strings.Join(*s, ",") }
 
+// Type names the flag's value in help texts.
+func (s *stringList) Type() string { return "strings" }
+
 func (s *stringList) Set(v string) error {
 	for _, x := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
 		*s = append(*s, x)
@@ -136,24 +119,20 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// onAccount runs a command that names one ACCOUNT: it parses the flags,
-// opens the store, resolves the account and calls do.
-func (e *cliEnv) onAccount(ctx context.Context, fs *flag.FlagSet, cfgPath *string, args []string,
-	do func(a *adminEnv, acct *identity.Account) error) error {
-	if err := e.parse(fs, args); err != nil {
-		return err
+// onAccount returns the RunE of a command that names one ACCOUNT: it opens
+// the store, resolves the account and calls do.
+func (e *cliEnv) onAccount(do func(ctx context.Context, a *adminEnv, acct *identity.Account) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		ctx := c.Context()
+		a, err := e.openAdmin(ctx, e.cfgPath)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		acct, err := e.findAccount(ctx, a, args[0])
+		if err != nil {
+			return err
+		}
+		return do(ctx, a, acct)
 	}
-	if err := e.oneArg(fs, "account"); err != nil {
-		return err
-	}
-	a, err := e.openAdmin(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	acct, err := e.findAccount(ctx, a, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	return do(a, acct)
 }

@@ -4,28 +4,32 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
-// logoutCmd shows the back-channel logout queue: what was delivered, what
-// is being retried and what was given up.
-func (e *cliEnv) logoutCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "deliveries" {
-		return usageError("logout deliveries [--state pending|delivered|failed] [--limit N] [--json]")
+// logoutCommand shows the back-channel logout queue: what was delivered,
+// what is being retried and what was given up.
+func (e *cliEnv) logoutCommand() *cobra.Command {
+	c := &cobra.Command{Use: "deliveries [--state pending|delivered|failed] [--limit N] [--json]",
+		Short: "show the back-channel logout queue", Args: noArgs}
+	state := c.Flags().String("state", "", "only deliveries in this state")
+	limit := c.Flags().Int("limit", 50, "at most this many, newest first")
+	asJSON := c.Flags().Bool("json", false, "print as JSON")
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		return e.logoutDeliveries(c.Context(), *state, *limit, *asJSON)
 	}
-	fs, cfgPath := e.flags("logout deliveries", "logout deliveries [--state pending|delivered|failed] [--limit N] [--json]")
-	state := fs.String("state", "", "only deliveries in this state")
-	limit := fs.Int("limit", 50, "at most this many, newest first")
-	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := e.parse(fs, args[1:]); err != nil {
-		return err
-	}
-	switch *state {
+	return group("logout", "show the back-channel logout notifications", c)
+}
+
+func (e *cliEnv) logoutDeliveries(ctx context.Context, state string, limit int, asJSON bool) error {
+	switch state {
 	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed:
 	default:
 		return usageError("--state must be pending, delivered or failed")
 	}
-	a, err := e.openAdmin(ctx, *cfgPath)
+	a, err := e.openAdmin(ctx, e.cfgPath)
 	if err != nil {
 		return err
 	}
@@ -34,11 +38,11 @@ func (e *cliEnv) logoutCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ds, err := a.db.ListLogouts(ctx, *state, *limit)
+	ds, err := a.db.ListLogouts(ctx, state, limit)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		out := []map[string]any{}
 		for _, d := range ds {
 			out = append(out, map[string]any{"id": d.ID, "client_id": d.ClientID, "uri": d.URI, "sub": d.Subject,

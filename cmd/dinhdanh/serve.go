@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/app"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -24,19 +26,17 @@ import (
 // 80 MB more memory at their peak (250 instead of 170 MB).
 const serveGCPercent = 300
 
-func (e *cliEnv) serve(ctx context.Context, args []string) error {
+func (e *cliEnv) serveCommand() *cobra.Command {
+	return &cobra.Command{Use: "serve [--config FILE]", Short: "run a node (embedded SQLite when unconfigured)",
+		Args: noArgs, RunE: func(c *cobra.Command, _ []string) error { return e.serve(c.Context()) }}
+}
+
+func (e *cliEnv) serve(ctx context.Context) error {
 	start := time.Now()
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(serveGCPercent)
 	}
-	fs, cfgPath := e.flags("serve", "serve [--config FILE]")
-	if err := e.parse(fs, args); err != nil || fs.Parsed() && fs.NArg() > 0 {
-		if err == nil {
-			err = usageError("serve takes no arguments")
-		}
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(e.cfgPath)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (e *cliEnv) serve(ctx context.Context, args []string) error {
 	bg, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.Background(bg)
-	if err := e.firstStartHint(ctx, a, cfg, *cfgPath); err != nil {
+	if err := e.firstStartHint(ctx, a, cfg, e.cfgPath); err != nil {
 		return err
 	}
 	log.Info("dinhdanh serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", databaseName(cfg),
@@ -140,12 +140,13 @@ Applications discover the endpoints at %s/.well-known/openid-configuration
 	return nil
 }
 
-func (e *cliEnv) migrate(ctx context.Context, args []string) error {
-	fs, cfgPath := e.flags("migrate", "migrate [--config FILE]")
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*cfgPath, osEnviron())
+func (e *cliEnv) migrateCommand() *cobra.Command {
+	return &cobra.Command{Use: "migrate [--config FILE]", Short: "apply database migrations",
+		Args: noArgs, RunE: func(c *cobra.Command, _ []string) error { return e.migrate(c.Context()) }}
+}
+
+func (e *cliEnv) migrate(ctx context.Context) error {
+	cfg, err := config.Load(e.cfgPath, osEnviron())
 	if err != nil {
 		return err
 	}
@@ -178,24 +179,19 @@ func (e *cliEnv) migrate(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (e *cliEnv) configCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("config check|example")
-	}
-	switch args[0] {
-	case "example":
-		_, err := e.stdout.Write(config.Example())
-		return err
-	case "check":
-		fs, cfgPath := e.flags("config check", "config check [--config FILE]")
-		if err := e.parse(fs, args[1:]); err != nil {
+func (e *cliEnv) configCommand() *cobra.Command {
+	example := &cobra.Command{Use: "example", Short: "print the commented example configuration", Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := e.stdout.Write(config.Example())
 			return err
-		}
-		if _, err := loadConfig(*cfgPath); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, "the configuration is valid")
-		return nil
-	}
-	return usageError("unknown config command %q", args[0])
+		}}
+	check := &cobra.Command{Use: "check [--config FILE]", Short: "validate the configuration", Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if _, err := loadConfig(e.cfgPath); err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, "the configuration is valid")
+			return nil
+		}}
+	return group("config", "validate the configuration or print an example", check, example)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
+	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
 	"github.com/dinhdanh/dinhdanh/ui"
 )
@@ -43,6 +44,19 @@ func OpenSealer(cfg *config.Config) (*keys.Sealer, bool, error) {
 	return sk.sealer, sk.created, err
 }
 
+// KeyPublication is how long a rotated signing key is published before it
+// signs: the JWKS max-age plus the interval at which nodes reload the key
+// set, so that every verifier's cached JWKS holds the key before the first
+// token it signs.
+func KeyPublication(cfg *config.Config) time.Duration {
+	return keys.JWKSMaxAge + cfg.Keys.RotationCheckInterval.D()
+}
+
+// NewKeySet returns the signing key set of the configuration over the store.
+func NewKeySet(cfg *config.Config, st store.SigningKeys, sealer *keys.Sealer) *keys.Set {
+	return keys.NewPublishingSet(st, sealer, KeyGrace(cfg), KeyPublication(cfg))
+}
+
 // KeyGrace is how long a retired signing key stays published.
 func KeyGrace(cfg *config.Config) time.Duration {
 	g := cfg.Tokens.IDTokenLifespan.D()
@@ -66,7 +80,7 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	s := newServices(cfg, db, eph, sk, keys.NewSet(db, sk.sealer, KeyGrace(cfg)), log, false)
+	s := newServices(cfg, db, eph, sk, NewKeySet(cfg, db, sk.sealer), log, false)
 	// Every algorithm a client may choose for its ID tokens has a current key.
 	if err := ensureKeys(ctx, db, s.Keys, keys.Algorithms...); err != nil {
 		s.Close()

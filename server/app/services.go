@@ -108,7 +108,7 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Services,
 	}
 	sk, err := readSealKey(cfg, opts.CreateSealKey)
 	if err == nil {
-		set := keys.NewSet(db, sk.sealer, KeyGrace(cfg))
+		set := NewKeySet(cfg, db, sk.sealer)
 		if sk.sealer != nil {
 			if err = set.Load(ctx); err != nil {
 				err = fmt.Errorf("signing keys: %w", err)
@@ -124,7 +124,8 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Services,
 }
 
 // readSealKey reads the seal key, creating it when its file does not exist
-// and create is set. When it does not exist and create is not set, the
+// and create is set; values sealed with the key of an unfinished rotation
+// open too. When it does not exist and create is not set, the
 // seal key has no sealer.
 func readSealKey(cfg *config.Config, create bool) (sealKey, error) {
 	key, created, err := keys.LoadOrCreateSealKey(cfg.SealKeyPath(), create)
@@ -134,7 +135,17 @@ func readSealKey(cfg *config.Config, create bool) (sealKey, error) {
 	if err != nil {
 		return sealKey{}, err
 	}
-	sealer, err := keys.NewSealer(key)
+	// An interrupted seal-key rotation (see RotateSealKey) may have sealed
+	// values with the next key already: open them too.
+	var older [][]byte
+	next, _, err := keys.LoadOrCreateSealKey(keys.NextSealKeyPath(cfg.SealKeyPath()), false)
+	switch {
+	case err == nil:
+		older = append(older, next)
+	case !errors.Is(err, os.ErrNotExist):
+		return sealKey{}, err
+	}
+	sealer, err := keys.NewSealer(key, older...)
 	return sealKey{sealer: sealer, created: created}, err
 }
 

@@ -27,6 +27,10 @@ type Sealer interface {
 	Open(sealed, additional []byte) ([]byte, error)
 }
 
+// TOTPSealData is the additional data that binds the sealed secret of an
+// authenticator app to its credential id.
+func TOTPSealData(credentialID string) []byte { return []byte("totp:" + credentialID) }
+
 // TOTPStore is what the authenticator-app check needs from the durable store.
 type TOTPStore interface {
 	PutTOTP(ctx context.Context, c *store.TOTPCredential) error
@@ -225,7 +229,7 @@ func (t *TOTP) ConfirmEnrolment(ctx context.Context, accountID, id, code string)
 	}
 	c := &store.TOTPCredential{ID: randomID(12), AccountID: accountID, Digits: int(t.digits()),
 		Period: time.Duration(t.period()) * time.Second, LastStep: steps[len(steps)-1], LastUsedAt: now.UTC()}
-	if c.SealedSecret, err = t.Sealer.Seal(secret, []byte("totp:"+c.ID)); err != nil {
+	if c.SealedSecret, err = t.Sealer.Seal(secret, TOTPSealData(c.ID)); err != nil {
 		return nil, false, err
 	}
 	if err := t.Store.PutTOTP(ctx, c); err != nil {
@@ -265,7 +269,7 @@ func (t *TOTP) Verify(ctx context.Context, accountID, code string) (TOTPResult, 
 	if err != nil {
 		return res, false, err
 	}
-	secret, err := t.Sealer.Open(c.SealedSecret, []byte("totp:"+c.ID))
+	secret, err := t.Sealer.Open(c.SealedSecret, TOTPSealData(c.ID))
 	if err != nil {
 		return res, false, err
 	}

@@ -233,3 +233,125 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestRotationPublishesBeforeSigning rotates a set whose new keys are
+// published for the JWKS max-age before they sign: right after the
+// rotation the old key still signs and the JWKS lists both, on this node
+// and on another one sharing the store; once the delay has passed (an
+// injected clock) the new key signs, with no further write, and the old one
+// stays published for the grace period.
+func TestRotationPublishesBeforeSigning(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{1}, 32))
+	t0 := time.Now()
+	clock := t0
+	now := func() time.Time { return clock }
+	set := keys.NewPublishingSet(db, sealer, time.Hour, keys.JWKSMaxAge)
+	set.SetClock(now)
+	if _, err := set.EnsureKeys(ctx, keys.RS256); err != nil {
+		t.Fatal(err)
+	}
+	old := set.Current(keys.RS256)
+	if old == nil {
+		t.Fatal("the first key does not sign at once")
+	}
+	signer := &keys.Signer{Set: set}
+	kidOf := func() string {
+		t.Helper()
+		tok, _, err := signer.Generate(ctx, jwt.MapClaims{"sub": "x", "exp": clock.Add(time.Hour).Unix()}, &jwt.Headers{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := jose.ParseSigned(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parsed.Signatures[0].Header.KeyID
+	}
+	clock = t0.Add(time.Minute)
+	nk, err := set.Rotate(ctx, keys.RS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := keys.NewPublishingSet(db, sealer, time.Hour, keys.JWKSMaxAge)
+	other.SetClock(now)
+	if err := other.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*keys.Set{set, other} {
+		if got := kids(t, s.JWKS()); len(got) != 2 || !contains(got, old.ID) || !contains(got, nk.ID) {
+			t.Fatalf("JWKS right after rotation = %v, want %s and %s", got, old.ID, nk.ID)
+		}
+		if s.State(s.Lookup(nk.ID)) != keys.StateNext || s.State(s.Lookup(old.ID)) != keys.StateCurrent {
+			t.Fatalf("states right after rotation: new %s, old %s", s.State(s.Lookup(nk.ID)), s.State(s.Lookup(old.ID)))
+		}
+	}
+	if kid := kidOf(); kid != old.ID {
+		t.Fatalf("right after rotation a token is signed by %s, want the old key %s", kid, old.ID)
+	}
+	clock = t0.Add(time.Minute + keys.JWKSMaxAge - time.Second)
+	if kid := kidOf(); kid != old.ID {
+		t.Fatalf("a second before the publication delay ends a token is signed by %s, want %s", kid, old.ID)
+	}
+	clock = t0.Add(time.Minute + keys.JWKSMaxAge)
+	if kid := kidOf(); kid != nk.ID {
+		t.Fatalf("after the publication delay a token is signed by %s, want the new key %s", kid, nk.ID)
+	}
+	if other.Current(keys.RS256).ID != nk.ID {
+		t.Fatal("the other node did not switch at the same moment")
+	}
+	if set.State(set.Lookup(old.ID)) != keys.StateRetired {
+		t.Fatalf("the old key is %s after the switch, want retired", set.State(set.Lookup(old.ID)))
+	}
+	if err := set.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := kids(t, set.JWKS()); len(got) != 2 {
+		t.Fatalf("JWKS after the switch = %v, want the retired key still published", got)
+	}
+	clock = t0.Add(time.Minute + keys.JWKSMaxAge + time.Hour + time.Second)
+	if err := set.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := kids(t, set.JWKS()); len(got) != 1 || got[0] != nk.ID {
+		t.Fatalf("JWKS after the grace period = %v, want only %s", got, nk.ID)
+	}
+}
+
+// TestSealerKeyIDs checks the sealed format: a value names the key that
+// sealed it, a Sealer opens values of the older keys it was given (and
+// values without a key id), and a value of a key it does not hold says so.
+func TestSealerKeyIDs(t *testing.T) {
+	k1, k2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	s1, _ := keys.NewSealer(k1)
+	s2, err := keys.NewSealer(k2, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s1.KeyID() != keys.SealKeyID(k1) || s2.KeyID() != keys.SealKeyID(k2) || s1.KeyID() == s2.KeyID() {
+		t.Fatalf("key ids %s %s", s1.KeyID(), s2.KeyID())
+	}
+	v1, _ := s1.Seal([]byte("hạt giống"), []byte("ad"))
+	if keys.SealedKeyID(v1) != s1.KeyID() {
+		t.Fatalf("sealed value names %q, want %s", keys.SealedKeyID(v1), s1.KeyID())
+	}
+	if got, err := s2.Open(v1, []byte("ad")); err != nil || string(got) != "hạt giống" {
+		t.Fatalf("the rotated sealer does not open a value of the older key: %q %v", got, err)
+	}
+	v2, _ := s2.Seal([]byte("mới"), []byte("ad"))
+	if keys.SealedKeyID(v2) != s2.KeyID() {
+		t.Fatal("the rotated sealer does not seal with the new key")
+	}
+	if _, err := s1.Open(v2, []byte("ad")); err == nil || !strings.Contains(err.Error(), s2.KeyID()) {
+		t.Fatalf("opening a value of an unknown key: %v, want an error naming the key", err)
+	}
+	// A value without a key id (nonce | ciphertext) opens with any key held.
+	legacy := v1[len("DDS1")+1+len(s1.KeyID()):]
+	if keys.SealedKeyID(legacy) != "" {
+		t.Fatal("a value without key id names one")
+	}
+	if got, err := s2.Open(legacy, []byte("ad")); err != nil || string(got) != "hạt giống" {
+		t.Fatalf("a value without key id: %q %v", got, err)
+	}
+}

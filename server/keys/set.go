@@ -43,6 +43,10 @@ func Supported(alg string) bool {
 	return false
 }
 
+// JWKSMaxAge is how long a verifier may cache the JWKS document (its
+// Cache-Control max-age).
+const JWKSMaxAge = 300 * time.Second
+
 // Key is an opened signing key.
 type Key struct {
 	ID        string
@@ -50,10 +54,32 @@ type Key struct {
 	Private   crypto.Signer
 	Public    crypto.PublicKey
 	CreatedAt time.Time
+	// RetiredAt is when the key stops (or stopped) signing; zero while no
+	// newer key replaces it.
 	RetiredAt time.Time
 }
 
+// The states of a published key (see Set.State).
+const (
+	// StateNext is a new key: published, not signing until the publication delay has passed.
+	StateNext = "next"
+	// StateCurrent is the key that signs.
+	StateCurrent = "current"
+	// StateRetired is a replaced key, published until the tokens it signed have expired.
+	StateRetired = "retired"
+)
+
 // Set is the key set shared through the store.
+//
+// A rotation publishes the new key before it signs: Rotate adds it as the
+// "next" key, published in the JWKS at once (on every node within the
+// reload interval), and schedules the current key's retirement at the end
+// of the publication delay, the moment the next key starts signing. The
+// switch needs no further write: Current decides from the timestamps at the
+// moment it is asked, so every node switches at the same instant, and a
+// verifier that cached the JWKS just before the rotation has refreshed it
+// by then. The first key of an algorithm signs at once (nobody verifies
+// tokens of a key that never signed).
 type Set struct {
 	store  store.SigningKeys
 	sealer *Sealer
@@ -61,19 +87,33 @@ type Set struct {
 	// Grace is how long a retired key stays published: the longest lifetime
 	// of a token it may have signed.
 	Grace time.Duration
+	// publish is how long a new key is published before it signs.
+	publish time.Duration
 
-	mu      sync.RWMutex
-	current map[string]*Key
-	byID    map[string]*Key
-	jwks    []byte
-	loaded  string // fingerprint of the loaded set
+	mu     sync.RWMutex
+	active map[string][]*Key // keys not retired at load time, by algorithm, oldest first
+	byID   map[string]*Key
+	jwks   []byte
+	loaded string // fingerprint of the loaded set
 }
 
-// NewSet returns a key set over the store. Call Load (or EnsureKeys) before use.
+// NewSet returns a key set over the store whose new keys sign at once. Call
+// Load (or EnsureKeys) before use.
 func NewSet(st store.SigningKeys, sealer *Sealer, grace time.Duration) *Set {
-	return &Set{store: st, sealer: sealer, now: time.Now, Grace: grace,
-		current: map[string]*Key{}, byID: map[string]*Key{}, jwks: []byte(`{"keys":[]}`)}
+	return NewPublishingSet(st, sealer, grace, 0)
 }
+
+// NewPublishingSet returns a key set over the store whose rotated keys are
+// published for the publication delay publish before they sign: at least
+// JWKSMaxAge plus the interval at which nodes reload the set. Call Load
+// (or EnsureKeys) before use.
+func NewPublishingSet(st store.SigningKeys, sealer *Sealer, grace, publish time.Duration) *Set {
+	return &Set{store: st, sealer: sealer, now: time.Now, Grace: grace, publish: publish,
+		active: map[string][]*Key{}, byID: map[string]*Key{}, jwks: []byte(`{"keys":[]}`)}
+}
+
+// PublicationDelay is how long a rotated key is published before it signs.
+func (s *Set) PublicationDelay() time.Duration { return s.publish }
 
 // SetClock replaces the clock (tests).
 func (s *Set) SetClock(now func() time.Time) { s.now = now }
@@ -94,20 +134,19 @@ func (s *Set) Load(ctx context.Context) error {
 	if same {
 		return nil
 	}
-	current := map[string]*Key{}
+	active := map[string][]*Key{}
 	byID := map[string]*Key{}
 	var pubs []json.RawMessage
-	for _, r := range rows {
+	for i := len(rows) - 1; i >= 0; i-- { // oldest first
+		r := rows[i]
 		k, err := s.open(r)
 		if err != nil {
 			return fmt.Errorf("signing key %s: %w", r.ID, err)
 		}
 		byID[k.ID] = k
-		if r.RetiredAt.IsZero() {
-			if c, ok := current[k.Algorithm]; !ok || k.CreatedAt.After(c.CreatedAt) {
-				current[k.Algorithm] = k
-			}
-		}
+		active[k.Algorithm] = append(active[k.Algorithm], k)
+	}
+	for _, r := range rows { // newest first, as before
 		pubs = append(pubs, json.RawMessage(r.PublicJWK))
 	}
 	if pubs == nil {
@@ -118,7 +157,7 @@ func (s *Set) Load(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	s.current, s.byID, s.jwks, s.loaded = current, byID, jwks, fp.String()
+	s.active, s.byID, s.jwks, s.loaded = active, byID, jwks, fp.String()
 	s.mu.Unlock()
 	return nil
 }
@@ -178,14 +217,18 @@ func (s *Set) EnsureKeys(ctx context.Context, algs ...string) (created []string,
 	return nil, nil
 }
 
-// Rotate retires the current key of alg (it stays published for Grace) and
-// makes a new current key.
+// Rotate adds a new key of alg, published at once, and schedules the
+// retirement of the key that signs now (and of any earlier next key) at the
+// end of the publication delay, when the new key starts signing. A retired
+// key stays published for Grace after its retirement. With no publication
+// delay the new key signs at once.
 func (s *Set) Rotate(ctx context.Context, alg string) (*Key, error) {
 	if !Supported(alg) {
 		return nil, fmt.Errorf("unsupported algorithm %q", alg)
 	}
 	now := s.now().UTC()
-	if err := s.store.RetireSigningKeys(ctx, alg, now, now.Add(s.Grace)); err != nil {
+	switchAt := now.Add(s.publish)
+	if err := s.store.RetireSigningKeys(ctx, alg, switchAt, switchAt.Add(s.Grace)); err != nil {
 		return nil, err
 	}
 	k, err := s.add(ctx, alg)
@@ -241,11 +284,51 @@ func Generate(alg string) (crypto.Signer, error) {
 	return nil, fmt.Errorf("unsupported algorithm %q", alg)
 }
 
-// Current returns the key that signs with alg now, or nil.
+// Current returns the key that signs with alg now, or nil: the newest key
+// not retired now that has been published for the publication delay, or,
+// when none has, the oldest key not retired (the first key of an
+// algorithm signs at once).
 func (s *Set) Current(alg string) *Key {
+	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.current[alg]
+	return current(s.active[alg], now, s.publish)
+}
+
+// current picks the signing key among keys (oldest first) at now.
+func current(keys []*Key, now time.Time, publish time.Duration) *Key {
+	var oldest, ready *Key
+	for _, k := range keys {
+		if !k.RetiredAt.IsZero() && !k.RetiredAt.After(now) {
+			continue
+		}
+		if oldest == nil {
+			oldest = k
+		}
+		if !k.CreatedAt.Add(publish).After(now) {
+			ready = k
+		}
+	}
+	if ready != nil {
+		return ready
+	}
+	return oldest
+}
+
+// State returns the state of a published key at this moment: StateCurrent,
+// StateNext or StateRetired.
+func (s *Set) State(k *Key) string {
+	now := s.now()
+	if !k.RetiredAt.IsZero() && !k.RetiredAt.After(now) {
+		return StateRetired
+	}
+	if c := s.Current(k.Algorithm); c != nil && c.ID == k.ID {
+		return StateCurrent
+	}
+	if c := s.Current(k.Algorithm); c != nil && c.CreatedAt.After(k.CreatedAt) {
+		return StateRetired // replaced, its retirement not yet due (an earlier next key)
+	}
+	return StateNext
 }
 
 // Lookup returns the published key with the id, or nil.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -399,10 +400,14 @@ func (p *Provider) HandleDiscovery(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(p.discovery)
 }
 
+// jwksCacheControl lets verifiers cache the JWKS for keys.JWKSMaxAge: a
+// rotated key is published at least that long before it signs.
+var jwksCacheControl = "public, max-age=" + strconv.Itoa(int(keys.JWKSMaxAge/time.Second))
+
 // HandleJWKS serves the published keys (prepared bytes, rebuilt on rotation).
 func (p *Provider) HandleJWKS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/jwk-set+json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Cache-Control", jwksCacheControl)
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_, _ = w.Write(p.Keys.JWKS())
 }

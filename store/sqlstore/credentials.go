@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/dinhdanh/dinhdanh/store"
@@ -252,4 +253,84 @@ func (db *DB) UseWebAuthnCredential(ctx context.Context, id []byte, signCount ui
 func (db *DB) DeleteWebAuthnCredential(ctx context.Context, accountID string, id []byte) error {
 	return affected(db.w.ExecContext(ctx, `DELETE FROM webauthn_credentials WHERE account_id=$1 AND id=$2`,
 		accountID, credentialKey(id)))
+}
+
+// The kinds of sealed values Reseal visits.
+const (
+	// SealedSigningKey is the private key of a signing key; id is its kid.
+	SealedSigningKey = "signing_key"
+	// SealedTOTPSecret is the secret of an authenticator app; id is the credential id.
+	SealedTOTPSecret = "totp_secret"
+)
+
+// Reseal replaces every sealed value of the database (the private signing
+// keys and the authenticator-app secrets) with reseal's result, in one
+// transaction: either every value is replaced or none. It returns how many
+// values it replaced.
+func (db *DB) Reseal(ctx context.Context, reseal func(kind, id string, sealed []byte) ([]byte, error)) (int, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	type row struct {
+		id     string
+		sealed []byte
+	}
+	read := func(query string, text bool) ([]row, error) {
+		rows, err := tx.QueryContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []row
+		for rows.Next() {
+			var r row
+			var s string
+			if text {
+				err = rows.Scan(&r.id, &s)
+				if err == nil {
+					r.sealed, err = base64.StdEncoding.DecodeString(s)
+				}
+			} else {
+				err = rows.Scan(&r.id, &r.sealed)
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		return out, rows.Err()
+	}
+	n := 0
+	keys, err := read(`SELECT id, sealed_private FROM signing_keys`, true)
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		sealed, err := reseal(SealedSigningKey, k.id, k.sealed)
+		if err != nil {
+			return 0, fmt.Errorf("signing key %s: %w", k.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET sealed_private=$2 WHERE id=$1`, k.id,
+			base64.StdEncoding.EncodeToString(sealed)); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	secrets, err := read(`SELECT id, sealed_secret FROM totp_credentials`, false)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range secrets {
+		sealed, err := reseal(SealedTOTPSecret, c.id, c.sealed)
+		if err != nil {
+			return 0, fmt.Errorf("authenticator app %s: %w", c.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE totp_credentials SET sealed_secret=$2 WHERE id=$1`, c.id, sealed); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, tx.Commit()
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -944,13 +945,22 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := fresh.verifier.Verify(fresh.ctx, before.RawIDToken); err != nil {
 		t.Errorf("an ID token signed before the rotation no longer verifies: %v", err)
 	}
+	// The new key is published before it signs: right after the rotation
+	// tokens are still signed by the old key (the switch after the
+	// publication delay is tested with an injected clock in server/keys).
 	ar, resp = rp.authorize(t, b, openidProfile, oauth2.SetAuthURLParam("prompt", "none"))
 	after := rp.exchange(t, ar, rp.code(t, ar, resp))
-	if after.Header["kid"] != newKid {
-		t.Errorf("an ID token issued after the rotation has kid %v, want the new key %s", after.Header["kid"], newKid)
+	if after.Header["kid"] != oldKid {
+		t.Errorf("an ID token issued right after the rotation has kid %v, want the old key %s until the new one %s has been published for the JWKS max-age",
+			after.Header["kid"], oldKid, newKid)
 	}
 	if _, err := fresh.verifier.Verify(fresh.ctx, after.RawIDToken); err != nil {
 		t.Errorf("the new ID token does not verify: %v", err)
+	}
+	list := srv.CLI(t, "", "keys", "list")
+	if !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(newKid)+`\s+RS256\s+next\s`).MatchString(list) ||
+		!regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(oldKid)+`\s+RS256\s+current\s`).MatchString(list) {
+		t.Errorf("keys list after the rotation, want %s next and %s current:\n%s", newKid, oldKid, list)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -424,18 +425,27 @@ func TestThreeNodes(t *testing.T) {
 	minhTok, _ := portalRP.exchange(t, n1, req3, portalRP.code(t, req3, resp))
 	nodes = []*harness.Server{n1, n3}
 
-	// A signing key rotated on one node is used and published by every node
-	// within the rotation check interval.
+	// A signing key rotated on one node is published by every node within
+	// the rotation check interval; it signs only after the JWKS max-age, so
+	// meanwhile every node still signs with the old key.
 	before := jwtKID(t, ccToken(t, n3, service))
-	n1.RotateKeys(t, "ES256")
-	eventually(t, 10*time.Second, "every node signs with the new key", func() error {
+	m := regexp.MustCompile(`new ES256 key (\S+):`).FindStringSubmatch(n1.RotateKeys(t, "ES256"))
+	if m == nil {
+		t.Fatal("keys rotate did not name the new key")
+	}
+	eventually(t, 10*time.Second, "every node publishes the new key", func() error {
 		for i, n := range nodes {
-			if kid := jwtKID(t, ccToken(t, n, service)); kid == before {
-				return fmt.Errorf("node %d still signs with %s", i+1, kid)
+			if _, body, err := get(n, "/.well-known/jwks.json"); err != nil || !strings.Contains(body, `"`+m[1]+`"`) {
+				return fmt.Errorf("node %d does not publish %s (%v)", i+1, m[1], err)
 			}
 		}
 		return sameJWKS()
 	})
+	for i, n := range nodes {
+		if kid := jwtKID(t, ccToken(t, n, service)); kid != before {
+			t.Fatalf("node %d signs with %s right after the rotation, want the old key %s", i+1, kid, before)
+		}
+	}
 
 	// Redis restarts empty: people log in again; accounts, clients,
 	// credentials, consents and refresh tokens are all still there.
