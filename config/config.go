@@ -74,7 +74,7 @@ type Config struct {
 	Password Password `yaml:"password"`
 
 	// BruteForce sets the per-account and per-address limits on failed logins. See BruteForce.
-	// Default: lock an account after 5 failures and an address after 30 within 15m.
+	// Default: lock an account after 5 failures, slow an address down after 30 within 15m.
 	BruteForce BruteForce `yaml:"brute_force"`
 
 	// Directories lists the LDAP staff directories whose officials log in with their directory password and
@@ -215,22 +215,26 @@ type Password struct {
 	Parallelism uint8 `yaml:"parallelism"`
 }
 
-// BruteForce limits guessing: failed logins are counted per account identifier and per source address, each
-// failure delays the next answer, and too many failures lock the account or address for a while. Answers
-// look the same whether or not the account exists.
+// BruteForce limits guessing: failed logins are counted per account identifier and per source address (the
+// client address, see TrustedProxies), each failure delays the next answer, and too many failures lock the
+// account for a while. An address is never locked, only slowed down: many people may share one address (an
+// agency's NAT), and a lock would refuse a correct password of any of them. Answers look the same whether or
+// not the account exists.
 type BruteForce struct {
 	// AccountMaxFailures is how many consecutive failed logins for one account identifier lock it for
 	// lock_duration; a success resets the count. At least 1. Default 5.
 	AccountMaxFailures int `yaml:"account_max_failures"`
 
-	// AddressMaxFailures is how many failed logins from one source address within window lock that address
-	// for lock_duration. At least 1. Default 30.
+	// AddressMaxFailures is how many failed logins from one source address within window go without the
+	// address's delay; every login try from it beyond that many waits base_delay × 2^(k−1) (k: how far
+	// beyond), capped at max_delay, until the window ends. The address is never locked. It is also the limit
+	// of registrations per address and hour. At least 1. Default 30.
 	AddressMaxFailures int `yaml:"address_max_failures"`
 
 	// Window is the span over which failures from one address are counted; greater than zero. Default "15m".
 	Window Duration `yaml:"window"`
 
-	// LockDuration is how long a locked account or address stays locked; greater than zero. Default "15m".
+	// LockDuration is how long a locked account stays locked; greater than zero. Default "15m".
 	LockDuration Duration `yaml:"lock_duration"`
 
 	// BaseDelay is the unit of the growing delay before answering a failed login:
