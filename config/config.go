@@ -40,6 +40,21 @@ type Config struct {
 	// HTTP. Default "localhost:8080".
 	Listen string `yaml:"listen"`
 
+	// TrustedProxies lists the addresses or networks (CIDR) of the reverse proxies and load balancers in
+	// front of dinhdanh. Only a request whose direct peer is one of them has its client taken from
+	// forwarded_header: the hops are walked from the right and the right-most address that is not itself a
+	// trusted proxy is the client. That client address is what the brute-force guard, the registration
+	// limit, the audit log and the sessions record. A header from any other peer is ignored, and a header
+	// that does not parse gives the peer. It is also the default of certificates.mutual_tls.trusted_proxies.
+	// In the file a list, in DINHDANH_TRUSTED_PROXIES a comma-separated text. Default: none ([]), every
+	// request's client is its direct peer.
+	TrustedProxies ProxyNetworks `yaml:"trusted_proxies"`
+
+	// ForwardedHeader is the header in which the trusted proxies record the client: "X-Forwarded-For" (the
+	// default; nginx, Caddy, HAProxy and most load balancers) or "Forwarded" (RFC 7239). Only this one is
+	// read: a proxy passes the other on as the client sent it.
+	ForwardedHeader string `yaml:"forwarded_header"`
+
 	// DataDir is the directory of the embedded SQLite database and of the seal key file when database.url and
 	// keys.seal_key_file are empty. A relative path is relative to the working directory. It is created on
 	// first start when missing. Default "./data".
@@ -272,6 +287,8 @@ func Default() *Config {
 		Issuer:  "http://localhost:8080",
 		Listen:  "localhost:8080",
 		DataDir: "./data",
+
+		ForwardedHeader: "X-Forwarded-For",
 		Database: Database{
 			URL:          "",
 			MaxOpenConns: 8,

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -17,12 +16,15 @@ import (
 )
 
 // Kit is what page handlers share: the templates, the cookie policy, the
-// default language and the log.
+// default language, the log and how the client address is found.
 type Kit struct {
 	UI           *ui.UI
 	Log          *slog.Logger
 	SecureCookie bool
 	DefaultLang  string
+	// Addresses finds each request's client address (see ClientAddress);
+	// nil trusts no proxy.
+	Addresses *ClientAddresses
 }
 
 // MaxBody is the largest request body accepted (forms and token requests are tiny).
@@ -61,13 +63,14 @@ func RandomToken(n int) string {
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-// Middleware wraps the whole server: request id, security headers, body
-// limit, panic recovery and access log.
+// Middleware wraps the whole server: request id, client address (see
+// ClientAddress), security headers, body limit, panic recovery and access
+// log.
 func (k *Kit) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := RandomToken(9)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		r = r.WithContext(withClientAddress(context.WithValue(r.Context(), requestIDKey, id), k.Addresses.Of(r)))
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
@@ -248,15 +251,6 @@ func (k *Kit) Render(w http.ResponseWriter, r *http.Request, status int, name st
 // Base returns a page base filled for the request.
 func (k *Kit) Base(w http.ResponseWriter, r *http.Request) ui.Base {
 	return ui.Base{Lang: k.Lang(w, r), Path: r.URL.RequestURI(), CSRFToken: k.CSRFToken(w, r)}
-}
-
-// ClientAddress returns the request's source address (no port).
-func ClientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // SetCookie sets a cookie with the baseline attributes (HttpOnly, Lax, Secure behind TLS).
