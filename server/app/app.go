@@ -116,7 +116,8 @@ func assemble(s *Services) (*App, error) {
 		return nil, err
 	}
 	kit := &web.Kit{UI: u, Log: log, SecureCookie: cfg.SecureCookie(), DefaultLang: cfg.UI.DefaultLanguage,
-		Addresses: web.NewClientAddresses(cfg.TrustedProxies.Prefixes(), web.ForwardedHeader(cfg.ForwardedHeader))}
+		Addresses:     web.NewClientAddresses(cfg.TrustedProxies.Prefixes(), web.ForwardedHeader(cfg.ForwardedHeader)),
+		SessionCookie: cfg.Session.CookieName}
 	loginFactors, consoleFactors := secondFactors(cfg, db, eph, s.Sealer, log)
 	dirs, err := openDirectories(s)
 	if err != nil {
