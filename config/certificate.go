@@ -151,8 +151,9 @@ type CertificateMutualTLS struct {
 	Header string `yaml:"header"`
 
 	// TrustedProxies lists the addresses or networks (CIDR) of the reverse proxies allowed to set Header; a
-	// request from any other address has the header ignored. In the file a list, in DINHDANH_* a
-	// comma-separated text. Required with Header. Default: none ([]).
+	// request whose direct peer is any other address has the header ignored. In the file a list, in
+	// DINHDANH_* a comma-separated text. With Header, it or the top-level trusted_proxies is required.
+	// Default: none ([]), meaning the top-level trusted_proxies.
 	TrustedProxies ProxyNetworks `yaml:"trusted_proxies"`
 }
 
@@ -347,8 +348,8 @@ func (c *Config) validateCertificates(v *validator) {
 				break
 			}
 		}
-		if len(m.TrustedProxies) == 0 {
-			v.add("certificates.mutual_tls.trusted_proxies", "must list the reverse proxies allowed to set %s", m.Header)
+		if len(m.TrustedProxies) == 0 && len(c.TrustedProxies) == 0 {
+			v.add("certificates.mutual_tls.trusted_proxies", "must list the reverse proxies allowed to set %s (or trusted_proxies must)", m.Header)
 		}
 	} else if len(m.TrustedProxies) > 0 {
 		v.add("certificates.mutual_tls.header", "is empty, but trusted_proxies is set; name the header the proxies set")

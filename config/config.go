@@ -40,6 +40,21 @@ type Config struct {
 	// HTTP. Default "localhost:8080".
 	Listen string `yaml:"listen"`
 
+	// TrustedProxies lists the addresses or networks (CIDR) of the reverse proxies and load balancers in
+	// front of dinhdanh. Only a request whose direct peer is one of them has its client taken from
+	// forwarded_header: the hops are walked from the right and the right-most address that is not itself a
+	// trusted proxy is the client. That client address is what the brute-force guard, the registration
+	// limit, the audit log and the sessions record. A header from any other peer is ignored, and a header
+	// that does not parse gives the peer. It is also the default of certificates.mutual_tls.trusted_proxies.
+	// In the file a list, in DINHDANH_TRUSTED_PROXIES a comma-separated text. Default: none ([]), every
+	// request's client is its direct peer.
+	TrustedProxies ProxyNetworks `yaml:"trusted_proxies"`
+
+	// ForwardedHeader is the header in which the trusted proxies record the client: "X-Forwarded-For" (the
+	// default; nginx, Caddy, HAProxy and most load balancers) or "Forwarded" (RFC 7239). Only this one is
+	// read: a proxy passes the other on as the client sent it.
+	ForwardedHeader string `yaml:"forwarded_header"`
+
 	// DataDir is the directory of the embedded SQLite database and of the seal key file when database.url and
 	// keys.seal_key_file are empty. A relative path is relative to the working directory. It is created on
 	// first start when missing. Default "./data".
@@ -74,7 +89,7 @@ type Config struct {
 	Password Password `yaml:"password"`
 
 	// BruteForce sets the per-account and per-address limits on failed logins. See BruteForce.
-	// Default: lock an account after 5 failures and an address after 30 within 15m.
+	// Default: lock an account after 5 failures, slow an address down after 30 within 15m.
 	BruteForce BruteForce `yaml:"brute_force"`
 
 	// Directories lists the LDAP staff directories whose officials log in with their directory password and
@@ -231,22 +246,26 @@ type Password struct {
 	Parallelism uint8 `yaml:"parallelism"`
 }
 
-// BruteForce limits guessing: failed logins are counted per account identifier and per source address, each
-// failure delays the next answer, and too many failures lock the account or address for a while. Answers
-// look the same whether or not the account exists.
+// BruteForce limits guessing: failed logins are counted per account identifier and per source address (the
+// client address, see TrustedProxies), each failure delays the next answer, and too many failures lock the
+// account for a while. An address is never locked, only slowed down: many people may share one address (an
+// agency's NAT), and a lock would refuse a correct password of any of them. Answers look the same whether or
+// not the account exists.
 type BruteForce struct {
 	// AccountMaxFailures is how many consecutive failed logins for one account identifier lock it for
 	// lock_duration; a success resets the count. At least 1. Default 5.
 	AccountMaxFailures int `yaml:"account_max_failures"`
 
-	// AddressMaxFailures is how many failed logins from one source address within window lock that address
-	// for lock_duration. At least 1. Default 30.
+	// AddressMaxFailures is how many failed logins from one source address within window go without the
+	// address's delay; every login try from it beyond that many waits base_delay × 2^(k−1) (k: how far
+	// beyond), capped at max_delay, until the window ends. The address is never locked. It is also the limit
+	// of registrations per address and hour. At least 1. Default 30.
 	AddressMaxFailures int `yaml:"address_max_failures"`
 
 	// Window is the span over which failures from one address are counted; greater than zero. Default "15m".
 	Window Duration `yaml:"window"`
 
-	// LockDuration is how long a locked account or address stays locked; greater than zero. Default "15m".
+	// LockDuration is how long a locked account stays locked; greater than zero. Default "15m".
 	LockDuration Duration `yaml:"lock_duration"`
 
 	// BaseDelay is the unit of the growing delay before answering a failed login:
@@ -284,6 +303,8 @@ func Default() *Config {
 		Issuer:  "http://localhost:8080",
 		Listen:  "localhost:8080",
 		DataDir: "./data",
+
+		ForwardedHeader: "X-Forwarded-For",
 		Database: Database{
 			URL:          "",
 			MaxOpenConns: 8,

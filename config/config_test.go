@@ -22,6 +22,8 @@ func TestDefault(t *testing.T) {
 	}{
 		{"issuer", c.Issuer, "http://localhost:8080"},
 		{"listen", c.Listen, "localhost:8080"},
+		{"trusted_proxies (count)", len(c.TrustedProxies), 0},
+		{"forwarded_header", c.ForwardedHeader, "X-Forwarded-For"},
 		{"data_dir", c.DataDir, "./data"},
 		{"database.url", c.Database.URL, ""},
 		{"database.max_open_conns", c.Database.MaxOpenConns, 8},

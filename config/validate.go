@@ -50,6 +50,7 @@ var (
 	languages             = []string{"vi", "en"}
 	logLevels             = []string{"debug", "info", "warn", "error"}
 	logFormats            = []string{"text", "json"}
+	forwardedHeaders      = []string{"X-Forwarded-For", "Forwarded"}
 )
 
 // Minimums of the security baseline.
@@ -67,6 +68,7 @@ func (c *Config) Validate() error {
 
 	c.validateIssuer(&v)
 	c.validateListen(&v)
+	v.oneOf("forwarded_header", c.ForwardedHeader, forwardedHeaders)
 	if c.DataDir == "" {
 		v.add("data_dir", "must not be empty")
 	}

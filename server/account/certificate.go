@@ -131,7 +131,7 @@ func (h *Handler) certificateChallenge(w http.ResponseWriter, r *http.Request) {
 	if token == "" {
 		token = r.PostForm.Get(web.CSRFField)
 	}
-	if !web.CheckCSRFToken(r, token) {
+	if !h.Kit.CheckCSRFToken(r, token) {
 		h.Kit.JSONError(w, r, http.StatusForbidden, "error.csrf")
 		return
 	}

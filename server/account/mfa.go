@@ -427,7 +427,7 @@ func (h *Handler) form(w http.ResponseWriter, r *http.Request) bool {
 		h.Kit.FormError(w, r, err)
 		return false
 	}
-	if !web.CheckCSRF(r) {
+	if !h.Kit.CheckCSRF(r) {
 		h.Kit.Error(w, r, http.StatusForbidden, "csrf")
 		return false
 	}

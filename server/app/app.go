@@ -131,7 +131,9 @@ func assemble(s *Services) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	kit := &web.Kit{UI: u, Log: log, SecureCookie: cfg.SecureCookie(), DefaultLang: cfg.UI.DefaultLanguage}
+	kit := &web.Kit{UI: u, Log: log, SecureCookie: cfg.SecureCookie(), DefaultLang: cfg.UI.DefaultLanguage,
+		Addresses:     web.NewClientAddresses(cfg.TrustedProxies.Prefixes(), web.ForwardedHeader(cfg.ForwardedHeader)),
+		SessionCookie: cfg.Session.CookieName}
 	loginFactors, consoleFactors := secondFactors(cfg, db, eph, s.Sealer, log)
 	dirs, err := openDirectories(s)
 	if err != nil {

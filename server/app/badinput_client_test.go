@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dinhdanh/dinhdanh/server/web"
 )
 
 // ---------------------------------------------------------------------------
@@ -96,16 +98,24 @@ func (b *browser) post(path string, form url.Values) *response {
 	return b.do(http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 }
 
-// csrf returns the browser's CSRF cookie (set by the first page it saw).
+// csrf returns the CSRF token the browser's pages carry now: the one
+// web.CSRFTokenFor derives from its CSRF cookie (set by the first page it
+// saw) and its current session cookie.
 func (b *browser) csrf() string {
 	u, _ := url.Parse(b.n.url)
+	secret, session := "", ""
 	for _, c := range b.jar.Cookies(u) {
-		if c.Name == "dinhdanh_csrf" {
-			return c.Value
+		switch c.Name {
+		case "dinhdanh_csrf", "__Host-dinhdanh_csrf":
+			secret = c.Value
+		case b.n.cfg.Session.CookieName:
+			session = c.Value
 		}
 	}
-	b.t.Fatal("the browser has no CSRF cookie")
-	return ""
+	if secret == "" {
+		b.t.Fatal("the browser has no CSRF cookie")
+	}
+	return web.CSRFTokenFor(secret, session)
 }
 
 // hasSession reports whether the browser holds an SSO session cookie.

@@ -26,6 +26,8 @@ func TestBadInputForms(t *testing.T) {
 	t.Run("consent decision other than allow or deny", func(t *testing.T) { formsConsentDecisionOtherThanAllowOr(t, n) })
 	t.Run("business the person does not represent", func(t *testing.T) { formsBusinessThePersonDoesNotRepresent(t, n) })
 	t.Run("logout without CSRF token", func(t *testing.T) { formsLogoutWithoutCSRFToken(t, n) })
+	t.Run("CSRF token of before the login", func(t *testing.T) { formsCSRFTokenOfBeforeTheLogin(t, n) })
+	t.Run("CSRF token of another session", func(t *testing.T) { formsCSRFTokenOfAnotherSession(t, n) })
 	t.Run("wrong method", func(t *testing.T) { formsWrongMethod(t, n) })
 	t.Run("unknown paths", func(t *testing.T) { formsUnknownPaths(t, n) })
 }

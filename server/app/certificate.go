@@ -85,7 +85,13 @@ func openCertificates(s *Services) (*certificateParts, error) {
 		VGCAEndpoint: cs.Signing.VGCAEndpoint}
 	m := cs.MutualTLS
 	if m.Header != "" {
-		lc.Forwarded = &certificate.ClientCertificates{Header: m.Header, TrustedProxies: m.TrustedProxies.Prefixes()}
+		// The header is believed only from a trusted proxy: the ones named
+		// for it, or else the node's trusted proxies.
+		proxies := m.TrustedProxies
+		if len(proxies) == 0 {
+			proxies = s.Config.TrustedProxies
+		}
+		lc.Forwarded = &certificate.ClientCertificates{Header: m.Header, TrustedProxies: proxies.Prefixes()}
 		lc.MutualTLSLogin = "/login/certificate/mtls"
 	}
 	if m.Listen != "" {

@@ -29,12 +29,15 @@ type GuardPolicy struct {
 	// identifier that matches none, a second factor) counted within Window.
 	// A limit below 1 refuses every try.
 	AccountMaxFailures int
-	// AddressMaxFailures is the limit of tries from one source address
-	// counted within Window. A limit below 1 refuses every try.
+	// AddressMaxFailures is how many tries from one source address, counted
+	// within Window, go without the address's delay. An address is never
+	// refused: each try beyond this many waits BaseDelay × 2^(k−1), k being
+	// its rank beyond the limit, capped at MaxDelay (many people may share
+	// one address behind a NAT or a proxy, and a lock would refuse them all).
 	AddressMaxFailures int
 	// Window is how long a counter lasts from its first try.
 	Window time.Duration
-	// LockDuration is how long a lock started by Fail lasts.
+	// LockDuration is how long a lock of a subject started by Fail lasts.
 	LockDuration time.Duration
 	// BaseDelay and MaxDelay shape the wait before verifying: BaseDelay ×
 	// 2^(failures−1), capped at MaxDelay; zero BaseDelay means no wait.
@@ -42,7 +45,8 @@ type GuardPolicy struct {
 	MaxDelay  time.Duration
 }
 
-// Guard limits the tries of a credential per subject and per source address.
+// Guard limits the tries of a credential per subject and slows down a source
+// address that fails too often.
 // Its one entry point is Attempt; see there for the protocol and why it holds
 // under parallel requests on any number of nodes.
 type Guard struct {
@@ -57,13 +61,14 @@ var ErrSettled = errors.New("authn: the try is already settled or was refused")
 // Try is one reserved attempt at a credential, returned by Guard.Attempt.
 // A Try is used by one goroutine.
 type Try struct {
-	// Locked says the try was refused: a lock is in force or the limit of
-	// tries is reached. Nothing is reserved, and the credential must not be
-	// verified.
+	// Locked says the try was refused: a lock of the subject is in force or
+	// the subject's limit of tries is reached. Nothing is reserved, and the
+	// credential must not be verified.
 	Locked bool
-	// Delay is how long to wait before verifying: it grows with the
-	// subject's recent failures (the address's when there is no subject),
-	// counting the tries still being verified in parallel.
+	// Delay is how long to wait before verifying: the longer of the
+	// subject's delay, which grows with its recent failures, and the
+	// address's, which grows with its failures beyond AddressMaxFailures;
+	// both count the tries still being verified in parallel.
 	Delay time.Duration
 
 	g        *Guard
@@ -80,8 +85,9 @@ type reservation struct {
 }
 
 // Attempt reserves one try for subjectKey and one for addressKey atomically,
-// before the credential is verified. A try that would exceed a limit, or
-// meets a lock in force, is refused: the returned Try has Locked set, nothing
+// before the credential is verified. A try that would exceed the subject's
+// limit, or meets the subject's lock in force, is refused (an address is
+// never refused, only delayed; see GuardPolicy.AddressMaxFailures): the returned Try has Locked set, nothing
 // is reserved, and the caller must not verify the credential. Otherwise the
 // caller waits Try.Delay, verifies, and settles the try exactly once with
 // Succeed or Fail (or Release when the verification could not be done).
@@ -101,22 +107,26 @@ type reservation struct {
 //  1. Reserve: Hit the subject's counter, then the address's. Hit is one
 //     atomic increment, so every try gets its own count: with limit N the
 //     tries of one window get 1, 2, …, and only those counted 1…N go on. A try
-//     counted above the limit gives its hits back (Unhit: one atomic
-//     decrement that never goes below zero and keeps the window) and is
-//     refused. A reservation is counted as a failure until it is settled, so
-//     N parallel tries hold the counter at N before any of them is verified,
-//     and the (N+1)th is refused however the requests interleave.
-//  2. Then read the lock keys; a lock in force refuses the try (its hits are
-//     given back).
-//  3. Fail by the try counted N (the Nth failure) sets the lock, and only
-//     then resets the counter. A try whose hit comes after that reset reads
-//     the locks after its hit, hence after the lock was set, and is refused.
-//     A try whose hit came before the reset was counted in the old window,
-//     among the N. So among any number of parallel tries at most N are
-//     verified per window and lock period, for the subject and for the
-//     address. A hit given back after the reset by a try refused before it
-//     can only lower the count of tries that the lock refuses anyway, and
-//     is lost at the floor of zero.
+//     counted above the subject's limit gives its hits back (Unhit: one
+//     atomic decrement that never goes below zero and keeps the window) and
+//     is refused. A reservation is counted as a failure until it is settled,
+//     so N parallel tries hold the counter at N before any of them is
+//     verified, and the (N+1)th is refused however the requests interleave.
+//     The address's count only sets the try's delay: parallel tries from one
+//     address get distinct counts, so each try beyond its limit waits, the
+//     later ones longer (up to MaxDelay), however they interleave.
+//  2. Then read the subject's lock key; a lock in force refuses the try (its
+//     hits are given back).
+//  3. Fail by the try counted N (the Nth failure) sets the subject's lock,
+//     and only then resets the counter. A try whose hit comes after that
+//     reset reads the lock after its hit, hence after the lock was set, and
+//     is refused. A try whose hit came before the reset was counted in the
+//     old window, among the N. So among any number of parallel tries at most
+//     N are verified per window and lock period for a subject. A hit given
+//     back after the reset by a try refused before it can only lower the
+//     count of tries that the lock refuses anyway, and is lost at the floor
+//     of zero. The address's counter is never reset by a failure: it lasts
+//     its window.
 //  4. Succeed clears the subject's counter, as a success always did, which
 //     lets N more tries of the subject through. A success during an
 //     attacker's burst can only come from someone holding the credential, so
@@ -154,25 +164,40 @@ func (g *Guard) Attempt(ctx context.Context, subjectKey, addressKey string) (*Tr
 		}
 		r.count = n
 		t.reserved = append(t.reserved, r)
-		if n > r.limit {
+		if r.subject && n > r.limit {
 			return t.refuse(ctx)
 		}
 	}
-	locks := make([]string, len(t.reserved))
-	for i, r := range t.reserved {
-		locks[i] = lockKey(r.key)
-	}
-	n, err := g.Counters.Counts(ctx, locks...)
-	if err != nil {
-		return nil, errors.Join(err, t.giveBack(ctx))
-	}
-	for _, m := range n {
-		if m > 0 {
-			return t.refuse(ctx)
+	if locks := t.subjectLocks(); len(locks) > 0 {
+		n, err := g.Counters.Counts(ctx, locks...)
+		if err != nil {
+			return nil, errors.Join(err, t.giveBack(ctx))
+		}
+		for _, m := range n {
+			if m > 0 {
+				return t.refuse(ctx)
+			}
 		}
 	}
-	t.Delay = g.delay(t.reserved[0].count - 1)
+	for _, r := range t.reserved {
+		d := g.delay(r.count - 1)
+		if !r.subject {
+			d = g.delay(r.count - r.limit)
+		}
+		t.Delay = max(t.Delay, d)
+	}
 	return t, nil
+}
+
+// subjectLocks returns the lock key of the try's subject, if it has one.
+func (t *Try) subjectLocks() []string {
+	var locks []string
+	for _, r := range t.reserved {
+		if r.subject {
+			locks = append(locks, lockKey(r.key))
+		}
+	}
+	return locks
 }
 
 // refuse gives the try's hits back and returns it refused.
@@ -227,16 +252,16 @@ func (t *Try) Succeed(ctx context.Context) error {
 }
 
 // Fail settles a try whose credential was wrong: the reservation stays
-// counted as a failure; when the subject or the address reaches its limit (this
-// try was counted at the limit) a lock starts for it, set before its counter is
-// reset. It reports whether a lock is now in force for the subject or the
-// address, whichever try started it.
+// counted as a failure (on the subject and on the address); when the subject
+// reaches its limit (this try was counted at the limit) a lock starts for it,
+// set before its counter is reset. It reports whether a lock is now in force
+// for the subject, whichever try started it. An address is never locked.
 func (t *Try) Fail(ctx context.Context) (locked bool, err error) {
 	if err := t.settle(); err != nil {
 		return false, err
 	}
 	for _, r := range t.reserved {
-		if r.count < r.limit {
+		if !r.subject || r.count < r.limit {
 			continue
 		}
 		if _, err := t.g.Counters.Hit(ctx, lockKey(r.key), t.g.Policy.LockDuration); err != nil {
@@ -247,12 +272,9 @@ func (t *Try) Fail(ctx context.Context) (locked bool, err error) {
 			return locked, err
 		}
 	}
-	if locked {
-		return true, nil
-	}
-	locks := make([]string, len(t.reserved))
-	for i, r := range t.reserved {
-		locks[i] = lockKey(r.key)
+	locks := t.subjectLocks()
+	if locked || len(locks) == 0 {
+		return locked, nil
 	}
 	n, err := t.g.Counters.Counts(ctx, locks...)
 	if err != nil {

@@ -101,6 +101,7 @@ type outcome struct {
 	mu                          sync.Mutex
 	admitted, failed, succeeded int
 	refused, released           int
+	delays                      []time.Duration // of the admitted tries
 	errs                        []error
 }
 
@@ -138,7 +139,7 @@ func try(ctx context.Context, g *authn.Guard, o *outcome, subject, addr, settle 
 		o.add(func(o *outcome) { o.refused++ })
 		return
 	}
-	o.add(func(o *outcome) { o.admitted++ })
+	o.add(func(o *outcome) { o.admitted++; o.delays = append(o.delays, tr.Delay) })
 	// Verification takes a moment, as a password hash does.
 	time.Sleep(time.Millisecond)
 	switch settle {
@@ -206,8 +207,12 @@ func TestGuardRace(t *testing.T) {
 			})
 
 			t.Run("AddressBurst", func(t *testing.T) {
-				// 40 accounts sprayed from one address at once, address limit 8.
-				gs := guards(policy(1000, 8))
+				// 40 accounts sprayed from one address at once, address limit
+				// 8: none is refused, but every try beyond the 8th waits, the
+				// later ones longer, as the tries in flight are counted.
+				p := policy(1000, 8)
+				p.BaseDelay, p.MaxDelay = time.Millisecond, 8*time.Millisecond
+				gs := guards(p)
 				for round := range rounds {
 					addr := authn.AddressKey(fmt.Sprintf("198.51.100.%d", round))
 					var o outcome
@@ -215,27 +220,41 @@ func TestGuardRace(t *testing.T) {
 						try(ctx, gs[i%len(gs)], &o, authn.AccountKey(fmt.Sprintf("ab-%d-%d", round, i)), addr, "fail")
 					})
 					o.check(t)
-					if o.admitted < 1 || o.admitted > 8 {
-						t.Fatalf("round %d: %d of %d parallel tries reached a credential, want 1 to 8", round, o.admitted, tries)
+					if o.admitted != tries {
+						t.Fatalf("round %d: %d of %d parallel tries from one address were verified, want all", round, o.admitted, tries)
 					}
-					if _, locked, err := gs[0].Status(ctx, addr); err != nil || !locked {
-						t.Fatalf("round %d: address not locked after the burst (%v)", round, err)
+					waits := map[time.Duration]int{}
+					for _, d := range o.delays {
+						waits[d]++
+					}
+					want := map[time.Duration]int{0: 8, time.Millisecond: 1, 2 * time.Millisecond: 1, 4 * time.Millisecond: 1,
+						8 * time.Millisecond: tries - 11}
+					if fmt.Sprint(waits) != fmt.Sprint(want) {
+						t.Fatalf("round %d: delays of the burst %v, want %v", round, waits, want)
+					}
+					if n, locked, err := gs[0].Status(ctx, addr); err != nil || locked || n != tries {
+						t.Fatalf("round %d: address Status = %d, %v, %v; want %d failures, not locked", round, n, locked, err, tries)
 					}
 					fresh := authn.AccountKey(fmt.Sprintf("ab-%d-fresh", round))
-					if tr, err := gs[0].Attempt(ctx, fresh, addr); err != nil || !tr.Locked {
-						t.Fatalf("round %d: a fresh account from the locked address: %+v, %v", round, tr, err)
+					tr, err := gs[0].Attempt(ctx, fresh, addr)
+					if err != nil || tr.Locked || tr.Delay != 8*time.Millisecond {
+						t.Fatalf("round %d: a fresh account from the address: %+v, %v; want admitted after 8ms", round, tr, err)
 					}
-					if n, _, err := gs[0].Status(ctx, fresh); err != nil || n != 0 {
-						t.Fatalf("round %d: a refused try left %d failures on its account (%v)", round, n, err)
+					if err := tr.Succeed(ctx); err != nil {
+						t.Fatal(err)
 					}
 				}
 			})
 
 			t.Run("AddressSucceedAndFail", func(t *testing.T) {
 				// People behind one address: a third have the right password.
-				// A success gives the address its try back and clears nothing
-				// there, so at most 8 wrong passwords are verified.
-				gs := guards(policy(1000, 8))
+				// Nobody is refused; a success gives the address its try
+				// back and clears nothing there, so the address counts
+				// exactly the wrong passwords, and at most 8 tries plus one
+				// per success went without the address's delay.
+				p := policy(1000, 8)
+				p.BaseDelay, p.MaxDelay = time.Millisecond, 8*time.Millisecond
+				gs := guards(p)
 				for round := range rounds {
 					addr := authn.AddressKey(fmt.Sprintf("203.0.113.%d", round))
 					var o outcome
@@ -247,20 +266,24 @@ func TestGuardRace(t *testing.T) {
 						try(ctx, gs[i%len(gs)], &o, authn.AccountKey(fmt.Sprintf("as-%d-%d", round, i)), addr, settle)
 					})
 					o.check(t)
-					if o.failed > 8 {
-						t.Fatalf("round %d: %d wrong passwords verified from one address, limit 8", round, o.failed)
+					if o.admitted != tries || o.succeeded != (tries+2)/3 {
+						t.Fatalf("round %d: %d admitted, %d succeeded; want %d and %d", round, o.admitted, o.succeeded, tries, (tries+2)/3)
+					}
+					undelayed := 0
+					for _, d := range o.delays {
+						if d == 0 {
+							undelayed++
+						}
+					}
+					if undelayed < 8 || undelayed > 8+o.succeeded {
+						t.Fatalf("round %d: %d tries went without delay, want 8 to %d", round, undelayed, 8+o.succeeded)
 					}
 					n, locked, err := gs[0].Status(ctx, addr)
 					if err != nil {
 						t.Fatal(err)
 					}
-					switch {
-					case o.failed == 8 && !locked:
-						t.Fatalf("round %d: 8 failures and no lock", round)
-					case !locked && n != int64(o.failed):
-						t.Fatalf("round %d: address counts %d failures, %d happened", round, n, o.failed)
-					case locked && n != 0:
-						t.Fatalf("round %d: address locked with %d failures counted", round, n)
+					if locked || n != int64(o.failed) {
+						t.Fatalf("round %d: address Status = %d, %v; want %d failures, not locked", round, n, locked, o.failed)
 					}
 				}
 			})

@@ -181,39 +181,49 @@ func TestAttemptReservesBeforeVerifying(t *testing.T) {
 	}
 }
 
-func TestAttemptAddressLock(t *testing.T) {
+func TestAttemptAddressSlowsDownNeverLocks(t *testing.T) {
 	ctx := context.Background()
 	g, _ := newGuard(t)
 	addr := authn.AddressKey("198.51.100.7")
-	// Failures spread over many identifiers still lock the address.
-	for i := range 5 {
+	// Failures spread over many identifiers: the first 5 (the address limit)
+	// go without the address's delay, the next ones wait longer and longer,
+	// up to MaxDelay, and none is refused or locks anything.
+	want := []time.Duration{0, 0, 0, 0, 0, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 400 * time.Millisecond}
+	for i, d := range want {
 		try := attempt(t, g, authn.IdentifierKey(string(rune('a'+i))), addr)
-		if try.Locked {
-			t.Fatalf("try %d refused", i+1)
+		if try.Locked || try.Delay != d {
+			t.Fatalf("try %d: locked=%v delay=%v, want delay %v unlocked", i+1, try.Locked, try.Delay, d)
 		}
-		if locked := fail(t, try); locked != (i == 4) {
-			t.Fatalf("try %d: Fail reports locked=%v", i+1, locked)
+		if locked := fail(t, try); locked {
+			t.Fatalf("try %d: Fail reports a lock", i+1)
 		}
 	}
+	if n, locked := status(t, g, addr); locked || n != int64(len(want)) {
+		t.Fatalf("Status(address) = %d, %v; want %d, not locked", n, locked, len(want))
+	}
+	// A different account's right password from that address is verified
+	// (after the address's delay) and succeeds; the address only gets that
+	// try back.
 	fresh := authn.AccountKey("fresh")
-	if try := attempt(t, g, fresh, addr); !try.Locked {
-		t.Fatal("address not locked after spraying passwords")
+	try := attempt(t, g, fresh, addr)
+	if try.Locked || try.Delay != 400*time.Millisecond {
+		t.Fatalf("a fresh account from the failing address: locked=%v delay=%v, want 400ms unlocked", try.Locked, try.Delay)
 	}
-	if n, _ := status(t, g, fresh); n != 0 {
-		t.Fatalf("a try refused for its address left %d failures on its account", n)
+	if err := try.Succeed(ctx); err != nil {
+		t.Fatal(err)
 	}
-	if n, locked := status(t, g, addr); !locked || n != 0 {
-		t.Fatalf("Status(address) = %d, %v; want 0, locked", n, locked)
+	if n, _ := status(t, g, addr); n != int64(len(want)) {
+		t.Fatalf("address failures after a success = %d, want %d", n, len(want))
 	}
-	// Another address is not affected, and Unlock lifts the address lock.
-	if try := attempt(t, g, fresh, authn.AddressKey("198.51.100.8")); try.Locked {
-		t.Fatal("another address is locked")
+	// Another address is not slowed down, and Unlock clears the address.
+	if try := attempt(t, g, authn.AccountKey("other"), authn.AddressKey("198.51.100.8")); try.Locked || try.Delay != 0 {
+		t.Fatalf("another address: locked=%v delay=%v", try.Locked, try.Delay)
 	}
 	if err := g.Unlock(ctx, addr); err != nil {
 		t.Fatal(err)
 	}
-	if try := attempt(t, g, authn.AccountKey("other"), addr); try.Locked {
-		t.Fatal("address still locked after Unlock")
+	if try := attempt(t, g, authn.AccountKey("third"), addr); try.Locked || try.Delay != 0 {
+		t.Fatalf("after Unlock: locked=%v delay=%v", try.Locked, try.Delay)
 	}
 }
 
@@ -254,8 +264,9 @@ func TestAttemptAddressOnly(t *testing.T) {
 		t.Fatal("Attempt with no key succeeded")
 	}
 	// With no subject (or the address as subject) the address is reserved
-	// once per try, and its failures give the delay.
-	want := []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 400 * time.Millisecond}
+	// once per try; its failures beyond the address limit give the delay,
+	// and it is never refused.
+	want := []time.Duration{0, 0, 0, 0, 0, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 400 * time.Millisecond}
 	for i, d := range want {
 		subject := ""
 		if i%2 == 1 {
@@ -268,12 +279,9 @@ func TestAttemptAddressOnly(t *testing.T) {
 		if n, _ := status(t, g, addr); n != int64(i+1) {
 			t.Fatalf("try %d: address counts %d, want %d", i+1, n, i+1)
 		}
-		if locked := fail(t, try); locked != (i == 4) {
-			t.Fatalf("try %d: Fail reports locked=%v", i+1, locked)
+		if locked := fail(t, try); locked {
+			t.Fatalf("try %d: Fail reports a lock", i+1)
 		}
-	}
-	if try := attempt(t, g, "", addr); !try.Locked {
-		t.Fatal("address not locked")
 	}
 }
 

@@ -156,7 +156,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	confirmed := false
 	if r.Method == http.MethodPost && r.PostForm.Has("confirm") {
-		if !web.CheckCSRF(r) {
+		if !h.Kit.CheckCSRF(r) {
 			h.Kit.Error(w, r, http.StatusForbidden, "csrf")
 			return
 		}

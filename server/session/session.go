@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
@@ -135,6 +136,9 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	http.SetCookie(w, &http.Cookie{Name: m.CookieName, Value: token, Path: "/", HttpOnly: true,
 		Secure: m.Secure, SameSite: http.SameSiteLaxMode})
+	// Later reads in this request (the pages and CSRF tokens of the same
+	// answer) see the new session.
+	web.SetRequestCookie(r, m.CookieName, token)
 	return nil
 }
 

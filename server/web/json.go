@@ -37,7 +37,7 @@ func (k *Kit) ReadCeremony(w http.ResponseWriter, r *http.Request) (*CeremonyReq
 		k.JSONError(w, r, http.StatusBadRequest, "webauthn.refused.bad_request")
 		return nil, false
 	}
-	if !CheckCSRFToken(r, req.CSRF) {
+	if !k.CheckCSRFToken(r, req.CSRF) {
 		k.JSONError(w, r, http.StatusForbidden, "error.csrf")
 		return nil, false
 	}

@@ -2,12 +2,12 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
-	"crypto/subtle"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -17,12 +17,18 @@ import (
 )
 
 // Kit is what page handlers share: the templates, the cookie policy, the
-// default language and the log.
+// default language, the log and how the client address is found.
 type Kit struct {
 	UI           *ui.UI
 	Log          *slog.Logger
 	SecureCookie bool
 	DefaultLang  string
+	// Addresses finds each request's client address (see ClientAddress);
+	// nil trusts no proxy.
+	Addresses *ClientAddresses
+	// SessionCookie is the name of the SSO session cookie, whose value the
+	// CSRF token is bound to (see CSRFToken); "" binds to no session.
+	SessionCookie string
 }
 
 // MaxBody is the largest request body accepted (forms and token requests are tiny).
@@ -32,8 +38,13 @@ const MaxBody = 64 << 10
 const MaxField = 2048
 
 const (
-	csrfCookie = "dinhdanh_csrf"
-	langCookie = "dinhdanh_lang"
+	// csrfCookie holds the browser's CSRF secret on plain HTTP;
+	// csrfHostCookie behind TLS: the __Host- prefix makes browsers refuse
+	// it unless it is Secure, for the whole host and set by the host itself
+	// (no sibling domain can plant one).
+	csrfCookie     = "dinhdanh_csrf"
+	csrfHostCookie = "__Host-dinhdanh_csrf"
+	langCookie     = "dinhdanh_lang"
 	// CSRFField is the form field carrying the CSRF token.
 	CSRFField = "csrf_token"
 )
@@ -61,13 +72,14 @@ func RandomToken(n int) string {
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-// Middleware wraps the whole server: request id, security headers, body
-// limit, panic recovery and access log.
+// Middleware wraps the whole server: request id, client address (see
+// ClientAddress), security headers, body limit, panic recovery and access
+// log.
 func (k *Kit) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := RandomToken(9)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		r = r.WithContext(withClientAddress(context.WithValue(r.Context(), requestIDKey, id), k.Addresses.Of(r)))
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
@@ -146,32 +158,93 @@ func (k *Kit) Lang(w http.ResponseWriter, r *http.Request) string {
 	return ui.Negotiate("", r.Header.Get("Accept-Language"), k.DefaultLang)
 }
 
-// CSRFToken returns the browser's CSRF token, setting the cookie when absent.
-func (k *Kit) CSRFToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
-		return c.Value
+// CSRFCookieName returns the name of the cookie that holds the browser's
+// CSRF secret: "__Host-dinhdanh_csrf" when cookies are Secure (an https
+// issuer), "dinhdanh_csrf" otherwise.
+func (k *Kit) CSRFCookieName() string {
+	if k.SecureCookie {
+		return csrfHostCookie
 	}
-	t := RandomToken(32)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: t, Path: "/", HttpOnly: true,
+	return csrfCookie
+}
+
+// CSRFToken returns the CSRF token of the browser's forms, setting the
+// secret cookie when absent: CSRFTokenFor the secret and the browser's SSO
+// session cookie. The token changes when the session does (a login starts a
+// new one, and RotateCSRF renews the secret), so a token shown before a
+// login, or to another session, is refused after it. The secret itself never
+// appears in a page.
+func (k *Kit) CSRFToken(w http.ResponseWriter, r *http.Request) string {
+	name := k.CSRFCookieName()
+	if c, err := r.Cookie(name); err == nil && len(c.Value) >= 32 {
+		return CSRFTokenFor(c.Value, k.sessionToken(r))
+	}
+	return CSRFTokenFor(k.RotateCSRF(w, r), k.sessionToken(r))
+}
+
+// RotateCSRF gives the browser a new CSRF secret (cookie), which later reads
+// in this request see, and returns it: every token shown before is refused
+// from now on. A login calls it when it starts the session.
+func (k *Kit) RotateCSRF(w http.ResponseWriter, r *http.Request) string {
+	name, t := k.CSRFCookieName(), RandomToken(32)
+	http.SetCookie(w, &http.Cookie{Name: name, Value: t, Path: "/", HttpOnly: true,
 		Secure: k.SecureCookie, SameSite: http.SameSiteLaxMode})
-	// Later reads in this request see the new token.
-	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: t})
+	SetRequestCookie(r, name, t)
 	return t
 }
 
-// CheckCSRF reports whether the form's token matches the cookie.
-func CheckCSRF(r *http.Request) bool {
-	return CheckCSRFToken(r, r.PostForm.Get(CSRFField))
+// CSRFTokenFor returns the CSRF token of a browser whose CSRF secret is
+// secret and whose SSO session cookie holds sessionToken ("" for none):
+// HMAC-SHA256 under the secret of the session cookie, base64url.
+func CSRFTokenFor(secret, sessionToken string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("dinhdanh-csrf\x00session\x00"))
+	m.Write([]byte(sessionToken))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// CheckCSRFToken reports whether token (sent in a JSON body rather than a
-// form) matches the cookie.
-func CheckCSRFToken(r *http.Request, token string) bool {
-	c, err := r.Cookie(csrfCookie)
+// sessionToken returns the value of the request's SSO session cookie, or "".
+func (k *Kit) sessionToken(r *http.Request) string {
+	if k.SessionCookie == "" {
+		return ""
+	}
+	c, err := r.Cookie(k.SessionCookie)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// CheckCSRF reports whether the form's token is the browser's (CSRFToken).
+func (k *Kit) CheckCSRF(r *http.Request) bool {
+	return k.CheckCSRFToken(r, r.PostForm.Get(CSRFField))
+}
+
+// CheckCSRFToken reports whether token (sent in a header or a JSON body
+// rather than a form) is the browser's CSRF token for its secret cookie and
+// its current SSO session cookie.
+func (k *Kit) CheckCSRFToken(r *http.Request, token string) bool {
+	c, err := r.Cookie(k.CSRFCookieName())
 	if err != nil || len(c.Value) < 32 {
 		return false
 	}
-	return len(token) == len(c.Value) && subtle.ConstantTimeCompare([]byte(token), []byte(c.Value)) == 1
+	return hmac.Equal([]byte(token), []byte(CSRFTokenFor(c.Value, k.sessionToken(r))))
+}
+
+// SetRequestCookie replaces the cookie name of r by value ("" removes it),
+// so that later reads in the same request see a cookie the response has
+// just set.
+func SetRequestCookie(r *http.Request, name, value string) {
+	cookies := r.Cookies()
+	r.Header.Del("Cookie")
+	for _, c := range cookies {
+		if c.Name != name {
+			r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+	}
+	if value != "" {
+		r.AddCookie(&http.Cookie{Name: name, Value: value})
+	}
 }
 
 // Form problems.
@@ -199,7 +272,7 @@ func (k *Kit) ParsePostWith(w http.ResponseWriter, r *http.Request, limits map[s
 		k.FormError(w, r, err)
 		return false
 	}
-	if !CheckCSRF(r) {
+	if !k.CheckCSRF(r) {
 		k.Error(w, r, http.StatusForbidden, "csrf")
 		return false
 	}
@@ -248,15 +321,6 @@ func (k *Kit) Render(w http.ResponseWriter, r *http.Request, status int, name st
 // Base returns a page base filled for the request.
 func (k *Kit) Base(w http.ResponseWriter, r *http.Request) ui.Base {
 	return ui.Base{Lang: k.Lang(w, r), Path: r.URL.RequestURI(), CSRFToken: k.CSRFToken(w, r)}
-}
-
-// ClientAddress returns the request's source address (no port).
-func ClientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // SetCookie sets a cookie with the baseline attributes (HttpOnly, Lax, Secure behind TLS).

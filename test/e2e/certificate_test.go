@@ -456,10 +456,13 @@ func TestCertificateLogin(t *testing.T) {
 		wantRefused(t, b.Send(t, http.MethodPost, f.Action, good), http.StatusUnauthorized, "/login/certificate",
 			"error.certificate.challenge_unknown")
 		audited(t, srv.Server, "login.certificate_refused", map[string]string{"reason": "certificate.challenge_unknown"})
-		// A new challenge logs in; replaying that form afterwards finds its flow gone.
+		// A new challenge logs in; replaying that form afterwards is refused:
+		// its CSRF token is of before the login, which renewed it.
 		resp, posted := sign(t, b, page, "/login/certificate", cmsSigner(p.Official, pki.CMSOptions{}))
 		rp.code(t, ar, resp)
-		b.Send(t, http.MethodPost, f.Action, posted).MustPage(t, http.StatusBadRequest, "/login/certificate")
+		if replay := b.Send(t, http.MethodPost, f.Action, posted).MustPage(t, http.StatusForbidden, "/login/certificate"); !strings.Contains(replay.Body, ui.T("vi", "error.csrf")) {
+			t.Errorf("the replayed form after the login:\n%s", replay.Body)
+		}
 		// Replayed into another flow, whose challenge is another value.
 		other := srv.NewBrowser(t)
 		_, resp = rp.authorize(t, other, openidProfile)

@@ -155,7 +155,7 @@ func (s *Step) challengeRequest(w http.ResponseWriter, r *http.Request) (*flow.F
 	if token == "" {
 		token = r.PostForm.Get(web.CSRFField)
 	}
-	if !web.CheckCSRFToken(r, token) {
+	if !s.env.Kit.CheckCSRFToken(r, token) {
 		s.env.Kit.JSONError(w, r, http.StatusForbidden, "error.csrf")
 		return nil, false
 	}

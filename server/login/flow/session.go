@@ -37,6 +37,8 @@ func (e *Env) StartSession(w http.ResponseWriter, r *http.Request, fl *Flow, acc
 	if err := e.Sessions.Create(ctx, w, r, sso); err != nil {
 		return err
 	}
+	// A login renews the CSRF secret: no token shown before it is accepted.
+	e.Kit.RotateCSRF(w, r)
 	e.Record(r, audit.LoginSuccess, acct.ID, fl.ClientID, map[string]string{"method": method,
 		"capacity": string(capacity), "sid": sso.ID, "acr": acr})
 	fl.LoginDone, fl.AccountID, fl.Capacity, fl.SID = true, acct.ID, sso.Capacity, sso.ID

@@ -1,6 +1,7 @@
 package register
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -155,22 +156,46 @@ func (s *Step) postRegister(w http.ResponseWriter, r *http.Request) {
 	for _, f := range registerFields {
 		values[f] = strings.TrimSpace(r.PostForm.Get(f))
 	}
-	// Successful registrations per address are limited (a script creating
-	// accounts in bulk); invalid attempts do not count, so that many people
-	// behind one shared address can correct their mistakes.
-	n, err := s.env.Eph.Count(ctx, "reg:"+web.ClientAddress(r))
+	// Successful registrations per client address are limited (a script
+	// creating accounts in bulk); invalid attempts do not count, so that many
+	// people behind one shared address can correct their mistakes. A
+	// registration reserves its place (one atomic Hit) before the account is
+	// created and gives it back when it fails, so parallel registrations
+	// cannot exceed the limit.
+	key, limit := "reg:"+web.ClientAddress(r), int64(s.env.Guard.Policy.AddressMaxFailures)
+	tooMany := func() {
+		s.env.Kit.Render(w, r, http.StatusTooManyRequests, "register", &ui.RegisterPage{Base: withError(s.env.Kit.Base(w, r), "login.too_many_attempts", 60),
+			FlowID: fl.ID, Values: values, MinPasswordLength: s.minPassword})
+	}
+	n, err := s.env.Eph.Count(ctx, key)
 	if err != nil {
 		s.env.Unavailable(w, r, err)
 		return
 	}
-	if n >= int64(s.env.Guard.Policy.AddressMaxFailures) {
-		s.env.Kit.Render(w, r, http.StatusTooManyRequests, "register", &ui.RegisterPage{Base: withError(s.env.Kit.Base(w, r), "login.too_many_attempts", 60),
-			FlowID: fl.ID, Values: values, MinPasswordLength: s.minPassword})
+	if n >= limit {
+		tooMany()
 		return
 	}
 	form, errs := ValidateRegistration(r.PostForm, s.minPassword, s.env.Now())
 	if len(errs) > 0 {
 		s.renderRegister(w, r, http.StatusBadRequest, fl, values, errs)
+		return
+	}
+	if n, err = s.env.Eph.Hit(ctx, key, time.Hour); err != nil {
+		s.env.Unavailable(w, r, err)
+		return
+	}
+	created := false
+	defer func() {
+		if created {
+			return
+		}
+		if err := s.env.Eph.Unhit(context.WithoutCancel(ctx), key); err != nil {
+			s.env.Log.Warn("giving back a registration", "err", err)
+		}
+	}()
+	if n > limit {
+		tooMany()
 		return
 	}
 	hash, err := s.hasher.Hash(form.Password)
@@ -189,9 +214,7 @@ func (s *Step) postRegister(w http.ResponseWriter, r *http.Request) {
 		s.env.Unavailable(w, r, err)
 		return
 	}
-	if _, err := s.env.Eph.Hit(ctx, "reg:"+web.ClientAddress(r), time.Hour); err != nil {
-		s.env.Log.Warn("counting registrations", "err", err)
-	}
+	created = true
 	s.env.Record(r, audit.AccountRegister, a.ID, fl.ClientID, map[string]string{"kind": "citizen"})
 	web.Redirect(w, r, "/login?flow="+url.QueryEscape(fl.ID)+"&registered=1&identifier="+url.QueryEscape(string(a.PersonalID)))
 }
