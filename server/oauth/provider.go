@@ -101,7 +101,8 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 		HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: storage, Config: cfg},
 		Config:       cfg,
 	}
-	pkceHandler := &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: storage, Config: cfg}
+	pkceHandler := &pkceGuard{Handler: &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: storage, Config: cfg},
+		storage: storage, strategy: strategy}
 	oidcExplicit := &openid.OpenIDConnectExplicitHandler{
 		OpenIDConnectRequestStorage:   storage,
 		IDTokenHandleHelper:           &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy},
@@ -292,6 +293,16 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	resp, err := p.f.NewAccessResponse(ctx, ar)
+	if err != nil && p.Storage.CodeReused(ctx) {
+		// Another exchange of the same code won: this one is refused as a
+		// reused code is, and the code's tokens were revoked.
+		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	}
+	if err == nil && ar.GetGrantTypes().ExactOne("authorization_code") {
+		if cerr := p.Storage.ConfirmCodeExchange(ctx); cerr != nil {
+			err = fosite.ErrServerError.WithWrap(cerr).WithDebug(cerr.Error())
+		}
+	}
 	if err != nil {
 		p.logOAuthError(r, err)
 		p.f.WriteAccessError(ctx, w, ar, err)
