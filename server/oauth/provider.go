@@ -112,10 +112,12 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 	oidcRefresh := &openid.OpenIDConnectRefreshHandler{
 		IDTokenHandleHelper: &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy}, Config: cfg,
 	}
-	introspector := &oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: storage, Config: cfg}
-	revoker := &oauth2.TokenRevocationHandler{
+	// A JWT is verified as a whole before its record is looked up.
+	introspector := verifiedIntrospector{strategy: strategy,
+		TokenIntrospector: &oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: storage, Config: cfg}}
+	revoker := verifiedRevoker{strategy: strategy, RevocationHandler: &oauth2.TokenRevocationHandler{
 		TokenRevocationStorage: storage, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy,
-	}
+	}}
 
 	// Typed wiring: each handler is appended to the lists of the endpoints it serves.
 	var (
