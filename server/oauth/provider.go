@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ var Scopes = []string{"openid", "profile", "email", "phone", "personal_id", "bus
 // Provider is the authorization server.
 type Provider struct {
 	opts      Options
-	f         fosite.OAuth2Provider
+	f         *fosite.Fosite
 	store     store.Store
 	Storage   *Storage
 	Keys      *keys.Set
@@ -332,15 +333,52 @@ func (p *Provider) logOAuthError(r *http.Request, err error) {
 	p.log.Debug("oauth", "path", r.URL.Path, "err", err)
 }
 
-// HandleIntrospect serves RFC 7662 token introspection.
+// HandleIntrospect serves RFC 7662 token introspection. Only an
+// authenticated confidential client may ask (client_secret_basic or
+// client_secret_post, as registered; a Bearer token is no credential here),
+// and it learns only about the tokens it may see (MayIntrospect): about any
+// other token, as about an unknown one, it hears {"active": false}.
 func (p *Provider) HandleIntrospect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ir, err := p.f.NewIntrospectionRequest(ctx, r, &Session{})
-	if err != nil {
-		p.f.WriteIntrospectionError(ctx, w, err)
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		p.f.WriteIntrospectionError(ctx, w, fosite.ErrInvalidRequest.WithHint("Unable to parse HTTP body, make sure to send a properly formatted form request body.").WithWrap(err))
 		return
 	}
-	p.f.WriteIntrospectionResponse(ctx, w, ir)
+	if len(r.PostForm) == 0 {
+		p.f.WriteIntrospectionError(ctx, w, fosite.ErrInvalidRequest.WithHint("The POST body can not be empty."))
+		return
+	}
+	client, err := p.f.AuthenticateClient(ctx, r, r.PostForm)
+	if err == nil && client.IsPublic() {
+		err = errors.New("a public client may not introspect")
+	}
+	if err != nil {
+		p.logOAuthError(r, err)
+		// RFC 7662 §2.3 asks for 401; fosite names the error request_unauthorized.
+		w.Header().Set("WWW-Authenticate", `Basic realm="introspection"`)
+		p.f.WriteIntrospectionError(ctx, w, fosite.ErrRequestUnauthorized.WithHint("Introspection needs the authentication of a confidential client.").WithWrap(err))
+		return
+	}
+	tu, ar, err := p.f.IntrospectToken(ctx, r.PostForm.Get("token"), fosite.TokenUse(r.PostForm.Get("token_type_hint")), &Session{})
+	if err != nil || !MayIntrospect(client.GetID(), ar) {
+		p.f.WriteIntrospectionError(ctx, w, fosite.ErrInactiveToken)
+		return
+	}
+	resp := &fosite.IntrospectionResponse{Active: true, AccessRequester: ar, TokenUse: tu}
+	if tu == fosite.AccessToken {
+		resp.AccessTokenType = fosite.BearerAccessToken
+	}
+	p.f.WriteIntrospectionResponse(ctx, w, resp)
+}
+
+// MayIntrospect reports whether the client clientID may learn about the
+// token of request ar: one issued to it, or one whose granted audience
+// names it (a resource server checking the tokens presented to it).
+func MayIntrospect(clientID string, ar fosite.Requester) bool {
+	if ar == nil || ar.GetClient() == nil {
+		return false
+	}
+	return ar.GetClient().GetID() == clientID || slices.Contains(ar.GetGrantedAudience(), clientID)
 }
 
 // HandleRevoke serves RFC 7009 token revocation.
@@ -410,6 +448,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // HandleDiscovery serves /.well-known/openid-configuration (prepared bytes).
+// It advertises only what is served: response mode query (fosite refuses
+// form_post for clients that register no response modes, and its form_post
+// page submits itself with an inline script that the content security
+// policy forbids), and client_secret_basic and client_secret_post at the
+// introspection endpoint (each client with the method it registered).
 func (p *Provider) HandleDiscovery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -455,7 +498,7 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"frontchannel_logout_session_supported":         true,
 		"scopes_supported":                              Scopes,
 		"response_types_supported":                      []string{"code"},
-		"response_modes_supported":                      []string{"query", "form_post"},
+		"response_modes_supported":                      []string{"query"}, // form_post is not served (see HandleDiscovery)
 		"grant_types_supported":                         []string{"authorization_code", "refresh_token", "client_credentials"},
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         keys.Algorithms,
