@@ -248,9 +248,24 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 	return nil
 }
 
-// HandleToken serves the token endpoint.
+// HandleToken serves the token endpoint. A request that repeats a
+// single-valued parameter (singleValuedTokenParams) is refused with
+// invalid_request.
 func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 	ctx := p.Storage.TokenExchange(r.Context())
+	// RFC 6749 §3.2: a parameter is never sent twice. When it is, which
+	// value counts is ambiguous (two codes, two verifiers), so the request
+	// is refused before anything is read or spent.
+	if err := r.ParseMultipartForm(1 << 20); err == nil || errors.Is(err, http.ErrNotMultipart) {
+		for _, name := range singleValuedTokenParams {
+			if len(r.PostForm[name]) > 1 {
+				err := fosite.ErrInvalidRequest.WithHintf("The parameter %q must be sent once.", name)
+				p.logOAuthError(r, err)
+				p.f.WriteAccessError(ctx, w, nil, err)
+				return
+			}
+		}
+	}
 	sess := &Session{}
 	ar, err := p.f.NewAccessRequest(ctx, r, sess)
 	if err != nil {
@@ -313,6 +328,11 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	p.f.WriteAccessResponse(ctx, w, ar, resp)
 }
+
+// singleValuedTokenParams are the token request parameters that may appear
+// only once (audience may repeat).
+var singleValuedTokenParams = []string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token",
+	"client_id", "client_secret", "client_assertion", "client_assertion_type", "scope"}
 
 // supportedGrantType reports whether a token request's grant_type is one
 // that a token endpoint handler serves.
@@ -388,9 +408,17 @@ func (p *Provider) HandleRevoke(w http.ResponseWriter, r *http.Request) {
 	p.f.WriteRevocationResponse(ctx, w, err)
 }
 
-// HandleUserinfo serves the OIDC userinfo endpoint.
+// HandleUserinfo serves the OIDC userinfo endpoint. The access token comes
+// in the Authorization header (or a form body); one in the query is refused
+// with 400 invalid_request.
 func (p *Provider) HandleUserinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	// RFC 6750 §2.3: a token in the URL ends up in logs and histories; it
+	// is refused (the header, or a form body, carries it).
+	if r.URL.Query().Has("access_token") {
+		bearerError(w, http.StatusBadRequest, "invalid_request", "The access token must not be sent in the URL: use the Authorization header.")
+		return
+	}
 	token := fosite.AccessTokenFromRequest(r)
 	if token == "" {
 		bearerError(w, http.StatusUnauthorized, "invalid_request", "An access token is required.")
