@@ -73,11 +73,11 @@ func tokenMissingPKCEVerifier(t *testing.T, env *tokenEnv) {
 	code, verifier := env.nativeCode()
 	before := n.snapshot(t)
 	wantOAuthError(t, a.post("/oauth2/token", nativeForm(code, ""), "", ""), http.StatusBadRequest, "invalid_grant")
-	// fosite drops the PKCE binding on the first check, so that a
-	// verifier cannot be guessed by retrying: the code is spent.
-	n.unchanged(t, before, "records pkce")
+	// A PKCE failure spends the code (its record is marked used), so that a
+	// verifier cannot be guessed by retrying; a retry marks the code reused.
+	n.unchanged(t, before, "records pkce", "records code")
 	wantOAuthError(t, a.post("/oauth2/token", nativeForm(code, verifier), "", ""), http.StatusBadRequest, "invalid_grant")
-	n.unchanged(t, before, "records pkce")
+	n.unchanged(t, before, "records pkce", "records code")
 }
 
 // tokenWrongPKCEVerifier is the subtest "wrong PKCE verifier".
@@ -93,9 +93,10 @@ func tokenWrongPKCEVerifier(t *testing.T, env *tokenEnv) {
 		code, verifier := env.nativeCode()
 		before := n.snapshot(t)
 		wantOAuthError(t, a.post("/oauth2/token", nativeForm(code, wrong), "", ""), http.StatusBadRequest, "invalid_grant")
-		n.unchanged(t, before, "records pkce")
+		// The code is spent by the failure, and marked reused by the retry.
+		n.unchanged(t, before, "records pkce", "records code")
 		wantOAuthError(t, a.post("/oauth2/token", nativeForm(code, verifier), "", ""), http.StatusBadRequest, "invalid_grant")
-		n.unchanged(t, before, "records pkce")
+		n.unchanged(t, before, "records pkce", "records code")
 	}
 }
 
@@ -136,7 +137,9 @@ func tokenReplayedCode(t *testing.T, env *tokenEnv) {
 	r = a.post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}}, "portal", n.portalSecret)
 	wantOAuthError(t, r, http.StatusBadRequest, "invalid_grant")
 	wantOAuthError(t, a.bearer("/userinfo", first.AccessToken), http.StatusUnauthorized, "invalid_token")
-	n.unchanged(t, before, "table refresh_tokens", "active refresh tokens", "records at")
+	// The replay also marks the code reused (so that an exchange still
+	// writing its tokens revokes them).
+	n.unchanged(t, before, "table refresh_tokens", "active refresh tokens", "records at", "records code")
 	if got := n.activeInFamily(t, family); got != 0 {
 		t.Errorf("%d refresh tokens of the family are still active", got)
 	}
@@ -170,7 +173,9 @@ func tokenReplayedRefreshToken(t *testing.T, env *tokenEnv) {
 	if got := n.activeInFamily(t, family); got != 0 {
 		t.Errorf("%d refresh tokens of the family are still active", got)
 	}
-	n.unchanged(t, before, "table refresh_tokens", "active refresh tokens", "records at")
+	// The replay also marks the code reused (so that an exchange still
+	// writing its tokens revokes them).
+	n.unchanged(t, before, "table refresh_tokens", "active refresh tokens", "records at", "records code")
 }
 
 // tokenRefreshOfALockedAccount is the subtest "refresh of a locked account".

@@ -8,7 +8,8 @@
 // clients), refresh_token (rotation; a reused refresh token revokes its whole
 // family) and client_credentials; there is no implicit and no password grant.
 // Introspection (RFC 7662) and revocation (RFC 7009) look tokens up by their
-// signature in the store. Discovery and JWKS are prepared bytes. Userinfo
+// signature in the store, once a JWT access token was verified as a whole
+// (signature by a published key, typ at+jwt, issuer). Discovery and JWKS are prepared bytes. Userinfo
 // reads the account fresh and releases the claims of the granted scopes.
 //
 // Storage: fosite asks for its storage interfaces; Storage answers them over

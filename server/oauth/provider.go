@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ var Scopes = []string{"openid", "profile", "email", "phone", "personal_id", "bus
 // Provider is the authorization server.
 type Provider struct {
 	opts      Options
-	f         fosite.OAuth2Provider
+	f         *fosite.Fosite
 	store     store.Store
 	Storage   *Storage
 	Keys      *keys.Set
@@ -109,7 +110,8 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 		HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: storage, Config: cfg},
 		Config:       cfg,
 	}
-	pkceHandler := &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: storage, Config: cfg}
+	pkceHandler := &pkceGuard{Handler: &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: storage, Config: cfg},
+		storage: storage, strategy: strategy}
 	oidcExplicit := &openid.OpenIDConnectExplicitHandler{
 		OpenIDConnectRequestStorage:   storage,
 		IDTokenHandleHelper:           &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy},
@@ -119,10 +121,12 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 	oidcRefresh := &openid.OpenIDConnectRefreshHandler{
 		IDTokenHandleHelper: &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy}, Config: cfg,
 	}
-	introspector := &oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: storage, Config: cfg}
-	revoker := &oauth2.TokenRevocationHandler{
+	// A JWT is verified as a whole before its record is looked up.
+	introspector := verifiedIntrospector{strategy: strategy,
+		TokenIntrospector: &oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: storage, Config: cfg}}
+	revoker := verifiedRevoker{strategy: strategy, RevocationHandler: &oauth2.TokenRevocationHandler{
 		TokenRevocationStorage: storage, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy,
-	}
+	}}
 
 	// Typed wiring: each handler is appended to the lists of the endpoints it serves.
 	var (
@@ -253,9 +257,24 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 	return nil
 }
 
-// HandleToken serves the token endpoint.
+// HandleToken serves the token endpoint. A request that repeats a
+// single-valued parameter (singleValuedTokenParams) is refused with
+// invalid_request.
 func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 	ctx := p.Storage.TokenExchange(r.Context())
+	// RFC 6749 §3.2: a parameter is never sent twice. When it is, which
+	// value counts is ambiguous (two codes, two verifiers), so the request
+	// is refused before anything is read or spent.
+	if err := r.ParseMultipartForm(1 << 20); err == nil || errors.Is(err, http.ErrNotMultipart) {
+		for _, name := range singleValuedTokenParams {
+			if len(r.PostForm[name]) > 1 {
+				err := fosite.ErrInvalidRequest.WithHintf("The parameter %q must be sent once.", name)
+				p.logOAuthError(r, err)
+				p.f.WriteAccessError(ctx, w, nil, err)
+				return
+			}
+		}
+	}
 	sess := &Session{}
 	ar, err := p.f.NewAccessRequest(ctx, r, sess)
 	if err != nil {
@@ -288,6 +307,16 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	resp, err := p.f.NewAccessResponse(ctx, ar)
+	if err != nil && p.Storage.CodeReused(ctx) {
+		// Another exchange of the same code won: this one is refused as a
+		// reused code is, and the code's tokens were revoked.
+		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	}
+	if err == nil && ar.GetGrantTypes().ExactOne("authorization_code") {
+		if cerr := p.Storage.ConfirmCodeExchange(ctx); cerr != nil {
+			err = fosite.ErrServerError.WithWrap(cerr).WithDebug(cerr.Error())
+		}
+	}
 	if err != nil {
 		p.logOAuthError(r, err)
 		p.f.WriteAccessError(ctx, w, ar, err)
@@ -295,6 +324,11 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	p.f.WriteAccessResponse(ctx, w, ar, resp)
 }
+
+// singleValuedTokenParams are the token request parameters that may appear
+// only once (audience may repeat).
+var singleValuedTokenParams = []string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token",
+	"client_id", "client_secret", "client_assertion", "client_assertion_type", "scope"}
 
 // supportedGrantType reports whether a token request's grant_type is one
 // that a token endpoint handler serves.
@@ -315,15 +349,52 @@ func (p *Provider) logOAuthError(r *http.Request, err error) {
 	p.log.Debug("oauth", "path", r.URL.Path, "err", err)
 }
 
-// HandleIntrospect serves RFC 7662 token introspection.
+// HandleIntrospect serves RFC 7662 token introspection. Only an
+// authenticated confidential client may ask (client_secret_basic or
+// client_secret_post, as registered; a Bearer token is no credential here),
+// and it learns only about the tokens it may see (MayIntrospect): about any
+// other token, as about an unknown one, it hears {"active": false}.
 func (p *Provider) HandleIntrospect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ir, err := p.f.NewIntrospectionRequest(ctx, r, &Session{})
-	if err != nil {
-		p.f.WriteIntrospectionError(ctx, w, err)
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		p.f.WriteIntrospectionError(ctx, w, fosite.ErrInvalidRequest.WithHint("Unable to parse HTTP body, make sure to send a properly formatted form request body.").WithWrap(err))
 		return
 	}
-	p.f.WriteIntrospectionResponse(ctx, w, ir)
+	if len(r.PostForm) == 0 {
+		p.f.WriteIntrospectionError(ctx, w, fosite.ErrInvalidRequest.WithHint("The POST body can not be empty."))
+		return
+	}
+	client, err := p.f.AuthenticateClient(ctx, r, r.PostForm)
+	if err == nil && client.IsPublic() {
+		err = errors.New("a public client may not introspect")
+	}
+	if err != nil {
+		p.logOAuthError(r, err)
+		// RFC 7662 §2.3 asks for 401; fosite names the error request_unauthorized.
+		w.Header().Set("WWW-Authenticate", `Basic realm="introspection"`)
+		p.f.WriteIntrospectionError(ctx, w, fosite.ErrRequestUnauthorized.WithHint("Introspection needs the authentication of a confidential client.").WithWrap(err))
+		return
+	}
+	tu, ar, err := p.f.IntrospectToken(ctx, r.PostForm.Get("token"), fosite.TokenUse(r.PostForm.Get("token_type_hint")), &Session{})
+	if err != nil || !MayIntrospect(client.GetID(), ar) {
+		p.f.WriteIntrospectionError(ctx, w, fosite.ErrInactiveToken)
+		return
+	}
+	resp := &fosite.IntrospectionResponse{Active: true, AccessRequester: ar, TokenUse: tu}
+	if tu == fosite.AccessToken {
+		resp.AccessTokenType = fosite.BearerAccessToken
+	}
+	p.f.WriteIntrospectionResponse(ctx, w, resp)
+}
+
+// MayIntrospect reports whether the client clientID may learn about the
+// token of request ar: one issued to it, or one whose granted audience
+// names it (a resource server checking the tokens presented to it).
+func MayIntrospect(clientID string, ar fosite.Requester) bool {
+	if ar == nil || ar.GetClient() == nil {
+		return false
+	}
+	return ar.GetClient().GetID() == clientID || slices.Contains(ar.GetGrantedAudience(), clientID)
 }
 
 // HandleRevoke serves RFC 7009 token revocation.
@@ -333,9 +404,17 @@ func (p *Provider) HandleRevoke(w http.ResponseWriter, r *http.Request) {
 	p.f.WriteRevocationResponse(ctx, w, err)
 }
 
-// HandleUserinfo serves the OIDC userinfo endpoint.
+// HandleUserinfo serves the OIDC userinfo endpoint. The access token comes
+// in the Authorization header (or a form body); one in the query is refused
+// with 400 invalid_request.
 func (p *Provider) HandleUserinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	// RFC 6750 §2.3: a token in the URL ends up in logs and histories; it
+	// is refused (the header, or a form body, carries it).
+	if r.URL.Query().Has("access_token") {
+		bearerError(w, http.StatusBadRequest, "invalid_request", "The access token must not be sent in the URL: use the Authorization header.")
+		return
+	}
 	token := fosite.AccessTokenFromRequest(r)
 	if token == "" {
 		bearerError(w, http.StatusUnauthorized, "invalid_request", "An access token is required.")
@@ -393,6 +472,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // HandleDiscovery serves /.well-known/openid-configuration (prepared bytes).
+// It advertises only what is served: response mode query (fosite refuses
+// form_post for clients that register no response modes, and its form_post
+// page submits itself with an inline script that the content security
+// policy forbids), and client_secret_basic and client_secret_post at the
+// introspection endpoint (each client with the method it registered).
 func (p *Provider) HandleDiscovery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -442,7 +526,7 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"frontchannel_logout_session_supported":         true,
 		"scopes_supported":                              Scopes,
 		"response_types_supported":                      []string{"code"},
-		"response_modes_supported":                      []string{"query", "form_post"},
+		"response_modes_supported":                      []string{"query"}, // form_post is not served (see HandleDiscovery)
 		"grant_types_supported":                         []string{"authorization_code", "refresh_token", "client_credentials"},
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         keys.Algorithms,

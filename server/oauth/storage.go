@@ -274,20 +274,130 @@ func (s *Storage) GetAuthorizeCodeSession(ctx context.Context, code string, sess
 		return nil, err
 	}
 	if used {
+		// fosite revokes the code's tokens next; the mark makes an exchange
+		// still writing them revoke them itself (ConfirmCodeExchange).
+		if err := s.markCodeReused(ctx, code); err != nil {
+			return nil, err
+		}
 		return r, fosite.ErrInvalidatedAuthorizeCode
 	}
 	return r, nil
 }
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage. It is
-// atomic: of two concurrent exchanges of one code only one succeeds.
+// atomic: of two concurrent exchanges of one code only one succeeds. The
+// loser finds the code spent: it marks the code reused, revokes the tokens
+// of the code's request (RFC 6749 §4.1.2) and returns
+// fosite.ErrInvalidatedAuthorizeCode; inside a token request, CodeReused
+// then tells the caller to answer invalid_grant.
 func (s *Storage) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
 	err := s.eph.MarkRecordUsed(ctx, store.KindAuthorizeCode, code)
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
+		if err := s.codeReused(ctx, code); err != nil {
+			return err
+		}
 		return fosite.ErrInvalidatedAuthorizeCode
 	case errors.Is(err, store.ErrNotFound):
 		return fosite.ErrNotFound
+	}
+	return err
+}
+
+// reusedCodeKey is the key of the mark left by an exchange of a spent code
+// (in the authorization codes' namespace; a code's signature has no dot).
+func reusedCodeKey(sig string) string { return "reused." + sig }
+
+// markCodeReused records that the code with signature sig was presented
+// after it was spent.
+func (s *Storage) markCodeReused(ctx context.Context, sig string) error {
+	return s.eph.PutRecord(ctx, store.KindAuthorizeCode, &store.Record{Key: reusedCodeKey(sig),
+		ExpiresAt: s.now().Add(codeLifetime)})
+}
+
+// codeReused handles a code presented again, in a token request that read
+// its record: the code is marked reused, then the tokens issued for it are
+// revoked. An exchange that is still writing them sees the mark afterwards
+// (ConfirmCodeExchange) and revokes them itself, so whichever order the two
+// requests take, no token of a reused code stays active.
+func (s *Storage) codeReused(ctx context.Context, sig string) error {
+	e := exchangeOf(ctx)
+	if e != nil && e.key == sig {
+		e.codeReused = true
+	}
+	if err := s.markCodeReused(ctx, sig); err != nil {
+		return err
+	}
+	if e == nil || e.key != sig || e.rec == nil || e.rec.RequestID == "" {
+		return nil
+	}
+	if err := s.RevokeAccessToken(ctx, e.rec.RequestID); err != nil {
+		return err
+	}
+	return s.RevokeRefreshToken(ctx, e.rec.RequestID)
+}
+
+// CodeReused reports whether this token request (TokenExchange) lost its
+// code to another exchange of the same code: it is answered invalid_grant.
+func (s *Storage) CodeReused(ctx context.Context) bool {
+	e := exchangeOf(ctx)
+	return e != nil && e.codeReused
+}
+
+// ConfirmCodeExchange is called once a code exchange (TokenExchange) has
+// stored its tokens: when the code was presented again meanwhile, the tokens
+// of the code's request are revoked, since the presenter of the other copy
+// may have revoked before they were written.
+func (s *Storage) ConfirmCodeExchange(ctx context.Context) error {
+	e := exchangeOf(ctx)
+	if e == nil || e.rec == nil || e.rec.RequestID == "" {
+		return nil
+	}
+	_, err := s.eph.GetRecord(ctx, store.KindAuthorizeCode, reusedCodeKey(e.key))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.RevokeAccessToken(ctx, e.rec.RequestID); err != nil {
+		return err
+	}
+	return s.RevokeRefreshToken(ctx, e.rec.RequestID)
+}
+
+// CodeChallenge returns the code_challenge and its method that the
+// authorization request of the code with signature sig sent, as its record
+// keeps them (see bundle.Challenge); "" when none was sent or the code's
+// PKCE request is a record of its own.
+func (s *Storage) CodeChallenge(ctx context.Context, sig string) (challenge, method string, err error) {
+	rec, err := s.codeRecord(ctx, sig)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", "", fosite.ErrNotFound
+	}
+	if err != nil {
+		return "", "", err
+	}
+	var b struct {
+		bundle
+	}
+	if err := json.Unmarshal(rec.Data, &b); err != nil {
+		return "", "", fmt.Errorf("oauth: decoding request: %w", err)
+	}
+	return b.Challenge, b.ChallengeMethod, nil
+}
+
+// SpendCode spends the code with signature sig after a failed exchange (a
+// PKCE failure): it can never be redeemed afterwards. When another exchange
+// spent it first, the tokens issued for it are revoked (as for a code
+// presented twice).
+func (s *Storage) SpendCode(ctx context.Context, sig string) error {
+	err := s.eph.MarkRecordUsed(ctx, store.KindAuthorizeCode, sig)
+	switch {
+	case errors.Is(err, store.ErrAlreadyUsed):
+		return s.codeReused(ctx, sig)
+	case errors.Is(err, store.ErrNotFound):
+		return nil
 	}
 	return err
 }

@@ -21,9 +21,15 @@ import (
 // (fosite reads the code twice). The OpenID Connect request is read only
 // after the exchange spent the code (InvalidateAuthorizeCodeSession is
 // atomic), so it lives and expires with its code and deleting it costs
-// nothing. The PKCE request stays a record of its own: fosite deletes it at
-// the first check, right or wrong, so that a code whose verifier was wrong
-// is spent. Outside a batch, each request is a record of its own.
+// nothing. The code's PKCE request is a record of its own, as fosite knows
+// it, and the code's record keeps its code_challenge and method too
+// (bundle.Challenge), so the code remembers that a challenge was sent for as
+// long as it lives: the token endpoint checks the verifier against the
+// code's record (see pkceGuard). An exchange without the matching verifier
+// is refused however often it is tried, any PKCE failure spends the code,
+// and concurrent exchanges with the right verifier all pass the check and
+// race only for the code. Outside a batch, each request is a record of its
+// own (and a PKCE record is checked by fosite's handler).
 
 type bundleKey int
 
@@ -64,10 +70,14 @@ func (s *Storage) flush(ctx context.Context, b *authorizeBatch) error {
 	if err := s.putStandalone(ctx, store.KindPKCE, b.pkce, b.pkceReq); err != nil {
 		return err
 	}
+	var extra bundle
+	if b.codeReq != nil && b.pkceReq != nil && b.pkce == b.code {
+		form := b.pkceReq.GetRequestForm()
+		extra.Challenge, extra.ChallengeMethod = form.Get("code_challenge"), form.Get("code_challenge_method")
+	}
 	if b.codeReq == nil {
 		return s.putStandalone(ctx, store.KindOIDC, b.oidc, b.oidcReq)
 	}
-	var extra bundle
 	if b.oidcReq != nil {
 		if s.codeSig == nil || s.codeSig(ctx, b.oidc) != b.code {
 			if err := s.putStandalone(ctx, store.KindOIDC, b.oidc, b.oidcReq); err != nil {
@@ -93,10 +103,16 @@ func (s *Storage) putStandalone(ctx context.Context, kind store.RecordKind, key 
 	return s.putRequest(ctx, kind, key, r, expiry(r, fosite.AuthorizeCode, codeLifetime, s.now()))
 }
 
-// bundle is what a code's record carries of its OpenID Connect request.
+// bundle is what a code's record carries of its OpenID Connect and PKCE
+// requests.
 type bundle struct {
 	OIDC     bool       `json:"o,omitempty"`
 	OIDCForm url.Values `json:"of,omitempty"`
+	// Challenge and ChallengeMethod are the code_challenge and its method
+	// sent with the authorization request ("" when none was): the code is
+	// then redeemed only with the matching code_verifier.
+	Challenge       string `json:"pc,omitempty"`
+	ChallengeMethod string `json:"pm,omitempty"`
 }
 
 // exchange remembers, for one token request, the code record read, the PKCE
@@ -107,6 +123,7 @@ type exchange struct {
 	oidc bool // the OpenID Connect request was read from rec
 
 	pkceTaken    string              // the PKCE request GetPKCERequestSession took (read and deleted)
+	codeReused   bool                // InvalidateAuthorizeCodeSession found the code spent: this request lost
 	refresh      *store.RefreshToken // read by GetRefreshTokenSession
 	revokeAccess string              // request id whose access tokens the next one stored replaces
 	rotate       string              // signature of the refresh token to deactivate with its successor's insert

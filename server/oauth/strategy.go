@@ -18,7 +18,8 @@ import (
 // tokenStrategy issues authorization codes and refresh tokens as HMAC tokens
 // and access tokens as JWTs (RFC 9068) or HMAC tokens, per client. Every
 // access token is recorded in the store, so introspection and revocation are
-// lookups by signature, not signature verifications.
+// lookups by signature; a JWT is verified as a whole (VerifyAccessJWT) before
+// that lookup, since its record is keyed by its signature segment only.
 type tokenStrategy struct {
 	*oauth2.HMACSHAStrategy
 	signer    *keys.Signer
@@ -92,8 +93,9 @@ func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reques
 	return s.signer.Generate(ctx, claims, header)
 }
 
-// ValidateAccessToken checks an access token found in the store: the record
-// proves that dinhdanh issued it, so a JWT needs only its expiry checked.
+// ValidateAccessToken checks an access token found in the store. A JWT was
+// verified as a whole before the lookup (verifiedIntrospector), so only its
+// recorded expiry is checked here.
 func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {
 	if !isJWT(token) {
 		return s.HMACSHAStrategy.ValidateAccessToken(ctx, r, token)
@@ -102,4 +104,65 @@ func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Reques
 		return fosite.ErrTokenExpired.WithHint("The access token expired.")
 	}
 	return nil
+}
+
+// accessTokenType is the typ header of JWT access tokens (RFC 9068 §2.1).
+const accessTokenType = "at+jwt"
+
+// VerifyAccessJWT checks a JWT access token as a whole before it is looked
+// up: one signature by a published key of that key's algorithm (the
+// algorithm allow-list is the key set's: "none" and HMAC never match),
+// typ at+jwt, this issuer, and not expired. A token's record is keyed by
+// its signature segment, so without this check a token with any header and
+// payload in front of a real signature would be found.
+func (s *tokenStrategy) VerifyAccessJWT(ctx context.Context, token string) error {
+	t, err := s.signer.Decode(ctx, token)
+	if err != nil {
+		if t != nil {
+			return fosite.ErrTokenExpired.WithHint("The access token expired.")
+		}
+		return fosite.ErrTokenSignatureMismatch.WithHint("The access token is not a JWT signed by this issuer.").WithWrap(err)
+	}
+	if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, accessTokenType) && !strings.EqualFold(typ, "application/"+accessTokenType) {
+		return fosite.ErrTokenSignatureMismatch.WithHint("The JWT is not an access token.")
+	}
+	if iss, _ := t.Claims["iss"].(string); iss != s.issuer {
+		return fosite.ErrTokenSignatureMismatch.WithHint("The access token was issued by another issuer.")
+	}
+	return nil
+}
+
+// verifiedIntrospector is the introspector of every token the server reads
+// (introspection and userinfo): a JWT is verified as a whole
+// (VerifyAccessJWT) before its record is looked up; other tokens go to the
+// store lookup as they are (an HMAC token's own check follows the lookup).
+type verifiedIntrospector struct {
+	fosite.TokenIntrospector
+	strategy *tokenStrategy
+}
+
+// IntrospectToken implements fosite.TokenIntrospector.
+func (v verifiedIntrospector) IntrospectToken(ctx context.Context, token string, use fosite.TokenUse, ar fosite.AccessRequester, scopes []string) (fosite.TokenUse, error) {
+	if isJWT(token) {
+		if err := v.strategy.VerifyAccessJWT(ctx, token); err != nil {
+			return "", err
+		}
+	}
+	return v.TokenIntrospector.IntrospectToken(ctx, token, use, ar, scopes)
+}
+
+// verifiedRevoker is the revocation handler: a JWT that does not verify
+// (VerifyAccessJWT) names no token, and its revocation changes nothing
+// (RFC 7009 §2.2: an invalid token is not an error).
+type verifiedRevoker struct {
+	fosite.RevocationHandler
+	strategy *tokenStrategy
+}
+
+// RevokeToken implements fosite.RevocationHandler.
+func (v verifiedRevoker) RevokeToken(ctx context.Context, token string, tt fosite.TokenType, c fosite.Client) error {
+	if isJWT(token) && v.strategy.VerifyAccessJWT(ctx, token) != nil {
+		return nil
+	}
+	return v.RevocationHandler.RevokeToken(ctx, token, tt, c)
 }
