@@ -893,7 +893,7 @@ func TestSingleLogout(t *testing.T) {
 	if len(jtis) != 3 {
 		t.Errorf("the three logout tokens share jti values: %v", jtis)
 	}
-	checkDeliveries(t, deliveries(t, srv), sid, sub, "logout", "delivered", portalRP, motcua, hospital)
+	checkDeliveries(t, settledDeliveries(t, srv, sid), sid, sub, "logout", "delivered", portalRP, motcua, hospital)
 	m := metrics(t, srv)
 	if m[queueDelivered] != 3 || m[queuePending] != 0 || m[queueFailed] != 0 || m[attemptsOK] != 3 || m[attemptsRetry] != 0 {
 		t.Errorf("/metrics after three deliveries: %v", m)
@@ -1070,7 +1070,7 @@ func TestIDTokenHintRefused(t *testing.T) {
 	}
 	atMotcua := motcua.signIn(t, b, datSignIn, nil)
 	portalRP.waitLogout(t, sidOf(first))
-	checkDeliveries(t, deliveries(t, srv), sidOf(first), sub, "replaced", "delivered", portalRP)
+	checkDeliveries(t, settledDeliveries(t, srv, sidOf(first)), sidOf(first), sub, "replaced", "delivered", portalRP)
 
 	// An ID token of another issuer: a second identity provider with the same people and clients.
 	elsewhere := harness.Start(t)
@@ -1345,7 +1345,7 @@ func TestAccountConsoleSessions(t *testing.T) {
 	}
 	motcua.waitLogout(t, phoneSID)
 	hospital.waitLogout(t, phoneSID)
-	checkDeliveries(t, deliveries(t, srv), phoneSID, sub, "logout", "delivered", motcua, hospital)
+	checkDeliveries(t, settledDeliveries(t, srv, phoneSID), phoneSID, sub, "logout", "delivered", motcua, hospital)
 	loggedOut(t, phone)
 	loggedIn(t, laptop, laptopSID)
 	portalRP.noLogout(t, laptopSID)
@@ -1385,7 +1385,7 @@ func TestAccountConsoleSessions(t *testing.T) {
 	portalRP.waitLogout(t, laptopSID)
 	motcua.waitLogout(t, laptopSID, phoneSID)
 	hospital.waitLogout(t, phoneSID)
-	q := deliveries(t, srv)
+	q := settledDeliveries(t, srv, laptopSID, phoneSID)
 	checkDeliveries(t, q, laptopSID, sub, "logout_all", "delivered", portalRP, motcua)
 	checkDeliveries(t, q, phoneSID, sub, "logout_all", "delivered", motcua, hospital)
 	loggedOut(t, laptop)
@@ -1438,7 +1438,7 @@ func TestAdministratorEndsSessions(t *testing.T) {
 		}
 		srv.CLI(t, "", "account", "lock", "--reason", "nghỉ việc", binh.Username)
 		qlvb.waitLogout(t, sidOf(toks))
-		checkDeliveries(t, deliveries(t, srv), sidOf(toks), binhSub, "disabled", "delivered", qlvb)
+		checkDeliveries(t, settledDeliveries(t, srv, sidOf(toks)), sidOf(toks), binhSub, "disabled", "delivered", qlvb)
 		loggedOut(t, b)
 		qlvb.refreshFails(t, toks.RefreshToken, "after the account was locked")
 		_, resp := qlvb.authorize(t, b, openidProfile)
@@ -1595,7 +1595,7 @@ func TestDirectorySyncDisableEndsSessions(t *testing.T) {
 	qlvb.waitLogout(t, lanSID)
 	portalRP.waitLogout(t, lanSID)
 	lanSub := atLan.IDToken.Subject
-	checkDeliveries(t, deliveries(t, srv), lanSID, lanSub, "disabled", "delivered", qlvb, portalRP)
+	checkDeliveries(t, settledDeliveries(t, srv, lanSID), lanSID, lanSub, "disabled", "delivered", qlvb, portalRP)
 	loggedOut(t, lanB)
 	qlvb.refreshFails(t, atLan.RefreshToken, "after the directory disabled the official")
 	loggedIn(t, minhB, minhSID)
@@ -1613,7 +1613,7 @@ func TestDirectorySyncDisableEndsSessions(t *testing.T) {
 		t.Fatalf("the full sync after the removal: %v, want one account disabled", res)
 	}
 	qlvb.waitLogout(t, minhSID)
-	checkDeliveries(t, deliveries(t, srv), minhSID, atMinh.IDToken.Subject, "disabled", "delivered", qlvb)
+	checkDeliveries(t, settledDeliveries(t, srv, minhSID), minhSID, atMinh.IDToken.Subject, "disabled", "delivered", qlvb)
 	loggedOut(t, minhB)
 	qlvb.refreshFails(t, atMinh.RefreshToken, "after the official left the directory")
 }
