@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -97,15 +98,38 @@ type Ended struct {
 
 // End ends one live session: it is removed, its refresh tokens (except
 // offline ones) are revoked, and back-channel notifications are queued for
-// its clients.
+// its clients — those it has as it is removed, so a client that an
+// authorization added a moment before is told too. Of concurrent ends of
+// one session (two nodes, a sweep) only one queues the notifications.
 func (l *Logout) End(ctx context.Context, s *SSO, reason, actor string) error {
-	if err := l.Sessions.Delete(ctx, s.ID); err != nil {
+	clients := s.Clients
+	taken, err := l.Sessions.Take(ctx, s.ID)
+	switch {
+	case err == nil:
+		clients = union(clients, taken.Clients)
+		s.Clients = clients
+	case !errors.Is(err, ErrNoSession):
 		return err
 	}
-	return l.finish(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients}, reason, actor)
+	return l.finish(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: clients}, reason, actor)
 }
 
-// finish revokes, notifies and forgets a session that is already gone from the ephemeral store.
+// union returns a with the members of b it lacks appended.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// finish revokes, notifies and forgets a session that is already gone from
+// the ephemeral store. The notifications are queued in the transaction that
+// removes the session's durable trace, so that of several nodes ending the
+// same session (a logout and a sweep, or two sweeps) exactly one queues
+// them; without a trace (a manager with no index) they are queued directly.
 func (l *Logout) finish(ctx context.Context, ref *store.SessionRef, reason, actor string) error {
 	if _, err := l.Store.RevokeSessionRefreshTokens(ctx, ref.ID); err != nil {
 		return err
@@ -125,10 +149,15 @@ func (l *Logout) finish(ctx context.Context, ref *store.SessionRef, reason, acto
 		ds = append(ds, &store.LogoutDelivery{ClientID: c.ID, URI: c.BackchannelLogoutURI, Subject: ref.Subject,
 			SessionID: ref.ID, JTI: randomID(), Reason: reason})
 	}
-	if err := l.Store.EnqueueLogouts(ctx, ds); err != nil {
-		return err
+	err := l.Store.EndSessionRef(ctx, ref.ID, ds)
+	if errors.Is(err, store.ErrNotFound) {
+		if l.Sessions != nil && l.Sessions.Index != nil {
+			// Another node ended the session and queued its notifications.
+			return nil
+		}
+		err = l.Store.EnqueueLogouts(ctx, ds)
 	}
-	if err := l.Store.DeleteSessionRef(ctx, ref.ID); err != nil {
+	if err != nil {
 		return err
 	}
 	if actor == "" {
@@ -166,7 +195,9 @@ func (l *Logout) EndAll(ctx context.Context, subject, reason, actor string) ([]E
 		if seen[ref.ID] {
 			continue
 		}
-		_ = l.Sessions.Delete(ctx, ref.ID)
+		if taken, err := l.Sessions.Take(ctx, ref.ID); err == nil {
+			ref.Clients = union(ref.Clients, taken.Clients)
+		}
 		if err := l.finish(ctx, ref, reason, actor); err != nil {
 			return out, err
 		}
@@ -177,7 +208,9 @@ func (l *Logout) EndAll(ctx context.Context, subject, reason, actor string) ([]E
 
 // Sweep announces the end of sessions that expired (idle or absolute) or
 // that the ephemeral store lost, and moves forward the trace of those still
-// alive. It returns how many sessions it ended.
+// alive. Several nodes may sweep at once: each session's end is queued by
+// one of them (see finish). It returns how many sessions it ended (including
+// ones another node announced at the same moment).
 func (l *Logout) Sweep(ctx context.Context) (int, error) {
 	now := l.now()
 	refs, err := l.Store.DueSessionRefs(ctx, now, 200)
@@ -188,9 +221,11 @@ func (l *Logout) Sweep(ctx context.Context) (int, error) {
 	for _, ref := range refs {
 		s, err := l.Sessions.Lookup(ctx, ref.ID)
 		if err == nil {
-			// Still in use: its expiry slid forward.
-			if err := l.Store.PutSessionRef(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients,
-				ExpiresAt: l.Sessions.Expiry(s), CreatedAt: s.CreatedAt}); err != nil {
+			// Still in use: its expiry slid forward. A trace another node
+			// removed meanwhile is not brought back.
+			err := l.Store.UpdateSessionRef(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients,
+				ExpiresAt: l.Sessions.Expiry(s), CreatedAt: s.CreatedAt})
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return ended, err
 			}
 			continue
@@ -198,7 +233,9 @@ func (l *Logout) Sweep(ctx context.Context) (int, error) {
 		if !errors.Is(err, ErrNoSession) {
 			return ended, err
 		}
-		_ = l.Sessions.Delete(ctx, ref.ID)
+		if taken, err := l.Sessions.Take(ctx, ref.ID); err == nil {
+			ref.Clients = union(ref.Clients, taken.Clients)
+		}
 		if err := l.finish(ctx, ref, ReasonExpired, "system"); err != nil {
 			return ended, err
 		}
