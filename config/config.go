@@ -184,6 +184,11 @@ type Session struct {
 	// SecureCookies says when cookies carry the Secure attribute: "auto" (the default) when the issuer is
 	// https, "always", or "never" (only for plain-HTTP development). See Config.SecureCookie.
 	SecureCookies string `yaml:"secure_cookies"`
+
+	// LogoutRetention is how long a back-channel logout notification that was delivered or given up
+	// stays in the delivery queue (for operators: the "logout deliveries" command and /metrics) before
+	// it is purged; pending notifications are never purged. Greater than zero. Default "168h" (7 days).
+	LogoutRetention Duration `yaml:"logout_retention"`
 }
 
 // Login configures the login flow: choosing a method, the second factor, step-up and consent.
@@ -290,6 +295,7 @@ func Default() *Config {
 			AbsoluteLifetime:         Duration(12 * time.Hour),
 			OfficialIdleTimeout:      Duration(15 * time.Minute),
 			OfficialAbsoluteLifetime: Duration(10 * time.Hour),
+			LogoutRetention:          Duration(7 * 24 * time.Hour),
 			SecureCookies:            "auto",
 		},
 		Login: Login{

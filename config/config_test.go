@@ -48,6 +48,7 @@ func TestDefault(t *testing.T) {
 		{"session.absolute_lifetime", c.Session.AbsoluteLifetime.D(), 12 * time.Hour},
 		{"session.official_idle_timeout", c.Session.OfficialIdleTimeout.D(), 15 * time.Minute},
 		{"session.official_absolute_lifetime", c.Session.OfficialAbsoluteLifetime.D(), 10 * time.Hour},
+		{"session.logout_retention", c.Session.LogoutRetention.D(), 7 * 24 * time.Hour},
 		{"session.secure_cookies", c.Session.SecureCookies, "auto"},
 		{"login.flow_lifespan", c.Login.FlowLifespan.D(), 15 * time.Minute},
 		{"login.allow_registration", c.Login.AllowRegistration, true},

@@ -97,6 +97,7 @@ func (c *Config) Validate() error {
 			c.Session.OfficialAbsoluteLifetime, c.Session.OfficialIdleTimeout)
 	}
 	v.oneOf("session.secure_cookies", c.Session.SecureCookies, secureCookiesModes)
+	v.positive("session.logout_retention", c.Session.LogoutRetention)
 
 	v.positive("login.flow_lifespan", c.Login.FlowLifespan)
 

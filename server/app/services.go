@@ -68,7 +68,7 @@ func newServices(cfg *config.Config, db *sqlstore.DB, eph store.Ephemeral, sk se
 		Config: cfg, Store: db, Eph: eph, DB: db, Sealer: sk.sealer, SealKeyCreated: sk.created, Keys: ks,
 		Signer: signer, Sessions: sessions, Log: log, ownsDB: ownsDB, Audit: rec,
 		Logout: session.NewLogout(session.Logout{Sessions: sessions, Store: db, Signer: signer, Issuer: cfg.Issuer,
-			HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log}, rec),
+			HTTP: &http.Client{Timeout: 10 * time.Second}, Log: log, Retention: cfg.Session.LogoutRetention.D()}, rec),
 		Hasher: authn.Hasher{Params: authn.Argon2Params{MemoryKiB: cfg.Password.MemoryKiB,
 			Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism}},
 		Guard: &authn.Guard{Counters: eph, Policy: authn.GuardPolicy{AccountMaxFailures: bf.AccountMaxFailures,

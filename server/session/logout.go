@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +65,16 @@ type Logout struct {
 	// announce their end (default: a quarter of the shortest idle timeout of
 	// Sessions, at least 1 second and at most 30 seconds).
 	SweepInterval time.Duration
+	// PerHost is how many notifications are sent at once to one host
+	// (default 4): a host that hangs holds only its own notifications back.
+	PerHost int
+	// Lease is how long a claimed batch is held before another node may
+	// claim it (default 1 minute); the lease is renewed every third of it
+	// while the batch is being sent, so a batch may outlive it.
+	Lease time.Duration
+	// Retention is how long delivered and given-up notifications stay in the
+	// queue before PurgeFinishedLogouts removes them (default 7 days).
+	Retention time.Duration
 
 	recorder *audit.Recorder
 	stats    *deliveryStats
@@ -321,40 +332,132 @@ func (l *Logout) backoff(n int) time.Duration {
 	return d
 }
 
-// Deliver works the queue once: it claims due notifications, sends them and
-// records each outcome. It returns how many it claimed.
+// deliveryBatch is how many notifications Deliver claims at once.
+const deliveryBatch = 50
+
+func (l *Logout) lease() time.Duration {
+	if l.Lease > 0 {
+		return l.Lease
+	}
+	return time.Minute
+}
+
+// Deliver works the queue once: it claims due notifications, sends them —
+// concurrently, at most PerHost at a time to one host — and records each
+// outcome. While the batch is being sent its claim is renewed, so no other
+// node claims the same notifications; an outcome is recorded only under
+// the claim that sent it (a node that lost its claim records nothing). It
+// returns how many it claimed.
 func (l *Logout) Deliver(ctx context.Context) (int, error) {
-	ds, err := l.Store.ClaimLogouts(ctx, l.now(), time.Minute, 50)
-	if err != nil {
+	lease := l.lease()
+	ds, err := l.Store.ClaimLogouts(ctx, l.now(), lease, deliveryBatch)
+	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
+	renewing, stopRenewing := context.WithCancel(ctx)
+	var renewer sync.WaitGroup
+	renewer.Go(func() { l.renew(renewing, ds[0].Claim, lease) })
+
+	perHost := l.PerHost
+	if perHost <= 0 {
+		perHost = 4
+	}
+	slots := map[string]chan struct{}{}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for _, d := range ds {
+		host := hostOf(d.URI)
+		if slots[host] == nil {
+			slots[host] = make(chan struct{}, perHost)
+		}
+		slot := slots[host]
+		wg.Go(func() {
+			slot <- struct{}{}
+			defer func() { <-slot }()
+			if err := l.attempt(ctx, d); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	stopRenewing()
+	renewer.Wait()
+	return len(ds), firstErr
+}
+
+// renew keeps the batch's claim until ctx ends.
+func (l *Logout) renew(ctx context.Context, claim string, lease time.Duration) {
+	t := time.NewTicker(max(lease/3, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := l.Store.RenewLogoutClaim(ctx, claim, l.now().Add(lease)); err != nil && ctx.Err() == nil {
+				l.Log.Warn("renewing the claim of back-channel logout notifications", "err", err)
+			}
+		}
+	}
+}
+
+// attempt sends one claimed notification and records the outcome.
+func (l *Logout) attempt(ctx context.Context, d *store.LogoutDelivery) error {
 	maxAge := l.MaxAge
 	if maxAge <= 0 {
 		maxAge = 24 * time.Hour
 	}
-	for _, d := range ds {
-		err := l.deliver(ctx, d)
-		d.Attempts++
-		now := l.now()
-		var gu errGiveUp
-		switch {
-		case err == nil:
-			d.State, d.LastError = store.DeliveryDelivered, ""
-			l.stats.delivered.Add(1)
-		case errors.As(err, &gu) || now.Sub(d.CreatedAt) > maxAge:
-			d.State, d.LastError = store.DeliveryFailed, truncateErr(err)
-			l.stats.failed.Add(1)
-			l.Log.Warn("back-channel logout given up", "client", d.ClientID, "uri", d.URI, "attempts", d.Attempts, "err", err)
-		default:
-			d.LastError, d.NextAttemptAt = truncateErr(err), now.Add(l.backoff(d.Attempts))
-			l.stats.retried.Add(1)
-			l.Log.Info("back-channel logout will be retried", "client", d.ClientID, "attempts", d.Attempts, "next", d.NextAttemptAt, "err", err)
-		}
-		if ferr := l.Store.FinishLogout(ctx, d); ferr != nil {
-			return len(ds), ferr
-		}
+	err := l.deliver(ctx, d)
+	d.Attempts++
+	now := l.now()
+	var gu errGiveUp
+	switch {
+	case err == nil:
+		d.State, d.LastError = store.DeliveryDelivered, ""
+		l.stats.delivered.Add(1)
+	case errors.As(err, &gu) || now.Sub(d.CreatedAt) > maxAge:
+		d.State, d.LastError = store.DeliveryFailed, truncateErr(err)
+		l.stats.failed.Add(1)
+		l.Log.Warn("back-channel logout given up", "client", d.ClientID, "uri", d.URI, "attempts", d.Attempts, "err", err)
+	default:
+		d.LastError, d.NextAttemptAt = truncateErr(err), now.Add(l.backoff(d.Attempts))
+		l.stats.retried.Add(1)
+		l.Log.Info("back-channel logout will be retried", "client", d.ClientID, "attempts", d.Attempts, "next", d.NextAttemptAt, "err", err)
 	}
-	return len(ds), nil
+	ferr := l.Store.FinishLogout(ctx, d)
+	if errors.Is(ferr, store.ErrChanged) {
+		// The claim was lost (this node stalled past its lease): the node
+		// that holds the notification now records it.
+		l.Log.Warn("back-channel logout outcome not recorded: the claim was lost", "client", d.ClientID, "id", d.ID)
+		return nil
+	}
+	return ferr
+}
+
+// hostOf returns the host (with port) of a URI, the unit of PerHost.
+func hostOf(uri string) string {
+	if u, err := url.Parse(uri); err == nil {
+		return u.Host
+	}
+	return uri
+}
+
+// PurgeFinishedLogouts removes from the queue the back-channel logout
+// notifications delivered or given up more than Retention ago, and returns
+// how many. Pending ones stay. Run calls it about once an hour.
+func (l *Logout) PurgeFinishedLogouts(ctx context.Context) (int64, error) {
+	keep := l.Retention
+	if keep <= 0 {
+		keep = 7 * 24 * time.Hour
+	}
+	return l.Store.PurgeLogouts(ctx, l.now().Add(-keep))
 }
 
 func truncateErr(err error) string {
@@ -373,17 +476,26 @@ func (l *Logout) Stats() Stats {
 	return Stats{Delivered: l.stats.delivered.Load(), Retried: l.stats.retried.Load(), Failed: l.stats.failed.Load()}
 }
 
-// Run works the queue every interval given and sweeps expired sessions
-// every SweepInterval until ctx ends.
+// purgeInterval is how often Run purges finished notifications.
+const purgeInterval = time.Hour
+
+// Run works the queue every interval given, sweeps expired sessions every
+// SweepInterval and purges finished notifications every hour, until ctx ends.
 func (l *Logout) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	sweep := time.NewTicker(l.sweepInterval())
 	defer sweep.Stop()
+	purge := time.NewTicker(purgeInterval)
+	defer purge.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-purge.C:
+			if _, err := l.PurgeFinishedLogouts(ctx); err != nil && ctx.Err() == nil {
+				l.Log.Warn("purging finished back-channel logout notifications", "err", err)
+			}
 		case <-t.C:
 			for {
 				n, err := l.Deliver(ctx)
