@@ -165,6 +165,7 @@ func TestValidateRules(t *testing.T) {
 			c.Session.SecureCookies = "never"
 		}, "session.cookie_name", "only on Secure cookies"},
 		{"idle timeout zero", func(c *Config) { c.Session.IdleTimeout = 0 }, "session.idle_timeout", "greater than zero"},
+		{"logout retention zero", func(c *Config) { c.Session.LogoutRetention = 0 }, "session.logout_retention", "greater than zero"},
 		{"absolute lifetime zero", func(c *Config) { c.Session.AbsoluteLifetime = 0 }, "session.absolute_lifetime", "greater than zero"},
 		{"absolute lifetime below idle timeout", func(c *Config) {
 			c.Session.IdleTimeout = Duration(time.Hour)
