@@ -36,6 +36,10 @@ var ErrNotFound = errors.New("store: not found")
 // ErrAlreadyUsed is returned when a single-use item was consumed before.
 var ErrAlreadyUsed = errors.New("store: already used")
 
+// ErrChanged is returned by a compare-and-set write when the item changed
+// since the caller read it: the caller reads it again and retries, or gives up.
+var ErrChanged = errors.New("store: changed since read")
+
 // ConflictError is returned when a write would break a uniqueness rule.
 // Field names the identifier that is taken: "personal_id", "email", "phone",
 // "username", "client_id", "tax_code", "representation".
@@ -300,6 +304,12 @@ type Ephemeral interface {
 	// MarkRecordUsed atomically marks an unused record used. It returns
 	// ErrAlreadyUsed if it was used before and ErrNotFound if missing.
 	MarkRecordUsed(ctx context.Context, kind RecordKind, key string) error
+	// CompareAndSwapRecord replaces the live record old.Key with r (r.Key
+	// must equal old.Key) only when it is still exactly old, as GetRecord
+	// returned it (data, used flag, expiry): of concurrent callers that read
+	// the same record, exactly one succeeds and the others get ErrChanged. It
+	// never creates a record: a missing or expired one gives ErrNotFound.
+	CompareAndSwapRecord(ctx context.Context, kind RecordKind, old, r *Record) error
 	// DeleteRecord removes a record; a missing one is not an error.
 	DeleteRecord(ctx context.Context, kind RecordKind, key string) error
 	// DeleteRecordsByRequest removes every record of the kind with the request id.

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -63,6 +65,13 @@ type Logout struct {
 	// announce their end (default: a quarter of the shortest idle timeout of
 	// Sessions, at least 1 second and at most 30 seconds).
 	SweepInterval time.Duration
+	// PerHost is how many notifications are sent at once to one host
+	// (default 4): a host that hangs holds only its own notifications back.
+	PerHost int
+	// Lease is how long a claimed batch is held before another node may
+	// claim it (default 1 minute); the lease is renewed every third of it
+	// while the batch is being sent, so a batch may outlive it.
+	Lease time.Duration
 
 	recorder *audit.Recorder
 	stats    *deliveryStats
@@ -97,15 +106,38 @@ type Ended struct {
 
 // End ends one live session: it is removed, its refresh tokens (except
 // offline ones) are revoked, and back-channel notifications are queued for
-// its clients.
+// its clients — those it has as it is removed, so a client that an
+// authorization added a moment before is told too. Of concurrent ends of
+// one session (two nodes, a sweep) only one queues the notifications.
 func (l *Logout) End(ctx context.Context, s *SSO, reason, actor string) error {
-	if err := l.Sessions.Delete(ctx, s.ID); err != nil {
+	clients := s.Clients
+	taken, err := l.Sessions.Take(ctx, s.ID)
+	switch {
+	case err == nil:
+		clients = union(clients, taken.Clients)
+		s.Clients = clients
+	case !errors.Is(err, ErrNoSession):
 		return err
 	}
-	return l.finish(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients}, reason, actor)
+	return l.finish(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: clients}, reason, actor)
 }
 
-// finish revokes, notifies and forgets a session that is already gone from the ephemeral store.
+// union returns a with the members of b it lacks appended.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// finish revokes, notifies and forgets a session that is already gone from
+// the ephemeral store. The notifications are queued in the transaction that
+// removes the session's durable trace, so that of several nodes ending the
+// same session (a logout and a sweep, or two sweeps) exactly one queues
+// them; without a trace (a manager with no index) they are queued directly.
 func (l *Logout) finish(ctx context.Context, ref *store.SessionRef, reason, actor string) error {
 	if _, err := l.Store.RevokeSessionRefreshTokens(ctx, ref.ID); err != nil {
 		return err
@@ -125,10 +157,15 @@ func (l *Logout) finish(ctx context.Context, ref *store.SessionRef, reason, acto
 		ds = append(ds, &store.LogoutDelivery{ClientID: c.ID, URI: c.BackchannelLogoutURI, Subject: ref.Subject,
 			SessionID: ref.ID, JTI: randomID(), Reason: reason})
 	}
-	if err := l.Store.EnqueueLogouts(ctx, ds); err != nil {
-		return err
+	err := l.Store.EndSessionRef(ctx, ref.ID, ds)
+	if errors.Is(err, store.ErrNotFound) {
+		if l.Sessions != nil && l.Sessions.Index != nil {
+			// Another node ended the session and queued its notifications.
+			return nil
+		}
+		err = l.Store.EnqueueLogouts(ctx, ds)
 	}
-	if err := l.Store.DeleteSessionRef(ctx, ref.ID); err != nil {
+	if err != nil {
 		return err
 	}
 	if actor == "" {
@@ -166,7 +203,9 @@ func (l *Logout) EndAll(ctx context.Context, subject, reason, actor string) ([]E
 		if seen[ref.ID] {
 			continue
 		}
-		_ = l.Sessions.Delete(ctx, ref.ID)
+		if taken, err := l.Sessions.Take(ctx, ref.ID); err == nil {
+			ref.Clients = union(ref.Clients, taken.Clients)
+		}
 		if err := l.finish(ctx, ref, reason, actor); err != nil {
 			return out, err
 		}
@@ -177,7 +216,9 @@ func (l *Logout) EndAll(ctx context.Context, subject, reason, actor string) ([]E
 
 // Sweep announces the end of sessions that expired (idle or absolute) or
 // that the ephemeral store lost, and moves forward the trace of those still
-// alive. It returns how many sessions it ended.
+// alive. Several nodes may sweep at once: each session's end is queued by
+// one of them (see finish). It returns how many sessions it ended (including
+// ones another node announced at the same moment).
 func (l *Logout) Sweep(ctx context.Context) (int, error) {
 	now := l.now()
 	refs, err := l.Store.DueSessionRefs(ctx, now, 200)
@@ -188,9 +229,11 @@ func (l *Logout) Sweep(ctx context.Context) (int, error) {
 	for _, ref := range refs {
 		s, err := l.Sessions.Lookup(ctx, ref.ID)
 		if err == nil {
-			// Still in use: its expiry slid forward.
-			if err := l.Store.PutSessionRef(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients,
-				ExpiresAt: l.Sessions.Expiry(s), CreatedAt: s.CreatedAt}); err != nil {
+			// Still in use: its expiry slid forward. A trace another node
+			// removed meanwhile is not brought back.
+			err := l.Store.UpdateSessionRef(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients,
+				ExpiresAt: l.Sessions.Expiry(s), CreatedAt: s.CreatedAt})
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return ended, err
 			}
 			continue
@@ -198,7 +241,9 @@ func (l *Logout) Sweep(ctx context.Context) (int, error) {
 		if !errors.Is(err, ErrNoSession) {
 			return ended, err
 		}
-		_ = l.Sessions.Delete(ctx, ref.ID)
+		if taken, err := l.Sessions.Take(ctx, ref.ID); err == nil {
+			ref.Clients = union(ref.Clients, taken.Clients)
+		}
 		if err := l.finish(ctx, ref, ReasonExpired, "system"); err != nil {
 			return ended, err
 		}
@@ -284,40 +329,121 @@ func (l *Logout) backoff(n int) time.Duration {
 	return d
 }
 
-// Deliver works the queue once: it claims due notifications, sends them and
-// records each outcome. It returns how many it claimed.
+// deliveryBatch is how many notifications Deliver claims at once.
+const deliveryBatch = 50
+
+func (l *Logout) lease() time.Duration {
+	if l.Lease > 0 {
+		return l.Lease
+	}
+	return time.Minute
+}
+
+// Deliver works the queue once: it claims due notifications, sends them —
+// concurrently, at most PerHost at a time to one host — and records each
+// outcome. While the batch is being sent its claim is renewed, so no other
+// node claims the same notifications; an outcome is recorded only under
+// the claim that sent it (a node that lost its claim records nothing). It
+// returns how many it claimed.
 func (l *Logout) Deliver(ctx context.Context) (int, error) {
-	ds, err := l.Store.ClaimLogouts(ctx, l.now(), time.Minute, 50)
-	if err != nil {
+	lease := l.lease()
+	ds, err := l.Store.ClaimLogouts(ctx, l.now(), lease, deliveryBatch)
+	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
+	renewing, stopRenewing := context.WithCancel(ctx)
+	var renewer sync.WaitGroup
+	renewer.Go(func() { l.renew(renewing, ds[0].Claim, lease) })
+
+	perHost := l.PerHost
+	if perHost <= 0 {
+		perHost = 4
+	}
+	slots := map[string]chan struct{}{}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for _, d := range ds {
+		host := hostOf(d.URI)
+		if slots[host] == nil {
+			slots[host] = make(chan struct{}, perHost)
+		}
+		slot := slots[host]
+		wg.Go(func() {
+			slot <- struct{}{}
+			defer func() { <-slot }()
+			if err := l.attempt(ctx, d); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	stopRenewing()
+	renewer.Wait()
+	return len(ds), firstErr
+}
+
+// renew keeps the batch's claim until ctx ends.
+func (l *Logout) renew(ctx context.Context, claim string, lease time.Duration) {
+	t := time.NewTicker(max(lease/3, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := l.Store.RenewLogoutClaim(ctx, claim, l.now().Add(lease)); err != nil && ctx.Err() == nil {
+				l.Log.Warn("renewing the claim of back-channel logout notifications", "err", err)
+			}
+		}
+	}
+}
+
+// attempt sends one claimed notification and records the outcome.
+func (l *Logout) attempt(ctx context.Context, d *store.LogoutDelivery) error {
 	maxAge := l.MaxAge
 	if maxAge <= 0 {
 		maxAge = 24 * time.Hour
 	}
-	for _, d := range ds {
-		err := l.deliver(ctx, d)
-		d.Attempts++
-		now := l.now()
-		var gu errGiveUp
-		switch {
-		case err == nil:
-			d.State, d.LastError = store.DeliveryDelivered, ""
-			l.stats.delivered.Add(1)
-		case errors.As(err, &gu) || now.Sub(d.CreatedAt) > maxAge:
-			d.State, d.LastError = store.DeliveryFailed, truncateErr(err)
-			l.stats.failed.Add(1)
-			l.Log.Warn("back-channel logout given up", "client", d.ClientID, "uri", d.URI, "attempts", d.Attempts, "err", err)
-		default:
-			d.LastError, d.NextAttemptAt = truncateErr(err), now.Add(l.backoff(d.Attempts))
-			l.stats.retried.Add(1)
-			l.Log.Info("back-channel logout will be retried", "client", d.ClientID, "attempts", d.Attempts, "next", d.NextAttemptAt, "err", err)
-		}
-		if ferr := l.Store.FinishLogout(ctx, d); ferr != nil {
-			return len(ds), ferr
-		}
+	err := l.deliver(ctx, d)
+	d.Attempts++
+	now := l.now()
+	var gu errGiveUp
+	switch {
+	case err == nil:
+		d.State, d.LastError = store.DeliveryDelivered, ""
+		l.stats.delivered.Add(1)
+	case errors.As(err, &gu) || now.Sub(d.CreatedAt) > maxAge:
+		d.State, d.LastError = store.DeliveryFailed, truncateErr(err)
+		l.stats.failed.Add(1)
+		l.Log.Warn("back-channel logout given up", "client", d.ClientID, "uri", d.URI, "attempts", d.Attempts, "err", err)
+	default:
+		d.LastError, d.NextAttemptAt = truncateErr(err), now.Add(l.backoff(d.Attempts))
+		l.stats.retried.Add(1)
+		l.Log.Info("back-channel logout will be retried", "client", d.ClientID, "attempts", d.Attempts, "next", d.NextAttemptAt, "err", err)
 	}
-	return len(ds), nil
+	ferr := l.Store.FinishLogout(ctx, d)
+	if errors.Is(ferr, store.ErrChanged) {
+		// The claim was lost (this node stalled past its lease): the node
+		// that holds the notification now records it.
+		l.Log.Warn("back-channel logout outcome not recorded: the claim was lost", "client", d.ClientID, "id", d.ID)
+		return nil
+	}
+	return ferr
+}
+
+// hostOf returns the host (with port) of a URI, the unit of PerHost.
+func hostOf(uri string) string {
+	if u, err := url.Parse(uri); err == nil {
+		return u.Host
+	}
+	return uri
 }
 
 func truncateErr(err error) string {
@@ -336,8 +462,9 @@ func (l *Logout) Stats() Stats {
 	return Stats{Delivered: l.stats.delivered.Load(), Retried: l.stats.retried.Load(), Failed: l.stats.failed.Load()}
 }
 
-// Run works the queue every interval given and sweeps expired sessions
-// every SweepInterval until ctx ends.
+// Run works the queue every interval given, sweeps expired sessions every
+// SweepInterval, until ctx ends (the node's minute sweep purges finished
+// notifications: app.App.Sweep).
 func (l *Logout) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()

@@ -151,18 +151,72 @@ func (m *Manager) Get(ctx context.Context, r *http.Request) (*SSO, error) {
 	if err != nil || len(c.Value) < 40 || len(c.Value) > 64 {
 		return nil, ErrNoSession
 	}
-	s, err := m.Lookup(ctx, idFromToken(c.Value))
+	s, rec, err := m.lookup(ctx, idFromToken(c.Value))
 	if err != nil {
 		return nil, err
 	}
 	now := m.now().UTC()
 	if now.Sub(s.LastSeen) > m.touchInterval(s) {
-		s.LastSeen = now
-		if err := m.put(ctx, s); err != nil {
+		touched := *s
+		touched.LastSeen = now
+		switch err := m.swap(ctx, rec, &touched); {
+		case err == nil:
+			s = &touched
+		case errors.Is(err, store.ErrChanged):
+			// Another request touched or changed the session meanwhile:
+			// its use is recorded, and the record is not overwritten.
+			return m.Lookup(ctx, s.ID)
+		case errors.Is(err, store.ErrNotFound):
+			// Ended meanwhile (a logout): a touch never brings it back.
+			return nil, ErrNoSession
+		default:
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// swap replaces the session's record, as read, with s: store.ErrChanged
+// when it changed since it was read, store.ErrNotFound when it is gone.
+func (m *Manager) swap(ctx context.Context, old *store.Record, s *SSO) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return m.Store.CompareAndSwapRecord(ctx, store.KindSSOSession, old,
+		&store.Record{Key: s.ID, Subject: s.AccountID, Data: data, ExpiresAt: m.Expiry(s)})
+}
+
+// maxUpdateTries bounds the read-change-swap loop of update; each failed
+// try means another writer succeeded, so the bound is only reached under a
+// pathological storm of writes to one session.
+const maxUpdateTries = 50
+
+// update applies change to the live session id and stores it by
+// compare-and-swap, reading it again as long as another writer changed it
+// meanwhile: concurrent updates of one session lose none of their changes.
+// change returns false when there is nothing to write. The session as
+// stored is returned; ErrNoSession when it has ended (it is never created
+// again).
+func (m *Manager) update(ctx context.Context, id string, change func(s *SSO) bool) (*SSO, error) {
+	for range maxUpdateTries {
+		s, rec, err := m.lookup(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !change(s) {
+			return s, nil
+		}
+		switch err := m.swap(ctx, rec, s); {
+		case err == nil:
+			return s, nil
+		case errors.Is(err, store.ErrNotFound):
+			return nil, ErrNoSession
+		case !errors.Is(err, store.ErrChanged):
+			return nil, err
+		}
+	}
+	return nil, errors.New("session: too many concurrent updates of one session")
 }
 
 // touchInterval is how long after the last recorded use a new use of the
@@ -176,7 +230,86 @@ func (m *Manager) touchInterval(s *SSO) time.Duration {
 
 // Lookup returns a live session by id.
 func (m *Manager) Lookup(ctx context.Context, id string) (*SSO, error) {
+	s, _, err := m.lookup(ctx, id)
+	return s, err
+}
+
+// lookup returns a live session by id with its record as read.
+func (m *Manager) lookup(ctx context.Context, id string) (*SSO, *store.Record, error) {
 	rec, err := m.Store.GetRecord(ctx, store.KindSSOSession, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var s SSO
+	if err := json.Unmarshal(rec.Data, &s); err != nil {
+		return nil, nil, err
+	}
+	now := m.now()
+	if now.After(m.Expiry(&s)) {
+		return nil, nil, ErrNoSession
+	}
+	return &s, rec, nil
+}
+
+// AddClient records that the client received tokens through the session:
+// the client is added to the session as stored (by compare-and-swap, so
+// that concurrent authorizations of several clients lose none), then to its
+// durable trace. s is brought up to date with the stored session. It
+// returns ErrNoSession when the session has ended meanwhile.
+func (m *Manager) AddClient(ctx context.Context, s *SSO, clientID string) error {
+	cur, err := m.update(ctx, s.ID, func(cur *SSO) bool {
+		if cur.HasClient(clientID) {
+			return false
+		}
+		cur.Clients = append(cur.Clients, clientID)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	*s = *cur
+	if m.Index == nil {
+		return nil
+	}
+	err = m.Index.UpdateSessionRef(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: s.Clients,
+		ExpiresAt: m.Expiry(s), CreatedAt: s.CreatedAt})
+	if errors.Is(err, store.ErrNotFound) {
+		// The session ended meanwhile; its end is being announced.
+		return ErrNoSession
+	}
+	return err
+}
+
+// Upgrade records that the session reached a higher level of assurance
+// (a second factor, a step-up) or that its person authenticated again: its
+// acr and amr become those given. When authTime is not zero (a new
+// authentication of the person, not only an added factor) it becomes the
+// session's auth_time. The change is made on the session as stored (its
+// clients are kept); s is brought up to date with it. It returns
+// ErrNoSession when the session has ended meanwhile.
+func (m *Manager) Upgrade(ctx context.Context, s *SSO, acr string, amr []string, authTime time.Time) error {
+	cur, err := m.update(ctx, s.ID, func(cur *SSO) bool {
+		cur.ACR, cur.AMR = acr, amr
+		if !authTime.IsZero() {
+			cur.AuthTime = authTime.UTC()
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	*s = *cur
+	return nil
+}
+
+// Take removes the live session id from the ephemeral store and returns it
+// as it was stored at that moment, atomically: of concurrent callers one
+// gets it, the others get ErrNoSession.
+func (m *Manager) Take(ctx context.Context, id string) (*SSO, error) {
+	rec, err := m.Store.TakeRecord(ctx, store.KindSSOSession, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoSession
 	}
@@ -187,35 +320,7 @@ func (m *Manager) Lookup(ctx context.Context, id string) (*SSO, error) {
 	if err := json.Unmarshal(rec.Data, &s); err != nil {
 		return nil, err
 	}
-	now := m.now()
-	if now.After(m.Expiry(&s)) {
-		return nil, ErrNoSession
-	}
 	return &s, nil
-}
-
-// AddClient records that the client received tokens through the session.
-func (m *Manager) AddClient(ctx context.Context, s *SSO, clientID string) error {
-	if s.HasClient(clientID) {
-		return nil
-	}
-	s.Clients = append(s.Clients, clientID)
-	if err := m.put(ctx, s); err != nil {
-		return err
-	}
-	return m.index(ctx, s)
-}
-
-// Upgrade records that the session reached a higher level of assurance
-// (a second factor, a step-up): its acr and amr become those given. When
-// authTime is not zero (a new authentication of the person, not only an
-// added factor) it becomes the session's auth_time.
-func (m *Manager) Upgrade(ctx context.Context, s *SSO, acr string, amr []string, authTime time.Time) error {
-	s.ACR, s.AMR = acr, amr
-	if !authTime.IsZero() {
-		s.AuthTime = authTime.UTC()
-	}
-	return m.put(ctx, s)
 }
 
 // ClearCookie removes the session cookie from the browser.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,7 @@ func testLeases(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 			t.Fatalf("%d of %d concurrent callers got the lease, want exactly 1", held, n)
 		}
 	})
+	t.Run("CompareAndSwap", func(t *testing.T) { testCompareAndSwap(t, open) })
 }
 
 func sameRecord(t *testing.T, got, want *store.Record, what string) {
@@ -888,4 +890,96 @@ func testPurgeExpired(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 	must(t, e.DeleteRecordsByRequest(ctx, store.KindSSOSession, "req-1"), "DeleteRecordsByRequest")
 	_, err = e.GetRecord(ctx, store.KindSSOSession, "long")
 	wantErr(t, err, store.ErrNotFound, "GetRecord after DeleteRecordsByRequest")
+}
+
+func testCompareAndSwap(t *testing.T, open func(t *testing.T) store.Ephemeral) {
+	t.Run("Swap", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		exp := now().Add(time.Hour)
+		must(t, s.PutRecord(ctx, store.KindSSOSession, &store.Record{Key: "k", Subject: "sub-1", Data: []byte("a"), ExpiresAt: exp}), "PutRecord")
+		old, err := s.GetRecord(ctx, store.KindSSOSession, "k")
+		must(t, err, "GetRecord")
+		next := &store.Record{Key: "k", Subject: "sub-1", Data: []byte("a,b"), ExpiresAt: exp.Add(time.Hour)}
+		must(t, s.CompareAndSwapRecord(ctx, store.KindSSOSession, old, next), "CompareAndSwapRecord")
+		got, err := s.GetRecord(ctx, store.KindSSOSession, "k")
+		must(t, err, "GetRecord(after swap)")
+		sameRecord(t, got, next, "swapped record")
+		// The record read before the swap is stale now.
+		wantErr(t, s.CompareAndSwapRecord(ctx, store.KindSSOSession, old, &store.Record{Key: "k", Subject: "sub-1",
+			Data: []byte("a,c"), ExpiresAt: exp}), store.ErrChanged, "CompareAndSwapRecord(stale)")
+		got, _ = s.GetRecord(ctx, store.KindSSOSession, "k")
+		sameRecord(t, got, next, "record after a stale swap")
+		bySub, err := s.RecordsBySubject(ctx, store.KindSSOSession, "sub-1")
+		must(t, err, "RecordsBySubject")
+		if len(bySub) != 1 || string(bySub[0].Data) != "a,b" {
+			t.Fatalf("records of sub-1 after the swap = %v", keys(bySub))
+		}
+	})
+
+	t.Run("NeverCreates", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		exp := now().Add(time.Hour)
+		rec := &store.Record{Key: "gone", Subject: "sub-1", Data: []byte("a"), ExpiresAt: exp}
+		must(t, s.PutRecord(ctx, store.KindSSOSession, rec), "PutRecord")
+		old, err := s.GetRecord(ctx, store.KindSSOSession, "gone")
+		must(t, err, "GetRecord")
+		must(t, s.DeleteRecord(ctx, store.KindSSOSession, "gone"), "DeleteRecord")
+		next := &store.Record{Key: "gone", Subject: "sub-1", Data: []byte("a"), ExpiresAt: exp.Add(time.Hour)}
+		wantErr(t, s.CompareAndSwapRecord(ctx, store.KindSSOSession, old, next), store.ErrNotFound, "CompareAndSwapRecord(deleted)")
+		_, err = s.GetRecord(ctx, store.KindSSOSession, "gone")
+		wantErr(t, err, store.ErrNotFound, "GetRecord(after a swap of a deleted record)")
+		never := &store.Record{Key: "never", Data: []byte("a"), ExpiresAt: exp}
+		wantErr(t, s.CompareAndSwapRecord(ctx, store.KindSSOSession, never, never), store.ErrNotFound, "CompareAndSwapRecord(missing)")
+		_, err = s.GetRecord(ctx, store.KindSSOSession, "never")
+		wantErr(t, err, store.ErrNotFound, "GetRecord(never put)")
+	})
+
+	t.Run("ConcurrentSwaps", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		for range Repeats {
+			key := uniqueName("cas")
+			exp := now().Add(time.Hour)
+			must(t, s.PutRecord(ctx, store.KindSSOSession, &store.Record{Key: key, Data: []byte("x"), ExpiresAt: exp}), "PutRecord")
+			old, err := s.GetRecord(ctx, store.KindSSOSession, key)
+			must(t, err, "GetRecord")
+			errs := Concurrently(Racers, func(i int) error {
+				return s.CompareAndSwapRecord(ctx, store.KindSSOSession, old,
+					&store.Record{Key: key, Data: fmt.Appendf(nil, "x,%d", i), ExpiresAt: exp})
+			})
+			ExactlyOneNil(t, errs, store.ErrChanged, "CompareAndSwapRecord of one read")
+		}
+	})
+
+	// ConcurrentSetAdd is what a session's list of clients needs: every
+	// racer adds its member by read, add, compare-and-swap, retry; none is lost.
+	t.Run("ConcurrentSetAdd", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		for range Repeats {
+			key := uniqueName("set")
+			exp := now().Add(time.Hour)
+			must(t, s.PutRecord(ctx, store.KindSSOSession, &store.Record{Key: key, Subject: "sub-set", Data: []byte("m"), ExpiresAt: exp}), "PutRecord")
+			errs := Concurrently(Racers, func(i int) error {
+				for {
+					old, err := s.GetRecord(ctx, store.KindSSOSession, key)
+					if err != nil {
+						return err
+					}
+					next := &store.Record{Key: key, Subject: "sub-set", Data: fmt.Appendf(slices.Clone(old.Data), ",%d", i), ExpiresAt: exp}
+					err = s.CompareAndSwapRecord(ctx, store.KindSSOSession, old, next)
+					if !errors.Is(err, store.ErrChanged) {
+						return err
+					}
+				}
+			})
+			for _, err := range errs {
+				must(t, err, "set add")
+			}
+			got, err := s.GetRecord(ctx, store.KindSSOSession, key)
+			must(t, err, "GetRecord")
+			members := strings.Split(string(got.Data), ",")
+			if len(members) != Racers+1 {
+				t.Fatalf("set after %d concurrent adds = %q, want %d members", Racers, got.Data, Racers+1)
+			}
+		}
+	})
 }

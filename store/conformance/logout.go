@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 )
 
 func testLogout(t *testing.T, open func(t *testing.T) store.Store) {
+	testSessionRefClaims(t, open)
+	testQueueClaims(t, open)
 	t.Run("SessionRefreshTokensSpareOffline", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
 		online := refreshToken("on", "req-on", "portal", "sub-1")
@@ -227,6 +230,151 @@ func testLogoutPurge(t *testing.T, open func(t *testing.T) store.Store) {
 	if n != 1 || counts[store.DeliveryPending] != 1 || counts[store.DeliveryDelivered] != 0 || counts[store.DeliveryFailed] != 0 {
 		t.Fatalf("PurgeLogouts(later) = %d, counts %v: want 1 purged and the pending one left", n, counts)
 	}
+}
+
+func testSessionRefClaims(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("UpdateSessionRef", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		base := now()
+		must(t, s.PutSessionRef(ctx, &store.SessionRef{ID: "u1", Subject: "sub-1", Clients: []string{"portal"},
+			ExpiresAt: base.Add(-time.Minute)}), "PutSessionRef")
+		must(t, s.UpdateSessionRef(ctx, &store.SessionRef{ID: "u1", Subject: "sub-1", Clients: []string{"dvc", "portal"},
+			ExpiresAt: base.Add(time.Hour)}), "UpdateSessionRef")
+		must(t, s.UpdateSessionRef(ctx, &store.SessionRef{ID: "u1", Subject: "sub-1", Clients: []string{"mot-cua"},
+			ExpiresAt: base.Add(2 * time.Hour)}), "UpdateSessionRef(another client)")
+		mine, err := s.SessionRefsOfSubject(ctx, "sub-1")
+		must(t, err, "SessionRefsOfSubject")
+		if len(mine) != 1 || !slices.Equal(sortedCopy(mine[0].Clients), []string{"dvc", "mot-cua", "portal"}) ||
+			!sameTime(mine[0].ExpiresAt, base.Add(2*time.Hour)) {
+			t.Fatalf("reference after updates = %+v", mine)
+		}
+		// An update never brings a removed reference back.
+		must(t, s.DeleteSessionRef(ctx, "u1"), "DeleteSessionRef")
+		wantErr(t, s.UpdateSessionRef(ctx, &store.SessionRef{ID: "u1", Subject: "sub-1", Clients: []string{"portal"},
+			ExpiresAt: base.Add(time.Hour)}), store.ErrNotFound, "UpdateSessionRef(removed)")
+		if mine, _ := s.SessionRefsOfSubject(ctx, "sub-1"); len(mine) != 0 {
+			t.Fatalf("an update recreated the reference: %v", refIDs(mine))
+		}
+	})
+
+	t.Run("ConcurrentSessionRefClients", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		for n := range Repeats {
+			id := fmt.Sprintf("c%d", n)
+			must(t, s.PutSessionRef(ctx, &store.SessionRef{ID: id, Subject: "sub-c", ExpiresAt: now().Add(time.Hour)}), "PutSessionRef")
+			errs := Concurrently(Racers, func(i int) error {
+				return s.UpdateSessionRef(ctx, &store.SessionRef{ID: id, Subject: "sub-c", Clients: []string{fmt.Sprintf("rp%d", i)},
+					ExpiresAt: now().Add(time.Hour)})
+			})
+			for _, err := range errs {
+				must(t, err, "UpdateSessionRef")
+			}
+		}
+		refs, err := s.SessionRefsOfSubject(ctx, "sub-c")
+		must(t, err, "SessionRefsOfSubject")
+		for _, r := range refs {
+			if len(r.Clients) != Racers {
+				t.Errorf("%s records %d of %d clients added concurrently: %v", r.ID, len(r.Clients), Racers, r.Clients)
+			}
+		}
+	})
+
+	t.Run("EndSessionRefOnce", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		for n := range Repeats {
+			id := fmt.Sprintf("e%d", n)
+			must(t, s.PutSessionRef(ctx, &store.SessionRef{ID: id, Subject: "sub-e", Clients: []string{"a", "b"},
+				ExpiresAt: now().Add(-time.Minute)}), "PutSessionRef")
+			errs := Concurrently(Racers, func(i int) error {
+				return s.EndSessionRef(ctx, id, []*store.LogoutDelivery{
+					{ClientID: "a", URI: "http://127.0.0.1/a", Subject: "sub-e", SessionID: id, JTI: fmt.Sprintf("%s-a-%d", id, i), Reason: "expired"},
+					{ClientID: "b", URI: "http://127.0.0.1/b", Subject: "sub-e", SessionID: id, JTI: fmt.Sprintf("%s-b-%d", id, i), Reason: "expired"},
+				})
+			})
+			ExactlyOneNil(t, errs, store.ErrNotFound, "EndSessionRef")
+		}
+		counts, err := s.CountLogouts(ctx)
+		must(t, err, "CountLogouts")
+		if counts[store.DeliveryPending] != 2*Repeats {
+			t.Fatalf("%d notices queued for %d sessions of two clients, want %d", counts[store.DeliveryPending], Repeats, 2*Repeats)
+		}
+		wantErr(t, s.EndSessionRef(ctx, "missing", []*store.LogoutDelivery{{ClientID: "a", URI: "http://127.0.0.1/a",
+			JTI: "x", Reason: "expired"}}), store.ErrNotFound, "EndSessionRef(missing)")
+		if counts, _ := s.CountLogouts(ctx); counts[store.DeliveryPending] != 2*Repeats {
+			t.Fatalf("ending a missing reference queued notices")
+		}
+	})
+}
+
+func testQueueClaims(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("FinishGuardedByClaim", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		must(t, s.EnqueueLogouts(ctx, []*store.LogoutDelivery{{ClientID: "rp", URI: "http://127.0.0.1/bc", Subject: "s",
+			SessionID: "x", JTI: "j", Reason: "logout"}}), "EnqueueLogouts")
+		t0 := now().Add(time.Second)
+		first, err := s.ClaimLogouts(ctx, t0, time.Minute, 10)
+		must(t, err, "ClaimLogouts")
+		if len(first) != 1 || first[0].Claim == "" {
+			t.Fatalf("claimed %+v", first)
+		}
+		// The first claim's lease runs out; another node claims the delivery.
+		second, err := s.ClaimLogouts(ctx, t0.Add(2*time.Minute), time.Minute, 10)
+		must(t, err, "ClaimLogouts(after the lease)")
+		if len(second) != 1 || second[0].Claim == first[0].Claim {
+			t.Fatalf("second claim = %+v", second)
+		}
+		first[0].State, first[0].Attempts = store.DeliveryDelivered, 1
+		wantErr(t, s.FinishLogout(ctx, first[0]), store.ErrChanged, "FinishLogout(lost claim)")
+		if n, err := s.RenewLogoutClaim(ctx, first[0].Claim, t0.Add(time.Hour)); err != nil || n != 0 {
+			t.Fatalf("RenewLogoutClaim(lost claim) = %d, %v", n, err)
+		}
+		if n, err := s.RenewLogoutClaim(ctx, second[0].Claim, t0.Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("RenewLogoutClaim = %d, %v", n, err)
+		}
+		// Renewed: not due when the second lease would have run out.
+		if got, _ := s.ClaimLogouts(ctx, t0.Add(4*time.Minute), time.Minute, 10); len(got) != 0 {
+			t.Fatalf("a renewed claim was claimed again")
+		}
+		second[0].State, second[0].Attempts = store.DeliveryDelivered, 1
+		must(t, s.FinishLogout(ctx, second[0]), "FinishLogout(holder)")
+		wantErr(t, s.FinishLogout(ctx, second[0]), store.ErrChanged, "FinishLogout(twice)")
+		done, _ := s.ListLogouts(ctx, store.DeliveryDelivered, 10)
+		if len(done) != 1 || done[0].Attempts != 1 {
+			t.Fatalf("delivered = %+v", done)
+		}
+	})
+
+	t.Run("Purge", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		var ds []*store.LogoutDelivery
+		for i := range 3 {
+			ds = append(ds, &store.LogoutDelivery{ClientID: "rp", URI: "http://127.0.0.1/bc", Subject: "s", SessionID: "x",
+				JTI: fmt.Sprintf("p%d", i), Reason: "logout"})
+		}
+		must(t, s.EnqueueLogouts(ctx, ds), "EnqueueLogouts")
+		claimed, err := s.ClaimLogouts(ctx, now().Add(time.Second), time.Minute, 10)
+		must(t, err, "ClaimLogouts")
+		if len(claimed) != 3 {
+			t.Fatalf("claimed %d", len(claimed))
+		}
+		claimed[0].State = store.DeliveryDelivered
+		claimed[1].State = store.DeliveryFailed
+		for _, d := range claimed[:2] {
+			must(t, s.FinishLogout(ctx, d), "FinishLogout")
+		}
+		if n, err := s.PurgeLogouts(ctx, now().Add(-time.Hour)); err != nil || n != 0 {
+			t.Fatalf("PurgeLogouts(an hour ago) = %d, %v", n, err)
+		}
+		n, err := s.PurgeLogouts(ctx, now().Add(time.Hour))
+		must(t, err, "PurgeLogouts")
+		if n != 2 {
+			t.Fatalf("purged %d, want the delivered and the failed one", n)
+		}
+		left, _ := s.ListLogouts(ctx, "", 10)
+		if len(left) != 1 || left[0].ID != claimed[2].ID || left[0].State != store.DeliveryPending {
+			t.Fatalf("left after the purge = %+v", left)
+		}
+	})
 }
 
 func refIDs(rs []*store.SessionRef) []string {

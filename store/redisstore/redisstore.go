@@ -470,6 +470,72 @@ func (s *Store) MarkRecordUsed(ctx context.Context, kind store.RecordKind, key s
 	return nil
 }
 
+// swap replaces the value of KEYS[1] with ARGV[2] (time to live ARGV[3]
+// milliseconds; 0 deletes it) when it is still ARGV[1]: 0 when the key is
+// missing, 1 when its value is another, 2 when this call replaced it.
+var swap = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then
+	return 0
+end
+if v ~= ARGV[1] then
+	return 1
+end
+local ttl = tonumber(ARGV[3])
+if ttl > 0 then
+	redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+else
+	redis.call('DEL', KEYS[1])
+end
+return 2`)
+
+// CompareAndSwapRecord implements store.Ephemeral: the value is compared
+// and replaced in one script, on the record's own key (so one slot of a
+// Cluster); the request and subject index sets are then extended, as
+// PutRecord does.
+func (s *Store) CompareAndSwapRecord(ctx context.Context, kind store.RecordKind, old, r *store.Record) error {
+	if r.Key != old.Key {
+		return errors.New("redisstore: CompareAndSwapRecord of two keys")
+	}
+	if !s.live(old) {
+		return store.ErrNotFound
+	}
+	was, err := encode(old)
+	if err != nil {
+		return err
+	}
+	v, err := encode(r)
+	if err != nil {
+		return err
+	}
+	ttl, live := s.ttl(r.ExpiresAt)
+	if !live {
+		ttl = 0
+	}
+	n, err := swap.Run(ctx, s.c, []string{s.recordKey(kind, r.Key)}, was, v, ttl.Milliseconds()).Int()
+	if err != nil {
+		return err
+	}
+	switch n {
+	case 0:
+		return store.ErrNotFound
+	case 1:
+		return store.ErrChanged
+	}
+	if !live || (r.RequestID == "" && r.Subject == "") {
+		return nil
+	}
+	ms, score, prune := ttl.Milliseconds(), r.ExpiresAt.UnixMilli(), s.pruneBefore()
+	return s.pipeline(ctx, func(p redis.Pipeliner, run scriptRunner) {
+		if r.RequestID != "" {
+			run(indexAdd, []string{s.requestKey(kind, r.RequestID)}, r.Key, ms, score, prune)
+		}
+		if r.Subject != "" {
+			run(indexAdd, []string{s.subjectKey(kind, r.Subject)}, r.Key, ms, score, prune)
+		}
+	}, nil)
+}
+
 // DeleteRecord implements store.Ephemeral.
 func (s *Store) DeleteRecord(ctx context.Context, kind store.RecordKind, key string) error {
 	return s.c.Del(ctx, s.recordKey(kind, key)).Err()

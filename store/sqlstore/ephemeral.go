@@ -84,6 +84,31 @@ func (db *DB) MarkRecordUsed(ctx context.Context, kind store.RecordKind, key str
 	return store.ErrAlreadyUsed
 }
 
+// CompareAndSwapRecord implements store.Ephemeral: one conditional update
+// of the row as it was read, then, when it matched nothing, a read to tell a
+// missing record from a changed one.
+func (db *DB) CompareAndSwapRecord(ctx context.Context, kind store.RecordKind, old, r *store.Record) error {
+	if r.Key != old.Key {
+		return errors.New("sqlstore: CompareAndSwapRecord of two keys")
+	}
+	was := old.Data
+	if was == nil {
+		was = []byte{}
+	}
+	res, err := db.execWrite(ctx, `UPDATE records SET request_id=$3, subject=$4, data=$5, used=$6, expires_at=$7
+		WHERE kind=$1 AND key=$2 AND expires_at>$8 AND used=$9 AND expires_at=$10
+		AND (data=$11 OR (data IS NULL AND length($11)=0))`,
+		string(kind), r.Key, r.RequestID, r.Subject, r.Data, b2i(r.Used), ms(r.ExpiresAt), ms(db.now()),
+		b2i(old.Used), ms(old.ExpiresAt), was)
+	if err := affected(res, err); !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if _, err := db.GetRecord(ctx, kind, r.Key); err != nil {
+		return err
+	}
+	return store.ErrChanged
+}
+
 // DeleteRecord implements store.Ephemeral.
 func (db *DB) DeleteRecord(ctx context.Context, kind store.RecordKind, key string) error {
 	_, err := db.execWrite(ctx, `DELETE FROM records WHERE kind=$1 AND key=$2`, string(kind), key)

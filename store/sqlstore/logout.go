@@ -2,6 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -29,6 +32,51 @@ func (db *DB) PutSessionRef(ctx context.Context, r *store.SessionRef) error {
 		ON CONFLICT (id) DO UPDATE SET subject=excluded.subject, clients=excluded.clients, expires_at=excluded.expires_at`,
 		r.ID, r.Subject, strings.Join(r.Clients, " "), ms(r.ExpiresAt), ms(r.CreatedAt))
 	return err
+}
+
+// UpdateSessionRef implements store.SessionIndex. Each client is added by
+// one statement that reads and writes the row, so concurrent additions
+// serialise on the row (PostgreSQL re-evaluates the update on the row a
+// concurrent writer left) and none is lost.
+func (db *DB) UpdateSessionRef(ctx context.Context, r *store.SessionRef) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := affected(tx.ExecContext(ctx, `UPDATE sso_sessions SET expires_at=$2 WHERE id=$1`, r.ID, ms(r.ExpiresAt))); err != nil {
+		return err
+	}
+	for _, c := range r.Clients {
+		if c == "" || strings.Contains(c, " ") {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sso_sessions SET clients = CASE
+			WHEN clients = '' THEN $2
+			WHEN length(replace(' ' || clients || ' ', ' ' || $2 || ' ', '')) < length(' ' || clients || ' ') THEN clients
+			ELSE clients || ' ' || $2 END
+			WHERE id=$1`, r.ID, c); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// EndSessionRef implements store.SessionIndex: the delete decides, inside
+// the transaction, which caller enqueues.
+func (db *DB) EndSessionRef(ctx context.Context, id string, ds []*store.LogoutDelivery) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := affected(tx.ExecContext(ctx, `DELETE FROM sso_sessions WHERE id=$1`, id)); err != nil {
+		return err
+	}
+	if err := db.enqueue(ctx, tx, ds); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // DeleteSessionRef implements store.SessionIndex.
@@ -77,6 +125,14 @@ func (db *DB) EnqueueLogouts(ctx context.Context, ds []*store.LogoutDelivery) er
 		return err
 	}
 	defer tx.Rollback()
+	if err := db.enqueue(ctx, tx, ds); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// enqueue inserts pending deliveries within tx.
+func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, ds []*store.LogoutDelivery) error {
 	now := db.now().UTC()
 	for _, d := range ds {
 		d.State, d.CreatedAt, d.UpdatedAt = store.DeliveryPending, now, now
@@ -89,16 +145,16 @@ func (db *DB) EnqueueLogouts(ctx context.Context, ds []*store.LogoutDelivery) er
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
-const deliveryColumns = `id, client_id, uri, subject, session_id, jti, reason, state, attempts, next_attempt_at, last_error, created_at, updated_at`
+const deliveryColumns = `id, client_id, uri, subject, session_id, jti, reason, state, attempts, next_attempt_at, last_error, created_at, updated_at, claim`
 
 func scanDelivery(row scanner) (*store.LogoutDelivery, error) {
 	var d store.LogoutDelivery
 	var next, created, updated int64
 	if err := row.Scan(&d.ID, &d.ClientID, &d.URI, &d.Subject, &d.SessionID, &d.JTI, &d.Reason, &d.State, &d.Attempts,
-		&next, &d.LastError, &created, &updated); err != nil {
+		&next, &d.LastError, &created, &updated, &d.Claim); err != nil {
 		return nil, err
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = tm(next), tm(created), tm(updated)
@@ -108,10 +164,11 @@ func scanDelivery(row scanner) (*store.LogoutDelivery, error) {
 // ClaimLogouts implements store.LogoutQueue. The update and its RETURNING
 // run as one statement, so two nodes never claim the same delivery.
 func (db *DB) ClaimLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.LogoutDelivery, error) {
-	rows, err := db.w.QueryContext(ctx, `UPDATE logout_deliveries SET next_attempt_at=$1, updated_at=$2
+	claim := rand.Text()
+	rows, err := db.w.QueryContext(ctx, `UPDATE logout_deliveries SET next_attempt_at=$1, updated_at=$2, claim=$4
 		WHERE id IN (SELECT id FROM logout_deliveries WHERE state='pending' AND next_attempt_at<=$2 ORDER BY next_attempt_at, id LIMIT $3)
 		AND state='pending' AND next_attempt_at<=$2
-		RETURNING `+deliveryColumns, ms(now.Add(lease)), ms(now), limit)
+		RETURNING `+deliveryColumns, ms(now.Add(lease)), ms(now), limit, claim)
 	if err != nil {
 		return nil, err
 	}
@@ -127,11 +184,46 @@ func (db *DB) ClaimLogouts(ctx context.Context, now time.Time, lease time.Durati
 	return out, rows.Err()
 }
 
-// FinishLogout implements store.LogoutQueue.
+// RenewLogoutClaim implements store.LogoutQueue.
+func (db *DB) RenewLogoutClaim(ctx context.Context, claim string, until time.Time) (int64, error) {
+	if claim == "" {
+		return 0, nil
+	}
+	res, err := db.execWrite(ctx, `UPDATE logout_deliveries SET next_attempt_at=$2 WHERE claim=$1 AND state='pending'`,
+		claim, ms(until))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// FinishLogout implements store.LogoutQueue: the claim guards the update;
+// when it matched nothing, a read tells a missing delivery from a lost claim.
 func (db *DB) FinishLogout(ctx context.Context, d *store.LogoutDelivery) error {
 	d.UpdatedAt = db.now().UTC()
-	return affected(db.w.ExecContext(ctx, `UPDATE logout_deliveries SET state=$2, attempts=$3, next_attempt_at=$4, last_error=$5,
-		updated_at=$6 WHERE id=$1`, d.ID, d.State, d.Attempts, ms(d.NextAttemptAt), d.LastError, ms(d.UpdatedAt)))
+	err := affected(db.execWrite(ctx, `UPDATE logout_deliveries SET state=$2, attempts=$3, next_attempt_at=$4, last_error=$5,
+		updated_at=$6 WHERE id=$1 AND claim=$7 AND state='pending'`, d.ID, d.State, d.Attempts, ms(d.NextAttemptAt), d.LastError,
+		ms(d.UpdatedAt), d.Claim))
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	var one int
+	if err := db.r.QueryRowContext(ctx, `SELECT 1 FROM logout_deliveries WHERE id=$1`, d.ID).Scan(&one); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		return err
+	}
+	return store.ErrChanged
+}
+
+// PurgeLogouts implements store.LogoutQueue.
+func (db *DB) PurgeLogouts(ctx context.Context, t time.Time) (int64, error) {
+	res, err := db.execWrite(ctx, `DELETE FROM logout_deliveries WHERE state IN ('delivered', 'failed') AND updated_at<$1`, ms(t))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // ListLogouts implements store.LogoutQueue.
@@ -180,11 +272,3 @@ func (db *DB) CountLogouts(ctx context.Context) (map[string]int64, error) {
 	return out, rows.Err()
 }
 
-// PurgeLogouts implements store.LogoutQueue.
-func (db *DB) PurgeLogouts(ctx context.Context, t time.Time) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM logout_deliveries WHERE state IN ('delivered','failed') AND updated_at<$1`, ms(t))
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}

@@ -1055,14 +1055,15 @@ func checkConfirmation(t *testing.T, resp *harness.Response, stale bool) *harnes
 func TestIDTokenHintRefused(t *testing.T) {
 	t.Parallel()
 	srv := harness.Start(t)
-	sub := srv.CreateCitizen(t, dat)
+	srv.CreateCitizen(t, dat)
+	earlier := srv.CreateCitizen(t, hang)
 	portalRP := startRP(t, srv, rpSpec{Name: "Cổng dịch vụ công tỉnh", FirstParty: true, PostLogout: true})
 	motcua := startRP(t, srv, rpSpec{Name: "Một cửa điện tử", FirstParty: true})
 	b := srv.NewBrowser(t)
 
-	first := portalRP.signIn(t, b, datSignIn, nil)
-	// A new login in the same browser (prompt=login) replaces the session;
-	// the replaced one is announced.
+	first := portalRP.signIn(t, b, hangSignIn, nil)
+	// A new login of another person in the same browser (prompt=login)
+	// replaces the session; the replaced one is announced.
 	current := portalRP.signIn(t, b, datSignIn, nil, oauth2.SetAuthURLParam("prompt", "login"))
 	sid := sidOf(current)
 	if sid == sidOf(first) {
@@ -1070,7 +1071,7 @@ func TestIDTokenHintRefused(t *testing.T) {
 	}
 	atMotcua := motcua.signIn(t, b, datSignIn, nil)
 	portalRP.waitLogout(t, sidOf(first))
-	checkDeliveries(t, settledDeliveries(t, srv, sidOf(first)), sidOf(first), sub, "replaced", "delivered", portalRP)
+	checkDeliveries(t, settledDeliveries(t, srv, sidOf(first)), sidOf(first), earlier, "replaced", "delivered", portalRP)
 
 	// An ID token of another issuer: a second identity provider with the same people and clients.
 	elsewhere := harness.Start(t)

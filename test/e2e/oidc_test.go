@@ -723,8 +723,9 @@ func TestPromptAndMaxAge(t *testing.T) {
 	if !auth1.After(auth0) {
 		t.Errorf("after max_age=1: auth_time %v, want later than %v", auth1, auth0)
 	}
-	if t1.Claims["sid"] == t0.Claims["sid"] {
-		t.Errorf("a new login kept the session id %v", t0.Claims["sid"])
+	// A re-authentication of the session's own person keeps the session.
+	if t1.Claims["sid"] != t0.Claims["sid"] {
+		t.Errorf("re-authentication of the same person replaced the session %v with %v", t0.Claims["sid"], t1.Claims["sid"])
 	}
 
 	// prompt=login shows the login page despite the session.
