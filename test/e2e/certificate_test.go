@@ -830,11 +830,13 @@ func TestCertificateRevocationUnavailable(t *testing.T) {
 
 // TestCertificateBindingNeedsSecondFactor: a certificate makes later logins
 // LoA3, so a password alone (LoA1) may not bind one to an account that has a
-// second factor; after a login with both factors, it may.
+// second factor; after a login with both factors, it may. It runs under a
+// policy that lets a person who has a second factor log in with the
+// password alone (mfa.enrolled_minimum LoA1).
 func TestCertificateBindingNeedsSecondFactor(t *testing.T) {
 	t.Parallel()
 	p := pki.New(t)
-	srv := startCertServer(t, p, certOptions{})
+	srv := startCertServer(t, p, certOptions{}, harness.WithEnv("DINHDANH_MFA_ENROLLED_MINIMUM", "LoA1"))
 	tuanSub := srv.CreateCitizen(t, tuan)
 	rp := newRP(t, srv.Server, srv.CreateClient(t, portal("openid", "profile")))
 
