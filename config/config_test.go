@@ -88,6 +88,7 @@ func TestDefault(t *testing.T) {
 		{"mfa.citizen_minimum", c.MFA.CitizenMinimum, "LoA1"},
 		{"mfa.official_minimum", c.MFA.OfficialMinimum, "LoA2"},
 		{"mfa.admin_minimum", c.MFA.AdminMinimum, "LoA2"},
+		{"mfa.enrolled_minimum", c.MFA.EnrolledMinimum, "LoA2"},
 		{"mfa.reauthentication_max_age", c.MFA.ReauthenticationMaxAge.D(), 10 * time.Minute},
 		{"mfa.recovery_codes", c.MFA.RecoveryCodes, 10},
 		{"mfa.totp.issuer", c.MFA.TOTP.Issuer, ""},

@@ -12,7 +12,8 @@ import (
 // MFA configures second factors (authenticator apps, recovery codes, security keys and passkeys) and the
 // assurance levels that logins must reach. The levels are the acr values of the province: "LoA1" (one
 // factor: a password), "LoA2" (two factors, or a passkey that verifies its user) and "LoA3" (a certificate on
-// a USB token). The level a login must reach is the highest of the minimum of the person's kind, the minimum
+// a USB token). The level a login must reach is the highest of the minimum of the person's kind (raised to
+// enrolled_minimum once the person has set up a second factor), the minimum
 // of the application (dinhdanh client create --min-acr) and what the application asks for (acr_values, or
 // acr as an essential claim). A person who needs a second factor and has none is led through enrolling one.
 //
@@ -33,6 +34,12 @@ type MFA struct {
 	// AdminMinimum is the lowest level of a login of an administrator, in any capacity: "LoA1" or "LoA2";
 	// at least official_minimum. Default "LoA2".
 	AdminMinimum string `yaml:"admin_minimum"`
+
+	// EnrolledMinimum is the lowest level of a login of a person who has set up a second factor (an
+	// authenticator app, a security key or a passkey), whatever their kind: "LoA2" asks for the factor at
+	// every login, as the enrolment pages promise; "LoA1" asks for it only when the person's kind, the
+	// application or the request needs LoA2. Default "LoA2".
+	EnrolledMinimum string `yaml:"enrolled_minimum"`
 
 	// ReauthenticationMaxAge is how recent a login with both factors must be before a person may remove a
 	// second factor in the account console; an older one is asked to confirm again. From 1m to 1h.
@@ -101,6 +108,7 @@ func defaultMFA() MFA {
 		CitizenMinimum:         "LoA1",
 		OfficialMinimum:        "LoA2",
 		AdminMinimum:           "LoA2",
+		EnrolledMinimum:        "LoA2",
 		ReauthenticationMaxAge: Duration(10 * time.Minute),
 		RecoveryCodes:          10,
 		TOTP: MFATOTP{
@@ -191,6 +199,7 @@ func (c *Config) validateMFA(v *validator) {
 	m := &c.MFA
 	v.oneOf("mfa.citizen_minimum", m.CitizenMinimum, mfaKindLevels)
 	v.oneOf("mfa.official_minimum", m.OfficialMinimum, mfaKindLevels)
+	v.oneOf("mfa.enrolled_minimum", m.EnrolledMinimum, mfaKindLevels)
 	if v.oneOfOK("mfa.admin_minimum", m.AdminMinimum, mfaKindLevels) && m.AdminMinimum < m.OfficialMinimum {
 		v.add("mfa.admin_minimum", "is %q, below mfa.official_minimum (%q); administrators need at least what officials need",
 			m.AdminMinimum, m.OfficialMinimum)

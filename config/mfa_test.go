@@ -58,6 +58,7 @@ func TestValidateMFA(t *testing.T) {
 	c.MFA.CitizenMinimum = "LoA3"
 	c.MFA.OfficialMinimum = "LoA2"
 	c.MFA.AdminMinimum = "LoA1"
+	c.MFA.EnrolledMinimum = "ask"
 	c.MFA.ReauthenticationMaxAge = Duration(2 * time.Hour)
 	c.MFA.RecoveryCodes = 3
 	c.MFA.TOTP.Digits = 7
@@ -72,7 +73,7 @@ func TestValidateMFA(t *testing.T) {
 	if !errors.As(err, &ve) {
 		t.Fatalf("Validate() = %v, want a *ValidationError", err)
 	}
-	want := []string{"mfa.citizen_minimum", "mfa.admin_minimum", "mfa.reauthentication_max_age", "mfa.recovery_codes",
+	want := []string{"mfa.citizen_minimum", "mfa.enrolled_minimum", "mfa.admin_minimum", "mfa.reauthentication_max_age", "mfa.recovery_codes",
 		"mfa.totp.digits", "mfa.totp.period", "mfa.totp.skew", "mfa.webauthn.rp_id", "mfa.webauthn.origins[0]",
 		"mfa.webauthn.origins[1]", "mfa.webauthn.user_verification", "mfa.webauthn.challenge_lifetime"}
 	if got := problemKeys(ve.Problems); !slices.Equal(got, want) {

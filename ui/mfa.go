@@ -74,6 +74,9 @@ type RecoveryCodesPage struct {
 	ContinueURL string
 	// FirstFactor is set when the codes come with the first second factor.
 	FirstFactor bool
+	// PresentNext is set when the login goes on by asking for the factor
+	// just set up (ContinueURL is the second-factor page).
+	PresentNext bool
 }
 
 // SecurityPage is the account console's page of second factors (template

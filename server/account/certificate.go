@@ -24,10 +24,13 @@ import (
 // challenge bound to the session (certificate.PurposeBind), has the signing
 // software sign it and posts it to /account/certificates/bind, where it
 // goes through the whole verification; a certificate that is another
-// account's (bound to it, or naming its person) is refused. Binding a
-// certificate makes later certificate logins LoA3, so an account with a
-// second factor binds from a session at LoA2 only. Every change is audited
-// with the certificate's subject, issuer and serial number.
+// account's (bound to it, or naming its person) or that is issued to
+// another name than the account's (certificate.Bind) is refused. Binding a
+// certificate makes later certificate logins LoA3, so a session binds from
+// LoA2 only: below, the page leads to /login/step-up?acr=LoA2 (which leads
+// a person without a second factor through setting one up, then asks for
+// it). Every change is audited with the certificate's subject, issuer and
+// serial number.
 type Certificates struct {
 	Verifier   *certificate.Verifier
 	Challenges *certificate.Challenges
@@ -72,16 +75,12 @@ func (h *Handler) showCertificates(w http.ResponseWriter, r *http.Request) {
 }
 
 // stepUpToBind returns where the session must be raised before it may bind
-// a certificate, or "": an account with a second factor binds at LoA2.
-func (h *Handler) stepUpToBind(r *http.Request, sso *session.SSO) (string, error) {
-	if h.Factors == nil || authn.Rank(sso.ACR) >= authn.Rank(authn.LoA2) {
-		return "", nil
+// a certificate, or "": binding needs a session at LoA2.
+func stepUpToBind(sso *session.SSO) string {
+	if authn.Rank(sso.ACR) >= authn.Rank(authn.LoA2) {
+		return ""
 	}
-	f, err := h.factorsOf(r.Context(), sso.AccountID)
-	if err != nil || f.ProvesSecondFactor(sso.ACR) {
-		return "", err
-	}
-	return "/login/step-up?acr=LoA2&return=" + url.QueryEscape(certificatesPath), nil
+	return "/login/step-up?acr=LoA2&return=" + url.QueryEscape(certificatesPath)
 }
 
 func (h *Handler) renderCertificates(w http.ResponseWriter, r *http.Request, status int, sso *session.SSO, notice, errKey string) {
@@ -96,11 +95,7 @@ func (h *Handler) renderCertificates(w http.ResponseWriter, r *http.Request, sta
 		h.certificateUnavailable(w, r, err)
 		return
 	}
-	stepUp, err := h.stepUpToBind(r, sso)
-	if err != nil {
-		h.certificateUnavailable(w, r, err)
-		return
-	}
+	stepUp := stepUpToBind(sso)
 	base := h.Kit.Base(w, r)
 	base.NoticeKey, base.ErrorKey = notice, errKey
 	page := &ui.CertificatesPage{Base: base, FullName: acct.FullName, StepUpURL: stepUp,
@@ -163,12 +158,7 @@ func (h *Handler) bindCertificate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	stepUp, err := h.stepUpToBind(r, sso)
-	if err != nil {
-		h.certificateUnavailable(w, r, err)
-		return
-	}
-	if stepUp != "" {
+	if stepUp := stepUpToBind(sso); stepUp != "" {
 		web.Redirect(w, r, stepUp)
 		return
 	}
@@ -189,10 +179,13 @@ func (h *Handler) bindCertificate(w http.ResponseWriter, r *http.Request) {
 	details["via"] = "console"
 	already, err := certificate.Bind(ctx, c.Mapper, h.Store, sso.AccountID, v)
 	switch {
-	case errors.Is(err, certificate.ErrBoundElsewhere), errors.Is(err, certificate.ErrAnotherPerson):
+	case errors.Is(err, certificate.ErrBoundElsewhere), errors.Is(err, certificate.ErrAnotherPerson), errors.Is(err, certificate.ErrOtherName):
 		reason := "certificate.bound_elsewhere"
-		if errors.Is(err, certificate.ErrAnotherPerson) {
+		switch {
+		case errors.Is(err, certificate.ErrAnotherPerson):
 			reason = "certificate.another_person"
+		case errors.Is(err, certificate.ErrOtherName):
+			reason = "certificate.other_name"
 		}
 		details["reason"] = reason
 		h.recorder.FromRequest(r, audit.CertificateBindRefused, sso.AccountID, "", details)

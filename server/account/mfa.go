@@ -26,8 +26,10 @@ import (
 // Rules: the console of a person whose session is below the minimum of
 // their kind first raises it (/login/step-up). Adding a factor to an
 // account that has one needs a session at LoA2; the first factor needs none
-// beyond the session (there is nothing to protect yet) and raises the
-// session to LoA2, like the enrolment within a login. Removing a factor or
+// beyond the session (there is nothing to protect yet). Adding a factor
+// never raises the session: a level comes only from factors presented at a
+// login, so a session of the password alone stays at LoA1 (and the next
+// page that needs LoA2 asks for the new factor). Removing a factor or
 // making new recovery codes needs a fresh authentication: a login with both
 // factors within ReauthMaxAge, else /login/reauth first. Recovery codes are
 // made when the first factor is added and on request, and shown once.
@@ -254,7 +256,7 @@ func (h *Handler) postTOTPSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.recorder.FromRequest(r, audit.MFATOTPEnrolled, acct.ID, "", nil)
-	next, err := h.added(r, sso, f, []string{authn.AMROTP}, "totp_added")
+	next, err := h.added(r, sso, f, "totp_added")
 	if err != nil {
 		h.unavailable(w, r, err)
 		return
@@ -263,17 +265,14 @@ func (h *Handler) postTOTPSetup(w http.ResponseWriter, r *http.Request) {
 }
 
 // added follows the adding of a factor and returns where to go: for the
-// account's first factor, the session reaches LoA2 (the person just proved
-// it) and the recovery codes are due; else the security page with the notice.
-func (h *Handler) added(r *http.Request, sso *session.SSO, before authn.Factors, methods []string, notice string) (string, error) {
+// account's first factor, the recovery codes are due; else the security
+// page with the notice. The session keeps its level: setting a factor up is
+// not presenting it.
+func (h *Handler) added(r *http.Request, sso *session.SSO, before authn.Factors, notice string) (string, error) {
 	if before.Any() {
 		return securityPath + "?done=" + notice, nil
 	}
-	ctx := r.Context()
-	if err := h.Sessions.Upgrade(ctx, sso, authn.Highest(sso.ACR, authn.LoA2), authn.SecondFactor(sso.AMR, methods), time.Time{}); err != nil {
-		return "", err
-	}
-	return h.codesDue(ctx, sso, true)
+	return h.codesDue(r.Context(), sso, true)
 }
 
 // codesDue marks new recovery codes as due for one view of the codes page
@@ -471,9 +470,7 @@ func (h *Handler) beginKey(w http.ResponseWriter, r *http.Request) {
 		h.Kit.JSONError(w, r, http.StatusServiceUnavailable, "error.unavailable")
 		return
 	}
-	need := h.Factors.Policy.Minimum(acct, identity.Capacity(sso.Capacity))
-	if authn.Rank(sso.ACR) < authn.Rank(need) || !f.ProvesSecondFactor(sso.ACR) {
-		web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/step-up?acr=LoA2&return=" + url.QueryEscape(securityPath)})
+	if !h.mayAddKey(w, acct, sso, f) {
 		return
 	}
 	user := authn.UserOf(acct, sso.Capacity, f.Keys)
@@ -484,6 +481,19 @@ func (h *Handler) beginKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"ceremony": cer.ID, "options": cer.Options})
+}
+
+// mayAddKey reports whether the session may add a security key or passkey
+// to the account that has factors f: it is at the minimum of the person's
+// kind, and at LoA2 when the account has a factor already. When it may
+// not, the script is told (JSON) to raise the session and come back.
+func (h *Handler) mayAddKey(w http.ResponseWriter, acct *identity.Account, sso *session.SSO, f authn.Factors) bool {
+	need := h.Factors.Policy.Minimum(acct, identity.Capacity(sso.Capacity))
+	if authn.Rank(sso.ACR) >= authn.Rank(need) && f.ProvesSecondFactor(sso.ACR) {
+		return true
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/step-up?acr=LoA2&return=" + url.QueryEscape(securityPath)})
+	return false
 }
 
 func (h *Handler) finishKey(w http.ResponseWriter, r *http.Request) {
@@ -504,6 +514,11 @@ func (h *Handler) finishKey(w http.ResponseWriter, r *http.Request) {
 	f, err := h.factorsOf(ctx, acct.ID)
 	if err != nil {
 		h.Kit.JSONError(w, r, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
+	// Checked again: the account may have gained a factor, or the policy
+	// changed, since the ceremony began.
+	if !h.mayAddKey(w, acct, sso, f) {
 		return
 	}
 	name := authn.KeyName(req.Name, ui.T(h.Kit.Lang(w, r), "security.key_default_name"))
@@ -527,7 +542,7 @@ func (h *Handler) finishKey(w http.ResponseWriter, r *http.Request) {
 		passkey = "true"
 	}
 	h.recorder.FromRequest(r, audit.MFAWebAuthnRegistered, acct.ID, "", map[string]string{"name": name, "passkey": passkey})
-	next, err := h.added(r, sso, f, res.Methods(), "key_added")
+	next, err := h.added(r, sso, f, "key_added")
 	if err != nil {
 		h.Log.Error("session", "err", err)
 		h.Kit.JSONError(w, r, http.StatusServiceUnavailable, "error.unavailable")

@@ -256,13 +256,18 @@ func (s *Service) Status(ctx context.Context, a *identity.Account) (LockStatus, 
 }
 
 // Lock disables the account: its sessions end (their applications are
-// notified) and its refresh tokens are revoked.
+// notified), and its refresh tokens, its access tokens (the records of JWT
+// and opaque ones alike, which introspection reads) and its authorization
+// codes not yet exchanged are revoked before it returns. Directory synchronisation disables officials through it too.
 func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) error {
 	a.Disabled, a.DisabledReason = true, strings.TrimSpace(reason)
 	if err := s.Store.UpdateAccount(ctx, a); err != nil {
 		return err
 	}
 	if _, err := s.endSessions(ctx, a.ID, session.ReasonDisabled); err != nil {
+		return err
+	}
+	if err := s.revokeTokens(ctx, a.ID); err != nil {
 		return err
 	}
 	s.audit(ctx, audit.AccountLock, a.ID, "", map[string]string{"reason": a.DisabledReason})
@@ -286,6 +291,25 @@ func (s *Service) endSessions(ctx context.Context, accountID, reason string) (in
 		return len(ended), err
 	}
 	return len(ended), s.Store.RevokeRefreshTokensOfSubject(ctx, accountID, "")
+}
+
+// revokeTokens removes the authorization codes, then the access-token
+// records, of the account: a code whose record is gone is refused at the
+// token endpoint (invalid_grant); an access token whose record is gone
+// introspects as inactive and is refused by userinfo.
+func (s *Service) revokeTokens(ctx context.Context, accountID string) error {
+	for _, kind := range []store.RecordKind{store.KindAuthorizeCode, store.KindAccessToken} {
+		recs, err := s.Eph.RecordsBySubject(ctx, kind, accountID)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := s.Eph.DeleteRecord(ctx, kind, r.Key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Unlock enables the account and lifts brute-force locks on its identifiers.

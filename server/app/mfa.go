@@ -25,7 +25,8 @@ func secondFactors(cfg *config.Config, st store.Store, eph store.Ephemeral, seal
 	totp := &authn.TOTP{Store: st, Records: eph, Sealer: sealer, Options: authn.TOTPOptions{Issuer: issuer,
 		Digits: m.TOTP.Digits, Period: m.TOTP.Period.D(), Skew: m.TOTP.Skew, EnrolmentLifetime: cfg.Login.FlowLifespan.D()}}
 	recovery := &authn.Recovery{Store: st, Count: m.RecoveryCodes}
-	policy := authn.Policy{Citizen: m.CitizenMinimum, Official: m.OfficialMinimum, Admin: m.AdminMinimum}
+	policy := authn.Policy{Citizen: m.CitizenMinimum, Official: m.OfficialMinimum, Admin: m.AdminMinimum,
+		Enrolled: m.EnrolledMinimum}
 	rpName := m.WebAuthn.RPDisplayName
 	if rpName == "" {
 		rpName = cfg.UI.ProductName

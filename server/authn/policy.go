@@ -7,10 +7,14 @@ import (
 )
 
 // Policy is the lowest assurance level a login must reach by who logs in:
-// a citizen, an official, an administrator (in any capacity). An empty
-// level is LoA1.
+// a citizen, an official, an administrator (in any capacity), and a person
+// who has a second factor (Enrolled). An empty level is LoA1.
 type Policy struct {
 	Citizen, Official, Admin string
+	// Enrolled is the lowest level of a login of a person who has a second
+	// factor they can be asked for: LoA2 asks everyone who set one up for
+	// it at every login, as the enrolment pages promise.
+	Enrolled string
 }
 
 // Minimum returns the level a login of the account in the capacity must reach.
@@ -26,6 +30,24 @@ func (p Policy) Minimum(acct *identity.Account, capacity identity.Capacity) stri
 		return LoA1
 	}
 	return level
+}
+
+// PersonMinimum returns the level a login of the account in the capacity
+// must reach when the person has a second factor (hasFactor) or not: the
+// minimum of their kind (Minimum), raised to Enrolled for a person who has
+// a factor.
+func (p Policy) PersonMinimum(acct *identity.Account, capacity identity.Capacity, hasFactor bool) string {
+	level := p.Minimum(acct, capacity)
+	if hasFactor && Rank(p.Enrolled) > 0 {
+		level = Highest(level, p.Enrolled)
+	}
+	return level
+}
+
+// AsksEnrolled reports whether a person's factors can raise their minimum
+// above level (the minimum of their kind): only then need they be read.
+func (p Policy) AsksEnrolled(level string) bool {
+	return Rank(p.Enrolled) > Rank(level)
 }
 
 // Highest returns the higher of the levels (a when they rank the same).

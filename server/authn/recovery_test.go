@@ -114,6 +114,21 @@ func TestPolicyAndMethods(t *testing.T) {
 			t.Errorf("Minimum(admin %v, %s) = %s, want %s", c.acct != nil && c.acct.Admin, c.capacity, got, c.want)
 		}
 	}
+	asking := authn.Policy{Citizen: "LoA1", Official: "LoA2", Admin: "LoA2", Enrolled: "LoA2"}
+	for _, c := range []struct {
+		p         authn.Policy
+		hasFactor bool
+		want      string
+	}{
+		{asking, true, "LoA2"}, {asking, false, "LoA1"}, {p, true, "LoA1"}, {p, false, "LoA1"},
+	} {
+		if got := c.p.PersonMinimum(citizen, identity.CapacityCitizen, c.hasFactor); got != c.want {
+			t.Errorf("PersonMinimum(enrolled %q, has a factor %v) = %s, want %s", c.p.Enrolled, c.hasFactor, got, c.want)
+		}
+	}
+	if !asking.AsksEnrolled("LoA1") || asking.AsksEnrolled("LoA2") || p.AsksEnrolled("LoA1") {
+		t.Error("AsksEnrolled")
+	}
 	if got := (authn.Policy{}).Minimum(citizen, identity.CapacityOfficial); got != "LoA1" {
 		t.Errorf("empty policy: %s", got)
 	}

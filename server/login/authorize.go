@@ -112,7 +112,12 @@ func (h *Handler) Refuse(w http.ResponseWriter, r *http.Request, fl *Flow, err e
 // flow's return path) and lets the dispatcher decide what comes next.
 func (h *Handler) Resume(w http.ResponseWriter, r *http.Request, fl *Flow) {
 	if fl.AuthorizeQuery == "" {
-		h.act(w, r, nil, fl, Next(h.consoleFacts(r, fl)), nil)
+		f, err := h.consoleFacts(r, fl)
+		if err != nil {
+			h.env.Unavailable(w, r, err)
+			return
+		}
+		h.act(w, r, nil, fl, Next(f), nil)
 		return
 	}
 	req := r.Clone(r.Context())

@@ -49,7 +49,7 @@ type Facts struct {
 
 	// The account of the login (known once LoggedIn or Session is set).
 	AccountGone bool   // it went away or was locked since the session began
-	KindMinimum string // the level the person's kind requires (authn.Policy)
+	KindMinimum string // the level the person requires: their kind's, raised when they have a second factor (authn.Policy.PersonMinimum)
 	Citizen     bool   // the login acts in the citizen's capacity
 
 	// PendingBinding is a certificate, met earlier in the flow, that mapped

@@ -156,25 +156,47 @@ func (h *Handler) accountFacts(ctx context.Context, f *Facts, k *known, fl *Flow
 	}
 	k.account = acct
 	if h.MFA != nil {
-		f.KindMinimum = h.MFA.Policy.Minimum(acct, identity.Capacity(capacity))
+		level, err := h.personMinimum(ctx, acct, identity.Capacity(capacity))
+		if err != nil {
+			return err
+		}
+		f.KindMinimum = level
 	}
 	return nil
 }
 
-// consoleFacts reads the facts of a login to the account console.
-func (h *Handler) consoleFacts(r *http.Request, fl *Flow) Facts {
+// personMinimum is the level a login of the account in the capacity must
+// reach: the minimum of the person's kind, raised by the policy for a
+// person who has a second factor (authn.Policy.PersonMinimum). The factors
+// are read only when they can raise it.
+func (h *Handler) personMinimum(ctx context.Context, acct *identity.Account, capacity identity.Capacity) (string, error) {
+	p := h.MFA.Policy
+	level := p.Minimum(acct, capacity)
+	if !p.AsksEnrolled(level) {
+		return level, nil
+	}
+	fs, err := h.MFA.Inventory.Of(ctx, acct.ID)
+	if err != nil {
+		return "", err
+	}
+	return p.PersonMinimum(acct, capacity, fs.Any()), nil
+}
+
+// consoleFacts reads the facts of a login to the account console. An error
+// is an outage.
+func (h *Handler) consoleFacts(r *http.Request, fl *Flow) (Facts, error) {
 	f := Facts{Console: true, SecondFactors: h.MFA != nil, Certificates: h.Certificates != nil,
 		LoggedIn: fl.AccountID != "", FlowACR: fl.ACR, Reauth: fl.Reauth, Now: h.Now().UTC()}
 	if f.SecondFactors && f.LoggedIn && !fl.Reauth {
 		acct, err := h.Store.GetAccount(r.Context(), fl.AccountID)
 		if err != nil {
 			f.AccountGone = true // the console deals with a missing account
-		} else {
-			f.KindMinimum = h.MFA.Policy.Minimum(acct, identity.Capacity(fl.Capacity))
+		} else if f.KindMinimum, err = h.personMinimum(r.Context(), acct, identity.Capacity(fl.Capacity)); err != nil {
+			return f, err
 		}
 	}
 	if fl.LoginDone && fl.AccountID != "" && !fl.Reauth && !fl.NoBinding && h.Certificates != nil {
 		f.PendingBinding = h.cert.HasPending(r, fl)
 	}
-	return f
+	return f, nil
 }

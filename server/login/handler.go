@@ -87,11 +87,7 @@ func New(c Config) *Handler {
 		Sessions: c.Sessions, Logout: c.Logout, Guard: c.Guard, Audit: c.Audit,
 		Passwords: flow.NewPasswords(c.Store, c.Hasher, c.Directory, c.Log), Log: c.Log, Now: c.Now, Sleep: c.Sleep,
 		Next: h}
-	var inventory *authn.Inventory
-	if c.MFA != nil {
-		inventory = c.MFA.Inventory
-	}
-	h.cert = certificate.New(h.env, c.Certificates, inventory)
+	h.cert = certificate.New(h.env, c.Certificates)
 	h.steps = append(h.steps,
 		password.New(h.env),
 		consent.New(h.env),

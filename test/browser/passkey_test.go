@@ -370,7 +370,9 @@ var citizen = harness.Citizen{PersonalID: "001099012345", Name: "Nguyễn Hữu 
 // application.
 func TestPasskeys(t *testing.T) {
 	ctx := newTab(t)
-	srv := harness.Start(t, harness.WithLocalhostIssuer())
+	// Under a policy that lets a person who set up a factor log in with the
+	// password alone (mfa.enrolled_minimum LoA1), for the last part.
+	srv := harness.Start(t, harness.WithLocalhostIssuer(), harness.WithEnv("DINHDANH_MFA_ENROLLED_MINIMUM", "LoA1"))
 	sub := srv.CreateCitizen(t, citizen)
 	rp := startRP(t, srv)
 	idp := srv.Issuer
@@ -489,7 +491,7 @@ func TestPasskeys(t *testing.T) {
 		t.Errorf("the security page scrolls sideways on a 360px screen")
 	}
 
-	// A new login with the password alone (citizens need no more) is not
+	// A new login with the password alone (under this policy citizens need no more) is not
 	// enough to remove a factor: the console asks to confirm who it is, and
 	// the passkey's button on that page does it.
 	presence(t, ctx, auth, false)

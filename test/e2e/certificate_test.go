@@ -4,11 +4,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -571,15 +573,19 @@ func TestCertificateLogin(t *testing.T) {
 }
 
 // TestCertificateOfUnknownPerson: a valid certificate that maps to no
-// account creates none; after a password login the person is offered to
-// bind it, and the next certificate login finds them by the binding.
+// account creates none. A login below LoA2 is not offered to bind it (a
+// certificate makes later logins LoA3); a login with both factors is, and
+// binds it when it is issued to the account's name; the next certificate
+// login finds the person by the binding.
 func TestCertificateOfUnknownPerson(t *testing.T) {
 	t.Parallel()
 	p := pki.New(t)
 	srv := startCertServer(t, p, certOptions{})
 	datSub := srv.CreateCitizen(t, dat)
+	srv.CreateCitizen(t, hang)
 	rp := newRP(t, srv.Server, srv.CreateClient(t, portal("openid", "profile")))
 	accounts := func() string { return srv.CLI(t, "", "account", "list", "--json") }
+	_, codes := setUpApp(t, srv.Server, dat.PersonalID, dat.Password)
 	before := accounts()
 
 	b := srv.NewBrowser(t)
@@ -597,10 +603,21 @@ func TestCertificateOfUnknownPerson(t *testing.T) {
 	e := audited(t, srv.Server, "login.certificate_unknown", nil)
 	wantSubjectAudited(t, e, p.OfficialNoID.Cert)
 
-	// The other way to log in, then the offer.
-	offer := login(t, b, b.Get(t, otherLogin(t, page)), dat.PersonalID, dat.Password).MustPage(t, http.StatusOK, "/login")
+	// A password alone (Hằng has no second factor): no offer, the flow goes
+	// on to the application at LoA1.
+	toks := rp.exchange(t, ar, rp.code(t, ar, login(t, b, b.Get(t, otherLogin(t, page)), hang.PersonalID, hang.Password)))
+	wantClaims(t, "ID token of the password alone", toks.Claims, map[string]any{"acr": "LoA1"})
+	audited(t, srv.Server, "certificate.binding_not_offered", map[string]string{"reason": "second_factor_required",
+		"certificate_fingerprint": fingerprint(p.OfficialNoID)})
+
+	// Đạt logs in with both factors after the certificate: the offer.
+	b = srv.NewBrowser(t)
+	_, resp = rp.authorize(t, b, openidProfile)
+	page = certificateLogin(t, b, resp, cmsSigner(p.OfficialNoID, pki.CMSOptions{})).MustPage(t, http.StatusOK, "/login/certificate")
+	offer := presentRecovery(t, b, login(t, b, b.Get(t, otherLogin(t, page)), dat.PersonalID, dat.Password), codes[0]).
+		MustPage(t, http.StatusOK, "/login/resume")
 	if !strings.Contains(offer.Body, ui.T("vi", "certificate.bind.title")) {
-		t.Fatalf("no offer to bind the certificate after the password login:\n%s", offer.Body)
+		t.Fatalf("no offer to bind the certificate after a login with both factors:\n%s", offer.Body)
 	}
 	if csp := offer.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "wss://127.0.0.1:8987") {
 		t.Errorf("the offer's policy: %q", csp)
@@ -608,35 +625,92 @@ func TestCertificateOfUnknownPerson(t *testing.T) {
 	// Signed with another certificate: refused, the offer stays.
 	resp, _ = sign(t, b, offer, "/login/certificate/bind", cmsSigner(p.Citizen, pki.CMSOptions{}))
 	offer = wantRefused(t, resp, http.StatusBadRequest, "/login/certificate/bind", "error.certificate.not_offered")
-	// Signed with the certificate: bound, and the flow goes on to the application.
+	// Trần Thị Bình's certificate is not Nguyễn Hữu Đạt's: refused.
 	resp, _ = sign(t, b, offer, "/login/certificate/bind", rawSigner(p.OfficialNoID, "PS256"))
-	toks := rp.exchange(t, ar, rp.code(t, ar, resp))
-	wantClaims(t, "ID token of the password login", toks.Claims, map[string]any{"sub": datSub, "acr": "LoA1"})
+	wantRefused(t, resp, http.StatusConflict, "/login/certificate/bind", "error.certificate.other_name")
+	audited(t, srv.Server, "certificate.bind_refused", map[string]string{"reason": "certificate.other_name", "via": "login"})
+	b2 := srv.NewBrowser(t)
+	_, resp = rp.authorize(t, b2, openidProfile)
+	certificateLogin(t, b2, resp, cmsSigner(p.OfficialNoID, pki.CMSOptions{})).MustPage(t, http.StatusOK, "/login/certificate")
+
+	// A certificate issued to Đạt's name, without an ID number: bound, and
+	// the flow goes on to the application.
+	own := p.Issue(p.PublicSub, "dat-no-id", pki.LeafSpec{Subject: pkix.Name{Country: []string{"VN"}, CommonName: strings.ToUpper(dat.Name)}})
+	b = srv.NewBrowser(t)
+	ar, resp = rp.authorize(t, b, openidProfile)
+	page = certificateLogin(t, b, resp, cmsSigner(own, pki.CMSOptions{})).MustPage(t, http.StatusOK, "/login/certificate")
+	offer = presentRecovery(t, b, login(t, b, b.Get(t, otherLogin(t, page)), dat.PersonalID, dat.Password), codes[1]).
+		MustPage(t, http.StatusOK, "/login/resume")
+	resp, _ = sign(t, b, offer, "/login/certificate/bind", rawSigner(own, "ES256"))
+	toks = rp.exchange(t, ar, rp.code(t, ar, resp))
+	wantClaims(t, "ID token of the login with both factors", toks.Claims, map[string]any{"sub": datSub, "acr": "LoA2"})
 	e = audited(t, srv.Server, "certificate.bind", map[string]string{"via": "login"})
-	wantSubjectAudited(t, e, p.OfficialNoID.Cert)
+	wantSubjectAudited(t, e, own.Cert)
 	if e.Subject != datSub {
 		t.Errorf("the binding was audited for %q", e.Subject)
 	}
 
 	// The next certificate login finds the person by the binding.
-	b2 := srv.NewBrowser(t)
+	b2 = srv.NewBrowser(t)
 	ar, resp = rp.authorize(t, b2, openidProfile)
-	toks = rp.exchange(t, ar, rp.code(t, ar, certificateLogin(t, b2, resp, cmsSigner(p.OfficialNoID, pki.CMSOptions{}))))
+	toks = rp.exchange(t, ar, rp.code(t, ar, certificateLogin(t, b2, resp, cmsSigner(own, pki.CMSOptions{}))))
 	wantCertificateLogin(t, toks, datSub)
 	audited(t, srv.Server, "login.certificate", map[string]string{"matched_by": "binding"})
 
-	// Declined: another unknown certificate, another person, "Not now".
-	srv.CreateCitizen(t, hang)
-	unknown := p.Issue(p.PublicSub, "unknown-person", pki.LeafSpec{Subject: pkix.Name{Country: []string{"VN"}, CommonName: "Đinh Văn Khách"}})
+	// Declined: another unknown certificate of Đạt's name, "Not now".
+	unknown := p.Issue(p.PublicSub, "unknown-person", pki.LeafSpec{Subject: pkix.Name{Country: []string{"VN"}, CommonName: dat.Name}})
 	b3 := srv.NewBrowser(t)
 	ar, resp = rp.authorize(t, b3, openidProfile)
 	page = certificateLogin(t, b3, resp, cmsSigner(unknown, pki.CMSOptions{})).MustPage(t, http.StatusOK, "/login/certificate")
-	offer = login(t, b3, b3.Get(t, otherLogin(t, page)), hang.PersonalID, hang.Password).MustPage(t, http.StatusOK, "/login")
+	offer = presentRecovery(t, b3, login(t, b3, b3.Get(t, otherLogin(t, page)), dat.PersonalID, dat.Password), codes[2]).
+		MustPage(t, http.StatusOK, "/login/resume")
 	rp.code(t, ar, b3.Submit(t, offer.Form(t, "/login/certificate/bind/skip"), nil))
 	audited(t, srv.Server, "certificate.binding_declined", map[string]string{"certificate_subject": unknown.Cert.Subject.String()})
 	b4 := srv.NewBrowser(t)
 	_, resp = rp.authorize(t, b4, openidProfile)
 	certificateLogin(t, b4, resp, cmsSigner(unknown, pki.CMSOptions{})).MustPage(t, http.StatusOK, "/login/certificate")
+}
+
+// setUpApp logs the person in to the account console with the password,
+// sets up an authenticator app there and returns its secret and the
+// recovery codes.
+func setUpApp(t *testing.T, srv *harness.Server, identifier, password string) (secret string, codes []string) {
+	t.Helper()
+	b := srv.NewBrowser(t)
+	login(t, b, b.Get(t, "/account"), identifier, password).MustPage(t, http.StatusOK, "/account")
+	page, secret := readSetup(t, b.Get(t, "/account/security/totp"), http.StatusOK, "/account/security/totp")
+	resp := b.Submit(t, page.Form(t, "/account/security/totp"), map[string]string{"code": totpCode(t, secret, freshStep(t))})
+	codes, _ = recoveryCodes(t, resp.MustPage(t, http.StatusOK, "/account/security/codes"))
+	return secret, codes
+}
+
+// csrfOf returns the CSRF token of the page's forms.
+func csrfOf(t *testing.T, page *harness.Page) string {
+	t.Helper()
+	for _, f := range page.Forms() {
+		if v := f.Value("csrf_token"); v != "" {
+			return v
+		}
+	}
+	t.Fatalf("the page %s has no CSRF token:\n%s", page.URL.Path, page.Body)
+	return ""
+}
+
+// presentRecovery presents a recovery code on the second-factor page the
+// navigation ended on and follows the page's link back to the flow.
+func presentRecovery(t *testing.T, b *harness.Browser, resp *harness.Response, code string) *harness.Response {
+	t.Helper()
+	page := resp.MustPage(t, http.StatusOK, "/login/mfa")
+	page = b.Get(t, "/login/mfa?flow="+page.Form(t, "/login/mfa").Value("flow")+"&method=recovery").MustPage(t, http.StatusOK, "/login/mfa")
+	page = b.Submit(t, page.Form(t, "/login/mfa"), map[string]string{"code": code}).MustPage(t, http.StatusOK, "/login/mfa")
+	return b.Get(t, linkTo(t, page, "/login/resume"))
+}
+
+// fingerprint is the SHA-256 fingerprint of the leaf's certificate, as the
+// audit log writes it.
+func fingerprint(l *pki.Leaf) string {
+	sum := sha256.Sum256(l.Cert.Raw)
+	return hex.EncodeToString(sum[:])
 }
 
 // otherLogin returns where the page about an unknown certificate leads to
@@ -652,18 +726,20 @@ func otherLogin(t *testing.T, page *harness.Page) string {
 	return ""
 }
 
-// TestCertificateConsole: a logged-in person binds a certificate that names
-// only a business by signing with it, logs in with it as the business's
-// representative, and unbinds it.
+// TestCertificateConsole: a person logged in with both factors binds a
+// certificate that names only a business by signing with it, logs in with
+// it as the business's representative, and unbinds it. (Binding needs LoA2:
+// TestCertificateBindingNeedsSecondFactor.)
 func TestCertificateConsole(t *testing.T) {
 	t.Parallel()
 	p := pki.New(t)
 	srv := startCertServer(t, p, certOptions{})
 	hangSub := srv.CreateCitizen(t, hang)
 	rp := newRP(t, srv.Server, srv.CreateClient(t, portal("openid", "profile", "business")))
+	_, codes := setUpApp(t, srv.Server, hang.PersonalID, hang.Password)
 
 	b := srv.NewBrowser(t)
-	resp := login(t, b, b.Get(t, "/login"), hang.PersonalID, hang.Password)
+	resp := presentRecovery(t, b, login(t, b, b.Get(t, "/login"), hang.PersonalID, hang.Password), codes[0])
 	account := resp.MustPage(t, http.StatusOK, "/account")
 	if !strings.Contains(account.Body, `href="/account/certificates"`) {
 		t.Fatalf("the console does not lead to the certificates:\n%s", account.Body)
@@ -687,10 +763,16 @@ func TestCertificateConsole(t *testing.T) {
 	wantRefused(t, resp, http.StatusConflict, "/account/certificates/bind", "error.certificate.another_person")
 	resp, _ = sign(t, b, page, "/account/certificates/bind", cmsSigner(p.RevokedOCSP, pki.CMSOptions{}))
 	wantRefused(t, resp, http.StatusUnauthorized, "/account/certificates/bind", "error.certificate.revoked")
+	// A certificate without an ID number, issued to another name: refused.
+	resp, _ = sign(t, b, page, "/account/certificates/bind", cmsSigner(p.OfficialNoID, pki.CMSOptions{}))
+	wantRefused(t, resp, http.StatusConflict, "/account/certificates/bind", "error.certificate.other_name")
+	audited(t, srv.Server, "certificate.bind_refused", map[string]string{"reason": "certificate.other_name", "via": "console"})
 	// Another person cannot bind a certificate bound to Hằng.
 	srv.CreateOfficial(t, binh)
+	_, binhCodes := setUpApp(t, srv.Server, binh.Username, binh.Password)
 	other := srv.NewBrowser(t)
-	login(t, other, other.Get(t, "/login"), binh.Username, binh.Password).MustPage(t, http.StatusOK, "/account")
+	presentRecovery(t, other, login(t, other, other.Get(t, "/login"), binh.Username, binh.Password), binhCodes[0]).
+		MustPage(t, http.StatusOK, "/account")
 	page2 := other.Get(t, "/account/certificates").MustPage(t, http.StatusOK, "/account/certificates")
 	resp, _ = sign(t, other, page2, "/account/certificates/bind", cmsSigner(p.Business, pki.CMSOptions{}))
 	wantRefused(t, resp, http.StatusConflict, "/account/certificates/bind", "error.certificate.bound_elsewhere")
@@ -844,11 +926,13 @@ func TestCertificateRevocationUnavailable(t *testing.T) {
 
 // TestCertificateBindingNeedsSecondFactor: a certificate makes later logins
 // LoA3, so a password alone (LoA1) may not bind one to an account that has a
-// second factor; after a login with both factors, it may.
+// second factor; after a login with both factors, it may. It runs under a
+// policy that lets a person who has a second factor log in with the
+// password alone (mfa.enrolled_minimum LoA1).
 func TestCertificateBindingNeedsSecondFactor(t *testing.T) {
 	t.Parallel()
 	p := pki.New(t)
-	srv := startCertServer(t, p, certOptions{})
+	srv := startCertServer(t, p, certOptions{}, harness.WithEnv("DINHDANH_MFA_ENROLLED_MINIMUM", "LoA1"))
 	tuanSub := srv.CreateCitizen(t, tuan)
 	rp := newRP(t, srv.Server, srv.CreateClient(t, portal("openid", "profile")))
 
@@ -883,5 +967,25 @@ func TestCertificateBindingNeedsSecondFactor(t *testing.T) {
 	}
 	if !strings.Contains(page.Body, "/login/step-up?acr=LoA2") {
 		t.Fatalf("the console does not lead to the second factor:\n%s", page.Body)
+	}
+
+	// A person with no second factor at all binds from LoA1 neither: the
+	// page leads to the second factor, and a posted signature is sent there.
+	srv.CreateCitizen(t, hang)
+	b3 := srv.NewBrowser(t)
+	login(t, b3, b3.Get(t, "/login"), hang.PersonalID, hang.Password).MustPage(t, http.StatusOK, "/account")
+	page = b3.Get(t, "/account/certificates").MustPage(t, http.StatusOK, "/account/certificates")
+	if strings.Contains(page.Body, "data-certificate-signing") || !strings.Contains(page.Body, "/login/step-up?acr=LoA2") {
+		t.Fatalf("the console offers a person without a second factor to bind at LoA1:\n%s", page.Body)
+	}
+	own := p.Issue(p.PublicSub, "hang-no-id", pki.LeafSpec{Subject: pkix.Name{Country: []string{"VN"}, CommonName: hang.Name}})
+	form := cmsSigner(own, pki.CMSOptions{})("dinhdanh:bind:any")
+	form.Set("csrf_token", csrfOf(t, b3.Get(t, "/account").MustPage(t, http.StatusOK, "/account")))
+	resp = b3.Send(t, http.MethodPost, "/account/certificates/bind", form)
+	if resp.Page == nil || resp.Page.URL.Path != "/login/mfa" {
+		t.Errorf("a binding posted at LoA1 was not sent to the second factor:%s", resp)
+	}
+	if got := srv.Audit(t, "", 200); slices.ContainsFunc(got, func(e *store.AuditEvent) bool { return e.Type == "certificate.bind" }) {
+		t.Error("a certificate was bound at LoA1")
 	}
 }

@@ -1599,6 +1599,12 @@ func TestDirectorySyncDisableEndsSessions(t *testing.T) {
 	checkDeliveries(t, settledDeliveries(t, srv, lanSID), lanSID, lanSub, "disabled", "delivered", qlvb, portalRP)
 	loggedOut(t, lanB)
 	qlvb.refreshFails(t, atLan.RefreshToken, "after the directory disabled the official")
+	if in := srv.Introspect(t, qlvb.client, atLan.AccessToken); in["active"] != false {
+		t.Errorf("the access token of an official the directory disabled introspects %v", in)
+	}
+	if in := srv.Introspect(t, qlvb.client, atMinh.AccessToken); in["active"] != true {
+		t.Errorf("another official's access token introspects %v", in)
+	}
 	loggedIn(t, minhB, minhSID)
 	qlvb.noLogout(t, minhSID)
 	_, resp := qlvb.authorize(t, lanB, openidProfile)

@@ -162,19 +162,40 @@ func TestOfficialEnrolsAuthenticatorApp(t *testing.T) {
 	now := freshStep(t)
 	enrolCode := totpCode(t, secret, now)
 	resp = b.Submit(t, page.Form(t, "/login/mfa/totp"), map[string]string{"code": enrolCode})
-	codes, next := recoveryCodes(t, resp.MustPage(t, http.StatusOK, "/login/mfa/codes"))
-	if !strings.HasPrefix(next, "/login/resume?flow=") {
-		t.Fatalf("the recovery codes page continues to %q", next)
+	codesPage := resp.MustPage(t, http.StatusOK, "/login/mfa/codes")
+	codes, next := recoveryCodes(t, codesPage)
+	// Setting the app up is not presenting it: the login goes on to the
+	// second-factor page, which now asks for the app.
+	if !strings.HasPrefix(next, "/login/mfa?flow=") || !strings.Contains(codesPage.Body, ui.T("vi", "recovery.present_next")) {
+		t.Fatalf("the recovery codes page continues to %q:\n%s", next, codesPage.Body)
 	}
-	toks := rp.exchange(t, ar, rp.code(t, ar, b.Get(t, next)))
 	// The codes are shown once.
-	if again := b.Get(t, strings.Replace(next, "/login/resume", "/login/mfa/codes", 1)); again.Page == nil || strings.Contains(again.Page.Body, codes[0]) {
+	if again := b.Get(t, strings.Replace(next, "/login/mfa?", "/login/mfa/codes?", 1)); again.Page == nil || strings.Contains(again.Page.Body, codes[0]) {
 		t.Fatal("the recovery codes were shown a second time")
 	}
+	resp = b.Get(t, next)
+	page = resp.MustPage(t, http.StatusOK, "/login/mfa")
+	if f := page.Form(t, "/login/mfa"); f.Value("method") != "totp" || !f.Has("code") {
+		t.Fatalf("after the enrolment, the second-factor page does not ask for the app's code:\n%s", page.Body)
+	}
+	// The code typed to set the app up does not count a second time.
+	resp = submitCode(t, b, resp, enrolCode)
+	page = resp.MustPage(t, http.StatusUnauthorized, "/login/mfa")
+	if !strings.Contains(formError(page), ui.T("vi", "mfa.code_replayed")) {
+		t.Fatalf("the enrolment's code presented again: want %q, got %q", ui.T("vi", "mfa.code_replayed"), formError(page))
+	}
+	// A recovery code presents the factor (the app's next code is kept for
+	// the skew test below).
+	page = b.Get(t, "/login/mfa?flow="+page.Form(t, "/login/mfa").Value("flow")+"&method=recovery").MustPage(t, http.StatusOK, "/login/mfa")
+	page = b.Submit(t, page.Form(t, "/login/mfa"), map[string]string{"code": codes[0]}).MustPage(t, http.StatusOK, "/login/mfa")
+	if !strings.Contains(page.Body, ui.T("vi", "mfa.recovery_used", 9)) {
+		t.Fatalf("the page does not say 9 codes are left:\n%s", page.Body)
+	}
+	toks := rp.exchange(t, ar, rp.code(t, ar, b.Get(t, linkTo(t, page, "/login/resume"))))
 	if toks.IDToken.Subject != sub {
 		t.Errorf("sub %q, want %q", toks.IDToken.Subject, sub)
 	}
-	wantClaims(t, "ID token after enrolment", toks.Claims, map[string]any{"acr": "LoA2", "amr": []string{"pwd", "otp", "mfa"}})
+	wantClaims(t, "ID token after enrolment and the factor", toks.Claims, map[string]any{"acr": "LoA2", "amr": []string{"pwd", "otp", "mfa"}})
 
 	t.Run("log in with the app; a replay is refused; one step of skew", func(t *testing.T) {
 		b := srv.NewBrowser(t)
@@ -229,8 +250,8 @@ func TestOfficialEnrolsAuthenticatorApp(t *testing.T) {
 		}
 		resp = b.Submit(t, page.Form(t, "/login/mfa"), map[string]string{"code": strings.ToUpper(codes[2])})
 		page = resp.MustPage(t, http.StatusOK, "/login/mfa")
-		if !strings.Contains(page.Body, ui.T("vi", "mfa.recovery_used", 9)) {
-			t.Fatalf("the page does not say 9 codes are left:\n%s", page.Body)
+		if !strings.Contains(page.Body, ui.T("vi", "mfa.recovery_used", 8)) {
+			t.Fatalf("the page does not say 8 codes are left (one presented the factor after the enrolment):\n%s", page.Body)
 		}
 		toks := rp.exchange(t, ar, rp.code(t, ar, b.Get(t, linkTo(t, page, "/login/resume"))))
 		wantClaims(t, "ID token", toks.Claims, map[string]any{"acr": "LoA2", "amr": []string{"pwd", "otp", "mfa"}})
@@ -248,9 +269,13 @@ func TestOfficialEnrolsAuthenticatorApp(t *testing.T) {
 	})
 }
 
+// TestStepUpAsksOnlyForTheMissingFactor runs under an operator's policy
+// that asks a citizen who set up a second factor for it only when the
+// application or the request needs LoA2 (mfa.enrolled_minimum LoA1; the
+// default asks at every login: TestEnrolmentDoesNotRaiseTheSession).
 func TestStepUpAsksOnlyForTheMissingFactor(t *testing.T) {
 	t.Parallel()
-	srv := harness.Start(t)
+	srv := harness.Start(t, harness.WithEnv("DINHDANH_MFA_ENROLLED_MINIMUM", "LoA1"))
 	sub := srv.CreateCitizen(t, dat)
 	portalApp := srv.CreateClient(t, portal("openid", "profile"))
 	services := srv.CreateClient(t, onlineServices("openid", "profile"))
@@ -277,8 +302,8 @@ func TestStepUpAsksOnlyForTheMissingFactor(t *testing.T) {
 		t.Fatalf("the security page does not show the app:\n%s", page.Body)
 	}
 
-	// Another day, another browser: citizens need only a password, so the
-	// portal gets an LoA1 login even though the app is set up.
+	// Another day, another browser: under this policy citizens need only a
+	// password, so the portal gets an LoA1 login even though the app is set up.
 	b = srv.NewBrowser(t)
 	ar, resp := portalRP.authorize(t, b, openidProfile)
 	first := portalRP.exchange(t, ar, portalRP.code(t, ar, login(t, b, resp, dat.Email, dat.Password)))

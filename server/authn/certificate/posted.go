@@ -51,6 +51,11 @@ var ErrBoundElsewhere = errors.New("certificate: the certificate belongs to anot
 // a personal ID other than the account's.
 var ErrAnotherPerson = errors.New("certificate: the certificate names another person")
 
+// ErrOtherName is returned by Bind for a personal certificate (one that
+// names no business) whose subject's common name is not the account's
+// name (SameName).
+var ErrOtherName = errors.New("certificate: the certificate is issued to another name")
+
 // BindingWriter stores certificate bindings.
 type BindingWriter interface {
 	BindCertificate(ctx context.Context, b *store.CertificateBinding) error
@@ -61,19 +66,26 @@ type BindingWriter interface {
 // another account's personal ID, or bound to an account whose person it
 // does not name (ErrIdentityConflict) is ErrBoundElsewhere. A certificate
 // naming a personal ID other than the account's is ErrAnotherPerson, even
-// when that person has no account. already is true when the certificate was
-// bound to this very account before: nothing changes. Any other error is an
-// outage.
+// when that person has no account. A personal certificate (one that names
+// no business: a business's certificate names the business, and links a
+// representative by its tax code) whose subject's common name is not the
+// account's name (SameName: case, spacing and Unicode form aside,
+// diacritics kept) is ErrOtherName. already is true when the certificate
+// was bound to this very account before: nothing changes. Any other error
+// is an outage.
+//
+// Bind does not decide who may bind: the callers require a session at LoA2
+// (a certificate makes later logins LoA3, which a password alone must not
+// buy).
 func Bind(ctx context.Context, m *Mapper, w BindingWriter, accountID string, v *Verified) (already bool, err error) {
-	if pid := v.Identifiers.PersonalID; pid != "" {
-		acct, err := m.Accounts.GetAccount(ctx, accountID)
-		if err != nil {
-			return false, err
-		}
-		if acct.PersonalID != "" && acct.PersonalID != pid {
-			return false, ErrAnotherPerson
-		}
+	acct, err := m.Accounts.GetAccount(ctx, accountID)
+	if err != nil {
+		return false, err
 	}
+	if pid := v.Identifiers.PersonalID; pid != "" && acct.PersonalID != "" && acct.PersonalID != pid {
+		return false, ErrAnotherPerson
+	}
+
 	match, ok, err := m.Map(ctx, v)
 	switch {
 	case errors.Is(err, ErrIdentityConflict):
@@ -86,6 +98,9 @@ func Bind(ctx context.Context, m *Mapper, w BindingWriter, accountID string, v *
 	}
 	if ok && match.By == MatchBinding {
 		return true, nil
+	}
+	if v.Identifiers.TaxCode == "" && !SameName(v.Identifiers.CommonName, acct.FullName) {
+		return false, ErrOtherName
 	}
 	err = w.BindCertificate(ctx, v.Binding(accountID))
 	if field, conflict := store.IsConflict(err); conflict && field == "certificate" {

@@ -69,8 +69,12 @@ func TestBind(t *testing.T) {
 	binh := newAccount(t, db, &identity.Account{FullName: "Trần Thị Bình", PersonalID: "079190004567"})
 	other := newAccount(t, db, &identity.Account{FullName: "Phạm Văn Cường", PersonalID: "001095001234"})
 
-	// A certificate that names nobody binds to whoever proved holding it.
+	// A certificate that carries no ID number binds to whoever proved
+	// holding it, when it is issued to their name.
 	noID := f.verified(t, p.OfficialNoID)
+	if _, err := Bind(ctx, m, db, other.ID, noID); !errors.Is(err, ErrOtherName) {
+		t.Fatalf("Bind of Bình's certificate to Cường: %v, want ErrOtherName", err)
+	}
 	if already, err := Bind(ctx, m, db, binh.ID, noID); err != nil || already {
 		t.Fatalf("Bind: %v, already %v", err, already)
 	}
@@ -91,6 +95,10 @@ func TestBind(t *testing.T) {
 	}
 	if already, err := Bind(ctx, m, db, an.ID, official); err != nil || already {
 		t.Fatalf("Bind of An's certificate to An: %v, already %v", err, already)
+	}
+	// A business's certificate names the business, not the person.
+	if already, err := Bind(ctx, m, db, other.ID, f.verified(t, p.Business)); err != nil || already {
+		t.Fatalf("Bind of a business's certificate: %v, already %v", err, already)
 	}
 	list, err := db.CertificateBindings(ctx, binh.ID)
 	if err != nil || len(list) != 1 || list[0].Fingerprint != noID.Fingerprint {

@@ -16,9 +16,10 @@ import (
 
 // Offer shows, once the flow's login is done, the offer to bind the
 // certificate that mapped to nobody earlier in the flow. It reports whether
-// it answered the request. A login that may not bind it (below LoA2 while
-// the account has a second factor) forgets the certificate. It does nothing
-// when certificate login is off.
+// it answered the request. A login that may not bind it (below LoA2: a
+// certificate makes later logins LoA3, which a password alone must not
+// buy) forgets the certificate. It does nothing when certificate login is
+// off.
 func (s *Step) Offer(w http.ResponseWriter, r *http.Request, fl *flow.Flow) bool {
 	if s == nil || !fl.LoginDone || fl.AccountID == "" || fl.Reauth {
 		return false
@@ -31,12 +32,7 @@ func (s *Step) Offer(w http.ResponseWriter, r *http.Request, fl *flow.Flow) bool
 	if p == nil {
 		return false
 	}
-	may, err := s.mayBind(r.Context(), fl)
-	if err != nil {
-		s.env.Log.Warn("second factors of a binding", "err", err, "request_id", web.RequestID(r))
-		return false
-	}
-	if !may {
+	if !mayBind(fl) {
 		s.dropPending(w, r, token)
 		s.env.Record(r, audit.CertificateBindingNotOffered, fl.AccountID, fl.ClientID, map[string]string{
 			"reason": "second_factor_required", "certificate_fingerprint": p.Fingerprint})
@@ -53,17 +49,9 @@ func (s *Step) Offer(w http.ResponseWriter, r *http.Request, fl *flow.Flow) bool
 }
 
 // mayBind reports whether the flow's login may bind a certificate: it is at
-// LoA2 at least, or the account has no second factor (or second factors
-// are off).
-func (s *Step) mayBind(ctx context.Context, fl *flow.Flow) (bool, error) {
-	if authn.Rank(fl.ACR) >= authn.Rank(authn.LoA2) || s.inventory == nil {
-		return true, nil
-	}
-	fs, err := s.inventory.Of(ctx, fl.AccountID)
-	if err != nil {
-		return false, err
-	}
-	return fs.ProvesSecondFactor(fl.ACR), nil
+// LoA2 at least.
+func mayBind(fl *flow.Flow) bool {
+	return authn.Rank(fl.ACR) >= authn.Rank(authn.LoA2)
 }
 
 func (s *Step) renderBind(w http.ResponseWriter, r *http.Request, status int, fl *flow.Flow, p *pendingCertificate, errKey string, args ...any) {
@@ -78,15 +66,15 @@ func (s *Step) renderBind(w http.ResponseWriter, r *http.Request, status int, fl
 }
 
 // bindingFlow returns the flow of a binding offer and its pending
-// certificate: the flow's login is done by this browser's session, and the
-// browser left a certificate pending in it.
+// certificate: the flow's login is done by this browser's session at LoA2
+// at least (mayBind), and the browser left a certificate pending in it.
 func (s *Step) bindingFlow(r *http.Request, id string) (*flow.Flow, *pendingCertificate, string, error) {
 	ctx := r.Context()
 	fl, err := s.env.Flows.Get(ctx, id)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	if !fl.LoginDone || fl.AccountID == "" || fl.SID == "" {
+	if !fl.LoginDone || fl.AccountID == "" || fl.SID == "" || !mayBind(fl) {
 		return nil, nil, "", flow.ErrGone
 	}
 	sso, err := s.env.Sessions.Get(ctx, r)
@@ -206,6 +194,8 @@ func bindRefusal(err error) string {
 		return "certificate.bound_elsewhere"
 	case errors.Is(err, certauth.ErrAnotherPerson):
 		return "certificate.another_person"
+	case errors.Is(err, certauth.ErrOtherName):
+		return "certificate.other_name"
 	}
 	return ""
 }

@@ -47,6 +47,8 @@
 // (/login/certificate/bind, its challenge at
 // /login/certificate/bind/challenge), or decline
 // (/login/certificate/bind/skip); either way the flow resumes. A login below
-// LoA2 is not offered to bind a certificate to an account that has a second
-// factor: the binding would let a password alone become an LoA3 login.
+// LoA2 is not offered to bind a certificate, and its binding requests are
+// answered as for an expired flow: the binding would let a password alone
+// become an LoA3 login. A personal certificate issued to another name than
+// the account's is refused (certauth.Bind, reason certificate.other_name).
 package certificate

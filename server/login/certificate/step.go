@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/dinhdanh/dinhdanh/server/authn"
 	certauth "github.com/dinhdanh/dinhdanh/server/authn/certificate"
 	"github.com/dinhdanh/dinhdanh/server/login/flow"
 	"github.com/dinhdanh/dinhdanh/server/web"
@@ -67,20 +66,15 @@ var signatureLimits = map[string]web.FieldLimit{
 type Step struct {
 	env *flow.Env
 	cfg *Config
-	// inventory tells which second factors an account has; nil when second
-	// factors are off.
-	inventory *authn.Inventory
 }
 
 // New returns the certificate login step configured by c, or nil when c is
-// nil (certificate login off). inventory is the login's factor inventory,
-// nil when second factors are off: it decides whether a login may bind a
-// certificate.
-func New(env *flow.Env, c *Config, inventory *authn.Inventory) *Step {
+// nil (certificate login off).
+func New(env *flow.Env, c *Config) *Step {
 	if c == nil {
 		return nil
 	}
-	return &Step{env: env, cfg: c, inventory: inventory}
+	return &Step{env: env, cfg: c}
 }
 
 // Register mounts the step's handlers on the main listener's mux: the

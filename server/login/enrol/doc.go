@@ -28,10 +28,13 @@
 // already is sent back to /login/mfa (the ceremony answers 400,
 // error.flow_expired); further factors are added in the account console.
 //
-// The first factor completes the flow as a proved factor does
-// (flow.Env.CompleteFactor: the SSO session reaches LoA2, MFASuccess is
-// audited) and marks it to show recovery codes: GET /login/mfa/codes?flow=ID
-// makes the account's recovery codes and shows them once
-// (MFARecoveryCodesMade), then leads to /login/resume, where the dispatcher
-// takes the flow on. A flow that has no codes due goes straight there.
+// Setting up a factor is not presenting it: the first factor leaves the
+// SSO session and the flow at their level (a stolen password must not
+// yield two-factor tokens) and marks the flow to show recovery codes: GET
+// /login/mfa/codes?flow=ID makes the account's recovery codes and shows
+// them once (MFARecoveryCodesMade), then leads back to the second-factor
+// step at /login/mfa?flow=ID, which now finds the factor and asks for it
+// (package factor: a proved factor completes the flow and audits
+// MFASuccess). A flow of which no factor is asked any more, or that has no
+// codes due, goes to /login/resume, where the dispatcher takes it on.
 package enrol

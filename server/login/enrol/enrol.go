@@ -120,29 +120,46 @@ func (s *Step) postTOTPEnrolment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.env.Record(r, audit.MFATOTPEnrolled, ff.Account.ID, ff.Flow.ClientID, nil)
-	s.enrolled(w, r, ff, []string{authn.AMROTP}, "totp")
-}
-
-// enrolled completes the login with the first second factor just enrolled
-// and shows the new recovery codes.
-func (s *Step) enrolled(w http.ResponseWriter, r *http.Request, ff *flow.SessionFlow, methods []string, via string) {
-	ff.Flow.ShowCodes = true
-	if err := s.env.CompleteFactor(r, ff, methods, via); err != nil {
+	if err := s.enrolled(r, ff); err != nil {
 		s.env.Unavailable(w, r, err)
 		return
 	}
-	web.Redirect(w, r, "/login/mfa/codes?flow="+url.QueryEscape(ff.Flow.ID))
+	web.Redirect(w, r, codesURL(ff.Flow))
+}
+
+// enrolled marks the flow, whose person just set up their first second
+// factor, to show the new recovery codes. The login keeps its level and
+// still asks for the factor: setting one up is not presenting it.
+func (s *Step) enrolled(r *http.Request, ff *flow.SessionFlow) error {
+	ff.Flow.ShowCodes = true
+	return s.env.Flows.Save(r.Context(), ff.Flow)
+}
+
+// codesURL is the page of the recovery codes of fl.
+func codesURL(fl *flow.Flow) string { return "/login/mfa/codes?flow=" + url.QueryEscape(fl.ID) }
+
+// asksFactor reports whether fl still asks for a second factor.
+func asksFactor(fl *flow.Flow) bool { return fl.Required != "" || fl.Reauth }
+
+// afterCodes is where the recovery codes page of fl leads: the
+// second-factor step, where the person presents the factor they just set
+// up, while the flow asks for one; else the dispatcher.
+func afterCodes(fl *flow.Flow) string {
+	if asksFactor(fl) {
+		return "/login/mfa?flow=" + url.QueryEscape(fl.ID)
+	}
+	return "/login/resume?flow=" + url.QueryEscape(fl.ID)
 }
 
 // showRecoveryCodes makes and shows, once, the recovery codes of a person
-// who just enrolled their first second factor.
+// who just enrolled their first second factor, then leads to afterCodes.
 func (s *Step) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ff, ok := s.env.SessionFlowPage(w, r, r.URL.Query().Get("flow"))
 	if !ok {
 		return
 	}
-	next := "/login/resume?flow=" + url.QueryEscape(ff.Flow.ID)
+	next := afterCodes(ff.Flow)
 	if !ff.Flow.ShowCodes {
 		web.Redirect(w, r, next)
 		return
@@ -159,5 +176,5 @@ func (s *Step) showRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	}
 	s.env.Record(r, audit.MFARecoveryCodesMade, ff.Account.ID, ff.Flow.ClientID, map[string]string{"count": strconv.Itoa(len(codes))})
 	s.env.Kit.Render(w, r, http.StatusOK, "recovery_codes", &ui.RecoveryCodesPage{Base: s.env.Kit.Base(w, r), Codes: codes,
-		ContinueURL: next, FirstFactor: true})
+		ContinueURL: next, FirstFactor: true, PresentNext: asksFactor(ff.Flow)})
 }

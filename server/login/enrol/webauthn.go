@@ -2,7 +2,6 @@ package enrol
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
@@ -68,10 +67,9 @@ func (s *Step) finishKeyEnrolment(w http.ResponseWriter, r *http.Request) {
 	}
 	s.env.Record(r, audit.MFAWebAuthnRegistered, ff.Account.ID, ff.Flow.ClientID, map[string]string{"name": name,
 		"passkey": strconv.FormatBool(res.Credential.Discoverable)})
-	ff.Flow.ShowCodes = true
-	if err := s.env.CompleteFactor(r, ff, res.Methods(), "webauthn"); err != nil {
+	if err := s.enrolled(r, ff); err != nil {
 		s.env.JSONUnavailable(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/login/mfa/codes?flow=" + url.QueryEscape(ff.Flow.ID)})
+	web.WriteJSON(w, http.StatusOK, map[string]string{"redirect": codesURL(ff.Flow)})
 }

@@ -15,7 +15,8 @@ import (
 // assurance.
 //
 // The level a login must reach is the highest of: the minimum of the
-// person's kind (Policy: citizen, official, administrator), the client's
+// person's kind (Policy: citizen, official, administrator), raised to
+// Policy.Enrolled for a person who has a second factor, the client's
 // minimum (store.Client.MinimumACR), the first value of acr_values that can
 // be reached (acr_values is voluntary, in order of preference), and the
 // lowest reachable value of acr requested as an essential claim in the
