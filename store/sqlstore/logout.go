@@ -271,4 +271,3 @@ func (db *DB) CountLogouts(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, rows.Err()
 }
-

@@ -1,27 +1,12 @@
 package e2e
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/dinhdanh/dinhdanh/test/harness"
 )
-
-// userinfoStatus returns the status of /userinfo with the access token.
-func userinfoStatus(t *testing.T, srv *harness.Server, accessToken string) int {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL("/userinfo"), nil)
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	resp, err := srv.HTTP.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
 
 // TestLockRevokesAccessTokens: locking an account revokes its access tokens
 // at once, JWT and opaque alike, and its refresh tokens: introspection says
