@@ -53,6 +53,9 @@ type certOptions struct {
 	// mutualTLS adds the mutual-TLS listener and the proxy header
 	// X-SSL-Client-Cert, trusted from 127.0.0.2.
 	mutualTLS bool
+	// proxiesAtTop trusts 127.0.0.2 through the top-level trusted_proxies
+	// instead of certificates.mutual_tls.trusted_proxies.
+	proxiesAtTop bool
 	// vgcaEndpoint is certificates.signing.vgca_endpoint ("" keeps the default).
 	vgcaEndpoint string
 }
@@ -109,12 +112,17 @@ func startCertServer(t *testing.T, p *pki.PKI, o certOptions, opts ...harness.Op
     cert_file: %q
     key_file: %q
     header: X-SSL-Client-Cert
-    trusted_proxies: [127.0.0.2]
 `, port, certFile, keyFile)
+		if !o.proxiesAtTop {
+			cfg.WriteString("    trusted_proxies: [127.0.0.2]\n")
+		}
 		cs.mtls, cs.mtlsRoots = "https://127.0.0.1:"+strconv.Itoa(port), roots
 	}
 	if o.vgcaEndpoint != "" {
 		fmt.Fprintf(&cfg, "  signing:\n    vgca_endpoint: %q\n", o.vgcaEndpoint)
+	}
+	if o.proxiesAtTop {
+		cfg.WriteString("trusted_proxies: [127.0.0.2]\n")
 	}
 	file := writeFile(t, filepath.Join(dir, "dinhdanh.yaml"), []byte(cfg.String()))
 	cs.Server = harness.Start(t, append(opts, harness.WithConfigFile(file))...)
@@ -892,6 +900,36 @@ func TestCertificateMutualTLS(t *testing.T) {
 			t.Fatal("a forged header started a session")
 		}
 	})
+}
+
+// TestCertificateHeaderFromTopLevelProxies: without proxies of its own, the
+// client-certificate header is believed from the top-level trusted_proxies,
+// and from nobody else.
+func TestCertificateHeaderFromTopLevelProxies(t *testing.T) {
+	t.Parallel()
+	p := pki.New(t)
+	srv := startCertServer(t, p, certOptions{mutualTLS: true, proxiesAtTop: true})
+	cucSub := srv.CreateCitizen(t, certCuc)
+	rp := newRP(t, srv.Server, srv.CreateClient(t, portal("openid", "profile")))
+	forwarded := url.PathEscape(string(pki.CertPEM(p.Citizen.Cert)))
+
+	b := srv.NewBrowser(t)
+	b.UseLocalAddress(t, "127.0.0.2")
+	b.Header = http.Header{"X-Ssl-Client-Cert": {forwarded}}
+	ar, resp := rp.authorize(t, b, openidProfile)
+	flow := resp.MustPage(t, http.StatusOK, "/login").URL.Query().Get("flow")
+	page := b.Get(t, "/login/certificate/mtls?flow="+flow).MustPage(t, http.StatusOK, "/login/certificate/mtls")
+	toks := rp.exchange(t, ar, rp.code(t, ar, b.Submit(t, page.Form(t, "/login/certificate/mtls"), nil)))
+	wantCertificateLogin(t, toks, cucSub)
+
+	other := srv.NewBrowser(t)
+	other.Header = http.Header{"X-Ssl-Client-Cert": {forwarded}}
+	_, resp = rp.authorize(t, other, openidProfile)
+	flow = resp.MustPage(t, http.StatusOK, "/login").URL.Query().Get("flow")
+	page = other.Get(t, "/login/certificate/mtls?flow="+flow).MustPage(t, http.StatusOK, "/login/certificate/mtls")
+	if len(page.Forms()) != 0 || strings.Contains(page.Body, "Lê Thị Cúc") {
+		t.Fatalf("the header of a client that is no proxy was read:\n%s", page.Body)
+	}
 }
 
 // TestCertificateRevocationUnavailable: with the OCSP responder down (and
