@@ -33,9 +33,11 @@
 //     number has no check digit, so a typing mistake in the last six digits
 //     cannot be detected here; [PersonalID.CheckBirth] compares what can be
 //     compared with the declared birth date and gender.
-//   - [ParseTaxCode]: the enterprise tax code (mã số thuế), ten digits with a
-//     weighted modulo-11 check digit, or thirteen digits "NNNNNNNNNN-NNN" for a
-//     dependent unit (branch) of the enterprise named by the first ten.
+//   - [ParseTaxCode]: the tax code (mã số thuế), ten digits with a weighted
+//     modulo-11 check digit for an enterprise, thirteen digits
+//     "NNNNNNNNNN-NNN" for a dependent unit (branch) of the enterprise named
+//     by the first ten, or a twelve-digit personal ID for an individual or a
+//     household business.
 //   - [NormalizeFullName], [NormalizeEmail], [NormalizePhone],
 //     [ParseBirthdate], [ParseGender]: the profile fields of a registration
 //     or self-service form. Names are stored in Unicode NFC so that a name typed

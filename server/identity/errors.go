@@ -67,7 +67,8 @@ var errorTexts = map[string]string{
 	"personal_id.birth_year": "year of birth does not match the number",
 	"personal_id.gender":     "gender does not match the number",
 
-	"tax_code.format":   "must be 10 digits, or 10 digits, a hyphen and 3 digits",
+	"tax_code.format":   "must be 10 digits, 10 digits, a hyphen and 3 digits, or a 12-digit personal ID",
+	"tax_code.province": "12 digits that are not a personal ID (unknown province code)",
 	"tax_code.checksum": "check digit does not match",
 	"tax_code.zero":     "digits 3 to 9 must not all be zero",
 	"tax_code.branch":   "branch suffix must be 001 to 999",

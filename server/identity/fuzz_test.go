@@ -72,6 +72,7 @@ func FuzzParseTaxCode(f *testing.F) {
 	for _, s := range []string{
 		"0100233488", "0314409058", "0100109106", "0106323762", "0100233488-001", "0314409058999",
 		"0100233489", "0100233488-000", "0100000003", "010023348", "0100233488-", "", "-",
+		"001099000123", "000023348800", "123456789012",
 	} {
 		f.Add(s)
 	}
@@ -83,6 +84,20 @@ func FuzzParseTaxCode(f *testing.F) {
 				t.Fatalf("ParseTaxCode(%q) = %q with an error", s, tc)
 			}
 			return
+		}
+		if len(tc) == 12 {
+			// The personal-ID form: exactly what ParsePersonalID accepts.
+			p, err := identity.ParsePersonalID(string(tc))
+			if err != nil || string(p) != string(tc) || !tc.IsPersonal() || tc.IsBranch() || tc.Parent() != tc {
+				t.Fatalf("ParseTaxCode(%q) = %q: ParsePersonalID = %q, %v; IsPersonal %v", s, tc, p, err, tc.IsPersonal())
+			}
+			if again, err := identity.ParseTaxCode(string(tc)); err != nil || again != tc {
+				t.Fatalf("ParseTaxCode(%q) = %q, %v; want it unchanged", tc, again, err)
+			}
+			return
+		}
+		if tc.IsPersonal() {
+			t.Fatalf("%q.IsPersonal() = true", tc)
 		}
 		head := string(tc.Parent())
 		switch {

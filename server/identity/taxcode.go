@@ -1,11 +1,16 @@
 package identity
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
-// TaxCode is an enterprise tax code (mã số thuế). A value returned by
-// [ParseTaxCode] is either ten ASCII digits, the code of an enterprise, or
-// "NNNNNNNNNN-NNN", the code of a dependent unit (branch, representative
-// office) of the enterprise whose code is the first ten digits.
+// TaxCode is a tax code (mã số thuế). A value returned by [ParseTaxCode] is
+// ten ASCII digits, the code of an enterprise; "NNNNNNNNNN-NNN", the code of a
+// dependent unit (branch, representative office) of the enterprise whose code
+// is the first ten digits; or twelve digits, a personal ID, which since
+// 1 July 2025 is the tax code of an individual and of a household business
+// (Circular 86/2024/TT-BTC).
 type TaxCode string
 
 // ParseTaxCode trims surrounding white space from s and returns it as a
@@ -16,12 +21,16 @@ type TaxCode string
 //     10 means the number cannot exist;
 //   - "NNNNNNNNNN-NNN", a valid ten-digit code, an ASCII hyphen and a suffix
 //     from 001 to 999;
-//   - the same thirteen digits without the hyphen, returned with it.
+//   - the same thirteen digits without the hyphen, returned with it;
+//   - twelve digits that [ParsePersonalID] accepts: the personal ID of an
+//     individual or of the owner of a household business.
 //
 // It fails with Field "tax_code" and Reason
 //
-//   - "format" for any other shape (lengths other than 10, 13 or 14, letters,
-//     non-ASCII digits, inner spaces, a misplaced hyphen);
+//   - "format" for any other shape (lengths other than 10, 12, 13 or 14,
+//     letters, non-ASCII digits, inner spaces, a misplaced hyphen);
+//   - "province" for twelve digits that are not a personal ID (the Reason
+//     ParsePersonalID gives);
 //   - "zero" when digits 3 to 9 of the ten-digit code are all zero;
 //   - "checksum" when the check digit does not match or the computed check is 10;
 //   - "branch" when the suffix is 000.
@@ -34,6 +43,16 @@ func ParseTaxCode(s string) (TaxCode, error) {
 	switch {
 	case isDigits(s, 10):
 		head = s
+	case isDigits(s, personalIDLen):
+		p, err := ParsePersonalID(s)
+		if err != nil {
+			var ie *InvalidError
+			if errors.As(err, &ie) {
+				return "", invalid(fieldTaxCode, ie.Reason)
+			}
+			return "", invalid(fieldTaxCode, "format")
+		}
+		return TaxCode(p), nil
 	case isDigits(s, 13):
 		head, suffix = s[:10], s[10:]
 	case len(s) == 14 && s[10] == '-' && isDigits(s[:10], 10) && isDigits(s[11:], 3):
@@ -72,6 +91,12 @@ func taxCheckDigit(head string) (byte, bool) {
 		return 0, false
 	}
 	return byte('0' + check), true
+}
+
+// IsPersonal reports whether t is the twelve-digit personal-ID form, the tax
+// code of an individual or a household business.
+func (t TaxCode) IsPersonal() bool {
+	return isDigits(string(t), personalIDLen)
 }
 
 // IsBranch reports whether t is the code of a dependent unit, that is

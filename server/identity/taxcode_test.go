@@ -38,6 +38,11 @@ func TestParseTaxCodeValid(t *testing.T) {
 		{"0100233488001", "0100233488-001", true, "0100233488"},
 		{"0314409058999", "0314409058-999", true, "0314409058"},
 		{"  0314409058-999  ", "0314409058-999", true, "0314409058"},
+		// The personal ID of an individual or a household business.
+		{"001099000123", "001099000123", false, "001099000123"},
+		{"079203001234", "079203001234", false, "079203001234"},
+		{" 010023348800\t", "010023348800", false, "010023348800"},
+		{"123456789012", "123456789012", false, "123456789012"}, // birth registered abroad
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -50,6 +55,9 @@ func TestParseTaxCodeValid(t *testing.T) {
 			}
 			if got.IsBranch() != tt.isBranch {
 				t.Errorf("IsBranch() = %v, want %v", got.IsBranch(), tt.isBranch)
+			}
+			if personal := len(tt.want) == 12; got.IsPersonal() != personal {
+				t.Errorf("IsPersonal() = %v, want %v", got.IsPersonal(), personal)
 			}
 			if got.Parent() != tt.parent {
 				t.Errorf("Parent() = %q, want %q", got.Parent(), tt.parent)
@@ -69,7 +77,10 @@ func TestParseTaxCodeInvalid(t *testing.T) {
 		{"empty", "", "format"},
 		{"9 digits", "010023348", "format"},
 		{"11 digits", "01002334880", "format"},
-		{"12 digits", "010023348800", "format"},
+		{"12 digits, unknown province", "000023348800", "province"},
+		{"12 digits, province code 099", "099203001234", "province"},
+		{"12 digits with a hyphen", "0010990-00123", "format"},
+		{"12 full-width digits", "００１０９９０００１２３", "format"},
 		{"15 digits", "010023348800100", "format"},
 		{"letters", "01002334AB", "format"},
 		{"full-width digits", "０１００２３３４８８", "format"},
