@@ -174,15 +174,18 @@ func assemble(s *Services) (*App, error) {
 		Handler: kit.Middleware(h.availability(kit, methodGuard(mux, kit)))}, nil
 }
 
-// registerProvider mounts the OAuth endpoints of the provider.
+// registerProvider mounts the OAuth endpoints of the provider, userinfo also
+// at its alias oauth.PathUserinfoAlias.
 func registerProvider(mux *http.ServeMux, p *oauth.Provider) {
 	mux.HandleFunc("GET "+oauth.PathDiscovery, p.HandleDiscovery)
 	mux.HandleFunc("GET "+oauth.PathJWKS, p.HandleJWKS)
 	mux.HandleFunc("POST "+oauth.PathToken, p.HandleToken)
 	mux.HandleFunc("POST "+oauth.PathIntrospect, p.HandleIntrospect)
 	mux.HandleFunc("POST "+oauth.PathRevoke, p.HandleRevoke)
-	mux.HandleFunc("GET "+oauth.PathUserinfo, p.HandleUserinfo)
-	mux.HandleFunc("POST "+oauth.PathUserinfo, p.HandleUserinfo)
+	for _, path := range []string{oauth.PathUserinfo, oauth.PathUserinfoAlias} {
+		mux.HandleFunc("GET "+path, p.HandleUserinfo)
+		mux.HandleFunc("POST "+path, p.HandleUserinfo)
+	}
 }
 
 // methodGuard answers a request whose path is served only for other methods
@@ -224,7 +227,8 @@ func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
 
 func isAPI(path string) bool {
 	switch path {
-	case oauth.PathToken, oauth.PathIntrospect, oauth.PathRevoke, oauth.PathUserinfo, oauth.PathJWKS, oauth.PathDiscovery:
+	case oauth.PathToken, oauth.PathIntrospect, oauth.PathRevoke, oauth.PathUserinfo, oauth.PathUserinfoAlias,
+		oauth.PathJWKS, oauth.PathDiscovery:
 		return true
 	}
 	return false

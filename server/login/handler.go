@@ -104,10 +104,14 @@ func New(c Config) *Handler {
 	return h
 }
 
-// Register mounts the handlers on the mux.
+// Register mounts the handlers on the mux: the authorization endpoint at
+// oauth.PathAuthorize and its alias oauth.PathAuthorizeAlias, the login page
+// and every step's pages.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+oauth.PathAuthorize, h.HandleAuthorize)
-	mux.HandleFunc("POST "+oauth.PathAuthorize, h.HandleAuthorize)
+	for _, path := range []string{oauth.PathAuthorize, oauth.PathAuthorizeAlias} {
+		mux.HandleFunc("GET "+path, h.HandleAuthorize)
+		mux.HandleFunc("POST "+path, h.HandleAuthorize)
+	}
 	mux.HandleFunc("GET /login", h.showLogin)
 	for _, s := range h.steps {
 		s.Register(mux)

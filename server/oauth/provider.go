@@ -509,6 +509,16 @@ const (
 	PathAuthorizeBase = "/oauth2/"
 )
 
+// Path aliases, for applications written for the national public-service
+// portal's SSO or a WSO2-based provincial SSO, which then switch to dinhdanh
+// by changing only the host. An alias is served by the same handler as its
+// canonical path, with the same behaviour, and is never advertised in
+// discovery. The token path, /oauth2/token, is already the same.
+const (
+	PathAuthorizeAlias = "/oauth2/authorize" // WSO2's name of PathAuthorize
+	PathUserinfoAlias  = "/oauth2/userinfo"  // WSO2's name of PathUserinfo
+)
+
 func (p *Provider) buildDiscovery() ([]byte, error) {
 	iss := p.opts.Issuer
 	doc := map[string]any{

@@ -40,10 +40,18 @@ type Handler struct {
 // PathEndSession is the RP-initiated logout endpoint.
 const PathEndSession = "/oauth2/logout"
 
-// Register mounts the handlers.
+// PathEndSessionAlias is the national public-service portal's name of the
+// RP-initiated logout endpoint (the WSO2 path): served exactly as
+// PathEndSession, never advertised in discovery.
+const PathEndSessionAlias = "/oidc/logout"
+
+// Register mounts the handlers: RP-initiated logout at PathEndSession and
+// PathEndSessionAlias, the logout button at /logout.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+PathEndSession, h.endSession)
-	mux.HandleFunc("POST "+PathEndSession, h.endSession)
+	for _, path := range []string{PathEndSession, PathEndSessionAlias} {
+		mux.HandleFunc("GET "+path, h.endSession)
+		mux.HandleFunc("POST "+path, h.endSession)
+	}
 	mux.HandleFunc("POST /logout", h.logoutButton)
 }
 
