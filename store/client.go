@@ -31,8 +31,12 @@ type Client struct {
 	FrontchannelLogoutURI string
 	// MinimumACR is the lowest assurance level (LoA1, LoA2, LoA3) a login must reach for this client; "" is none.
 	MinimumACR string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// ClaimProfile names the claim names the client receives besides the
+	// standard ones (identity.ClaimProfile): "" is the standard claims only,
+	// "dvcqg" adds the national public-service portal's names.
+	ClaimProfile string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Access-token formats.

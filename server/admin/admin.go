@@ -13,6 +13,7 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
+	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -100,6 +101,10 @@ type ClientSpec struct {
 	FrontchannelLogoutURI string
 	// MinimumACR is the lowest assurance level of a login for the client: "", LoA1, LoA2 or LoA3.
 	MinimumACR string
+	// ClaimProfile adds claim names besides the standard ones (see
+	// identity.ParseClaimProfile): "" or "standard" (default), or "dvcqg"
+	// for the national public-service portal's names.
+	ClaimProfile string
 }
 
 var clientIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
@@ -212,10 +217,14 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cli
 	if spec.MinimumACR != "" && authn.Rank(spec.MinimumACR) == 0 {
 		p.add("min_acr", "%q is not an assurance level (LoA1, LoA2 or LoA3)", spec.MinimumACR)
 	}
+	profile, err := identity.ParseClaimProfile(spec.ClaimProfile)
+	if err != nil {
+		p.add("claim_profile", "%q is not a claim profile (standard or dvcqg)", spec.ClaimProfile)
+	}
 	if err := p.err(); err != nil {
 		return nil, "", err
 	}
-	c := &store.Client{ID: spec.ID, MinimumACR: spec.MinimumACR, Name: spec.Name, Public: spec.Public, FirstParty: spec.FirstParty,
+	c := &store.Client{ID: spec.ID, MinimumACR: spec.MinimumACR, ClaimProfile: string(profile), Name: spec.Name, Public: spec.Public, FirstParty: spec.FirstParty,
 		RedirectURIs: spec.RedirectURIs, GrantTypes: spec.GrantTypes, Scopes: spec.Scopes, Audience: spec.Audience,
 		IDTokenAlgorithm: spec.IDTokenAlgorithm, AccessTokenFormat: spec.AccessTokenFormat,
 		TokenEndpointAuthMethod: spec.TokenEndpointAuthMethod, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,

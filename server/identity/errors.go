@@ -4,9 +4,9 @@ package identity
 // Field and Reason are stable keys: the UI looks up the message "error.<Field>.<Reason>".
 //
 // Field names the input ("personal_id", "tax_code", "full_name", "email",
-// "phone", "birthdate", "gender", "capacity", "representative_role"); Reason
-// names the rule that failed ("required", "format", "invalid", …). Each parser
-// documents the pairs it returns. An InvalidError never contains the rejected
+// "phone", "birthdate", "gender", "capacity", "representative_role",
+// "claim_profile"); Reason names the rule that failed ("required", "format",
+// "invalid", …). Each parser documents the pairs it returns. An InvalidError never contains the rejected
 // value, so it is safe to log.
 type InvalidError struct {
 	Field  string
@@ -54,6 +54,8 @@ const (
 	fieldGender     = "gender"
 	fieldCapacity   = "capacity"
 	fieldRole       = "representative_role"
+	// fieldClaimProfile is the field of ParseClaimProfile.
+	fieldClaimProfile = "claim_profile"
 )
 
 // errorTexts holds the English text of each known Field.Reason pair; "*"
@@ -85,4 +87,5 @@ var errorTexts = map[string]string{
 	"gender.invalid":              "must be male or female",
 	"capacity.invalid":            "must be citizen or official",
 	"representative_role.invalid": "must be legal_representative or authorised_staff",
+	"claim_profile.invalid":       "must be standard or dvcqg",
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 
+	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
@@ -27,6 +28,21 @@ func ClientOf(c fosite.Client) *store.Client {
 		return oc.Client
 	}
 	return nil
+}
+
+// claimProfile returns the claim profile of c: the names its ID tokens and
+// userinfo carry besides the standard claims. It is the standard profile for
+// a nil client or a stored value that is not a profile (CreateClient accepts
+// only profiles).
+func claimProfile(c *store.Client) identity.ClaimProfile {
+	if c == nil {
+		return identity.ProfileStandard
+	}
+	p, err := identity.ParseClaimProfile(c.ClaimProfile)
+	if err != nil {
+		return identity.ProfileStandard
+	}
+	return p
 }
 
 // GetID returns the client id.

@@ -223,6 +223,7 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 	}
 	extra := g.Account.Claims(identity.ClaimRequest{Scopes: g.Scopes, Capacity: g.Capacity, Business: g.Business,
 		PersonalIDConsented: g.PersonalIDConsented})
+	claimProfile(client).Apply(extra)
 	extra["sid"] = g.SID
 	taxCode := ""
 	if g.Business != nil {
@@ -455,6 +456,7 @@ func (p *Provider) HandleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	claims := acct.Claims(identity.ClaimRequest{Scopes: ar.GetGrantedScopes(), Capacity: identity.Capacity(sess.Capacity),
 		Business: biz, PersonalIDConsented: sess.PersonalIDConsented})
+	claimProfile(ClientOf(ar.GetClient())).Apply(claims)
 	claims["sub"] = acct.ID
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, claims)

@@ -150,6 +150,7 @@ func fullClient(id string) *store.Client {
 		IDTokenAlgorithm:        "ES256",
 		AccessTokenFormat:       store.AccessTokenOpaque,
 		TokenEndpointAuthMethod: "client_secret_post",
+		ClaimProfile:            "dvcqg",
 	}
 }
 

@@ -31,6 +31,8 @@ type ClientSpec struct {
 	FrontchannelLogoutURI string
 	// MinACR is the lowest assurance level of a login for the client (LoA1, LoA2, LoA3).
 	MinACR string
+	// ClaimProfile is the client's claim profile ("dvcqg"); "" is standard.
+	ClaimProfile string
 }
 
 // Args returns the command line that registers the client, printing JSON.
@@ -72,6 +74,7 @@ func (c ClientSpec) Args() []string {
 	args = appendIf(args, "--backchannel-logout-uri", c.BackchannelLogoutURI)
 	args = appendIf(args, "--frontchannel-logout-uri", c.FrontchannelLogoutURI)
 	args = appendIf(args, "--min-acr", c.MinACR)
+	args = appendIf(args, "--claim-profile", c.ClaimProfile)
 	return args
 }
 
@@ -94,6 +97,8 @@ type Client struct {
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
 	FrontchannelLogoutURI  string   `json:"frontchannel_logout_uri"`
+	// ClaimProfile is the client's claim profile, "" for standard.
+	ClaimProfile string `json:"claim_profile"`
 }
 
 // RedirectURI returns the client's first redirect URI.
