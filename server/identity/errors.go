@@ -4,7 +4,7 @@ package identity
 // Field and Reason are stable keys: the UI looks up the message "error.<Field>.<Reason>".
 //
 // Field names the input ("personal_id", "tax_code", "full_name", "email",
-// "phone", "birthdate", "gender", "capacity", "representative_role"); Reason
+// "phone", "birthdate", "gender", "capacity", "representative_role", "evidence"); Reason
 // names the rule that failed ("required", "format", "invalid", …). Each parser
 // documents the pairs it returns. An InvalidError never contains the rejected
 // value, so it is safe to log.
@@ -54,6 +54,7 @@ const (
 	fieldGender     = "gender"
 	fieldCapacity   = "capacity"
 	fieldRole       = "representative_role"
+	fieldEvidence   = "evidence"
 )
 
 // errorTexts holds the English text of each known Field.Reason pair; "*"
@@ -84,4 +85,5 @@ var errorTexts = map[string]string{
 	"gender.invalid":              "must be male or female",
 	"capacity.invalid":            "must be citizen or official",
 	"representative_role.invalid": "must be legal_representative or authorised_staff",
+	"evidence.invalid":            "must be upstream_eid, certificate, in_person or authoritative_source",
 }
