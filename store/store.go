@@ -94,6 +94,18 @@ type Accounts interface {
 	PasswordHash(ctx context.Context, accountID string) (string, error)
 	// SetPasswordHash stores a new encoded password hash for the account.
 	SetPasswordHash(ctx context.Context, accountID, hash string) error
+	// ProvePersonalID gives the personal ID pid, proven by proof (whose State
+	// must be verified), to the account accountID, atomically: whoever proves
+	// an ID gets it. Another account that holds pid unproven loses it (its
+	// PersonalID becomes "" and its Proofing the zero value) and displaced is
+	// that account's ID ("" when none held it). It fails with
+	// *ConflictError{"personal_id"}, changing nothing, when another account
+	// holds pid proven, or when accountID holds another personal ID proven; an
+	// unproven other ID of accountID is replaced. ErrNotFound: no account
+	// accountID. Accounts persist Proofing with PersonalID (CreateAccount,
+	// UpdateAccount); an account without a personal ID keeps no proof, and an
+	// unproven ID reads back as the zero Proofing.
+	ProvePersonalID(ctx context.Context, accountID string, pid identity.PersonalID, proof identity.Proofing) (displaced string, err error)
 }
 
 // IdentifierKind names a way of finding an account.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/dinhdanh/dinhdanh/server/admin"
 	"github.com/dinhdanh/dinhdanh/server/identity"
@@ -18,7 +19,7 @@ func (e *cliEnv) accountCommand() *cobra.Command {
 	return group("account", "manage accounts of citizens and officials",
 		e.accountCreateCommand(false), e.accountCreateCommand(true), e.accountListCommand(), e.accountShowCommand(),
 		e.accountLockCommand(true), e.accountLockCommand(false), e.accountSetPasswordCommand(),
-		e.accountEndSessionsCommand(), e.accountResetFactorsCommand())
+		e.accountEndSessionsCommand(), e.accountResetFactorsCommand(), e.accountVerifyCommand())
 }
 
 func (e *cliEnv) accountCreateCommand(bootstrap bool) *cobra.Command {
@@ -41,6 +42,7 @@ func (e *cliEnv) accountCreateCommand(bootstrap bool) *cobra.Command {
 	fs.StringVar(&spec.Department, "department", "", "department of an official")
 	fs.StringVar(&spec.Title, "title", "", "job title of an official")
 	fs.BoolVar(&spec.Admin, "admin", false, "grant administrator rights")
+	evidenceFlags(fs, &spec.Evidence, "proof of --personal-id (without it the ID is recorded unverified): ")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	c.RunE = func(c *cobra.Command, _ []string) error {
@@ -92,6 +94,64 @@ func (e *cliEnv) accountCreate(ctx context.Context, spec admin.AccountSpec, kind
 		fmt.Fprintln(e.stdout, "it has no password yet: set one with 'dinhdanh account set-password --password-stdin "+acct.ID+"'")
 	}
 	return nil
+}
+
+// evidenceFlags declares --evidence, --document, --by and --source into ev.
+func evidenceFlags(fs *pflag.FlagSet, ev *admin.Evidence, prefix string) {
+	fs.StringVar(&ev.Method, "evidence", "", prefix+"in-person or authoritative-source")
+	fs.StringVar(&ev.Document, "document", "", "in-person: the identity document shown (cccd, passport, …)")
+	fs.StringVar(&ev.By, "by", "", "in-person: the official who saw the person and the document")
+	fs.StringVar(&ev.Source, "source", "", "authoritative-source: the HR or directory source held authoritative")
+}
+
+func (e *cliEnv) accountVerifyCommand() *cobra.Command {
+	c := &cobra.Command{Use: "verify --personal-id ID --evidence in-person --document cccd --by OFFICIAL [ACCOUNT]",
+		Short: "record the proof of a personal ID; the account that proves it gets it",
+		Long: "Records that the person holds the personal ID, on the evidence given. ACCOUNT is the person's account " +
+			"(subject, email, phone, username); without it, the account that holds the ID is verified. Another account " +
+			"that asserted the ID without proof loses it: its sessions end and its tokens are revoked.",
+		Args: cobra.MaximumNArgs(1)}
+	fs := c.Flags()
+	pid := fs.String("personal-id", "", "the 12-digit personal ID proven (required)")
+	var ev admin.Evidence
+	evidenceFlags(fs, &ev, "what proves it: ")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	c.RunE = func(c *cobra.Command, args []string) error {
+		ctx := c.Context()
+		if *pid == "" {
+			return usageError("give the personal ID with --personal-id")
+		}
+		if ev.Method == "" {
+			return usageError("give the evidence with --evidence in-person (and --document, --by) or --evidence authoritative-source (and --source)")
+		}
+		a, err := e.openAdmin(ctx, e.cfgPath)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		ref := *pid
+		if len(args) == 1 {
+			ref = args[0]
+		}
+		acct, err := e.findAccount(ctx, a, ref)
+		if err != nil {
+			return err
+		}
+		acct, displaced, err := a.svc.VerifyPersonalID(ctx, acct, *pid, ev, time.Now())
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(map[string]any{"sub": acct.ID, "personal_id": string(acct.PersonalID),
+				"method": string(acct.Proofing.Method), "displaced": displaced})
+		}
+		fmt.Fprintf(e.stdout, "personal ID %s of %s verified (%s)\n", acct.PersonalID.Masked(), acct.ID, acct.Proofing.Method)
+		if displaced != "" {
+			fmt.Fprintf(e.stdout, "account %s had asserted it without proof: it lost it, its sessions ended and its tokens are revoked\n", displaced)
+		}
+		return nil
+	}
+	return c
 }
 
 func (e *cliEnv) accountListCommand() *cobra.Command {
@@ -159,6 +219,7 @@ func accountJSON(a *identity.Account) map[string]any {
 		"disabled": a.Disabled, "created_at": fmtTime(a.CreatedAt)}
 	if a.PersonalID != "" {
 		m["personal_id"] = string(a.PersonalID)
+		m["personal_id_proofing"] = proofingJSON(a.Proofing)
 	}
 	if a.Email != "" {
 		m["email"] = a.Email
@@ -178,6 +239,20 @@ func accountJSON(a *identity.Account) map[string]any {
 	}
 	if a.DisabledReason != "" {
 		m["disabled_reason"] = a.DisabledReason
+	}
+	return m
+}
+
+// proofingJSON is how "account show --json" prints the proof of a personal ID.
+func proofingJSON(p identity.Proofing) map[string]any {
+	if !p.Verified() {
+		return map[string]any{"state": string(identity.ProofingUnverified)}
+	}
+	m := map[string]any{"state": string(p.State), "method": string(p.Method), "at": fmtTime(p.At)}
+	for k, v := range map[string]string{"provider": p.Provider, "assurance": p.Assurance, "document": p.Document, "by": p.By} {
+		if v != "" {
+			m[k] = v
+		}
 	}
 	return m
 }
@@ -228,6 +303,11 @@ func (e *cliEnv) accountShow(ctx context.Context, a *adminEnv, acct *identity.Ac
 	fmt.Fprintf(e.stdout, "capacities:   %s\nadmin:        %v\n", strings.Join(caps, ", "), acct.Admin)
 	if acct.PersonalID != "" {
 		fmt.Fprintf(e.stdout, "personal_id:  %s\nbirthdate:    %s\ngender:       %s\n", acct.PersonalID, acct.Birthdate, acct.Gender)
+		if p := acct.Proofing; p.Verified() {
+			fmt.Fprintf(e.stdout, "proofing:     verified (%s%s) on %s\n", p.Method, proofDetail(p), fmtTime(p.At))
+		} else {
+			fmt.Fprintln(e.stdout, "proofing:     unverified (asserted; prove it with 'dinhdanh account verify')")
+		}
 	}
 	if acct.Email != "" {
 		fmt.Fprintf(e.stdout, "email:        %s\n", acct.Email)
@@ -343,4 +423,21 @@ func (e *cliEnv) accountResetFactorsCommand() *cobra.Command {
 		return nil
 	})
 	return c
+}
+
+// proofDetail is the evidence of p after its method, for "account show".
+func proofDetail(p identity.Proofing) string {
+	var parts []string
+	for _, v := range []string{p.Provider, p.Assurance, p.Document} {
+		if v != "" {
+			parts = append(parts, v)
+		}
+	}
+	if p.By != "" {
+		parts = append(parts, "by "+p.By)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, ", ")
 }

@@ -17,8 +17,15 @@ import (
 
 // AccountSpec describes an account to create. Kind "citizen" needs a personal
 // ID, a birth date and a gender; kind "official" needs a username and an
-// agency. An official whose personal ID belongs to an existing person is
-// added to that person (one subject), not created twice.
+// agency. Evidence, when given, proves the personal ID; without it the ID is
+// recorded unverified (asserted).
+//
+// An official whose personal ID belongs to an existing person who has proven
+// it is added to that person (one subject), not created twice; a Password is
+// then refused (the person keeps theirs), never silently dropped. When the
+// existing holder only asserted the ID, nothing is merged: with Evidence the
+// official is created apart and takes the ID from the holder (see
+// [Service.VerifyPersonalID]); without, the creation is refused.
 type AccountSpec struct {
 	Kind       identity.Capacity
 	PersonalID string
@@ -33,6 +40,7 @@ type AccountSpec struct {
 	Title      string
 	Admin      bool
 	Password   string
+	Evidence   Evidence
 }
 
 // CreateAccount validates and creates (or, for an official who is already a
@@ -116,6 +124,10 @@ func (s *Service) CreateAccount(ctx context.Context, spec AccountSpec, now time.
 			p.add("password", "must be %d to 256 characters", s.MinPasswordLength)
 		}
 	}
+	proof := spec.Evidence.proofing(&p, now)
+	if spec.Evidence != (Evidence{}) && spec.PersonalID == "" {
+		p.add("evidence", "proves a personal ID: give the personal ID too")
+	}
 	if err := p.err(); err != nil {
 		return nil, false, err
 	}
@@ -125,23 +137,41 @@ func (s *Service) CreateAccount(ctx context.Context, spec AccountSpec, now time.
 			return nil, false, err
 		}
 	}
-	// An official who is already a citizen: the same person.
-	if spec.Kind == identity.CapacityOfficial && a.PersonalID != "" {
-		existing, err := s.Store.FindAccount(ctx, store.ByPersonalID, string(a.PersonalID))
-		if err == nil {
-			if existing.Official != nil {
+	// An official who is already a citizen: the same person, when that
+	// person has proven the ID. An unproven holder is never extended.
+	var takeFromSquatter identity.PersonalID
+	if a.PersonalID != "" {
+		holder, err := s.holderOf(ctx, a.PersonalID)
+		if err != nil {
+			return nil, false, err
+		}
+		switch {
+		case holder == nil:
+			a.Proofing = proof
+		case holder.PersonalIDVerified() && spec.Kind == identity.CapacityOfficial:
+			if holder.Official != nil {
 				return nil, false, Problems{{Field: "personal_id", Message: "this person is already an official"}}
 			}
-			existing.Official = a.Official
-			existing.Admin = existing.Admin || a.Admin
-			if err := s.Store.UpdateAccount(ctx, existing); err != nil {
+			if spec.Password != "" {
+				return nil, false, Problems{{Field: "password", Message: "this person has an account already, with its own " +
+					"password: the official capacity is added to it and the password is left as it is; give no password"}}
+			}
+			holder.Official = a.Official
+			holder.Admin = holder.Admin || a.Admin
+			if err := s.Store.UpdateAccount(ctx, holder); err != nil {
 				return nil, false, conflictProblem(err)
 			}
-			s.audit(ctx, audit.AccountLinkOfficial, existing.ID, "", map[string]string{"username": a.Official.Username})
-			return existing, true, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return nil, false, err
+			s.audit(ctx, audit.AccountLinkOfficial, holder.ID, "", map[string]string{"username": a.Official.Username})
+			return holder, true, nil
+		case holder.PersonalIDVerified():
+			return nil, false, Problems{{Field: "personal_id", Message: "is already used by another account"}}
+		case !proof.Verified() && spec.Kind == identity.CapacityOfficial:
+			return nil, false, errUnprovenHolder
+		case !proof.Verified():
+			return nil, false, Problems{{Field: "personal_id", Message: "is already used by another account"}}
+		default:
+			// Created without it, then proven: the squatter loses it.
+			takeFromSquatter, a.PersonalID = a.PersonalID, ""
 		}
 	}
 	a.ID = identity.NewSubject()
@@ -149,6 +179,15 @@ func (s *Service) CreateAccount(ctx context.Context, spec AccountSpec, now time.
 		return nil, false, conflictProblem(err)
 	}
 	s.audit(ctx, audit.AccountCreate, a.ID, "", map[string]string{"kind": string(spec.Kind), "admin": boolText(a.Admin)})
+	if a.PersonalIDVerified() {
+		s.audit(ctx, audit.AccountVerifyPersonalID, a.ID, "", map[string]string{"method": string(proof.Method)})
+	}
+	if takeFromSquatter != "" {
+		if _, err := s.prove(ctx, a.ID, takeFromSquatter, proof); err != nil {
+			return a, false, fmt.Errorf("account %s was created without its personal ID, which it could not take: %w", a.ID, err)
+		}
+		a.PersonalID, a.Proofing = takeFromSquatter, proof
+	}
 	return a, false, nil
 }
 
@@ -379,7 +418,8 @@ func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
 }
 
 // LinkRepresentative records that the account represents the business
-// (creating the business when a name is given).
+// (creating the business when a name is given). The account must have
+// proven its personal ID: an asserted one links no business.
 func (s *Service) LinkRepresentative(ctx context.Context, a *identity.Account, taxCode, businessName, role string) (*identity.Representation, error) {
 	var p Problems
 	tc, err := identity.ParseTaxCode(taxCode)
@@ -390,8 +430,11 @@ func (s *Service) LinkRepresentative(ctx context.Context, a *identity.Account, t
 	if err != nil {
 		p.add("role", "must be legal_representative or authorised_staff")
 	}
-	if a.PersonalID == "" {
+	switch {
+	case a.PersonalID == "":
 		p.add("account", "only a citizen can represent a business")
+	case !a.PersonalIDVerified():
+		p.add("account", "the personal ID of this person is not proven: prove it first ('dinhdanh account verify')")
 	}
 	if err := p.err(); err != nil {
 		return nil, err

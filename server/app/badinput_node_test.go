@@ -126,12 +126,14 @@ func (n *node) setUp(t *testing.T) {
 	}
 	now := time.Now()
 	n.an, _, err = n.admin.CreateAccount(ctx, admin.AccountSpec{Kind: identity.CapacityCitizen, PersonalID: anPID,
-		FullName: "Nguyễn Văn An", Birthdate: "1990-05-17", Gender: "male", Email: anEmail, Password: anPassword}, now)
+		FullName: "Nguyễn Văn An", Birthdate: "1990-05-17", Gender: "male", Email: anEmail, Password: anPassword,
+		Evidence: admin.Evidence{Method: "authoritative-source", Source: "test fixtures"}}, now)
 	if err != nil {
 		t.Fatalf("creating account An: %v", err)
 	}
 	n.binh, _, err = n.admin.CreateAccount(ctx, admin.AccountSpec{Kind: identity.CapacityCitizen, PersonalID: binhPID,
-		FullName: "Trần Thị Bình", Birthdate: "1995-03-08", Gender: "female", Email: binhEmail, Password: binhPassword}, now)
+		FullName: "Trần Thị Bình", Birthdate: "1995-03-08", Gender: "female", Email: binhEmail, Password: binhPassword,
+		Evidence: admin.Evidence{Method: "authoritative-source", Source: "test fixtures"}}, now)
 	if err != nil {
 		t.Fatalf("creating account Bình: %v", err)
 	}

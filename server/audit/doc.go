@@ -31,7 +31,8 @@
 //   - Administration (server/admin, used by the command line, the directory
 //     synchronisation and the admin console): accounts ([AccountCreate],
 //     [AccountLinkOfficial], [AccountLock], [AccountUnlock],
-//     [AccountEndSessions], [AccountSetPassword], [AccountResetFactors]),
+//     [AccountEndSessions], [AccountSetPassword], [AccountResetFactors],
+//     [AccountVerifyPersonalID], [AccountDropPersonalID]),
 //     business representation ([BusinessLink], [BusinessUnlink]) and client
 //     applications ([ClientCreate], [ClientRotateSecret], [ClientDelete]).
 //   - Directory synchronisation (server/directory): a full run refused

@@ -118,6 +118,15 @@ const (
 	// AccountResetFactors: an administrator removed an account's second
 	// factors.
 	AccountResetFactors Event = "account.reset_factors"
+	// AccountVerifyPersonalID: an account's personal ID was proven (Details:
+	// "method", "document", "by", "source"; "displaced" names the account
+	// that had asserted it without proof).
+	AccountVerifyPersonalID Event = "account.verify_personal_id"
+	// AccountDropPersonalID: an account lost the personal ID it had asserted
+	// without proof, because another account proved it (Details: "proven_by",
+	// the account that proved it); its sessions ended and its tokens were
+	// revoked.
+	AccountDropPersonalID Event = "account.drop_personal_id"
 	// BusinessLink: an account was made representative of a business.
 	BusinessLink Event = "business.link"
 	// BusinessUnlink: a representation of a business was removed.

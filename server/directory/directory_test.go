@@ -484,9 +484,11 @@ func TestActiveDirectoryNames(t *testing.T) {
 	cfg.Sync.ModifiedAttribute = "whenChanged"
 	f := newFixture(t, Options{}, cfg)
 
-	// A citizen who registered with the personal ID the directory holds.
+	// A citizen who registered with the personal ID the directory holds, and
+	// proved it (an asserted ID links no official: TestUnprovenCitizenNotLinked).
 	citizen := &identity.Account{ID: identity.NewSubject(), FullName: "Hoàng Minh Đức", Locale: "vi",
-		PersonalID: "001085012345", Email: "duc.citizen@gmail.com"}
+		PersonalID: "001085012345", Email: "duc.citizen@gmail.com",
+		Proofing: identity.Verify(identity.ProofInPerson, identity.Proofing{Document: "cccd", By: "tn.hoa"}, time.Now())}
 	if err := f.db.CreateAccount(t.Context(), citizen, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -643,5 +645,41 @@ func TestSync(t *testing.T) {
 	list, err := f.db.ListAccounts(ctx, store.AccountFilter{Capacity: identity.CapacityOfficial, Query: "Bình"})
 	if err != nil || len(list) != 1 || list[0].ID != binh.ID {
 		t.Fatalf("ListAccounts = %v, %v", list, err)
+	}
+}
+
+// A citizen who only asserted the personal ID the directory holds (typed it
+// at registration) is not the official: the directory login makes the
+// official's own account, without that ID, and the citizen's account gets
+// no official capacity, roles or groups.
+func TestUnprovenCitizenNotLinked(t *testing.T) {
+	srv := slapd(t)
+	cfg := openLDAP(srv, "ad")
+	cfg.Name, cfg.Agency, cfg.Domains = "ad-tinh", "Văn phòng UBND tỉnh", []string{"TINH", "tinh.gov.vn"}
+	cfg.Users.BaseDN = "ou=staff,ou=ad," + ldaptest.Suffix
+	cfg.Users.Filter = "(objectClass=adUser)"
+	cfg.Users.LoginAttributes = []string{"sAMAccountName", "userPrincipalName"}
+	cfg.Users.Attributes.FullName, cfg.Users.Attributes.Phone = "displayName", "mobile"
+	cfg.Users.Attributes.Department, cfg.Users.Attributes.PersonalID = "department", "employeeID"
+	cfg.Groups.Filter, cfg.Groups.Membership = "(objectClass=adGroup)", "memberOf"
+	cfg.Groups.Roles = map[string][]string{"gg-ubnd": {"mcdt.xem"}}
+	cfg.Sync.ModifiedAttribute = "whenChanged"
+	f := newFixture(t, Options{}, cfg)
+
+	squatter := &identity.Account{ID: identity.NewSubject(), FullName: "Kẻ Mạo Danh", Locale: "vi",
+		PersonalID: "001085012345", Email: "mao.danh@gmail.com"}
+	if err := f.db.CreateAccount(t.Context(), squatter, ""); err != nil {
+		t.Fatal(err)
+	}
+	acct := f.mustLogin(t, `TINH\duc.hm`, "Đức-AD-2025")
+	if acct.ID == squatter.ID || acct.Official == nil || acct.PersonalID != "" {
+		t.Fatalf("the directory official: %+v, want an account of its own without the asserted ID", acct)
+	}
+	got, err := f.db.GetAccount(t.Context(), squatter.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Official != nil || got.Admin || got.PersonalID != "001085012345" {
+		t.Fatalf("the squatter after the directory login: %+v official %+v", got, got.Official)
 	}
 }

@@ -139,12 +139,20 @@ func (pr *provisioner) update(ctx context.Context, acct *identity.Account) error
 }
 
 // create makes the account of a person seen for the first time, or adds the
-// official record to the citizen with the same personal ID.
+// official record to the citizen with the same personal ID when that citizen
+// has proven it; an account that only asserted the ID gets nothing, and the
+// official is made without the ID.
 func (pr *provisioner) create(ctx context.Context, d *Directory, p *Person, official *identity.Official) (*identity.Account, outcome, error) {
 	pid := p.PersonalID
 	if pid != "" {
 		c, err := pr.store.FindAccount(ctx, store.ByPersonalID, string(pid))
 		switch {
+		case err == nil && !c.PersonalIDVerified():
+			// Only asserted: the official's capacity never goes to
+			// whoever typed the number first.
+			pr.log.Warn("personal ID asserted without proof by another account; official made without it",
+				"subject", c.ID, "username", p.Username)
+			pid = ""
 		case err == nil && c.Official == nil:
 			c.Official = official
 			if c.Email == "" {

@@ -49,6 +49,7 @@ type Account struct {
 	PhoneVerified  bool       // the person proved control of Phone
 	Locale         string     // "vi" or "en"
 	PersonalID     PersonalID // "" when the person has no citizen identity
+	Proofing       Proofing   // how PersonalID was proven; zero (unverified) when it was only asserted
 	Official       *Official  // nil when the person is not an official
 	Admin          bool       // may use the administration console
 	Disabled       bool       // locked by an administrator (or a directory)

@@ -63,7 +63,8 @@ var scopeClaims = map[string][]string{
 //   - "email": "email" and "email_verified", when Email is not "".
 //   - "phone": "phone_number" and "phone_number_verified", when Phone is not "".
 //   - "personal_id": "personal_id", only when r.PersonalIDConsented and
-//     PersonalID is not "".
+//     PersonalID is proven ([Account.PersonalIDVerified]): a self-asserted
+//     number is never released.
 //   - "business": when r.Business is not nil, "tax_code" (string) and
 //     "business" = map[string]any{"tax_code", "name", "role"} (strings). A
 //     representation whose AccountID is set and is not a.ID is ignored.
@@ -105,7 +106,7 @@ func (a *Account) Claims(r ClaimRequest) map[string]any {
 				c["phone_number_verified"] = a.PhoneVerified
 			}
 		case ScopePersonalID:
-			if r.PersonalIDConsented && a.PersonalID != "" {
+			if r.PersonalIDConsented && a.PersonalIDVerified() {
 				c["personal_id"] = string(a.PersonalID)
 			}
 		case ScopeBusiness:

@@ -26,6 +26,8 @@ func fullAccount() *identity.Account {
 		PhoneVerified: false,
 		Locale:        "vi",
 		PersonalID:    "079303001234",
+		Proofing: identity.Proofing{State: identity.ProofingVerified, Method: identity.ProofInPerson,
+			Document: "cccd", By: "tn.hoa", At: updated.Add(-2 * time.Hour)},
 		Official: &identity.Official{
 			Username:   "anh.nt",
 			Agency:     "Sở Thông tin và Truyền thông",
@@ -139,6 +141,12 @@ func TestClaimsRules(t *testing.T) {
 			name: "personal ID without consent",
 			req:  identity.ClaimRequest{Scopes: []string{"personal_id"}, Capacity: identity.CapacityCitizen},
 			want: map[string]any{"account_kind": "citizen"},
+		},
+		{
+			name:    "personal ID consented but unverified",
+			account: func(a *identity.Account) { a.Proofing = identity.Proofing{} },
+			req:     identity.ClaimRequest{Scopes: []string{"personal_id"}, Capacity: identity.CapacityCitizen, PersonalIDConsented: true},
+			want:    map[string]any{"account_kind": "citizen"},
 		},
 		{
 			name:    "personal ID consented but none",

@@ -5,8 +5,8 @@ package identity
 //
 // Field names the input ("personal_id", "tax_code", "full_name", "email",
 // "phone", "birthdate", "gender", "capacity", "representative_role",
-// "claim_profile"); Reason names the rule that failed ("required", "format",
-// "invalid", …). Each parser documents the pairs it returns. An InvalidError never contains the rejected
+// "claim_profile", "evidence"); Reason names the rule that failed ("required",
+// "format", "invalid", …). Each parser documents the pairs it returns. An InvalidError never contains the rejected
 // value, so it is safe to log.
 type InvalidError struct {
 	Field  string
@@ -56,6 +56,8 @@ const (
 	fieldRole       = "representative_role"
 	// fieldClaimProfile is the field of ParseClaimProfile.
 	fieldClaimProfile = "claim_profile"
+	// fieldEvidence is the field of the proofing methods (ParseProofingMethod).
+	fieldEvidence = "evidence"
 )
 
 // errorTexts holds the English text of each known Field.Reason pair; "*"
@@ -88,4 +90,5 @@ var errorTexts = map[string]string{
 	"capacity.invalid":            "must be citizen or official",
 	"representative_role.invalid": "must be legal_representative or authorised_staff",
 	"claim_profile.invalid":       "must be standard or dvcqg",
+	"evidence.invalid":            "must be upstream_eid, certificate, in_person or authoritative_source",
 }

@@ -58,6 +58,8 @@ func fullAccount() *identity.Account {
 		PhoneVerified: true,
 		Locale:        "en",
 		PersonalID:    "001190012345",
+		Proofing: identity.Proofing{State: identity.ProofingVerified, Method: identity.ProofInPerson,
+			Provider: "Bộ phận một cửa tỉnh", Assurance: "LoA2", Document: "cccd", By: "tn.hoa", At: now().Add(-time.Hour)},
 		Official: &identity.Official{
 			Username:   "nhungdth",
 			Agency:     "Sở Tư pháp",
@@ -446,6 +448,8 @@ func testAccounts(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("ListAccounts(limit 200) returned %d accounts, want 105", len(list))
 		}
 	})
+
+	t.Run("Proofing", func(t *testing.T) { testProofing(t, open) })
 
 	t.Run("ConcurrentCreateSamePersonalID", func(t *testing.T) {
 		s, ctx := open(t), t.Context()

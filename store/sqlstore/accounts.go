@@ -15,7 +15,8 @@ import (
 
 const accountColumns = `id, full_name, birthdate, gender, email, email_verified, phone, phone_verified, locale,
 	personal_id, is_official, official_directory, official_username, official_agency, official_department,
-	official_title, official_roles, official_groups, admin, disabled, disabled_reason, created_at, updated_at`
+	official_title, official_roles, official_groups, admin, disabled, disabled_reason, created_at, updated_at,
+	pid_state, pid_method, pid_provider, pid_assurance, pid_document, pid_by, pid_at`
 
 var accountConflicts = map[string]string{
 	"accounts.personal_id":       "personal_id",
@@ -49,6 +50,24 @@ func accountArgs(a *identity.Account) []any {
 		ms(a.CreatedAt), ms(a.UpdatedAt)}
 }
 
+// proofingArgs are the values of the pid_* columns: a proof is kept only
+// with the personal ID it proves, and an account without one stores none.
+func proofingArgs(a *identity.Account) []any {
+	p := a.Proofing
+	if a.PersonalID == "" {
+		p = identity.Proofing{}
+	}
+	state := p.State
+	if state == "" {
+		state = identity.ProofingUnverified
+	}
+	var at int64
+	if !p.At.IsZero() {
+		at = ms(p.At)
+	}
+	return []any{string(state), string(p.Method), p.Provider, p.Assurance, p.Document, p.By, at}
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -65,11 +84,13 @@ func scanAccount(row scanner) (*identity.Account, error) {
 		email, phone, pid, user               sql.NullString
 		emailV, phoneV, isOff, admin, disable int
 		dir, agency, dept, title, roles, grps string
-		created, updated                      int64
+		created, updated, pidAt               int64
+		pidState, pidMethod                   string
 	)
 	err := row.Scan(&a.ID, &a.FullName, &a.Birthdate, &gender, &email, &emailV, &phone, &phoneV, &a.Locale,
 		&pid, &isOff, &dir, &user, &agency, &dept, &title, &roles, &grps, &admin, &disable, &a.DisabledReason,
-		&created, &updated)
+		&created, &updated, &pidState, &pidMethod, &a.Proofing.Provider, &a.Proofing.Assurance,
+		&a.Proofing.Document, &a.Proofing.By, &pidAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -80,6 +101,11 @@ func scanAccount(row scanner) (*identity.Account, error) {
 	a.Email, a.EmailVerified = email.String, emailV == 1
 	a.Phone, a.PhoneVerified = phone.String, phoneV == 1
 	a.PersonalID = identity.PersonalID(pid.String)
+	if pidState == string(identity.ProofingVerified) {
+		a.Proofing.State, a.Proofing.Method, a.Proofing.At = identity.ProofingVerified, identity.ProofingMethod(pidMethod), tm(pidAt)
+	} else {
+		a.Proofing = identity.Proofing{} // an unproven ID carries no evidence
+	}
 	a.Admin, a.Disabled = admin == 1, disable == 1
 	a.CreatedAt, a.UpdatedAt = tm(created), tm(updated)
 	if isOff == 1 {
@@ -104,9 +130,10 @@ func (db *DB) CreateAccount(ctx context.Context, a *identity.Account, passwordHa
 		a.CreatedAt = now
 	}
 	a.UpdatedAt = now
-	args := append(accountArgs(a), nullIfEmpty(passwordHash))
+	args := append(append(accountArgs(a), proofingArgs(a)...), nullIfEmpty(passwordHash))
 	_, err := db.w.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`, password_hash)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`, args...)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,
+		$24,$25,$26,$27,$28,$29,$30,$31)`, args...)
 	return conflict(err, accountConflicts)
 }
 
@@ -114,12 +141,13 @@ func (db *DB) CreateAccount(ctx context.Context, a *identity.Account, passwordHa
 func (db *DB) UpdateAccount(ctx context.Context, a *identity.Account) error {
 	a.UpdatedAt = db.now().UTC()
 	args := accountArgs(a)
-	args = append(args[:21], args[22]) // every column but created_at
+	args = append(append(args[:21], args[22]), proofingArgs(a)...) // every column but created_at
 	res, err := db.w.ExecContext(ctx, `UPDATE accounts SET full_name=$2, birthdate=$3, gender=$4, email=$5,
 		email_verified=$6, phone=$7, phone_verified=$8, locale=$9, personal_id=$10, is_official=$11,
 		official_directory=$12, official_username=$13, official_agency=$14, official_department=$15,
 		official_title=$16, official_roles=$17, official_groups=$18, admin=$19, disabled=$20, disabled_reason=$21,
-		updated_at=$22 WHERE id=$1`, args...)
+		updated_at=$22, pid_state=$23, pid_method=$24, pid_provider=$25, pid_assurance=$26, pid_document=$27,
+		pid_by=$28, pid_at=$29 WHERE id=$1`, args...)
 	if err != nil {
 		return conflict(err, accountConflicts)
 	}
@@ -216,4 +244,59 @@ func (db *DB) PasswordHash(ctx context.Context, accountID string) (string, error
 func (db *DB) SetPasswordHash(ctx context.Context, accountID, hash string) error {
 	return affected(db.w.ExecContext(ctx, `UPDATE accounts SET password_hash=$2, updated_at=$3 WHERE id=$1`,
 		accountID, hash, ms(db.now())))
+}
+
+// ProvePersonalID implements store.Accounts.
+func (db *DB) ProvePersonalID(ctx context.Context, accountID string, pid identity.PersonalID, proof identity.Proofing) (string, error) {
+	if pid == "" || !proof.Verified() {
+		return "", errors.New("sqlstore: ProvePersonalID needs a personal ID and a verified proof")
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	now := ms(db.now())
+	var (
+		holder, held, state string
+		heldNull            sql.NullString
+	)
+	err = tx.QueryRowContext(ctx, `SELECT personal_id, pid_state FROM accounts WHERE id=$1`, accountID).Scan(&heldNull, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	held = heldNull.String
+	if held != "" && held != string(pid) && state == string(identity.ProofingVerified) {
+		return "", &store.ConflictError{Field: "personal_id"}
+	}
+	err = tx.QueryRowContext(ctx, `SELECT id, pid_state FROM accounts WHERE personal_id=$1 AND id<>$2`,
+		string(pid), accountID).Scan(&holder, &state)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		holder = ""
+	case err != nil:
+		return "", err
+	case state == string(identity.ProofingVerified):
+		return "", &store.ConflictError{Field: "personal_id"}
+	default:
+		// The squatter's claim is dropped, unless it was proven meanwhile.
+		if err := affected(tx.ExecContext(ctx, `UPDATE accounts SET personal_id=NULL, pid_state='unverified',
+			pid_method='', pid_provider='', pid_assurance='', pid_document='', pid_by='', pid_at=0, updated_at=$3
+			WHERE id=$1 AND personal_id=$2 AND pid_state<>'verified'`, holder, string(pid), now)); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return "", &store.ConflictError{Field: "personal_id"}
+			}
+			return "", err
+		}
+	}
+	a := &identity.Account{PersonalID: pid, Proofing: proof}
+	args := append([]any{accountID, string(pid), now}, proofingArgs(a)...)
+	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET personal_id=$2, updated_at=$3, pid_state=$4, pid_method=$5,
+		pid_provider=$6, pid_assurance=$7, pid_document=$8, pid_by=$9, pid_at=$10 WHERE id=$1`, args...); err != nil {
+		return "", conflict(err, accountConflicts)
+	}
+	return holder, tx.Commit()
 }

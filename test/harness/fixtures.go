@@ -174,25 +174,35 @@ func (s *Server) createAccount(t testing.TB, password string, args []string) acc
 	return r
 }
 
-// CreateCitizen creates a citizen and returns the subject.
+// fixtureEvidence proves the personal ID of the fixtures' people: the
+// operator's register of them is their authoritative source. A person whose
+// ID is only asserted registers through /register.
+var fixtureEvidence = []string{"--evidence", "authoritative-source", "--source", "test fixtures"}
+
+// CreateCitizen creates a citizen, with a proven personal ID, and returns
+// the subject.
 func (s *Server) CreateCitizen(t testing.TB, c Citizen) string {
 	t.Helper()
 	args := []string{"account", "create", "--kind", "citizen", "--personal-id", c.PersonalID, "--name", c.Name,
 		"--birthdate", c.Birthdate, "--gender", c.Gender}
 	args = appendIf(args, "--email", c.Email)
 	args = appendIf(args, "--phone", c.Phone)
+	args = append(args, fixtureEvidence...)
 	return s.createAccount(t, c.Password, args).Sub
 }
 
 // CreateOfficial creates an official (or adds the official capacity to the
-// citizen with the same personal ID, reported by linked) and returns the subject.
+// citizen with the same personal ID, reported by linked) and returns the
+// subject. A personal ID given is proven, as CreateCitizen's.
 func (s *Server) CreateOfficial(t testing.TB, o Official) (sub string, linked bool) {
 	t.Helper()
 	args := []string{"account", "create", "--kind", "official", "--username", o.Username, "--name", o.Name,
 		"--agency", o.Agency}
 	args = appendIf(args, "--department", o.Department)
 	args = appendIf(args, "--title", o.Title)
-	args = appendIf(args, "--personal-id", o.PersonalID)
+	if o.PersonalID != "" {
+		args = append(append(args, "--personal-id", o.PersonalID), fixtureEvidence...)
+	}
 	args = appendIf(args, "--email", o.Email)
 	args = appendIf(args, "--phone", o.Phone)
 	if o.Admin {

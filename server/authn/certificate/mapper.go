@@ -83,7 +83,8 @@ type Mapper struct {
 
 // Map finds the account of a verified certificate: by a binding (by
 // fingerprint, then by issuer and serial number), then by the personal ID in
-// its subject, then, when its trust anchor allows it (Verified.MapEmail), by
+// its subject (only an account that has proven that ID: one that merely
+// asserted it is never matched), then, when its trust anchor allows it (Verified.MapEmail), by
 // its e-mail addresses matched to officials. ok is false
 // for an unknown person: the certificate is valid but maps to no account
 // (Match.Business may still be set); it never creates one. A disabled
@@ -107,6 +108,11 @@ func (m *Mapper) Map(ctx context.Context, v *Verified) (match Match, ok bool, er
 		}
 		if err != nil {
 			return match, false, err
+		}
+		if byID != nil && !byID.PersonalIDVerified() {
+			// An asserted ID is nobody's: the certificate does not log
+			// into, nor conflict with, the account that asserted it.
+			byID = nil
 		}
 	}
 

@@ -3,6 +3,7 @@ package certificate
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
@@ -24,6 +25,14 @@ func newAccount(t *testing.T, db store.Accounts, a *identity.Account) *identity.
 	t.Helper()
 	a.ID = identity.NewSubject()
 	a.Locale = "vi"
+	if a.PersonalID != "" && a.Proofing.State == "" {
+		// The people of these tests proved their IDs; an asserted one is
+		// made with State unverified.
+		a.Proofing = identity.Verify(identity.ProofAuthoritativeSource, identity.Proofing{Provider: "test fixtures"}, time.Now())
+	}
+	if a.Proofing.State == identity.ProofingUnverified {
+		a.Proofing = identity.Proofing{}
+	}
 	if err := db.CreateAccount(t.Context(), a, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +160,20 @@ func TestMapper(t *testing.T) {
 			t.Fatalf("Map = %+v, %v, %v; want the account and ErrAccountDisabled", match, ok, err)
 		}
 	})
+}
+
+// A certificate naming a personal ID that an account only asserted maps to
+// no account: the asserted ID is nobody's.
+func TestMapperUnprovenHolder(t *testing.T) {
+	f := newFixture(t, nil)
+	db := openStore(t)
+	m := &Mapper{Bindings: db, Accounts: db}
+	newAccount(t, db, &identity.Account{FullName: "Kẻ Mạo Danh", PersonalID: pki.CitizenPersonalID,
+		Proofing: identity.Proofing{State: identity.ProofingUnverified}})
+	match, ok, err := m.Map(t.Context(), f.verified(t, f.pki.Citizen))
+	if err != nil || ok || match.Account != nil {
+		t.Fatalf("Map of a certificate naming an asserted ID = %+v, %v, %v; want no account", match, ok, err)
+	}
 }
 
 func TestLinkBusiness(t *testing.T) {

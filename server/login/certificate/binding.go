@@ -164,7 +164,7 @@ func (s *Step) postBind(w http.ResponseWriter, r *http.Request) {
 	s.env.Next.Resume(w, r, fl)
 }
 
-// linkBusiness links the account, when it has a personal ID, as the
+// linkBusiness links the account, when it has a proven personal ID, as the
 // representative of the business a newly bound certificate names (if any),
 // and adds its tax code to the audit details.
 func (s *Step) linkBusiness(ctx context.Context, accountID string, v *certauth.Verified, details map[string]string) error {
@@ -175,8 +175,8 @@ func (s *Step) linkBusiness(ctx context.Context, accountID string, v *certauth.V
 	if err != nil {
 		return err
 	}
-	if acct.PersonalID == "" {
-		return nil
+	if !acct.PersonalIDVerified() {
+		return nil // an asserted personal ID links no business
 	}
 	rep, err := certauth.LinkBusiness(ctx, s.env.Store, acct.ID, v)
 	if err != nil {

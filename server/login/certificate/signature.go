@@ -103,7 +103,7 @@ func (s *Step) login(w http.ResponseWriter, r *http.Request, fl *flow.Flow, v *c
 	acct := match.Account
 	capacity := capacityOf(acct, v, match)
 	details["matched_by"] = string(match.By)
-	if match.Business != nil && acct.PersonalID != "" {
+	if match.Business != nil && acct.PersonalIDVerified() {
 		rep, err := certauth.LinkBusiness(ctx, s.env.Store, acct.ID, v)
 		if err != nil {
 			s.env.Unavailable(w, r, err)
