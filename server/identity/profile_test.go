@@ -90,18 +90,25 @@ func TestClaimProfileApply(t *testing.T) {
 // TestClaimProfileFollowsClaims checks the profile against Account.Claims:
 // SoDinhDanh is released exactly when personal_id is.
 func TestClaimProfileFollowsClaims(t *testing.T) {
-	a := &identity.Account{ID: "acct", PersonalID: "001099000123", FullName: "Nguyễn Văn An", Birthdate: "1999-03-07",
-		Gender: identity.GenderMale, UpdatedAt: time.Unix(1700000000, 0)}
-	for _, consented := range []bool{false, true} {
-		c := a.Claims(identity.ClaimRequest{Scopes: []string{"openid", "profile", "personal_id"},
-			Capacity: identity.CapacityCitizen, PersonalIDConsented: consented})
-		_, released := c["personal_id"]
-		identity.ProfileDVCQG.Apply(c)
-		if _, got := c["SoDinhDanh"]; got != released || released != consented {
-			t.Errorf("consented %v: personal_id released %v, SoDinhDanh released %v", consented, released, got)
+	for _, verified := range []bool{false, true} {
+		a := &identity.Account{ID: "acct", PersonalID: "001099000123", FullName: "Nguyễn Văn An", Birthdate: "1999-03-07",
+			Gender: identity.GenderMale, UpdatedAt: time.Unix(1700000000, 0)}
+		if verified {
+			a.Proofing = identity.Proofing{State: identity.ProofingVerified, Method: identity.ProofInPerson,
+				Document: "cccd", By: "tt.an", At: time.Unix(1700000000, 0)}
 		}
-		if c["NgayThangNamSinh"] != "19990307" || c["HoVaTen"] != "Nguyễn Văn An" || c["GioiTinh"] != "1" {
-			t.Errorf("consented %v: %v", consented, c)
+		for _, consented := range []bool{false, true} {
+			c := a.Claims(identity.ClaimRequest{Scopes: []string{"openid", "profile", "personal_id"},
+				Capacity: identity.CapacityCitizen, PersonalIDConsented: consented})
+			_, released := c["personal_id"]
+			identity.ProfileDVCQG.Apply(c)
+			if _, got := c["SoDinhDanh"]; got != released || released != (consented && verified) {
+				t.Errorf("verified %v, consented %v: personal_id released %v, SoDinhDanh released %v", verified, consented,
+					released, got)
+			}
+			if c["NgayThangNamSinh"] != "19990307" || c["HoVaTen"] != "Nguyễn Văn An" || c["GioiTinh"] != "1" {
+				t.Errorf("verified %v, consented %v: %v", verified, consented, c)
+			}
 		}
 	}
 }
