@@ -26,12 +26,16 @@ type ClaimRequest struct {
 	Capacity            Capacity        // the capacity of the session
 	Business            *Representation // the business the user acts for, when chosen
 	PersonalIDConsented bool            // the user consented to releasing the personal ID to this application
+	// Verified is the application's request for "verified_claims" (nil:
+	// none); see [Account.VerifiedClaims].
+	Verified *VerifiedClaimsRequest
 }
 
 // ScopeClaims returns, for each scope, the claims [Account.Claims] may release
 // under it, for discovery ("scopes_supported", "claims_supported") and consent
 // pages. "account_kind" is released whatever the scopes and is listed under
-// "openid". The caller owns the returned map.
+// "openid". "verified_claims", released under "personal_id" only when
+// asked for, is not listed. The caller owns the returned map.
 func ScopeClaims() map[string][]string {
 	m := make(map[string][]string, len(scopeClaims))
 	for scope, claims := range scopeClaims {
@@ -64,7 +68,9 @@ var scopeClaims = map[string][]string{
 //   - "phone": "phone_number" and "phone_number_verified", when Phone is not "".
 //   - "personal_id": "personal_id", only when r.PersonalIDConsented and
 //     PersonalID is proven ([Account.PersonalIDVerified]): a self-asserted
-//     number is never released.
+//     number is never released. Under the same conditions, when r.Verified
+//     is not nil, "verified_claims" ([Account.VerifiedClaims]): they are
+//     released only when asked for, never by the scope alone.
 //   - "business": when r.Business is not nil, "tax_code" (string) and
 //     "business" = map[string]any{"tax_code", "name", "role"} (strings). A
 //     representation whose AccountID is set and is not a.ID is ignored.
@@ -108,6 +114,9 @@ func (a *Account) Claims(r ClaimRequest) map[string]any {
 		case ScopePersonalID:
 			if r.PersonalIDConsented && a.PersonalIDVerified() {
 				c["personal_id"] = string(a.PersonalID)
+				if v := a.VerifiedClaims(r.Verified); v != nil {
+					c["verified_claims"] = v
+				}
 			}
 		case ScopeBusiness:
 			b := r.Business

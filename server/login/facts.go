@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -16,38 +15,6 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/store"
 )
-
-// essentialACR reads acr requested as an essential ID-token claim in the
-// claims parameter (OpenID Connect Core 5.5): {"id_token":{"acr":
-// {"essential":true,"values":["LoA2"]}}} or with "value". A parameter that
-// is not a JSON object is an error.
-func essentialACR(claims string) (values []string, essential bool, err error) {
-	if claims == "" {
-		return nil, false, nil
-	}
-	var req struct {
-		IDToken map[string]json.RawMessage `json:"id_token"`
-	}
-	if err := json.Unmarshal([]byte(claims), &req); err != nil {
-		return nil, false, err
-	}
-	raw, ok := req.IDToken["acr"]
-	if !ok || string(raw) == "null" {
-		return nil, false, nil
-	}
-	var acr struct {
-		Essential bool     `json:"essential"`
-		Value     string   `json:"value"`
-		Values    []string `json:"values"`
-	}
-	if err := json.Unmarshal(raw, &acr); err != nil {
-		return nil, false, err
-	}
-	if acr.Value != "" {
-		acr.Values = append([]string{acr.Value}, acr.Values...)
-	}
-	return acr.Values, acr.Essential && len(acr.Values) > 0, nil
-}
 
 // known is what gathering the facts of a flow read on the way, for the
 // step that acts on the decision.
@@ -80,9 +47,8 @@ func (h *Handler) requestFacts(ar fosite.AuthorizeRequester, client *store.Clien
 			f.MaxAge, f.MaxAgeSet = time.Duration(secs)*time.Second, true
 		}
 	}
-	var err error
-	f.ClaimsACR, f.ClaimsEssential, err = essentialACR(form.Get("claims"))
-	f.ClaimsMalformed = err != nil
+	cp, err := oauth.ParseClaimsParameter(form.Get("claims"))
+	f.ClaimsACR, f.ClaimsEssential, f.ClaimsMalformed = cp.ACR, cp.ACREssential, err != nil
 	return f
 }
 

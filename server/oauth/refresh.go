@@ -73,7 +73,7 @@ func (p *Provider) refreshSession(ctx context.Context, ar fosite.AccessRequester
 	}
 
 	extra := acct.Claims(identity.ClaimRequest{Scopes: ar.GetGrantedScopes(), Capacity: identity.Capacity(s.Capacity),
-		Business: biz, PersonalIDConsented: s.PersonalIDConsented})
+		Business: biz, PersonalIDConsented: s.PersonalIDConsented, Verified: s.VerifiedIDToken})
 	claimProfile(ClientOf(ar.GetClient())).Apply(extra)
 	extra["sid"] = s.SID
 	s.IDTokenClaims().Extra = extra

@@ -7,6 +7,8 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
+
+	"github.com/dinhdanh/dinhdanh/server/identity"
 )
 
 // Session is what dinhdanh remembers with every authorization: who logged in,
@@ -26,6 +28,11 @@ type Session struct {
 	TaxCode string `json:"biz,omitempty"`
 	// PersonalIDConsented records the explicit consent to release the personal ID.
 	PersonalIDConsented bool `json:"pid,omitempty"`
+	// VerifiedIDToken and VerifiedUserinfo are the application's requests
+	// for "verified_claims" in the ID token and at userinfo (the claims
+	// parameter of the authorization request); nil when none.
+	VerifiedIDToken  *identity.VerifiedClaimsRequest `json:"vcid,omitempty"`
+	VerifiedUserinfo *identity.VerifiedClaimsRequest `json:"vcui,omitempty"`
 	// FamilyExpiresAt is the end of the refresh-token family issued from the
 	// authorization: rotations keep it, and no refresh is accepted after it.
 	// Zero in sessions stored before it existed (see refreshSession).

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"github.com/dinhdanh/dinhdanh/test/harness"
 )
 
@@ -17,10 +19,11 @@ var (
 )
 
 // selfRegister registers c through the registration page, from an
-// authorization of rp, and logs in; it returns the request and the tokens.
-func selfRegister(t *testing.T, rp *relyingParty, b *harness.Browser, c harness.Citizen, scopes []string) (*authRequest, *harness.Response) {
+// authorization of rp (with the extra parameters), and logs in; it returns
+// the request and the answer to the login.
+func selfRegister(t *testing.T, rp *relyingParty, b *harness.Browser, c harness.Citizen, scopes []string, extra ...oauth2.AuthCodeOption) (*authRequest, *harness.Response) {
 	t.Helper()
-	ar, resp := rp.authorize(t, b, scopes)
+	ar, resp := rp.authorize(t, b, scopes, extra...)
 	var link string
 	for _, a := range resp.MustPage(t, http.StatusOK, "/login").ByTag("a") {
 		if strings.HasPrefix(a.Attrs["href"], "/register?flow=") {
