@@ -18,7 +18,7 @@
 //     [MFAWebAuthnRegistrationFailure], [MFARecoveryCodesMade], certificate
 //     binding: [CertificateBind], [CertificateBindRefused],
 //     [CertificateBindingDeclined], [CertificateBindingNotOffered]),
-//     registration ([AccountRegister]), consent ([ConsentGrant],
+//     registration ([AccountRegister], [AccountRegisterTaken]), consent ([ConsentGrant],
 //     [ConsentDeny]) and the authorization code given to the client
 //     ([AuthorizeCode]).
 //   - The account console (server/account), where a person changes their

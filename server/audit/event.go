@@ -102,6 +102,12 @@ const (
 const (
 	// AccountRegister: a citizen registered an account.
 	AccountRegister Event = "account.register"
+	// AccountRegisterTaken: a registration gave a personal ID, email or
+	// phone another account holds ("field"); it was answered as a
+	// registration is, and nothing was created. For a taken contact
+	// ("notice" = "due"), the holder is owed a notice at that contact
+	// (subject: the holder).
+	AccountRegisterTaken Event = "account.register_taken"
 	// AccountCreate: an administrator created an account.
 	AccountCreate Event = "account.create"
 	// AccountLinkOfficial: an existing account was linked to a directory

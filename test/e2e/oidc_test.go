@@ -1020,12 +1020,20 @@ func TestRegistration(t *testing.T) {
 		t.Errorf("account show: %s; the ID token's sub is %q", out, toks.IDToken.Subject)
 	}
 
-	// The personal ID can be registered only once.
+	// The personal ID can be registered only once; the second registration
+	// is answered as the first (the page does not tell that the number is
+	// someone's) and creates nothing.
 	b2 := srv.NewBrowser(t)
 	page = b2.Get(t, "/register").MustPage(t, http.StatusOK, "/register")
 	fields["email"], fields["phone"] = "hang.le.2@example.vn", ""
 	resp = b2.Submit(t, page.Form(t, "/register"), fields)
-	resp.MustPage(t, http.StatusConflict, "/register")
+	resp.MustPage(t, http.StatusOK, "/login")
+	if res, _ := srv.RunCLI("", "account", "show", "hang.le.2@example.vn"); res.ExitCode == 0 {
+		t.Fatalf("a second registration of the personal ID created an account:\n%s", res.Stdout)
+	}
+	if out := srv.CLI(t, "", "account", "show", "--json", hang.PersonalID); !strings.Contains(out, toks.IDToken.Subject) {
+		t.Errorf("the personal ID moved: %s", out)
+	}
 }
 
 // TestAuthorizationRequestRules checks what the authorization and token

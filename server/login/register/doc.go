@@ -3,10 +3,14 @@
 //
 // The form asks for the personal ID, name, birthdate, gender, email, phone
 // and a password; ValidateRegistration checks every field at once and the
-// page shows each error beside its field. A personal ID, email or phone
-// already taken is refused on its field. Successful registrations are
-// limited per address and hour (invalid tries do not count, so that many
-// people behind one address can correct their mistakes). The new account
-// is audited (account.register) and the browser goes back to the login
-// page of the same flow, with the personal ID filled in.
+// page shows each error beside its field. Registrations are limited per
+// address and hour (invalid tries do not count, so that many people behind
+// one address can correct their mistakes). The new account is audited
+// (account.register) and the browser goes back to the login page of the
+// same flow, with the personal ID filled in. A registration that gives a
+// personal ID, email or phone another account holds gets the very same
+// answer and takes its place in the limit, so the page never tells whether
+// a number or contact is someone's; nothing is created, and it is audited
+// (account.register_taken), for a taken contact with the notice due to it
+// (there is no mailer: the notice is audited and logged).
 package register
