@@ -209,11 +209,21 @@ func (h *health) check(ctx context.Context, fresh time.Duration) map[string]erro
 	}
 	wg.Wait()
 
+	// A check whose caller gave up (a stopping node, whose stores may be
+	// closing under it) counts for nothing: neither its results nor a change
+	// of state are kept or logged.
+	gaveUp := ctx.Err() != nil
 	h.mu.Lock()
 	prev := h.results
-	h.results, h.last, h.running = res, time.Now(), nil
+	if !gaveUp {
+		h.results, h.last = res, time.Now()
+	}
+	h.running = nil
 	h.mu.Unlock()
 	close(done)
+	if gaveUp {
+		return res
+	}
 
 	down := false
 	for _, e := range h.engines {

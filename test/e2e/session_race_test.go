@@ -121,5 +121,5 @@ func TestReauthenticationKeepsTheSession(t *testing.T) {
 	}
 	portal.waitLogout(t, sid)
 	motcua.waitLogout(t, sid)
-	checkDeliveries(t, deliveries(t, srv), sid, sub, "replaced", "delivered", portal, motcua)
+	checkDeliveries(t, settledDeliveries(t, srv, sid), sid, sub, "replaced", "delivered", portal, motcua)
 }
