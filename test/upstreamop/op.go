@@ -95,7 +95,7 @@ func Start(t testing.TB, clientID, secret, redirectGlob string, persons ...Perso
 		ppl[persons[i].Sub] = &persons[i]
 	}
 	web := storage.WebClient(clientID, secret, redirectGlob)
-	client := storage.RedirectGlobsClient(web)
+	client := globClient{Client: web, globs: []string{redirectGlob}}
 	st := &nationalStorage{Storage: storage.NewStorageWithClients(ppl, map[string]*storage.Client{clientID: web}), people: ppl}
 	h := exampleop.SetupServer(o.Issuer, &clientStorage{nationalStorage: st, client: client, id: clientID}, nil, false)
 	o.srv = &http.Server{Handler: o.wrap(h)}
@@ -118,6 +118,18 @@ func (s *clientStorage) GetClientByClientID(ctx context.Context, id string) (op.
 	}
 	return s.nationalStorage.GetClientByClientID(ctx, id)
 }
+
+// globClient is a client whose redirect URIs are globs.
+type globClient struct {
+	*storage.Client
+	globs []string
+}
+
+// RedirectURIGlobs implements op.HasRedirectGlobs.
+func (c globClient) RedirectURIGlobs() []string { return c.globs }
+
+// PostLogoutRedirectURIGlobs implements op.HasRedirectGlobs.
+func (c globClient) PostLogoutRedirectURIGlobs() []string { return nil }
 
 // Handler is the provider's HTTP handler (for another provider's tests).
 func (o *OP) Handler() http.Handler { return o.srv.Handler }
