@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dinhdanh/dinhdanh/test/harness"
 	"github.com/dinhdanh/dinhdanh/test/upstreamop"
@@ -28,9 +29,13 @@ func startVNeID(t *testing.T) *upstreamop.OP {
 }
 
 // upstreamConfig writes a configuration file with the provider at issuer.
-func upstreamConfig(t *testing.T, issuer string) string {
+func upstreamConfig(t *testing.T, issuer string, timeout ...string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "dinhdanh.yaml")
+	limit := "3s"
+	if len(timeout) > 0 {
+		limit = timeout[0]
+	}
 	yaml := fmt.Sprintf(`upstreams:
   - name: vneid
     display_name: {vi: VNeID, en: VNeID}
@@ -43,8 +48,8 @@ func upstreamConfig(t *testing.T, issuer string) string {
              gender: GioiTinh, gender_codes: {"1": male, "2": female}}
     assurance: LoA2
     proves_personal_id: true
-    timeout: 3s
-`, issuer, vneidClient, vneidSecret)
+    timeout: %s
+`, issuer, vneidClient, vneidSecret, limit)
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -256,5 +261,26 @@ func TestUpstreamDown(t *testing.T) {
 	toks := rp.exchange(t, ar, rp.code(t, ar, allow(t, b, resp.MustPage(t, http.StatusOK, "/consent"))))
 	if toks.IDToken.Subject == "" {
 		t.Fatal("the password login gave no subject")
+	}
+}
+
+// A provider slower than its timeout is given up at the timeout: a 503
+// page, nothing changed.
+func TestUpstreamSlow(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer, "1s")))
+	rp := newRP(t, srv, srv.CreateClient(t, booking("openid", "profile")))
+	op.Delay(5 * time.Second)
+	b := srv.NewBrowser(t)
+	_, resp := rp.authorize(t, b, openidProfile)
+	button := upstreamButton(t, resp.MustPage(t, http.StatusOK, "/login"))
+	start := time.Now()
+	b.Get(t, button).MustPage(t, http.StatusServiceUnavailable, "/login/upstream/vneid")
+	if took := time.Since(start); took > 4*time.Second {
+		t.Fatalf("the slow provider held the login %s, past its 1s timeout", took)
+	}
+	if _, found := accountOf(t, srv, vneidPerson.PersonalID); found {
+		t.Fatal("a login through a slow provider created an account")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -32,8 +33,9 @@ type OP struct {
 	srv    *http.Server
 
 	mu      sync.Mutex
-	through http.Handler // when set, the token endpoint is served by it (another provider)
-	nonce   string       // when set, the nonce of every authorization request is replaced by it
+	through http.Handler  // when set, the token endpoint is served by it (another provider)
+	nonce   string        // when set, the nonce of every authorization request is replaced by it
+	delay   time.Duration // every answer waits this long
 }
 
 // people is the provider's user store.
@@ -137,8 +139,15 @@ func (o *OP) Handler() http.Handler { return o.srv.Handler }
 func (o *OP) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
-		through, nonce := o.through, o.nonce
+		through, nonce, delay := o.through, o.nonce, o.delay
 		o.mu.Unlock()
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if through != nil && r.URL.Path == "/oauth/token" {
 			through.ServeHTTP(w, r)
 			return
@@ -166,6 +175,13 @@ func (o *OP) ForceNonce(nonce string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.nonce = nonce
+}
+
+// Delay makes every answer of the provider wait d: a slow provider.
+func (o *OP) Delay(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.delay = d
 }
 
 // Stop stops the provider: it is down from then on.

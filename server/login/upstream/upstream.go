@@ -138,16 +138,23 @@ type pending struct {
 // discover returns the provider's discovery, reading it on first use.
 func (s *Step) discover(ctx context.Context, p *provider) (*oidc.Provider, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.oid != nil {
-		return p.oid, nil
+	oid := p.oid
+	p.mu.Unlock()
+	if oid != nil {
+		return oid, nil
 	}
+	// Read without the lock: a slow provider holds each login only up to
+	// its own timeout, not behind the others.
 	oid, err := oidc.NewProvider(s.clientContext(ctx), p.Issuer)
 	if err != nil {
 		return nil, err
 	}
-	p.oid = oid
-	return oid, nil
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.oid == nil {
+		p.oid = oid
+	}
+	return p.oid, nil
 }
 
 // clientContext carries the HTTP client go-oidc and oauth2 use.
