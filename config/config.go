@@ -97,6 +97,11 @@ type Config struct {
 	// is no DINHDANH_* variable for a list of sections. See Directory. Default: none ([]).
 	Directories []Directory `yaml:"directories"`
 
+	// Upstreams lists the upstream OpenID Connect providers (VNeID, the national public service portal)
+	// people may log in through; each gets a button on the login page. File only. See Upstream.
+	// Default: none ([]).
+	Upstreams []Upstream `yaml:"upstreams"`
+
 	// Certificates configures login with a digital-signature certificate (USB token). See Certificates.
 	// Default: off (no trust anchors); CRL and OCSP checked, failing closed, when turned on.
 	Certificates Certificates `yaml:"certificates"`
@@ -350,6 +355,7 @@ func Default() *Config {
 			MaxDelay:           Duration(4 * time.Second),
 		},
 		Directories:  []Directory{},
+		Upstreams:    []Upstream{},
 		Certificates: defaultCertificates(),
 		MFA:          defaultMFA(),
 		UI: UI{

@@ -67,6 +67,7 @@ func TestDefault(t *testing.T) {
 		{"brute_force.base_delay", c.BruteForce.BaseDelay.D(), 250 * time.Millisecond},
 		{"brute_force.max_delay", c.BruteForce.MaxDelay.D(), 4 * time.Second},
 		{"directories (count)", len(c.Directories), 0},
+		{"upstreams (count)", len(c.Upstreams), 0},
 		{"certificates.trust_anchors (count)", len(c.Certificates.TrustAnchors), 0},
 		{"certificates.key_usage", c.Certificates.KeyUsage, "either"},
 		{"certificates.allow_sha1", c.Certificates.AllowSHA1, false},

@@ -125,6 +125,7 @@ func (c *Config) Validate() error {
 	}
 
 	c.validateDirectories(&v)
+	c.validateUpstreams(&v)
 	c.validateCertificates(&v)
 	c.validateMFA(&v)
 	c.validateMetrics(&v)

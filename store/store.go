@@ -71,6 +71,7 @@ type Store interface {
 	CertificateBindings
 	DirectorySync
 	Credentials
+	UpstreamLinks
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

@@ -70,6 +70,15 @@ type LoginPage struct {
 	Certificate *CertificateSignIn
 	// CertificateOnly hides the password form: the application needs a certificate login (LoA3).
 	CertificateOnly bool
+	// Upstreams are the buttons of the upstream identity providers (VNeID, the national portal).
+	Upstreams []UpstreamButton
+}
+
+// UpstreamButton is a login page's link to log in through an upstream
+// identity provider: "Đăng nhập bằng <Label>".
+type UpstreamButton struct {
+	Label string
+	Href  string
 }
 
 // RegisterPage is the data of template "register": a citizen's registration

@@ -131,3 +131,15 @@ func (s *Service) holderOf(ctx context.Context, pid identity.PersonalID) (*ident
 	}
 	return a, err
 }
+
+// ProveAtLogin records that the account accountID holds personalID, proven
+// by proof (a verified upstream e-ID or certificate proof made at a login):
+// exactly as VerifyPersonalID, it displaces an account that had only
+// asserted the ID (ending its sessions and revoking its tokens) and refuses
+// an ID another account has proven. It returns the displaced account's ID.
+func (s *Service) ProveAtLogin(ctx context.Context, accountID string, personalID identity.PersonalID, proof identity.Proofing) (string, error) {
+	if proof.State != identity.ProofingVerified || (proof.Method != identity.ProofUpstreamEID && proof.Method != identity.ProofCertificate) {
+		return "", Problems{{Field: "evidence", Message: "a login proves an ID only by an upstream e-ID or a certificate"}}
+	}
+	return s.prove(ctx, accountID, personalID, proof)
+}

@@ -143,10 +143,15 @@ func assemble(s *Services) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
+	ups, err := upstreamLogin(s)
+	if err != nil {
+		return nil, err
+	}
 	lh := login.New(login.Config{Kit: kit, Provider: p, Store: db, Eph: eph, Sessions: s.Sessions, Logout: s.Logout, Hasher: s.Hasher,
 		Guard: s.Guard, Audit: s.Audit, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength},
-		MFA: loginFactors, Directory: directoryAuthenticator(dirs), Certificates: certs.forLogin()})
+		MFA: loginFactors, Directory: directoryAuthenticator(dirs), Certificates: certs.forLogin(),
+		Upstreams: ups})
 	sh := &session.Handler{Kit: kit, Logout: s.Logout, Sessions: s.Sessions, Clients: p.Storage,
 		Signer: p.Signer(), Issuer: cfg.Issuer, Log: log}
 	ah := account.NewHandler(account.Handler{Kit: kit, Store: db, Sessions: s.Sessions, Logout: s.Logout, LogoutPages: sh,

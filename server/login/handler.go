@@ -18,6 +18,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/login/password"
 	"github.com/dinhdanh/dinhdanh/server/login/reauth"
 	"github.com/dinhdanh/dinhdanh/server/login/register"
+	"github.com/dinhdanh/dinhdanh/server/login/upstream"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
@@ -55,6 +56,8 @@ type Config struct {
 	MFA *MFA
 	// Certificates, when set, offers login with a digital-signature certificate.
 	Certificates *Certificates
+	// Upstreams, when it has providers, offers login through upstream OpenID Connect providers.
+	Upstreams *upstream.Config
 }
 
 // deps is the configuration the handler was built from.
@@ -67,6 +70,7 @@ type Handler struct {
 	deps
 	env  *flow.Env
 	cert *certificate.Step // nil when certificate login is off
+	up   *upstream.Step    // nil when no upstream provider is configured
 	// steps serve their own pages and return to the dispatcher.
 	steps []step
 }
@@ -94,6 +98,9 @@ func New(c Config) *Handler {
 		business.New(h.env),
 		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength),
 	)
+	if h.up = upstream.New(h.env, c.Upstreams); h.up != nil {
+		h.steps = append(h.steps, h.up)
+	}
 	if c.MFA != nil {
 		h.steps = append(h.steps, factor.New(h.env, c.MFA), enrol.New(h.env, c.MFA),
 			reauth.New(h.env, c.MFA.Inventory, c.MFA.WebAuthn != nil))

@@ -22,6 +22,7 @@ func (h *Handler) RenderLogin(w http.ResponseWriter, r *http.Request, status int
 		page.Passkey.Begin, page.Passkey.Finish = flow.PasskeyBegin, flow.PasskeyFinish
 	}
 	h.cert.LoginSection(w, page)
+	h.up.LoginSection(page)
 	if fl.Required == authn.LoA3 && page.Certificate != nil {
 		// The application needs a certificate login: nothing else is offered.
 		page.CertificateOnly, page.CanRegister = true, false

@@ -450,6 +450,7 @@ func testAccounts(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 
 	t.Run("Proofing", func(t *testing.T) { testProofing(t, open) })
+	t.Run("UpstreamLinks", func(t *testing.T) { testUpstreamLinks(t, open) })
 
 	t.Run("ConcurrentCreateSamePersonalID", func(t *testing.T) {
 		s, ctx := open(t), t.Context()

@@ -1,0 +1,57 @@
+package config
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestValidateUpstreams(t *testing.T) {
+	good := func() Upstream {
+		return Upstream{Name: "vneid", DisplayName: map[string]string{"vi": "VNeID"}, Issuer: "https://sso.dancuquocgia.gov.vn",
+			ClientID: "dinhdanh-tinh", ClientSecretFile: "/etc/dinhdanh/vneid.secret", ProvesPersonalID: true}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(u *Upstream)
+		keys   []string
+	}{
+		{"valid", func(u *Upstream) {}, nil},
+		{"loopback http issuer", func(u *Upstream) { u.Issuer = "http://127.0.0.1:9998" }, nil},
+		{"empty", func(u *Upstream) { *u = Upstream{} }, []string{"upstreams[0].name", "upstreams[0].issuer",
+			"upstreams[0].client_id", "upstreams[0].client_secret_file"}},
+		{"bad name", func(u *Upstream) { u.Name = "VNeID" }, []string{"upstreams[0].name"}},
+		{"clear-text issuer", func(u *Upstream) { u.Issuer = "http://sso.dancuquocgia.gov.vn" }, []string{"upstreams[0].issuer"}},
+		{"issuer with a query", func(u *Upstream) { u.Issuer = "https://sso.example.vn/?x=1" }, []string{"upstreams[0].issuer"}},
+		{"both secrets", func(u *Upstream) { u.ClientSecret = "s" }, []string{"upstreams[0].client_secret_file"}},
+		{"bad language", func(u *Upstream) { u.DisplayName["fr"] = "VNeID" }, []string{"upstreams[0].display_name"}},
+		{"bad assurance", func(u *Upstream) { u.Assurance = "LoA4" }, []string{"upstreams[0].assurance"}},
+		{"negative timeout", func(u *Upstream) { u.Timeout = Duration(-time.Second) }, []string{"upstreams[0].timeout"}},
+		{"bad date format", func(u *Upstream) { u.Claims.BirthdateFormat = "DDMMYY" }, []string{"upstreams[0].claims.birthdate_format"}},
+		{"bad gender", func(u *Upstream) { u.Claims.GenderCodes = map[string]string{"1": "nam"} }, []string{"upstreams[0].claims.gender_codes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			u := good()
+			tc.change(&u)
+			c.Upstreams = []Upstream{u}
+			if got := problemKeys(validationProblems(t, c)); !slices.Equal(got, tc.keys) {
+				t.Errorf("problems %v, want %v", got, tc.keys)
+			}
+		})
+	}
+	t.Run("duplicate name", func(t *testing.T) {
+		c := Default()
+		c.Upstreams = []Upstream{good(), good()}
+		if got := problemKeys(validationProblems(t, c)); !slices.Equal(got, []string{"upstreams[1].name"}) {
+			t.Errorf("problems %v", got)
+		}
+	})
+	t.Run("defaults", func(t *testing.T) {
+		u := good().WithDefaults()
+		if u.Assurance != "LoA2" || u.Timeout.D() != 10*time.Second || u.Claims.PersonalID != "SoDinhDanh" ||
+			u.Claims.Layout() != "20060102" || u.Claims.GenderCodes["2"] != "female" || !slices.Equal(u.Scopes, []string{"openid", "profile"}) {
+			t.Errorf("defaults: %+v", u)
+		}
+	})
+}

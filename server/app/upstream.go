@@ -1,0 +1,37 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/dinhdanh/dinhdanh/server/login/upstream"
+)
+
+// upstreamLogin returns the login through the configured upstream OpenID
+// Connect providers (nil when none is configured), reading their client
+// secrets. A personal ID a provider proves goes through the administration's
+// proofing, in the name of "upstream:NAME".
+func upstreamLogin(s *Services) (*upstream.Config, error) {
+	if len(s.Config.Upstreams) == 0 {
+		return nil, nil
+	}
+	c := &upstream.Config{Issuer: s.Config.Issuer, Prove: s.Admin("upstream").ProveAtLogin}
+	for _, raw := range s.Config.Upstreams {
+		u := raw.WithDefaults()
+		secret := u.ClientSecret
+		if u.ClientSecretFile != "" {
+			b, err := os.ReadFile(u.ClientSecretFile)
+			if err != nil {
+				return nil, fmt.Errorf("upstream %s: client_secret_file: %w", u.Name, err)
+			}
+			secret = strings.TrimSpace(string(b))
+		}
+		c.Providers = append(c.Providers, upstream.Provider{Name: u.Name, DisplayName: u.DisplayName, Issuer: u.Issuer,
+			ClientID: u.ClientID, ClientSecret: secret, Scopes: u.Scopes, ACRValues: u.ACRValues,
+			Claims: upstream.Claims{PersonalID: u.Claims.PersonalID, Name: u.Claims.Name, Birthdate: u.Claims.Birthdate,
+				Gender: u.Claims.Gender, BirthdateLayout: u.Claims.Layout(), GenderCodes: u.Claims.GenderCodes},
+			Assurance: u.Assurance, ProvesPersonalID: u.ProvesPersonalID, Timeout: u.Timeout.D()})
+	}
+	return c, nil
+}

@@ -1,0 +1,26 @@
+// Package upstream is the login through an upstream OpenID Connect provider
+// (VNeID, the national public service portal): dinhdanh is a strict relying
+// party of it, brokering the person's identity to its own applications.
+//
+// GET /login/upstream/{name}?flow=ID reads the provider's discovery document
+// (once, then kept), remembers a random state, nonce and PKCE verifier for
+// the flow (single use, bound to the browser by a cookie) and sends the
+// browser to the provider's authorization endpoint with acr_values.
+// GET /login/upstream/{name}/callback takes the state back, exchanges the
+// code with the verifier and checks the ID token: signature against the
+// provider's keys, iss, aud, azp, expiry and the nonce; then it reads the
+// userinfo (whose sub must be the ID token's).
+//
+// The person is the account linked to the provider's sub (store.UpstreamLinks);
+// at a first login, the account holding the personal ID the provider released
+// when that ID is proven, or else a new account. A provider that proves the
+// personal ID (Provider.ProvesPersonalID) records it verified through the
+// configured Prove (the administration's proofing: it displaces an account
+// that had only asserted the ID). The session starts at the provider's
+// assurance with the amr it reported ("fed" when none), and the flow goes
+// back to the dispatcher.
+//
+// Every request to the provider is bounded by its timeout: a provider that
+// is down or slow gives a 503 page and changes nothing; a refused or forged
+// answer gives a 400 page and changes nothing.
+package upstream

@@ -1,0 +1,286 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dinhdanh/dinhdanh/test/harness"
+	"github.com/dinhdanh/dinhdanh/test/upstreamop"
+)
+
+// The person VNeID knows: the national portal's claims, and the OP's login.
+var vneidPerson = upstreamop.Person{Sub: "vneid-7f3a91", Username: "nguyen.thi.lan", Password: "mat-khau-VNeID-2024",
+	PersonalID: "079190001234", Name: "Nguyễn Thị Lan", Birthdate: "19900517", Gender: "2"}
+
+const (
+	vneidClient = "dinhdanh-tinh"
+	vneidSecret = "bi-mat-cua-dinhdanh-tai-vneid"
+)
+
+// startVNeID runs the upstream provider, for dinhdanh's callback on any loopback port.
+func startVNeID(t *testing.T) *upstreamop.OP {
+	return upstreamop.Start(t, vneidClient, vneidSecret, "http://127.0.0.1:*/login/upstream/vneid/callback", vneidPerson)
+}
+
+// upstreamConfig writes a configuration file with the provider at issuer.
+func upstreamConfig(t *testing.T, issuer string, timeout ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "dinhdanh.yaml")
+	limit := "3s"
+	if len(timeout) > 0 {
+		limit = timeout[0]
+	}
+	yaml := fmt.Sprintf(`upstreams:
+  - name: vneid
+    display_name: {vi: VNeID, en: VNeID}
+    issuer: %s
+    client_id: %s
+    client_secret: %s
+    scopes: [openid, profile]
+    acr_values: [LoA2]
+    claims: {personal_id: SoDinhDanh, name: HoVaTen, birthdate: NgayThangNamSinh, birthdate_format: YYYYMMDD,
+             gender: GioiTinh, gender_codes: {"1": male, "2": female}}
+    assurance: LoA2
+    proves_personal_id: true
+    timeout: %s
+`, issuer, vneidClient, vneidSecret, limit)
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// upstreamButton returns the login page's link to log in through VNeID.
+func upstreamButton(t *testing.T, page *harness.Page) string {
+	t.Helper()
+	for _, a := range page.ByTag("a") {
+		if strings.HasPrefix(a.Attrs["href"], "/login/upstream/vneid?flow=") {
+			if !strings.Contains(a.Inner, "VNeID") {
+				t.Errorf("the VNeID button reads %q", a.Inner)
+			}
+			return a.Attrs["href"]
+		}
+	}
+	t.Fatalf("the login page has no VNeID button:\n%s", page.Body)
+	return ""
+}
+
+// loginAtVNeID follows the button to the provider, logs in there and
+// returns where the browser ended up.
+func loginAtVNeID(t *testing.T, b *harness.Browser, op *upstreamop.OP, loginPage *harness.Page) *harness.Response {
+	t.Helper()
+	b.AddOrigin(op.Issuer)
+	page := b.Get(t, upstreamButton(t, loginPage)).MustPage(t, http.StatusOK, "/login/username")
+	return b.Submit(t, page.Form(t, "/login/username"), map[string]string{
+		"username": vneidPerson.Username, "password": vneidPerson.Password})
+}
+
+// accountOf returns the account holding the personal ID, or ok false when none does.
+func accountOf(t *testing.T, srv *harness.Server, pid string) (shown, bool) {
+	t.Helper()
+	res, err := srv.RunCLI("", "account", "show", "--json", pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 0 {
+		if !strings.Contains(res.Stderr, "no account matches") {
+			t.Fatalf("account show %s: %s", pid, res.Stderr)
+		}
+		return shown{}, false
+	}
+	return showAccount(t, srv, pid), true
+}
+
+// A first login through VNeID creates the account with the personal ID
+// verified by VNeID, and the application's ID token carries it; a second
+// login finds the same subject; a self-registered squatter loses the ID.
+func TestUpstreamLogin(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer)))
+	rp := newRP(t, srv, srv.CreateClient(t, booking("openid", "profile", "personal_id")))
+	scopes := []string{"openid", "profile", "personal_id"}
+
+	// A squatter registers Lan's number first.
+	squatterOfLan := squatter
+	squatterOfLan.PersonalID, squatterOfLan.Birthdate, squatterOfLan.Gender = vneidPerson.PersonalID, "1990-05-17", "female"
+	sb := srv.NewBrowser(t)
+	ar, resp := selfRegister(t, rp, sb, squatterOfLan, scopes)
+	rp.exchange(t, ar, rp.code(t, ar, allow(t, sb, resp.MustPage(t, http.StatusOK, "/consent"))))
+	if sq := showAccount(t, srv, squatterOfLan.Email); sq.PersonalID != vneidPerson.PersonalID || sq.Proofing.State != "unverified" {
+		t.Fatalf("the squatter's account: %+v", sq)
+	}
+
+	// Lan logs in through VNeID.
+	b := srv.NewBrowser(t)
+	ar, resp = rp.authorize(t, b, scopes)
+	resp = loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login"))
+	toks := rp.exchange(t, ar, rp.code(t, ar, allow(t, b, resp.MustPage(t, http.StatusOK, "/consent"))))
+	for name, want := range map[string]string{"personal_id": vneidPerson.PersonalID, "name": vneidPerson.Name,
+		"birthdate": "1990-05-17", "gender": "female", "acr": "LoA2"} {
+		if got, _ := toks.Claims[name].(string); got != want {
+			t.Errorf("ID token claim %s = %v, want %q", name, toks.Claims[name], want)
+		}
+	}
+	if amr, _ := toks.Claims["amr"].([]any); !slices.Contains(amr, any("pwd")) {
+		t.Errorf("ID token amr = %v, want the upstream's [pwd]", toks.Claims["amr"])
+	}
+	lan := showAccount(t, srv, vneidPerson.PersonalID)
+	if lan.Sub != toks.IDToken.Subject || lan.Proofing.State != "verified" || lan.Proofing.Method != "upstream_eid" {
+		t.Fatalf("Lan's account after the VNeID login: %+v (ID token sub %s)", lan, toks.IDToken.Subject)
+	}
+	if sq := showAccount(t, srv, squatterOfLan.Email); sq.PersonalID != "" {
+		t.Fatalf("the squatter kept the personal ID VNeID proved for Lan: %+v", sq)
+	}
+
+	// A second login, from another browser, is the same subject (the
+	// consent is remembered: the code comes at once).
+	b2 := srv.NewBrowser(t)
+	ar, resp = rp.authorize(t, b2, scopes)
+	resp = loginAtVNeID(t, b2, op, resp.MustPage(t, http.StatusOK, "/login"))
+	again := rp.exchange(t, ar, rp.code(t, ar, resp))
+	if again.IDToken.Subject != toks.IDToken.Subject {
+		t.Fatalf("the second VNeID login is subject %s, the first %s", again.IDToken.Subject, toks.IDToken.Subject)
+	}
+	// The callback that carried the first login cannot be replayed.
+	var callback string
+	for _, h := range resp.Hops {
+		if strings.Contains(h.URL, "/login/upstream/vneid/callback") {
+			callback = h.URL
+		}
+	}
+	if callback == "" {
+		t.Fatalf("no callback among the hops:%s", resp)
+	}
+	b2.Get(t, callback).MustPage(t, http.StatusBadRequest, "/login/upstream/vneid/callback")
+}
+
+// A forged state, a wrong nonce and an ID token of another issuer are
+// refused with a page, and create no account.
+func TestUpstreamLoginRefused(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer)))
+	rp := newRP(t, srv, srv.CreateClient(t, booking("openid", "profile", "personal_id")))
+	scopes := []string{"openid", "profile", "personal_id"}
+	// nothing checks that the refusal was audited for its cause, logged
+	// with why, and created no account.
+	nothing := func(what, reason, why string) {
+		t.Helper()
+		if a, found := accountOf(t, srv, vneidPerson.PersonalID); found {
+			t.Fatalf("%s created or changed an account: %+v", what, a)
+		}
+		events := srv.Audit(t, "", 1)
+		if len(events) != 1 || events[0].Type != "login.failure" || events[0].Details["provider"] != "vneid" ||
+			events[0].Details["reason"] != reason {
+			t.Fatalf("%s: the last audit event is %+v, want a login.failure of vneid for %s", what, events[0], reason)
+		}
+		if !strings.Contains(srv.Log(), why) {
+			t.Fatalf("%s: the log does not say %q", what, why)
+		}
+	}
+
+	t.Run("ForgedState", func(t *testing.T) {
+		b := srv.NewBrowser(t)
+		rp.authorize(t, b, scopes)
+		page := b.Get(t, "/login/upstream/vneid/callback?state=forged&code=forged").
+			MustPage(t, http.StatusBadRequest, "/login/upstream/vneid/callback")
+		if !strings.Contains(page.Body, "VNeID") {
+			t.Errorf("the refusal page does not name the provider:\n%s", page.Body)
+		}
+		nothing("a forged state", "state", "the state is not the one this browser was sent with")
+	})
+
+	t.Run("WrongNonce", func(t *testing.T) {
+		op.ForceNonce("not-the-nonce-dinhdanh-sent")
+		defer op.ForceNonce("")
+		b := srv.NewBrowser(t)
+		_, resp := rp.authorize(t, b, scopes)
+		loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login")).
+			MustPage(t, http.StatusBadRequest, "/login/upstream/vneid/callback")
+		nothing("an ID token with another nonce", "token", "nonce is not the one sent")
+	})
+
+	t.Run("AnotherIssuer", func(t *testing.T) {
+		// Another provider, with the same client and person, whose tokens
+		// VNeID's token endpoint hands out.
+		other := startVNeID(t)
+		op.TokensFrom(other)
+		b := srv.NewBrowser(t)
+		_, resp := rp.authorize(t, b, scopes)
+		resp = b.Get(t, upstreamButton(t, resp.MustPage(t, http.StatusOK, "/login")))
+		if resp.Redirect == nil || resp.Redirect.Host != op.Host() {
+			t.Fatalf("the button did not lead to VNeID:%s", resp)
+		}
+		// The person authorizes at the other provider, which sends back its code.
+		at := *resp.Redirect
+		at.Host = other.Host()
+		b.AddOrigin(other.Issuer)
+		page := b.Get(t, at.String()).MustPage(t, http.StatusOK, "/login/username")
+		b.Submit(t, page.Form(t, "/login/username"), map[string]string{
+			"username": vneidPerson.Username, "password": vneidPerson.Password}).
+			MustPage(t, http.StatusBadRequest, "/login/upstream/vneid/callback")
+		nothing("an ID token of another issuer", "token", "ID token: failed to verify signature")
+	})
+}
+
+// A provider that is down gives a 503 page in the person's language and
+// changes nothing; the password login keeps working.
+func TestUpstreamDown(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	op.Stop()
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer)))
+	rp := newRP(t, srv, srv.CreateClient(t, booking("openid", "profile")))
+	citizen := harness.Citizen{PersonalID: "001085006789", Name: "Phạm Văn Bình", Birthdate: "1985-01-02",
+		Gender: "male", Password: "Mật-khẩu-của-Bình-2024"}
+	srv.CreateCitizen(t, citizen)
+
+	for lang, want := range map[string]string{"vi": "Không kết nối được VNeID", "en": "VNeID cannot be reached"} {
+		b := srv.NewBrowser(t)
+		b.AcceptLanguage = lang
+		_, resp := rp.authorize(t, b, openidProfile)
+		button := upstreamButton(t, resp.MustPage(t, http.StatusOK, "/login"))
+		page := b.Get(t, button).MustPage(t, http.StatusServiceUnavailable, "/login/upstream/vneid")
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("%s: the 503 page does not say %q:\n%s", lang, want, page.Body)
+		}
+	}
+	if _, found := accountOf(t, srv, vneidPerson.PersonalID); found {
+		t.Fatal("a login through a provider that is down created an account")
+	}
+	b := srv.NewBrowser(t)
+	ar, resp := rp.authorize(t, b, openidProfile)
+	resp = login(t, b, resp, citizen.PersonalID, citizen.Password)
+	toks := rp.exchange(t, ar, rp.code(t, ar, allow(t, b, resp.MustPage(t, http.StatusOK, "/consent"))))
+	if toks.IDToken.Subject == "" {
+		t.Fatal("the password login gave no subject")
+	}
+}
+
+// A provider slower than its timeout is given up at the timeout: a 503
+// page, nothing changed.
+func TestUpstreamSlow(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer, "1s")))
+	rp := newRP(t, srv, srv.CreateClient(t, booking("openid", "profile")))
+	op.Delay(5 * time.Second)
+	b := srv.NewBrowser(t)
+	_, resp := rp.authorize(t, b, openidProfile)
+	button := upstreamButton(t, resp.MustPage(t, http.StatusOK, "/login"))
+	start := time.Now()
+	b.Get(t, button).MustPage(t, http.StatusServiceUnavailable, "/login/upstream/vneid")
+	if took := time.Since(start); took > 4*time.Second {
+		t.Fatalf("the slow provider held the login %s, past its 1s timeout", took)
+	}
+	if _, found := accountOf(t, srv, vneidPerson.PersonalID); found {
+		t.Fatal("a login through a slow provider created an account")
+	}
+}

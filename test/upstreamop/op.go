@@ -1,0 +1,191 @@
+// Package upstreamop runs, for tests, an upstream OpenID provider that no one
+// here wrote: the example OP of github.com/zitadel/oidc/v3 (its in-memory
+// storage and login page), releasing the national public service portal's
+// claim names (SoDinhDanh, HoVaTen, NgayThangNamSinh as YYYYMMDD, GioiTinh)
+// at its userinfo endpoint, on a loopback port.
+package upstreamop
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// Person is a person known to the provider.
+type Person struct {
+	Sub, Username, Password string
+	// National portal claims: SoDinhDanh, HoVaTen, NgayThangNamSinh (YYYYMMDD), GioiTinh (1 male, 2 female).
+	PersonalID, Name, Birthdate, Gender string
+}
+
+// OP is a running provider.
+type OP struct {
+	Issuer string
+	srv    *http.Server
+
+	mu      sync.Mutex
+	through http.Handler  // when set, the token endpoint is served by it (another provider)
+	nonce   string        // when set, the nonce of every authorization request is replaced by it
+	delay   time.Duration // every answer waits this long
+}
+
+// people is the provider's user store.
+type people map[string]*Person
+
+func (p people) user(x *Person) *storage.User {
+	if x == nil {
+		return nil
+	}
+	return &storage.User{ID: x.Sub, Username: x.Username, Password: x.Password, FirstName: x.Name}
+}
+
+func (p people) GetUserByID(id string) *storage.User { return p.user(p[id]) }
+
+func (p people) GetUserByUsername(name string) *storage.User {
+	for _, x := range p {
+		if x.Username == name {
+			return p.user(x)
+		}
+	}
+	return nil
+}
+
+func (p people) ExampleClientID() string { return storage.ServiceUserID }
+
+// nationalStorage is the example storage releasing the national portal's claims.
+type nationalStorage struct {
+	*storage.Storage
+	people people
+}
+
+// SetUserinfoFromToken adds the national portal's claims to the userinfo.
+func (s *nationalStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
+	if err := s.Storage.SetUserinfoFromToken(ctx, info, tokenID, subject, origin); err != nil {
+		return err
+	}
+	if x := s.people[info.Subject]; x != nil {
+		info.AppendClaims("SoDinhDanh", x.PersonalID)
+		info.AppendClaims("HoVaTen", x.Name)
+		info.AppendClaims("NgayThangNamSinh", x.Birthdate)
+		info.AppendClaims("GioiTinh", x.Gender)
+	}
+	return nil
+}
+
+// Start runs a provider on a loopback port knowing persons, with the web
+// client clientID/secret whose redirect URIs match redirectGlob (such as
+// "http://127.0.0.1:*/login/upstream/vneid/callback"). It stops when the
+// test ends.
+func Start(t testing.TB, clientID, secret, redirectGlob string, persons ...Person) *OP {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &OP{Issuer: "http://" + ln.Addr().String()}
+	ppl := people{}
+	for i := range persons {
+		ppl[persons[i].Sub] = &persons[i]
+	}
+	web := storage.WebClient(clientID, secret, redirectGlob)
+	client := globClient{Client: web, globs: []string{redirectGlob}}
+	st := &nationalStorage{Storage: storage.NewStorageWithClients(ppl, map[string]*storage.Client{clientID: web}), people: ppl}
+	h := exampleop.SetupServer(o.Issuer, &clientStorage{nationalStorage: st, client: client, id: clientID}, nil, false)
+	o.srv = &http.Server{Handler: o.wrap(h)}
+	go o.srv.Serve(ln)
+	t.Cleanup(func() { o.Stop() })
+	return o
+}
+
+// clientStorage serves the one client of the test.
+type clientStorage struct {
+	*nationalStorage
+	client op.Client
+	id     string
+}
+
+// GetClientByClientID returns the test's client.
+func (s *clientStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	if id == s.id {
+		return s.client, nil
+	}
+	return s.nationalStorage.GetClientByClientID(ctx, id)
+}
+
+// globClient is a client whose redirect URIs are globs.
+type globClient struct {
+	*storage.Client
+	globs []string
+}
+
+// RedirectURIGlobs implements op.HasRedirectGlobs.
+func (c globClient) RedirectURIGlobs() []string { return c.globs }
+
+// PostLogoutRedirectURIGlobs implements op.HasRedirectGlobs.
+func (c globClient) PostLogoutRedirectURIGlobs() []string { return nil }
+
+// Handler is the provider's HTTP handler (for another provider's tests).
+func (o *OP) Handler() http.Handler { return o.srv.Handler }
+
+func (o *OP) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o.mu.Lock()
+		through, nonce, delay := o.through, o.nonce, o.delay
+		o.mu.Unlock()
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if through != nil && r.URL.Path == "/oauth/token" {
+			through.ServeHTTP(w, r)
+			return
+		}
+		if nonce != "" && r.URL.Path == "/auth" {
+			q := r.URL.Query()
+			q.Set("nonce", nonce)
+			r.URL.RawQuery = q.Encode()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TokensFrom makes the token endpoint answer as other does (its codes, its
+// ID tokens): a provider that hands out another issuer's tokens.
+func (o *OP) TokensFrom(other *OP) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.through = other.srv.Handler
+}
+
+// ForceNonce makes every authorization request carry nonce instead of the
+// relying party's.
+func (o *OP) ForceNonce(nonce string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.nonce = nonce
+}
+
+// Delay makes every answer of the provider wait d: a slow provider.
+func (o *OP) Delay(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.delay = d
+}
+
+// Stop stops the provider: it is down from then on.
+func (o *OP) Stop() { o.srv.Close() }
+
+// Host is the provider's host:port.
+func (o *OP) Host() string { return strings.TrimPrefix(o.Issuer, "http://") }
