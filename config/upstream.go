@@ -26,6 +26,7 @@ import (
 //	    claims: {personal_id: SoDinhDanh, name: HoVaTen, birthdate: NgayThangNamSinh,
 //	             birthdate_format: YYYYMMDD, gender: GioiTinh, gender_codes: {"1": male, "2": female}}
 //	    assurance: LoA2
+//	    acr_map: {"http://eidas.europa.eu/LoA/substantial": LoA2, "http://eidas.europa.eu/LoA/high": LoA3}
 //	    proves_personal_id: true
 type Upstream struct {
 	// Name identifies the provider in URLs (/login/upstream/NAME), the audit log and the proof of a personal
@@ -53,6 +54,10 @@ type Upstream struct {
 	Claims UpstreamClaims `yaml:"claims"`
 	// Assurance is the dinhdanh acr a login through the provider reaches: LoA1, LoA2 or LoA3. Default: LoA2.
 	Assurance string `yaml:"assurance"`
+	// ACRMap maps the acr values of the provider's ID tokens to dinhdanh's (LoA1, LoA2 or LoA3): a login
+	// whose ID token carries an acr found here reaches the mapped level; one whose acr is missing or not
+	// found reaches Assurance, never more. Default: empty (every login reaches Assurance).
+	ACRMap map[string]string `yaml:"acr_map"`
 	// ProvesPersonalID says the provider proves the personal ID it releases (VNeID, the national portal):
 	// the ID is then recorded as verified, and it displaces an account that had only asserted it. When
 	// false the ID only finds or creates the account, unproven. Default: false.
@@ -141,6 +146,11 @@ func (c *Config) validateUpstreams(v *validator) {
 			v.add(key("client_secret_file"), "set exactly one of client_secret and client_secret_file")
 		}
 		v.oneOf(key("assurance"), u.Assurance, []string{"LoA1", "LoA2", "LoA3"})
+		for acr, level := range u.ACRMap {
+			if level != "LoA1" && level != "LoA2" && level != "LoA3" {
+				v.add(key("acr_map"), "maps %q to %q; it must be LoA1, LoA2 or LoA3", acr, level)
+			}
+		}
 		v.positive(key("timeout"), u.Timeout)
 		f := u.Claims.BirthdateFormat
 		if !strings.Contains(f, "YYYY") || !strings.Contains(f, "MM") || !strings.Contains(f, "DD") {

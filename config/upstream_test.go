@@ -26,6 +26,8 @@ func TestValidateUpstreams(t *testing.T) {
 		{"both secrets", func(u *Upstream) { u.ClientSecret = "s" }, []string{"upstreams[0].client_secret_file"}},
 		{"bad language", func(u *Upstream) { u.DisplayName["fr"] = "VNeID" }, []string{"upstreams[0].display_name"}},
 		{"bad assurance", func(u *Upstream) { u.Assurance = "LoA4" }, []string{"upstreams[0].assurance"}},
+		{"acr mapped to no level", func(u *Upstream) { u.ACRMap = map[string]string{"https://vneid/loa/2": "high"} }, []string{"upstreams[0].acr_map"}},
+		{"acr map", func(u *Upstream) { u.ACRMap = map[string]string{"https://vneid/loa/2": "LoA3"} }, nil},
 		{"negative timeout", func(u *Upstream) { u.Timeout = Duration(-time.Second) }, []string{"upstreams[0].timeout"}},
 		{"bad date format", func(u *Upstream) { u.Claims.BirthdateFormat = "DDMMYY" }, []string{"upstreams[0].claims.birthdate_format"}},
 		{"bad gender", func(u *Upstream) { u.Claims.GenderCodes = map[string]string{"1": "nam"} }, []string{"upstreams[0].claims.gender_codes"}},

@@ -31,7 +31,7 @@ func upstreamLogin(s *Services) (*upstream.Config, error) {
 			ClientID: u.ClientID, ClientSecret: secret, Scopes: u.Scopes, ACRValues: u.ACRValues,
 			Claims: upstream.Claims{PersonalID: u.Claims.PersonalID, Name: u.Claims.Name, Birthdate: u.Claims.Birthdate,
 				Gender: u.Claims.Gender, BirthdateLayout: u.Claims.Layout(), GenderCodes: u.Claims.GenderCodes},
-			Assurance: u.Assurance, ProvesPersonalID: u.ProvesPersonalID, Timeout: u.Timeout.D()})
+			Assurance: u.Assurance, ACRMap: u.ACRMap, ProvesPersonalID: u.ProvesPersonalID, Timeout: u.Timeout.D()})
 	}
 	return c, nil
 }

@@ -284,3 +284,55 @@ func TestUpstreamSlow(t *testing.T) {
 		t.Fatal("a login through a slow provider created an account")
 	}
 }
+
+// The provider's own acr (VNeID's account levels) is mapped by acr_map to
+// dinhdanh's level; an acr the map does not know, or none, gives the
+// entry's assurance and never more.
+func TestUpstreamACRMap(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	path := upstreamConfig(t, op.Issuer)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The entry's assurance becomes LoA1; VNeID's level 2 account maps to LoA3.
+	_, err = f.WriteString("    acr_map: {\"https://vneid.gov.vn/acr/muc-2\": LoA3, \"https://vneid.gov.vn/acr/muc-1\": LoA1}\n")
+	if err2 := f.Close(); err == nil {
+		err = err2
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(yaml), "assurance: LoA2", "assurance: LoA1", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := harness.Start(t, harness.WithConfigFile(path))
+	rp := newRP(t, srv, srv.CreateClient(t, booking("openid", "profile")))
+
+	consented := false
+	loginACR := func(sent string) string {
+		t.Helper()
+		op.SendACR(sent)
+		b := srv.NewBrowser(t)
+		ar, resp := rp.authorize(t, b, openidProfile)
+		resp = loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login"))
+		if !consented {
+			resp = allow(t, b, resp.MustPage(t, http.StatusOK, "/consent"))
+			consented = true
+		}
+		acr, _ := rp.exchange(t, ar, rp.code(t, ar, resp)).Claims["acr"].(string)
+		return acr
+	}
+	for _, c := range []struct{ sent, want string }{
+		{"https://vneid.gov.vn/acr/muc-2", "LoA3"}, // mapped, above the assurance
+		{"https://vneid.gov.vn/acr/muc-1", "LoA1"},
+		{"LoA3", "LoA1"}, // unmapped: the assurance, whatever it reads
+		{"", "LoA1"},     // none: the assurance
+	} {
+		if got := loginACR(c.sent); got != c.want {
+			t.Errorf("the provider sent acr %q: dinhdanh's ID token acr = %q, want %q", c.sent, got, c.want)
+		}
+	}
+}

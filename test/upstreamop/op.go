@@ -36,6 +36,7 @@ type OP struct {
 	through http.Handler  // when set, the token endpoint is served by it (another provider)
 	nonce   string        // when set, the nonce of every authorization request is replaced by it
 	delay   time.Duration // every answer waits this long
+	acr     string        // when set, the acr of every ID token
 }
 
 // people is the provider's user store.
@@ -65,6 +66,58 @@ func (p people) ExampleClientID() string { return storage.ServiceUserID }
 type nationalStorage struct {
 	*storage.Storage
 	people people
+	op     *OP
+}
+
+// acrRequest is an authorization request whose ID token carries acr.
+type acrRequest struct {
+	op.AuthRequest
+	acr string
+}
+
+// GetACR implements op.AuthRequest.
+func (a acrRequest) GetACR() string { return a.acr }
+
+// withACR gives req the acr set by SendACR, if any.
+func (s *nationalStorage) withACR(req op.AuthRequest, err error) (op.AuthRequest, error) {
+	s.op.mu.Lock()
+	acr := s.op.acr
+	s.op.mu.Unlock()
+	if err != nil || acr == "" {
+		return req, err
+	}
+	return acrRequest{AuthRequest: req, acr: acr}, nil
+}
+
+// unwrap returns the example's own request behind an acrRequest, which the
+// example's storage recognises by its type.
+func unwrap(req op.TokenRequest) op.TokenRequest {
+	if a, ok := req.(acrRequest); ok {
+		if inner, ok := a.AuthRequest.(op.TokenRequest); ok {
+			return inner
+		}
+	}
+	return req
+}
+
+// CreateAccessToken implements op.Storage.
+func (s *nationalStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	return s.Storage.CreateAccessToken(ctx, unwrap(req))
+}
+
+// CreateAccessAndRefreshTokens implements op.Storage.
+func (s *nationalStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	return s.Storage.CreateAccessAndRefreshTokens(ctx, unwrap(req), current)
+}
+
+// AuthRequestByID returns the request, with the acr set by SendACR.
+func (s *nationalStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	return s.withACR(s.Storage.AuthRequestByID(ctx, id))
+}
+
+// AuthRequestByCode returns the request, with the acr set by SendACR.
+func (s *nationalStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	return s.withACR(s.Storage.AuthRequestByCode(ctx, code))
 }
 
 // SetUserinfoFromToken adds the national portal's claims to the userinfo.
@@ -98,7 +151,7 @@ func Start(t testing.TB, clientID, secret, redirectGlob string, persons ...Perso
 	}
 	web := storage.WebClient(clientID, secret, redirectGlob)
 	client := globClient{Client: web, globs: []string{redirectGlob}}
-	st := &nationalStorage{Storage: storage.NewStorageWithClients(ppl, map[string]*storage.Client{clientID: web}), people: ppl}
+	st := &nationalStorage{Storage: storage.NewStorageWithClients(ppl, map[string]*storage.Client{clientID: web}), people: ppl, op: o}
 	h := exampleop.SetupServer(o.Issuer, &clientStorage{nationalStorage: st, client: client, id: clientID}, nil, false)
 	o.srv = &http.Server{Handler: o.wrap(h)}
 	go o.srv.Serve(ln)
@@ -182,6 +235,13 @@ func (o *OP) Delay(d time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.delay = d
+}
+
+// SendACR makes every ID token carry acr (none when "").
+func (o *OP) SendACR(acr string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.acr = acr
 }
 
 // Stop stops the provider: it is down from then on.

@@ -36,10 +36,24 @@ type Provider struct {
 	Claims       Claims
 	// Assurance is the acr of a login through the provider.
 	Assurance string
+	// ACRMap maps the acr of the provider's ID tokens to dinhdanh's.
+	ACRMap map[string]string
 	// ProvesPersonalID: the personal ID it releases is recorded as verified.
 	ProvesPersonalID bool
 	// Timeout bounds every request to the provider.
 	Timeout time.Duration
+}
+
+// Level returns the acr of a login whose ID token carries acr: its mapping
+// in ACRMap when it has one, else Assurance (so a missing or unknown acr
+// never reaches more than Assurance).
+func (p *Provider) Level(acr string) string {
+	if acr != "" {
+		if l, ok := p.ACRMap[acr]; ok {
+			return l
+		}
+	}
+	return p.Assurance
 }
 
 // Claims names the provider's claims of a person's attributes.
@@ -304,7 +318,7 @@ func (s *Step) callback(w http.ResponseWriter, r *http.Request) {
 	if len(amr) == 0 {
 		amr = []string{"fed"}
 	}
-	if err := s.env.StartSession(w, r, fl, acct, identity.CapacityCitizen, p.Assurance, amr, "upstream:"+p.Name); err != nil {
+	if err := s.env.StartSession(w, r, fl, acct, identity.CapacityCitizen, p.Level(id.acr), amr, "upstream:"+p.Name); err != nil {
 		s.env.Unavailable(w, r, err)
 		return
 	}
