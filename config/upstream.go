@@ -82,6 +82,23 @@ type UpstreamClaims struct {
 	Gender string `yaml:"gender"`
 	// GenderCodes maps its values to male, female or other. Default: {"1": male, "2": female}.
 	GenderCodes map[string]string `yaml:"gender_codes"`
+	// TaxCode is the claim holding the tax code of the organisation the person logs in for (10 or 13 digits,
+	// or the 12-digit personal ID of an individual or household business). When the provider releases it
+	// and proves the person's personal ID (proves_personal_id), the account is recorded as a verified
+	// representative of that business (audited business.link), which the business choice offers. Default:
+	// MaSoThue.
+	TaxCode string `yaml:"tax_code"`
+	// OrganizationName is the claim holding the organisation's name, given to a business not known yet
+	// (which is otherwise named by its tax code). Default: "" (not read).
+	OrganizationName string `yaml:"organization_name"`
+	// OrganizationTechID is the claim holding the organisation's identifier at the provider (its TechID),
+	// recorded with the representation. Default: "" (not read).
+	OrganizationTechID string `yaml:"organization_techid"`
+	// Role is the claim holding the person's role for the organisation. Default: "" (not read).
+	Role string `yaml:"role"`
+	// RoleCodes maps Role's values to legal_representative or authorised_staff; a value it does not map,
+	// or no Role, makes the person authorised_staff. Default: none.
+	RoleCodes map[string]string `yaml:"role_codes"`
 }
 
 // Layout returns BirthdateFormat as a Go time layout.
@@ -105,7 +122,8 @@ func (u Upstream) WithDefaults() Upstream {
 		f *string
 		v string
 	}{{&c.PersonalID, "SoDinhDanh"}, {&c.Name, "HoVaTen"},
-		{&c.Birthdate, "NgayThangNamSinh"}, {&c.BirthdateFormat, "YYYYMMDD"}, {&c.Gender, "GioiTinh"}} {
+		{&c.Birthdate, "NgayThangNamSinh"}, {&c.BirthdateFormat, "YYYYMMDD"}, {&c.Gender, "GioiTinh"},
+		{&c.TaxCode, "MaSoThue"}} {
 		if *d.f == "" {
 			*d.f = d.v
 		}
@@ -158,6 +176,11 @@ func (c *Config) validateUpstreams(v *validator) {
 		}
 		if u.Claims.PersonalID == "" && u.ProvesPersonalID {
 			v.add(key("claims.personal_id"), "must not be empty when proves_personal_id is true")
+		}
+		for code, role := range u.Claims.RoleCodes {
+			if role != "legal_representative" && role != "authorised_staff" {
+				v.add(key("claims.role_codes"), "maps %q to %q; it must be legal_representative or authorised_staff", code, role)
+			}
 		}
 		for code, g := range u.Claims.GenderCodes {
 			if g != "male" && g != "female" && g != "other" {

@@ -31,6 +31,7 @@ func TestValidateUpstreams(t *testing.T) {
 		{"negative timeout", func(u *Upstream) { u.Timeout = Duration(-time.Second) }, []string{"upstreams[0].timeout"}},
 		{"bad date format", func(u *Upstream) { u.Claims.BirthdateFormat = "DDMMYY" }, []string{"upstreams[0].claims.birthdate_format"}},
 		{"bad gender", func(u *Upstream) { u.Claims.GenderCodes = map[string]string{"1": "nam"} }, []string{"upstreams[0].claims.gender_codes"}},
+		{"bad role", func(u *Upstream) { u.Claims.RoleCodes = map[string]string{"1": "director"} }, []string{"upstreams[0].claims.role_codes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Default()

@@ -82,7 +82,7 @@ func openCertificates(s *Services) (*certificateParts, error) {
 	chs := &certificate.Challenges{Store: s.Eph, Lifetime: cs.ChallengeLifetime.D()}
 	mapper := &certificate.Mapper{Bindings: s.Store, Accounts: s.Store}
 	lc := &login.Certificates{Verifier: ver, Challenges: chs, Mapper: mapper, Issuer: s.Config.Issuer,
-		VGCAEndpoint: cs.Signing.VGCAEndpoint}
+		VGCAEndpoint: cs.Signing.VGCAEndpoint, Prove: s.Admin("certificate").ProveAtLogin}
 	m := cs.MutualTLS
 	if m.Header != "" {
 		// The header is believed only from a trusted proxy: the ones named

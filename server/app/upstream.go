@@ -30,7 +30,9 @@ func upstreamLogin(s *Services) (*upstream.Config, error) {
 		c.Providers = append(c.Providers, upstream.Provider{Name: u.Name, DisplayName: u.DisplayName, Issuer: u.Issuer,
 			ClientID: u.ClientID, ClientSecret: secret, Scopes: u.Scopes, ACRValues: u.ACRValues,
 			Claims: upstream.Claims{PersonalID: u.Claims.PersonalID, Name: u.Claims.Name, Birthdate: u.Claims.Birthdate,
-				Gender: u.Claims.Gender, BirthdateLayout: u.Claims.Layout(), GenderCodes: u.Claims.GenderCodes},
+				Gender: u.Claims.Gender, BirthdateLayout: u.Claims.Layout(), GenderCodes: u.Claims.GenderCodes,
+				TaxCode: u.Claims.TaxCode, OrganizationName: u.Claims.OrganizationName,
+				OrganizationTechID: u.Claims.OrganizationTechID, Role: u.Claims.Role, RoleCodes: u.Claims.RoleCodes},
 			Assurance: u.Assurance, ACRMap: u.ACRMap, ProvesPersonalID: u.ProvesPersonalID, Timeout: u.Timeout.D()})
 	}
 	return c, nil

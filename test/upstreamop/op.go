@@ -2,7 +2,8 @@
 // here wrote: the example OP of github.com/zitadel/oidc/v3 (its in-memory
 // storage and login page), releasing the national public service portal's
 // claim names (SoDinhDanh, HoVaTen, NgayThangNamSinh as YYYYMMDD, GioiTinh)
-// at its userinfo endpoint, on a loopback port.
+// and, for a person acting for an organisation, MaSoThue, TenToChuc,
+// TechIDToChuc and VaiTro at its userinfo endpoint, on a loopback port.
 package upstreamop
 
 import (
@@ -25,6 +26,10 @@ type Person struct {
 	Sub, Username, Password string
 	// National portal claims: SoDinhDanh, HoVaTen, NgayThangNamSinh (YYYYMMDD), GioiTinh (1 male, 2 female).
 	PersonalID, Name, Birthdate, Gender string
+	// The organisation the person logs in for, when set: MaSoThue (its tax
+	// code), TenToChuc (its name), TechIDToChuc (its TechID) and VaiTro (the
+	// person's role for it).
+	TaxCode, OrganizationName, OrganizationTechID, Role string
 }
 
 // OP is a running provider.
@@ -130,6 +135,12 @@ func (s *nationalStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.U
 		info.AppendClaims("HoVaTen", x.Name)
 		info.AppendClaims("NgayThangNamSinh", x.Birthdate)
 		info.AppendClaims("GioiTinh", x.Gender)
+		for name, v := range map[string]string{"MaSoThue": x.TaxCode, "TenToChuc": x.OrganizationName,
+			"TechIDToChuc": x.OrganizationTechID, "VaiTro": x.Role} {
+			if v != "" {
+				info.AppendClaims(name, v)
+			}
+		}
 	}
 	return nil
 }

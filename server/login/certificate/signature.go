@@ -97,10 +97,22 @@ func (s *Step) login(w http.ResponseWriter, r *http.Request, fl *flow.Flow, v *c
 		s.env.Unavailable(w, r, err)
 		return
 	case !ok:
-		s.unknown(w, r, fl, v, via, details)
+		holder, err := s.createHolder(w, r, v, details)
+		if err != nil {
+			s.env.Unavailable(w, r, err)
+			return
+		}
+		if holder == nil {
+			s.unknown(w, r, fl, v, via, details)
+			return
+		}
+		match.Account, match.By = holder, certauth.MatchPersonalID
+	}
+	acct, err := s.proveMatched(ctx, match.Account, v, details)
+	if err != nil {
+		s.env.Unavailable(w, r, err)
 		return
 	}
-	acct := match.Account
 	capacity := capacityOf(acct, v, match)
 	details["matched_by"] = string(match.By)
 	if match.Business != nil && acct.PersonalIDVerified() {

@@ -31,6 +31,9 @@ type Config struct {
 	// VGCAEndpoint is the local WebSocket of the VGCA Sign Service, allowed
 	// in the Content Security Policy of the pages that sign.
 	VGCAEndpoint string
+	// Prove records the personal ID a certificate carries as proven by it
+	// (the administration's proofing); nil records no proof.
+	Prove ProveFunc
 	// PendingLifetime is how long a certificate that mapped to nobody is
 	// remembered for binding; zero means DefaultPendingLifetime.
 	PendingLifetime time.Duration

@@ -63,6 +63,12 @@ type Claims struct {
 	BirthdateLayout string
 	// GenderCodes maps Gender's values to "male", "female" or "other".
 	GenderCodes map[string]string
+	// TaxCode, OrganizationName, OrganizationTechID and Role name the
+	// claims of the organisation the person logs in for ("" is not read).
+	TaxCode, OrganizationName, OrganizationTechID, Role string
+	// RoleCodes maps Role's values to "legal_representative" or
+	// "authorised_staff" (the role of a value it does not map).
+	RoleCodes map[string]string
 }
 
 // ProveFunc records that the account holds pid, proven by proof, displacing
@@ -305,6 +311,9 @@ func (s *Step) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct, status, errKey, err := s.account(w, r, p, id)
+	if err == nil && errKey == "" {
+		err = s.represent(r, p, id, acct, fl.ClientID)
+	}
 	if err != nil {
 		s.env.Unavailable(w, r, err)
 		return
