@@ -47,12 +47,12 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// newTab starts a headless Chromium with a fresh profile and returns a
-// context of one tab.
-func newTab(t *testing.T) context.Context {
+// newTab starts a headless Chromium with a fresh profile, and the further
+// options opts, and returns a context of one tab.
+func newTab(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := chromium(t)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
@@ -62,7 +62,7 @@ func newTab(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.UserDataDir(t.TempDir()),
-	)
+	}, opts...)...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
 	t.Cleanup(cancel)
@@ -203,16 +203,19 @@ type rpResult struct {
 }
 
 // startRP listens on the loopback interface and registers the client whose
-// redirect URI it serves.
-func startRP(t *testing.T, srv *harness.Server) *relyingParty {
+// redirect URI it serves, with scopes (openid and profile when none).
+func startRP(t *testing.T, srv *harness.Server, scopes ...string) *relyingParty {
 	t.Helper()
+	if len(scopes) == 0 {
+		scopes = []string{"openid", "profile"}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rp := &relyingParty{URL: "http://" + ln.Addr().String(), pending: map[string]authState{}, results: make(chan rpResult, 4)}
 	rp.client = srv.CreateClient(t, harness.ClientSpec{Name: "Cổng dịch vụ công tỉnh", FirstParty: true,
-		RedirectURIs: []string{rp.URL + "/callback"}, Scopes: []string{"openid", "profile"}})
+		RedirectURIs: []string{rp.URL + "/callback"}, Scopes: scopes})
 	rp.ctx = oidc.ClientContext(context.Background(), &http.Client{Timeout: harness.RequestTimeout})
 	provider, err := oidc.NewProvider(rp.ctx, srv.Issuer)
 	if err != nil {
@@ -220,7 +223,7 @@ func startRP(t *testing.T, srv *harness.Server) *relyingParty {
 	}
 	rp.verifier = provider.Verifier(&oidc.Config{ClientID: rp.client.ID})
 	rp.config = oauth2.Config{ClientID: rp.client.ID, ClientSecret: rp.client.Secret, Endpoint: provider.Endpoint(),
-		RedirectURL: rp.URL + "/callback", Scopes: []string{"openid", "profile"}}
+		RedirectURL: rp.URL + "/callback", Scopes: scopes}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /start", rp.start)
 	mux.HandleFunc("GET /callback", rp.callback)
@@ -230,8 +233,8 @@ func startRP(t *testing.T, srv *harness.Server) *relyingParty {
 	return rp
 }
 
-// start sends the browser to the identity provider; ?acr= and ?prompt= go
-// into the request as acr_values and prompt.
+// start sends the browser to the identity provider; ?acr=, ?prompt= and
+// ?claims= go into the request as acr_values, prompt and claims.
 func (rp *relyingParty) start(w http.ResponseWriter, r *http.Request) {
 	state, nonce, verifier := harness.Random(16), harness.Random(16), oauth2.GenerateVerifier()
 	rp.mu.Lock()
@@ -243,6 +246,9 @@ func (rp *relyingParty) start(w http.ResponseWriter, r *http.Request) {
 	}
 	if p := r.URL.Query().Get("prompt"); p != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", p))
+	}
+	if c := r.URL.Query().Get("claims"); c != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("claims", c))
 	}
 	http.Redirect(w, r, rp.config.AuthCodeURL(state, opts...), http.StatusFound)
 }

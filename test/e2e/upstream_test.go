@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,29 +29,11 @@ func startVNeID(t *testing.T) *upstreamop.OP {
 // upstreamConfig writes a configuration file with the provider at issuer.
 func upstreamConfig(t *testing.T, issuer string, timeout ...string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "dinhdanh.yaml")
 	limit := "3s"
 	if len(timeout) > 0 {
 		limit = timeout[0]
 	}
-	yaml := fmt.Sprintf(`upstreams:
-  - name: vneid
-    display_name: {vi: VNeID, en: VNeID}
-    issuer: %s
-    client_id: %s
-    client_secret: %s
-    scopes: [openid, profile]
-    acr_values: [LoA2]
-    claims: {personal_id: SoDinhDanh, name: HoVaTen, birthdate: NgayThangNamSinh, birthdate_format: YYYYMMDD,
-             gender: GioiTinh, gender_codes: {"1": male, "2": female}}
-    assurance: LoA2
-    proves_personal_id: true
-    timeout: %s
-`, issuer, vneidClient, vneidSecret, limit)
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return upstreamop.WriteConfig(t, issuer, vneidClient, vneidSecret, limit)
 }
 
 // upstreamButton returns the login page's link to log in through VNeID.
