@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -335,4 +336,43 @@ func TestUpstreamACRMap(t *testing.T) {
 			t.Errorf("the provider sent acr %q: dinhdanh's ID token acr = %q, want %q", c.sent, got, c.want)
 		}
 	}
+}
+
+// VNeID's back-channel logout token for Lan ends her session at dinhdanh,
+// and the application is told; a forged token or one for another client is
+// refused with 400 and ends nothing.
+func TestUpstreamBackchannelLogout(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer)))
+	rp := startRP(t, srv, rpSpec{Name: "Đặt lịch"})
+	b := srv.NewBrowser(t)
+	ar, resp := rp.authorize(t, b, openidProfile)
+	resp = loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login"))
+	if resp.Page != nil && resp.Page.Path() == "/consent" {
+		resp = allow(t, b, resp.Page)
+	}
+	toks := rp.exchange(t, ar, rp.code(t, ar, resp))
+	rp.remember(t, toks)
+	sid := sidOf(toks)
+	endpoint := "/login/upstream/vneid/backchannel-logout"
+
+	forged := op.LogoutToken(t, vneidClient, vneidPerson.Sub, "")
+	forged = forged[:len(forged)-4] + "AAAA"
+	for name, tok := range map[string]string{"forged": forged,
+		"other audience": op.LogoutToken(t, "another-client", vneidPerson.Sub, ""), "empty": ""} {
+		status, body := srv.PostForm(t, endpoint, nil, url.Values{"logout_token": {tok}})
+		if status != http.StatusBadRequest || body["error"] != "invalid_request" {
+			t.Fatalf("a %s logout token: %d %s, want 400 invalid_request", name, status, body)
+		}
+		loggedIn(t, b, sid)
+		rp.noLogout(t, sid)
+	}
+
+	status, body := srv.PostForm(t, endpoint, nil, url.Values{"logout_token": {op.LogoutToken(t, vneidClient, vneidPerson.Sub, "")}})
+	if status != http.StatusOK {
+		t.Fatalf("VNeID's logout token: %d %s, want 200", status, body)
+	}
+	rp.waitLogout(t, sid)
+	loggedOut(t, b)
 }

@@ -8,6 +8,7 @@ package upstreamop
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -42,6 +44,7 @@ type OP struct {
 	nonce   string        // when set, the nonce of every authorization request is replaced by it
 	delay   time.Duration // every answer waits this long
 	acr     string        // when set, the acr of every ID token
+	keys    *storage.Storage
 }
 
 // people is the provider's user store.
@@ -163,6 +166,7 @@ func Start(t testing.TB, clientID, secret, redirectGlob string, persons ...Perso
 	web := storage.WebClient(clientID, secret, redirectGlob)
 	client := globClient{Client: web, globs: []string{redirectGlob}}
 	st := &nationalStorage{Storage: storage.NewStorageWithClients(ppl, map[string]*storage.Client{clientID: web}), people: ppl, op: o}
+	o.keys = st.Storage
 	h := exampleop.SetupServer(o.Issuer, &clientStorage{nationalStorage: st, client: client, id: clientID}, nil, false)
 	o.srv = &http.Server{Handler: o.wrap(h)}
 	go o.srv.Serve(ln)
@@ -260,3 +264,40 @@ func (o *OP) Stop() { o.srv.Close() }
 
 // Host is the provider's host:port.
 func (o *OP) Host() string { return strings.TrimPrefix(o.Issuer, "http://") }
+
+// LogoutToken returns a back-channel logout token of the provider for the
+// client aud, naming the provider's subject sub and session sid ("" for
+// none), issued now and signed with the provider's own signing key.
+func (o *OP) LogoutToken(t testing.TB, aud, sub, sid string) string {
+	t.Helper()
+	key, err := o.keys.SigningKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := map[string]any{"iss": o.Issuer, "aud": aud, "iat": time.Now().Unix(), "jti": time.Now().Format(time.RFC3339Nano),
+		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}}
+	if sub != "" {
+		claims["sub"] = sub
+	}
+	if sid != "" {
+		claims["sid"] = sid
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.SignatureAlgorithm(), Key: key.Key()},
+		(&jose.SignerOptions{}).WithType("logout+jwt").WithHeader("kid", key.ID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}

@@ -16,6 +16,7 @@ import (
 // identityClaims is what a provider's checked answer says of the person.
 type identityClaims struct {
 	sub    string
+	sid    string // the ID token's sid, "" when none
 	acr    string // the ID token's acr, "" when none
 	amr    []string
 	claims map[string]any // the ID token's claims, then the userinfo's
@@ -62,6 +63,7 @@ func (s *Step) verify(ctx context.Context, p *provider, code string, pend pendin
 	}
 	out := &identityClaims{sub: idt.Subject, claims: c}
 	out.acr, _ = c["acr"].(string)
+	out.sid, _ = c["sid"].(string)
 	if amr, ok := c["amr"].([]any); ok {
 		for _, v := range amr {
 			if s, ok := v.(string); ok && s != "" {
