@@ -33,6 +33,9 @@ type SSO struct {
 	Upstream    string `json:"up,omitempty"`
 	UpstreamSub string `json:"up_sub,omitempty"`
 	UpstreamSID string `json:"up_sid,omitempty"`
+	// UpstreamIDToken is the provider's ID token of that login, the
+	// id_token_hint of the logout sent to the provider.
+	UpstreamIDToken string `json:"up_idt,omitempty"`
 }
 
 // HasClient reports whether the client received tokens through the session.
@@ -312,12 +315,12 @@ func (m *Manager) Upgrade(ctx context.Context, s *SSO, acr string, amr []string,
 }
 
 // SetUpstream records on the live session that its login went through the
-// upstream provider, whose sub and sid of the login are given; s is brought
+// upstream provider, whose sub, sid and ID token of the login are given; s is brought
 // up to date with the stored session. It returns ErrNoSession when the
 // session has ended meanwhile.
-func (m *Manager) SetUpstream(ctx context.Context, s *SSO, provider, sub, sid string) error {
+func (m *Manager) SetUpstream(ctx context.Context, s *SSO, provider, sub, sid, idToken string) error {
 	cur, err := m.update(ctx, s.ID, func(cur *SSO) bool {
-		cur.Upstream, cur.UpstreamSub, cur.UpstreamSID = provider, sub, sid
+		cur.Upstream, cur.UpstreamSub, cur.UpstreamSID, cur.UpstreamIDToken = provider, sub, sid, idToken
 		return true
 	})
 	if err != nil {

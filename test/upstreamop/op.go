@@ -150,8 +150,9 @@ func (s *nationalStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.U
 
 // Start runs a provider on a loopback port knowing persons, with the web
 // client clientID/secret whose redirect URIs match redirectGlob (such as
-// "http://127.0.0.1:*/login/upstream/vneid/callback"). It stops when the
-// test ends.
+// "http://127.0.0.1:*/login/upstream/vneid/callback") and whose
+// post-logout redirect URIs are dinhdanh's logged-out page at the same
+// origins (".../oauth2/logout"). It stops when the test ends.
 func Start(t testing.TB, clientID, secret, redirectGlob string, persons ...Person) *OP {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -165,6 +166,9 @@ func Start(t testing.TB, clientID, secret, redirectGlob string, persons ...Perso
 	}
 	web := storage.WebClient(clientID, secret, redirectGlob)
 	client := globClient{Client: web, globs: []string{redirectGlob}}
+	if i := strings.Index(redirectGlob, "/login/upstream/"); i > 0 {
+		client.logoutGlobs = []string{redirectGlob[:i] + "/oauth2/logout"}
+	}
 	st := &nationalStorage{Storage: storage.NewStorageWithClients(ppl, map[string]*storage.Client{clientID: web}), people: ppl, op: o}
 	o.keys = st.Storage
 	h := exampleop.SetupServer(o.Issuer, &clientStorage{nationalStorage: st, client: client, id: clientID}, nil, false)
@@ -192,14 +196,15 @@ func (s *clientStorage) GetClientByClientID(ctx context.Context, id string) (op.
 // globClient is a client whose redirect URIs are globs.
 type globClient struct {
 	*storage.Client
-	globs []string
+	globs       []string
+	logoutGlobs []string
 }
 
 // RedirectURIGlobs implements op.HasRedirectGlobs.
 func (c globClient) RedirectURIGlobs() []string { return c.globs }
 
 // PostLogoutRedirectURIGlobs implements op.HasRedirectGlobs.
-func (c globClient) PostLogoutRedirectURIGlobs() []string { return nil }
+func (c globClient) PostLogoutRedirectURIGlobs() []string { return c.logoutGlobs }
 
 // Handler is the provider's HTTP handler (for another provider's tests).
 func (o *OP) Handler() http.Handler { return o.srv.Handler }

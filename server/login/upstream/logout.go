@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
 	"github.com/dinhdanh/dinhdanh/store"
 )
@@ -137,4 +140,51 @@ func (s *Step) backchannelLogout(w http.ResponseWriter, r *http.Request) {
 func (s *Step) unavailableJSON(w http.ResponseWriter, r *http.Request, err error) {
 	s.env.Log.Error("storage", "err", err, "path", r.URL.Path, "request_id", web.RequestID(r))
 	web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+}
+
+// EndSession returns the function that gives the URL ending a session's
+// login at its upstream provider (OpenID Connect RP-Initiated Logout 1.0):
+// the provider's end_session_endpoint from its discovery, with
+// id_token_hint the provider's ID token of the login, client_id, and
+// post_logout_redirect_uri dinhdanh's logged-out page, Issuer +
+// session.PathEndSession (register it with the provider). The URL is ""
+// when the provider is not configured, offers no end_session_endpoint or
+// cannot be reached. EndSession returns nil when c has no provider.
+func EndSession(c *Config) func(ctx context.Context, s *session.SSO) string {
+	st := New(nil, c)
+	if st == nil {
+		return nil
+	}
+	return st.endSessionURL
+}
+
+func (s *Step) endSessionURL(ctx context.Context, sso *session.SSO) string {
+	p, ok := s.providers[sso.Upstream]
+	if !ok {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	oid, err := s.discover(ctx, p)
+	if err != nil {
+		return ""
+	}
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := oid.Claims(&meta); err != nil || meta.EndSession == "" {
+		return ""
+	}
+	u, err := url.Parse(meta.EndSession)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	q := u.Query()
+	if sso.UpstreamIDToken != "" {
+		q.Set("id_token_hint", sso.UpstreamIDToken)
+	}
+	q.Set("client_id", p.ClientID)
+	q.Set("post_logout_redirect_uri", strings.TrimSuffix(s.cfg.Issuer, "/")+session.PathEndSession)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

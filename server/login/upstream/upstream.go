@@ -332,7 +332,7 @@ func (s *Step) callback(w http.ResponseWriter, r *http.Request) {
 		s.env.Unavailable(w, r, err)
 		return
 	}
-	if err := s.env.Sessions.SetUpstream(ctx, fl.Session, p.Name, id.sub, id.sid); err != nil {
+	if err := s.env.Sessions.SetUpstream(ctx, fl.Session, p.Name, id.sub, id.sid, id.idToken); err != nil {
 		s.env.Unavailable(w, r, err)
 		return
 	}
