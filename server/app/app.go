@@ -15,6 +15,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/login"
+	"github.com/dinhdanh/dinhdanh/server/login/upstream"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/server/web"
@@ -153,7 +154,7 @@ func assemble(s *Services) (*App, error) {
 		MFA: loginFactors, Directory: directoryAuthenticator(dirs), Certificates: certs.forLogin(),
 		Upstreams: ups})
 	sh := &session.Handler{Kit: kit, Logout: s.Logout, Sessions: s.Sessions, Clients: p.Storage,
-		Signer: p.Signer(), Issuer: cfg.Issuer, Log: log}
+		Signer: p.Signer(), Issuer: cfg.Issuer, Log: log, UpstreamLogout: upstream.EndSession(ups)}
 	ah := account.NewHandler(account.Handler{Kit: kit, Store: db, Sessions: s.Sessions, Logout: s.Logout, LogoutPages: sh,
 		Log: log, ForgetConsent: func(r *http.Request, accountID, clientID string) error {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)

@@ -35,6 +35,11 @@ type Handler struct {
 	Signer   *keys.Signer
 	Issuer   string
 	Log      *slog.Logger
+	// UpstreamLogout, when set, returns the URL of the end-session endpoint
+	// of the upstream provider a session's login went through ("" when the
+	// provider has none): after the session's logout, when no application
+	// asked for a redirect, the logged-out page continues there.
+	UpstreamLogout func(ctx context.Context, s *SSO) string
 }
 
 // PathEndSession is the RP-initiated logout endpoint.
@@ -202,6 +207,16 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	h.loggedOut(w, r, sso, lr)
 }
 
+// upstreamNext returns where the browser goes after the logout of sso when
+// no application asked for a redirect: the end-session endpoint of the
+// upstream provider its login went through, or "" for none.
+func (h *Handler) upstreamNext(ctx context.Context, sso *SSO, next string) string {
+	if next != "" || sso == nil || sso.Upstream == "" || h.UpstreamLogout == nil {
+		return next
+	}
+	return h.UpstreamLogout(ctx, sso)
+}
+
 func (h *Handler) logoutButton(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if !h.Kit.ParsePost(w, r) {
@@ -241,7 +256,7 @@ func (h *Handler) loggedOut(w http.ResponseWriter, r *http.Request, sso *SSO, lr
 	if lr.client != nil {
 		name = lr.client.Name
 	}
-	h.renderLoggedOut(w, r, uris, lr.redirect, name)
+	h.renderLoggedOut(w, r, uris, h.upstreamNext(r.Context(), sso, lr.redirect), name)
 }
 
 func (h *Handler) frontchannelURIs(ctx context.Context, sid string, clients []string) []string {

@@ -27,6 +27,15 @@ type SSO struct {
 	LastSeen  time.Time `json:"seen"`
 	UserAgent string    `json:"ua,omitempty"`
 	Address   string    `json:"addr,omitempty"`
+	// Upstream names the upstream provider the login went through ("" for
+	// none); UpstreamSub and UpstreamSID are the provider's sub and sid of
+	// that login, which its back-channel logout tokens name.
+	Upstream    string `json:"up,omitempty"`
+	UpstreamSub string `json:"up_sub,omitempty"`
+	UpstreamSID string `json:"up_sid,omitempty"`
+	// UpstreamIDToken is the provider's ID token of that login, the
+	// id_token_hint of the logout sent to the provider.
+	UpstreamIDToken string `json:"up_idt,omitempty"`
 }
 
 // HasClient reports whether the client received tokens through the session.
@@ -296,6 +305,22 @@ func (m *Manager) Upgrade(ctx context.Context, s *SSO, acr string, amr []string,
 		if !authTime.IsZero() {
 			cur.AuthTime = authTime.UTC()
 		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	*s = *cur
+	return nil
+}
+
+// SetUpstream records on the live session that its login went through the
+// upstream provider, whose sub, sid and ID token of the login are given; s is brought
+// up to date with the stored session. It returns ErrNoSession when the
+// session has ended meanwhile.
+func (m *Manager) SetUpstream(ctx context.Context, s *SSO, provider, sub, sid, idToken string) error {
+	cur, err := m.update(ctx, s.ID, func(cur *SSO) bool {
+		cur.Upstream, cur.UpstreamSub, cur.UpstreamSID, cur.UpstreamIDToken = provider, sub, sid, idToken
 		return true
 	})
 	if err != nil {

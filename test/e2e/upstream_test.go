@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -315,4 +316,83 @@ func TestUpstreamACRMap(t *testing.T) {
 			t.Errorf("the provider sent acr %q: dinhdanh's ID token acr = %q, want %q", c.sent, got, c.want)
 		}
 	}
+}
+
+// VNeID's back-channel logout token for Lan ends her session at dinhdanh,
+// and the application is told; a forged token or one for another client is
+// refused with 400 and ends nothing.
+func TestUpstreamBackchannelLogout(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer)))
+	rp := startRP(t, srv, rpSpec{Name: "Đặt lịch"})
+	b := srv.NewBrowser(t)
+	ar, resp := rp.authorize(t, b, openidProfile)
+	resp = loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login"))
+	if resp.Page != nil && resp.Page.Path() == "/consent" {
+		resp = allow(t, b, resp.Page)
+	}
+	toks := rp.exchange(t, ar, rp.code(t, ar, resp))
+	rp.remember(t, toks)
+	sid := sidOf(toks)
+	endpoint := "/login/upstream/vneid/backchannel-logout"
+
+	forged := op.LogoutToken(t, vneidClient, vneidPerson.Sub, "")
+	forged = forged[:len(forged)-4] + "AAAA"
+	for name, tok := range map[string]string{"forged": forged,
+		"other audience": op.LogoutToken(t, "another-client", vneidPerson.Sub, ""), "empty": ""} {
+		status, body := srv.PostForm(t, endpoint, nil, url.Values{"logout_token": {tok}})
+		if status != http.StatusBadRequest || body["error"] != "invalid_request" {
+			t.Fatalf("a %s logout token: %d %s, want 400 invalid_request", name, status, body)
+		}
+		loggedIn(t, b, sid)
+		rp.noLogout(t, sid)
+	}
+
+	status, body := srv.PostForm(t, endpoint, nil, url.Values{"logout_token": {op.LogoutToken(t, vneidClient, vneidPerson.Sub, "")}})
+	if status != http.StatusOK {
+		t.Fatalf("VNeID's logout token: %d %s, want 200", status, body)
+	}
+	rp.waitLogout(t, sid)
+	loggedOut(t, b)
+}
+
+// dinhdanh's logout of a session that came from VNeID continues to VNeID's
+// end-session endpoint with VNeID's ID token as the hint, dinhdanh's client
+// ID and its logged-out page, which VNeID accepts and sends the browser back to.
+func TestUpstreamRPInitiatedLogout(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer)))
+	rp := newRP(t, srv, srv.CreateClient(t, booking("openid", "profile")))
+	b := srv.NewBrowser(t)
+	ar, resp := rp.authorize(t, b, []string{"openid", "profile"})
+	resp = loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login"))
+	if resp.Page != nil && resp.Page.Path() == "/consent" {
+		resp = allow(t, b, resp.Page)
+	}
+	rp.exchange(t, ar, rp.code(t, ar, resp))
+
+	page := b.Get(t, "/oauth2/logout").MustPage(t, http.StatusOK, "/oauth2/logout")
+	lo := checkLoggedOut(t, b.Submit(t, page.Form(t, "/oauth2/logout"), map[string]string{"confirm": "yes"}))
+	loggedOut(t, b)
+	next, err := url.Parse(lo.Continue)
+	if err != nil || !strings.HasPrefix(lo.Continue, op.Issuer+"/") {
+		t.Fatalf("the logged-out page continues to %q, want VNeID's end-session endpoint", lo.Continue)
+	}
+	q := next.Query()
+	if q.Get("client_id") != vneidClient || q.Get("post_logout_redirect_uri") != srv.URL("/oauth2/logout") {
+		t.Fatalf("the logout sent to VNeID has client_id %q and post_logout_redirect_uri %q", q.Get("client_id"),
+			q.Get("post_logout_redirect_uri"))
+	}
+	hint, err := jwtSegment(q.Get("id_token_hint"), 1)
+	if err != nil || hint["iss"] != op.Issuer || hint["sub"] != vneidPerson.Sub || hint["aud"] == nil {
+		t.Fatalf("the id_token_hint sent to VNeID is not VNeID's ID token of the login: %v (%v)", hint, err)
+	}
+	// VNeID accepts it and sends the browser back to dinhdanh's logged-out page.
+	back := b.Get(t, lo.Continue)
+	if back.Page == nil || back.Page.Status != http.StatusOK || back.Page.Path() != "/oauth2/logout" {
+		t.Fatalf("VNeID's end-session endpoint led to%s", back)
+	}
+	checkLoggedOut(t, back)
 }

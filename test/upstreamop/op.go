@@ -8,6 +8,7 @@ package upstreamop
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -42,6 +44,7 @@ type OP struct {
 	nonce   string        // when set, the nonce of every authorization request is replaced by it
 	delay   time.Duration // every answer waits this long
 	acr     string        // when set, the acr of every ID token
+	keys    *storage.Storage
 }
 
 // people is the provider's user store.
@@ -147,8 +150,9 @@ func (s *nationalStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.U
 
 // Start runs a provider on a loopback port knowing persons, with the web
 // client clientID/secret whose redirect URIs match redirectGlob (such as
-// "http://127.0.0.1:*/login/upstream/vneid/callback"). It stops when the
-// test ends.
+// "http://127.0.0.1:*/login/upstream/vneid/callback") and whose
+// post-logout redirect URIs are dinhdanh's logged-out page at the same
+// origins (".../oauth2/logout"). It stops when the test ends.
 func Start(t testing.TB, clientID, secret, redirectGlob string, persons ...Person) *OP {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -162,7 +166,11 @@ func Start(t testing.TB, clientID, secret, redirectGlob string, persons ...Perso
 	}
 	web := storage.WebClient(clientID, secret, redirectGlob)
 	client := globClient{Client: web, globs: []string{redirectGlob}}
+	if i := strings.Index(redirectGlob, "/login/upstream/"); i > 0 {
+		client.logoutGlobs = []string{redirectGlob[:i] + "/oauth2/logout"}
+	}
 	st := &nationalStorage{Storage: storage.NewStorageWithClients(ppl, map[string]*storage.Client{clientID: web}), people: ppl, op: o}
+	o.keys = st.Storage
 	h := exampleop.SetupServer(o.Issuer, &clientStorage{nationalStorage: st, client: client, id: clientID}, nil, false)
 	o.srv = &http.Server{Handler: o.wrap(h)}
 	go o.srv.Serve(ln)
@@ -188,14 +196,15 @@ func (s *clientStorage) GetClientByClientID(ctx context.Context, id string) (op.
 // globClient is a client whose redirect URIs are globs.
 type globClient struct {
 	*storage.Client
-	globs []string
+	globs       []string
+	logoutGlobs []string
 }
 
 // RedirectURIGlobs implements op.HasRedirectGlobs.
 func (c globClient) RedirectURIGlobs() []string { return c.globs }
 
 // PostLogoutRedirectURIGlobs implements op.HasRedirectGlobs.
-func (c globClient) PostLogoutRedirectURIGlobs() []string { return nil }
+func (c globClient) PostLogoutRedirectURIGlobs() []string { return c.logoutGlobs }
 
 // Handler is the provider's HTTP handler (for another provider's tests).
 func (o *OP) Handler() http.Handler { return o.srv.Handler }
@@ -260,3 +269,40 @@ func (o *OP) Stop() { o.srv.Close() }
 
 // Host is the provider's host:port.
 func (o *OP) Host() string { return strings.TrimPrefix(o.Issuer, "http://") }
+
+// LogoutToken returns a back-channel logout token of the provider for the
+// client aud, naming the provider's subject sub and session sid ("" for
+// none), issued now and signed with the provider's own signing key.
+func (o *OP) LogoutToken(t testing.TB, aud, sub, sid string) string {
+	t.Helper()
+	key, err := o.keys.SigningKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := map[string]any{"iss": o.Issuer, "aud": aud, "iat": time.Now().Unix(), "jti": time.Now().Format(time.RFC3339Nano),
+		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}}
+	if sub != "" {
+		claims["sub"] = sub
+	}
+	if sid != "" {
+		claims["sid"] = sid
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.SignatureAlgorithm(), Key: key.Key()},
+		(&jose.SignerOptions{}).WithType("logout+jwt").WithHeader("kid", key.ID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}

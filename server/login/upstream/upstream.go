@@ -126,6 +126,7 @@ func New(env *flow.Env, c *Config) *Step {
 func (s *Step) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login/upstream/{name}", s.start)
 	mux.HandleFunc("GET /login/upstream/{name}/callback", s.callback)
+	mux.HandleFunc("POST /login/upstream/{name}/backchannel-logout", s.backchannelLogout)
 }
 
 // LoginSection adds a button per provider to the login page of a flow. It
@@ -328,6 +329,10 @@ func (s *Step) callback(w http.ResponseWriter, r *http.Request) {
 		amr = []string{"fed"}
 	}
 	if err := s.env.StartSession(w, r, fl, acct, identity.CapacityCitizen, p.Level(id.acr), amr, "upstream:"+p.Name); err != nil {
+		s.env.Unavailable(w, r, err)
+		return
+	}
+	if err := s.env.Sessions.SetUpstream(ctx, fl.Session, p.Name, id.sub, id.sid, id.idToken); err != nil {
 		s.env.Unavailable(w, r, err)
 		return
 	}

@@ -15,10 +15,12 @@ import (
 
 // identityClaims is what a provider's checked answer says of the person.
 type identityClaims struct {
-	sub    string
-	acr    string // the ID token's acr, "" when none
-	amr    []string
-	claims map[string]any // the ID token's claims, then the userinfo's
+	sub     string
+	sid     string // the ID token's sid, "" when none
+	idToken string // the ID token as received
+	acr     string // the ID token's acr, "" when none
+	amr     []string
+	claims  map[string]any // the ID token's claims, then the userinfo's
 }
 
 // verify exchanges the code and checks the answer; a failure to reach the
@@ -60,8 +62,9 @@ func (s *Step) verify(ctx context.Context, p *provider, code string, pend pendin
 	if idt.Subject == "" {
 		return nil, errors.New("the ID token has no sub")
 	}
-	out := &identityClaims{sub: idt.Subject, claims: c}
+	out := &identityClaims{sub: idt.Subject, claims: c, idToken: raw}
 	out.acr, _ = c["acr"].(string)
+	out.sid, _ = c["sid"].(string)
 	if amr, ok := c["amr"].([]any); ok {
 		for _, v := range amr {
 			if s, ok := v.(string); ok && s != "" {
