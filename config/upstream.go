@@ -45,6 +45,21 @@ type Upstream struct {
 	ClientSecret string `yaml:"client_secret"`
 	// ClientSecretFile is a file holding the client secret (surrounding white space is ignored). Default: "".
 	ClientSecretFile string `yaml:"client_secret_file"`
+	// ClientAuth is how dinhdanh authenticates at the provider's token endpoint: client_secret_basic (the
+	// secret in the Authorization header), client_secret_post (in the form) or private_key_jwt (RFC 7523,
+	// OpenID Connect Core 9: a JWT signed with PrivateKeyFile, iss = sub = client_id, aud = the token
+	// endpoint and the issuer, valid 60 s, with a random jti). The secret methods need exactly one of
+	// ClientSecret and ClientSecretFile, private_key_jwt needs PrivateKeyFile and no secret. Default:
+	// private_key_jwt when PrivateKeyFile is set, else the secret, in the header unless the provider asks for
+	// it in the form.
+	ClientAuth string `yaml:"client_auth"`
+	// PrivateKeyFile is a PEM file holding dinhdanh's private key for private_key_jwt (RSA, signing RS256,
+	// or EC P-256/P-384/P-521, signing ES256/ES384/ES512; PKCS #8, PKCS #1 or SEC 1); its public key is the
+	// one registered at the provider. Default: "".
+	PrivateKeyFile string `yaml:"private_key_file"`
+	// PrivateKeyID is the kid of the client assertions. Default: the key's JWK thumbprint (RFC 7638,
+	// SHA-256, base64url).
+	PrivateKeyID string `yaml:"private_key_id"`
 	// Scopes are the scopes requested; openid is always sent. Default: [openid, profile].
 	Scopes []string `yaml:"scopes"`
 	// ACRValues are sent as acr_values. Default: none.
@@ -117,6 +132,9 @@ func (u Upstream) WithDefaults() Upstream {
 	if u.Timeout == 0 {
 		u.Timeout = Duration(10 * time.Second)
 	}
+	if u.ClientAuth == "" && u.PrivateKeyFile != "" {
+		u.ClientAuth = "private_key_jwt"
+	}
 	c := &u.Claims
 	for _, d := range []struct {
 		f *string
@@ -160,8 +178,23 @@ func (c *Config) validateUpstreams(v *validator) {
 		if strings.TrimSpace(u.ClientID) == "" {
 			v.add(key("client_id"), "must not be empty")
 		}
-		if (u.ClientSecret == "") == (u.ClientSecretFile == "") {
-			v.add(key("client_secret_file"), "set exactly one of client_secret and client_secret_file")
+		switch u.ClientAuth {
+		case "private_key_jwt":
+			if u.PrivateKeyFile == "" {
+				v.add(key("private_key_file"), "must be set when client_auth is private_key_jwt")
+			}
+			if u.ClientSecret != "" || u.ClientSecretFile != "" {
+				v.add(key("client_secret_file"), "client_secret and client_secret_file must not be set when client_auth is private_key_jwt")
+			}
+		case "", "client_secret_basic", "client_secret_post":
+			if (u.ClientSecret == "") == (u.ClientSecretFile == "") {
+				v.add(key("client_secret_file"), "set exactly one of client_secret and client_secret_file")
+			}
+			if u.PrivateKeyFile != "" || u.PrivateKeyID != "" {
+				v.add(key("private_key_file"), "private_key_file and private_key_id are only for client_auth private_key_jwt")
+			}
+		default:
+			v.add(key("client_auth"), "is %q; it must be client_secret_basic, client_secret_post or private_key_jwt", u.ClientAuth)
 		}
 		v.oneOf(key("assurance"), u.Assurance, []string{"LoA1", "LoA2", "LoA3"})
 		for acr, level := range u.ACRMap {

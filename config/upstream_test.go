@@ -24,6 +24,16 @@ func TestValidateUpstreams(t *testing.T) {
 		{"clear-text issuer", func(u *Upstream) { u.Issuer = "http://sso.dancuquocgia.gov.vn" }, []string{"upstreams[0].issuer"}},
 		{"issuer with a query", func(u *Upstream) { u.Issuer = "https://sso.example.vn/?x=1" }, []string{"upstreams[0].issuer"}},
 		{"both secrets", func(u *Upstream) { u.ClientSecret = "s" }, []string{"upstreams[0].client_secret_file"}},
+		{"private_key_jwt", func(u *Upstream) { u.ClientSecretFile, u.PrivateKeyFile = "", "/etc/dinhdanh/vneid.key" }, nil},
+		{"client_secret_post", func(u *Upstream) { u.ClientAuth = "client_secret_post" }, nil},
+		{"private_key_jwt without a key", func(u *Upstream) { u.ClientSecretFile, u.ClientAuth = "", "private_key_jwt" },
+			[]string{"upstreams[0].private_key_file"}},
+		{"private_key_jwt and a secret", func(u *Upstream) { u.PrivateKeyFile = "/etc/dinhdanh/vneid.key" },
+			[]string{"upstreams[0].client_secret_file"}},
+		{"a key for a secret method", func(u *Upstream) {
+			u.ClientAuth, u.PrivateKeyFile = "client_secret_basic", "/etc/dinhdanh/vneid.key"
+		}, []string{"upstreams[0].private_key_file"}},
+		{"unknown client_auth", func(u *Upstream) { u.ClientAuth = "tls_client_auth" }, []string{"upstreams[0].client_auth"}},
 		{"bad language", func(u *Upstream) { u.DisplayName["fr"] = "VNeID" }, []string{"upstreams[0].display_name"}},
 		{"bad assurance", func(u *Upstream) { u.Assurance = "LoA4" }, []string{"upstreams[0].assurance"}},
 		{"acr mapped to no level", func(u *Upstream) { u.ACRMap = map[string]string{"https://vneid/loa/2": "high"} }, []string{"upstreams[0].acr_map"}},

@@ -10,7 +10,7 @@ import (
 
 // upstreamLogin returns the login through the configured upstream OpenID
 // Connect providers (nil when none is configured), reading their client
-// secrets. A personal ID a provider proves goes through the administration's
+// secrets and the private keys of those authenticating with private_key_jwt. A personal ID a provider proves goes through the administration's
 // proofing, in the name of "upstream:NAME".
 func upstreamLogin(s *Services) (*upstream.Config, error) {
 	if len(s.Config.Upstreams) == 0 {
@@ -27,8 +27,18 @@ func upstreamLogin(s *Services) (*upstream.Config, error) {
 			}
 			secret = strings.TrimSpace(string(b))
 		}
+		var key *upstream.PrivateKey
+		if u.ClientAuth == "private_key_jwt" {
+			b, err := os.ReadFile(u.PrivateKeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("upstream %s: private_key_file: %w", u.Name, err)
+			}
+			if key, err = upstream.ParsePrivateKey(b, u.PrivateKeyID); err != nil {
+				return nil, fmt.Errorf("upstream %s: private_key_file %s: %w", u.Name, u.PrivateKeyFile, err)
+			}
+		}
 		c.Providers = append(c.Providers, upstream.Provider{Name: u.Name, DisplayName: u.DisplayName, Issuer: u.Issuer,
-			ClientID: u.ClientID, ClientSecret: secret, Scopes: u.Scopes, ACRValues: u.ACRValues,
+			ClientID: u.ClientID, ClientSecret: secret, ClientAuth: u.ClientAuth, PrivateKey: key, Scopes: u.Scopes, ACRValues: u.ACRValues,
 			Claims: upstream.Claims{PersonalID: u.Claims.PersonalID, Name: u.Claims.Name, Birthdate: u.Claims.Birthdate,
 				Gender: u.Claims.Gender, BirthdateLayout: u.Claims.Layout(), GenderCodes: u.Claims.GenderCodes,
 				TaxCode: u.Claims.TaxCode, OrganizationName: u.Claims.OrganizationName,

@@ -1,13 +1,24 @@
 package e2e
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/dinhdanh/dinhdanh/test/harness"
 	"github.com/dinhdanh/dinhdanh/test/upstreamop"
@@ -395,4 +406,105 @@ func TestUpstreamRPInitiatedLogout(t *testing.T) {
 		t.Fatalf("VNeID's end-session endpoint led to%s", back)
 	}
 	checkLoggedOut(t, back)
+}
+
+// writeKey writes key as a PKCS #8 PEM file in a temporary directory of the test and returns its path.
+func writeKey(t *testing.T, key crypto.Signer) string {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "upstream.key")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// privateKeyJWTConfig writes a configuration file with the provider at
+// issuer, dinhdanh authenticating there with private_key_jwt signed by the
+// key in keyFile, named kid ("" for its thumbprint).
+func privateKeyJWTConfig(t *testing.T, issuer, keyFile, kid string) string {
+	t.Helper()
+	path := upstreamConfig(t, issuer)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := "client_auth: private_key_jwt\n    private_key_file: " + keyFile
+	if kid != "" {
+		auth += "\n    private_key_id: " + kid
+	}
+	yaml := strings.Replace(string(b), "client_secret: "+vneidSecret, auth, 1)
+	if yaml == string(b) {
+		t.Fatalf("no client_secret in the configuration:\n%s", b)
+	}
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A provider that registered dinhdanh for private_key_jwt accepts the code
+// exchange signed with dinhdanh's key (named by its thumbprint); signed with
+// another key under the same kid, the exchange is refused: the person sees
+// the refusal page and no account is created.
+func TestUpstreamPrivateKeyJWT(t *testing.T) {
+	t.Parallel()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := (&jose.JSONWebKey{Key: key.Public()}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid := base64.RawURLEncoding.EncodeToString(tp)
+	op := startVNeID(t)
+	op.RequirePrivateKeyJWT(jose.JSONWebKey{Key: key.Public(), KeyID: kid, Algorithm: "ES256", Use: "sig"})
+	scopes := []string{"openid", "profile", "personal_id"}
+
+	t.Run("WrongKey", func(t *testing.T) {
+		other, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := harness.Start(t, harness.WithConfigFile(privateKeyJWTConfig(t, op.Issuer, writeKey(t, other), kid)))
+		rp := newRP(t, srv, srv.CreateClient(t, booking("openid", "profile", "personal_id")))
+		b := srv.NewBrowser(t)
+		_, resp := rp.authorize(t, b, scopes)
+		page := loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login")).
+			MustPage(t, http.StatusBadRequest, "/login/upstream/vneid/callback")
+		if !strings.Contains(page.Body, "VNeID") {
+			t.Errorf("the refusal page does not name the provider:\n%s", page.Body)
+		}
+		if a, found := accountOf(t, srv, vneidPerson.PersonalID); found {
+			t.Fatalf("a refused code exchange created an account: %+v", a)
+		}
+		events := srv.Audit(t, "", 1)
+		if len(events) != 1 || events[0].Type != "login.failure" || events[0].Details["provider"] != "vneid" ||
+			events[0].Details["reason"] != "token" {
+			t.Fatalf("the last audit event is %+v, want a login.failure of vneid for token", events)
+		}
+		if !strings.Contains(srv.Log(), "invalid signature") {
+			t.Fatalf("the log does not say the provider refused the assertion's signature:\n%s", srv.Log())
+		}
+	})
+
+	t.Run("Accepted", func(t *testing.T) {
+		srv := harness.Start(t, harness.WithConfigFile(privateKeyJWTConfig(t, op.Issuer, writeKey(t, key), "")))
+		rp := newRP(t, srv, srv.CreateClient(t, booking("openid", "profile", "personal_id")))
+		b := srv.NewBrowser(t)
+		ar, resp := rp.authorize(t, b, scopes)
+		resp = loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login"))
+		toks := rp.exchange(t, ar, rp.code(t, ar, allow(t, b, resp.MustPage(t, http.StatusOK, "/consent"))))
+		if got, _ := toks.Claims["personal_id"].(string); got != vneidPerson.PersonalID {
+			t.Errorf("ID token personal_id = %v, want %s", toks.Claims["personal_id"], vneidPerson.PersonalID)
+		}
+		lan := showAccount(t, srv, vneidPerson.PersonalID)
+		if lan.Sub != toks.IDToken.Subject || lan.Proofing.State != "verified" || lan.Proofing.Method != "upstream_eid" {
+			t.Fatalf("Lan's account after the VNeID login: %+v (ID token sub %s)", lan, toks.IDToken.Subject)
+		}
+	})
 }

@@ -9,6 +9,7 @@ package upstreamop
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -40,10 +41,11 @@ type OP struct {
 	srv    *http.Server
 
 	mu      sync.Mutex
-	through http.Handler  // when set, the token endpoint is served by it (another provider)
-	nonce   string        // when set, the nonce of every authorization request is replaced by it
-	delay   time.Duration // every answer waits this long
-	acr     string        // when set, the acr of every ID token
+	through http.Handler     // when set, the token endpoint is served by it (another provider)
+	nonce   string           // when set, the nonce of every authorization request is replaced by it
+	delay   time.Duration    // every answer waits this long
+	acr     string           // when set, the acr of every ID token
+	jwtKey  *jose.JSONWebKey // when set, the client authenticates with private_key_jwt signed by it
 	keys    *storage.Storage
 }
 
@@ -188,9 +190,41 @@ type clientStorage struct {
 // GetClientByClientID returns the test's client.
 func (s *clientStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	if id == s.id {
+		if s.op.privateKeyJWT() != nil {
+			return privateKeyJWTClient{s.client}, nil
+		}
 		return s.client, nil
 	}
 	return s.nationalStorage.GetClientByClientID(ctx, id)
+}
+
+// GetKeyByIDAndClientID returns the public key registered by
+// RequirePrivateKeyJWT for the test's client, under its kid.
+func (s *clientStorage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
+	if clientID != s.id {
+		return s.nationalStorage.GetKeyByIDAndClientID(ctx, keyID, clientID)
+	}
+	key := s.op.privateKeyJWT()
+	if key == nil || key.KeyID != keyID {
+		return nil, fmt.Errorf("client %s has no key %q", clientID, keyID)
+	}
+	return key, nil
+}
+
+// privateKeyJWTClient is the test's client registered for private_key_jwt.
+type privateKeyJWTClient struct{ op.Client }
+
+// AuthMethod implements op.Client.
+func (privateKeyJWTClient) AuthMethod() oidc.AuthMethod { return oidc.AuthMethodPrivateKeyJWT }
+
+// RedirectURIGlobs implements op.HasRedirectGlobs.
+func (c privateKeyJWTClient) RedirectURIGlobs() []string {
+	return c.Client.(op.HasRedirectGlobs).RedirectURIGlobs()
+}
+
+// PostLogoutRedirectURIGlobs implements op.HasRedirectGlobs.
+func (c privateKeyJWTClient) PostLogoutRedirectURIGlobs() []string {
+	return c.Client.(op.HasRedirectGlobs).PostLogoutRedirectURIGlobs()
 }
 
 // globClient is a client whose redirect URIs are globs.
@@ -262,6 +296,22 @@ func (o *OP) SendACR(acr string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.acr = acr
+}
+
+// RequirePrivateKeyJWT registers the test's client for private_key_jwt
+// with the public key (its KeyID is the kid the assertions must name): the
+// token endpoint then accepts only client assertions signed with the
+// matching private key, and no client secret.
+func (o *OP) RequirePrivateKeyJWT(key jose.JSONWebKey) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.jwtKey = &key
+}
+
+func (o *OP) privateKeyJWT() *jose.JSONWebKey {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.jwtKey
 }
 
 // Stop stops the provider: it is down from then on.

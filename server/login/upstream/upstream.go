@@ -31,9 +31,15 @@ type Provider struct {
 	ClientID    string
 	// ClientSecret authenticates dinhdanh at the token endpoint.
 	ClientSecret string
-	Scopes       []string
-	ACRValues    []string
-	Claims       Claims
+	// ClientAuth is client_secret_basic, client_secret_post, private_key_jwt,
+	// or "" for the secret in the header unless the provider asks for the form.
+	ClientAuth string
+	// PrivateKey signs the client assertions of private_key_jwt, naming
+	// PrivateKeyID as kid (see PrivateKey in clientauth.go).
+	PrivateKey *PrivateKey
+	Scopes     []string
+	ACRValues  []string
+	Claims     Claims
 	// Assurance is the acr of a login through the provider.
 	Assurance string
 	// ACRMap maps the acr of the provider's ID tokens to dinhdanh's.
@@ -190,7 +196,18 @@ func (s *Step) oauth(p *provider, oid *oidc.Provider) *oauth2.Config {
 			scopes = append(scopes, sc)
 		}
 	}
-	return &oauth2.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, Endpoint: oid.Endpoint(), Scopes: scopes,
+	ep := oid.Endpoint()
+	switch p.ClientAuth {
+	case authBasic:
+		ep.AuthStyle = oauth2.AuthStyleInHeader
+	case authPost, authPrivateKeyJWT:
+		ep.AuthStyle = oauth2.AuthStyleInParams
+	}
+	secret := p.ClientSecret
+	if p.ClientAuth == authPrivateKeyJWT {
+		secret = ""
+	}
+	return &oauth2.Config{ClientID: p.ClientID, ClientSecret: secret, Endpoint: ep, Scopes: scopes,
 		RedirectURL: strings.TrimSuffix(s.cfg.Issuer, "/") + "/login/upstream/" + url.PathEscape(p.Name) + "/callback"}
 }
 

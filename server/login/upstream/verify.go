@@ -35,7 +35,17 @@ func (s *Step) verify(ctx context.Context, p *provider, code string, pend pendin
 	if err != nil {
 		return nil, fmt.Errorf("%w: discovery: %v", errUnreachable, err)
 	}
-	tok, err := s.oauth(p, oid).Exchange(ctx, code, oauth2.VerifierOption(pend.Verifier))
+	conf := s.oauth(p, oid)
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(pend.Verifier)}
+	if p.ClientAuth == authPrivateKeyJWT {
+		assertion, err := p.PrivateKey.assertion(p.ClientID, conf.Endpoint.TokenURL, p.Issuer, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("client assertion: %w", err)
+		}
+		opts = append(opts, oauth2.SetAuthURLParam("client_assertion_type", clientAssertionType),
+			oauth2.SetAuthURLParam("client_assertion", assertion))
+	}
+	tok, err := conf.Exchange(ctx, code, opts...)
 	if err != nil {
 		return nil, classify("token", err)
 	}
