@@ -396,3 +396,45 @@ func TestUpstreamRPInitiatedLogout(t *testing.T) {
 	}
 	checkLoggedOut(t, back)
 }
+
+// A logout token of VNeID that names only its session (a sid, no sub) ends
+// the session of dinhdanh whose login came from that VNeID session, and
+// only it: another session of the same person, from another login at VNeID,
+// stays.
+func TestUpstreamBackchannelLogoutBySID(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer)))
+	rp := startRP(t, srv, rpSpec{Name: "Đặt lịch"})
+	login := func(upstreamSID string) (*harness.Browser, string) {
+		op.SendSID(upstreamSID)
+		b := srv.NewBrowser(t)
+		ar, resp := rp.authorize(t, b, openidProfile)
+		resp = loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login"))
+		if resp.Page != nil && resp.Page.Path() == "/consent" {
+			resp = allow(t, b, resp.Page)
+		}
+		toks := rp.exchange(t, ar, rp.code(t, ar, resp))
+		rp.remember(t, toks)
+		return b, sidOf(toks)
+	}
+	b1, sid1 := login("vneid-session-1")
+	b2, sid2 := login("vneid-session-2")
+	endpoint := "/login/upstream/vneid/backchannel-logout"
+
+	status, body := srv.PostForm(t, endpoint, nil, url.Values{"logout_token": {op.LogoutToken(t, vneidClient, "", "vneid-session-unknown")}})
+	if status != http.StatusOK {
+		t.Fatalf("a logout token of an unknown VNeID session: %d %s, want 200", status, body)
+	}
+	loggedIn(t, b1, sid1)
+	loggedIn(t, b2, sid2)
+
+	status, body = srv.PostForm(t, endpoint, nil, url.Values{"logout_token": {op.LogoutToken(t, vneidClient, "", "vneid-session-1")}})
+	if status != http.StatusOK {
+		t.Fatalf("VNeID's sid-only logout token: %d %s, want 200", status, body)
+	}
+	rp.waitLogout(t, sid1)
+	loggedOut(t, b1)
+	loggedIn(t, b2, sid2)
+	rp.noLogout(t, sid2)
+}
