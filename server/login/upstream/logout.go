@@ -150,10 +150,11 @@ func (s *Step) unavailableJSON(w http.ResponseWriter, r *http.Request, err error
 // the provider's end_session_endpoint from its discovery, with
 // id_token_hint the provider's ID token of the login, client_id, and
 // post_logout_redirect_uri dinhdanh's logged-out page, Issuer +
-// session.PathEndSession (register it with the provider). The URL is ""
+// session.PathEndSession (register it with the provider), and state when
+// not "" (the provider sends it back to that page). The URL is ""
 // when the provider is not configured, offers no end_session_endpoint or
 // cannot be reached. EndSession returns nil when c has no provider.
-func EndSession(c *Config) func(ctx context.Context, s *session.SSO) string {
+func EndSession(c *Config) func(ctx context.Context, s *session.SSO, state string) string {
 	st := New(nil, c)
 	if st == nil {
 		return nil
@@ -161,7 +162,7 @@ func EndSession(c *Config) func(ctx context.Context, s *session.SSO) string {
 	return st.endSessionURL
 }
 
-func (s *Step) endSessionURL(ctx context.Context, sso *session.SSO) string {
+func (s *Step) endSessionURL(ctx context.Context, sso *session.SSO, state string) string {
 	p, ok := s.providers[sso.Upstream]
 	if !ok {
 		return ""
@@ -188,6 +189,9 @@ func (s *Step) endSessionURL(ctx context.Context, sso *session.SSO) string {
 	}
 	q.Set("client_id", p.ClientID)
 	q.Set("post_logout_redirect_uri", strings.TrimSuffix(s.cfg.Issuer, "/")+session.PathEndSession)
+	if state != "" {
+		q.Set("state", state)
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
