@@ -7,6 +7,17 @@ import "context"
 // taken once when the provider sends the browser back.
 const KindUpstreamLogin RecordKind = "upstream_login"
 
+// KindUpstreamSession is the ephemeral record kind that finds the sessions
+// of a login through an upstream provider by the provider's sid: keyed by
+// the session id, its subject names the provider and its sid.
+const KindUpstreamSession RecordKind = "upstream_sid"
+
+// KindUpstreamLogoutReturn is the ephemeral record kind of an application's
+// post-logout redirect kept while the browser ends its session at an
+// upstream provider: keyed by the state sent to the provider, taken once
+// when the provider sends the browser back to the logged-out page.
+const KindUpstreamLogoutReturn RecordKind = "upstream_logout"
+
 // UpstreamLinks holds the subjects of upstream OpenID Connect providers
 // linked to accounts: a person who logs in through a provider again finds
 // the account of the first login, whatever the provider releases.

@@ -2,12 +2,16 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ory/fosite/token/jwt"
 
@@ -36,10 +40,14 @@ type Handler struct {
 	Issuer   string
 	Log      *slog.Logger
 	// UpstreamLogout, when set, returns the URL of the end-session endpoint
-	// of the upstream provider a session's login went through ("" when the
-	// provider has none): after the session's logout, when no application
-	// asked for a redirect, the logged-out page continues there.
-	UpstreamLogout func(ctx context.Context, s *SSO) string
+	// of the upstream provider a session's login went through, carrying
+	// state when not "" ("" when the provider has none): after the
+	// session's logout the logged-out page continues there. When an
+	// application asked for its own post-logout redirect, that redirect is
+	// kept under a random state (KindUpstreamLogoutReturn); the provider
+	// sends the browser back to PathEndSession with it, and the logged-out
+	// page then continues to the application.
+	UpstreamLogout func(ctx context.Context, s *SSO, state string) string
 }
 
 // PathEndSession is the RP-initiated logout endpoint.
@@ -162,6 +170,16 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
+	// Back from the upstream provider's logout: continue to the
+	// application's redirect kept under the state.
+	switch ret, err := h.upstreamReturned(ctx, r.Form); {
+	case err != nil:
+		h.unavailable(w, r, err)
+		return
+	case ret != nil:
+		h.renderLoggedOut(w, r, nil, ret.URI, ret.Client)
+		return
+	}
 	sso, err := h.Sessions.Get(ctx, r)
 	if err != nil && !errors.Is(err, ErrNoSession) {
 		h.unavailable(w, r, err)
@@ -207,14 +225,70 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	h.loggedOut(w, r, sso, lr)
 }
 
-// upstreamNext returns where the browser goes after the logout of sso when
-// no application asked for a redirect: the end-session endpoint of the
-// upstream provider its login went through, or "" for none.
-func (h *Handler) upstreamNext(ctx context.Context, sso *SSO, next string) string {
-	if next != "" || sso == nil || sso.Upstream == "" || h.UpstreamLogout == nil {
-		return next
+// upstreamReturnLifetime is how long an application's post-logout redirect
+// is kept while the browser ends its session at the upstream provider.
+const upstreamReturnLifetime = 30 * time.Minute
+
+// upstreamReturn is an application's post-logout redirect kept while the
+// browser ends its session at the upstream provider.
+type upstreamReturn struct {
+	URI    string `json:"uri"`
+	Client string `json:"client,omitempty"`
+}
+
+// upstreamNext returns where the browser goes after the logout of sso: the
+// end-session endpoint of the upstream provider its login went through,
+// when it has one, or next (the application's redirect, or ""). When next
+// is not "" it is kept under a new state sent to the provider.
+func (h *Handler) upstreamNext(ctx context.Context, sso *SSO, next, clientName string) (string, error) {
+	if sso == nil || sso.Upstream == "" || h.UpstreamLogout == nil {
+		return next, nil
 	}
-	return h.UpstreamLogout(ctx, sso)
+	if next == "" {
+		if u := h.UpstreamLogout(ctx, sso, ""); u != "" {
+			return u, nil
+		}
+		return next, nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	state := base64.RawURLEncoding.EncodeToString(raw)
+	u := h.UpstreamLogout(ctx, sso, state)
+	if u == "" {
+		return next, nil
+	}
+	data, err := json.Marshal(upstreamReturn{URI: next, Client: clientName})
+	if err != nil {
+		return "", err
+	}
+	if err := h.Sessions.Store.PutRecord(ctx, store.KindUpstreamLogoutReturn, &store.Record{Key: state, Data: data,
+		ExpiresAt: time.Now().Add(upstreamReturnLifetime)}); err != nil {
+		return "", err
+	}
+	return u, nil
+}
+
+// upstreamReturned returns the application's redirect kept under the state
+// the upstream provider sent back, taken once; nil when there is none.
+func (h *Handler) upstreamReturned(ctx context.Context, form url.Values) (*upstreamReturn, error) {
+	st := form.Get("state")
+	if st == "" || len(st) > 64 || form.Has("client_id") || form.Has("id_token_hint") || h.UpstreamLogout == nil {
+		return nil, nil
+	}
+	rec, err := h.Sessions.Store.TakeRecord(ctx, store.KindUpstreamLogoutReturn, st)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ret upstreamReturn
+	if err := json.Unmarshal(rec.Data, &ret); err != nil || rec.ExpiresAt.Before(time.Now()) {
+		return nil, nil
+	}
+	return &ret, nil
 }
 
 func (h *Handler) logoutButton(w http.ResponseWriter, r *http.Request) {
@@ -256,7 +330,12 @@ func (h *Handler) loggedOut(w http.ResponseWriter, r *http.Request, sso *SSO, lr
 	if lr.client != nil {
 		name = lr.client.Name
 	}
-	h.renderLoggedOut(w, r, uris, h.upstreamNext(r.Context(), sso, lr.redirect), name)
+	next, err := h.upstreamNext(r.Context(), sso, lr.redirect, name)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	h.renderLoggedOut(w, r, uris, next, name)
 }
 
 func (h *Handler) frontchannelURIs(ctx context.Context, sid string, clients []string) []string {

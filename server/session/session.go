@@ -327,7 +327,45 @@ func (m *Manager) SetUpstream(ctx context.Context, s *SSO, provider, sub, sid, i
 		return err
 	}
 	*s = *cur
-	return nil
+	if sid == "" {
+		return nil
+	}
+	// The provider's logout token may name only its sid: an index record
+	// finds the session by it. It lasts as long as the session can (its
+	// absolute lifetime); OfUpstreamSID checks that the session still lives.
+	_, abs := m.limits(cur)
+	return m.Store.PutRecord(ctx, store.KindUpstreamSession, &store.Record{Key: cur.ID,
+		Subject: upstreamSIDSubject(provider, sid), Data: []byte(cur.ID), ExpiresAt: cur.CreatedAt.Add(abs)})
+}
+
+// upstreamSIDSubject is the subject of the index records of the sessions of
+// the provider's sid.
+func upstreamSIDSubject(provider, sid string) string {
+	sum := sha256.Sum256([]byte(provider + "\x00" + sid))
+	return "upstream:" + base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// OfUpstreamSID returns the live sessions of a login through the upstream
+// provider whose session there is sid.
+func (m *Manager) OfUpstreamSID(ctx context.Context, provider, sid string) ([]*SSO, error) {
+	recs, err := m.Store.RecordsBySubject(ctx, store.KindUpstreamSession, upstreamSIDSubject(provider, sid))
+	if err != nil {
+		return nil, err
+	}
+	var out []*SSO
+	for _, rec := range recs {
+		s, err := m.Lookup(ctx, rec.Key)
+		if errors.Is(err, ErrNoSession) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s.Upstream == provider && s.UpstreamSID == sid {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // Take removes the live session id from the ephemeral store and returns it

@@ -508,3 +508,103 @@ func TestUpstreamPrivateKeyJWT(t *testing.T) {
 		}
 	})
 }
+
+// A logout token of VNeID that names only its session (a sid, no sub) ends
+// the session of dinhdanh whose login came from that VNeID session, and
+// only it: another session of the same person, from another login at VNeID,
+// stays.
+func TestUpstreamBackchannelLogoutBySID(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer)))
+	rp := startRP(t, srv, rpSpec{Name: "Đặt lịch"})
+	login := func(upstreamSID string) (*harness.Browser, string) {
+		op.SendSID(upstreamSID)
+		b := srv.NewBrowser(t)
+		ar, resp := rp.authorize(t, b, openidProfile)
+		resp = loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login"))
+		if resp.Page != nil && resp.Page.Path() == "/consent" {
+			resp = allow(t, b, resp.Page)
+		}
+		toks := rp.exchange(t, ar, rp.code(t, ar, resp))
+		rp.remember(t, toks)
+		return b, sidOf(toks)
+	}
+	b1, sid1 := login("vneid-session-1")
+	b2, sid2 := login("vneid-session-2")
+	endpoint := "/login/upstream/vneid/backchannel-logout"
+
+	status, body := srv.PostForm(t, endpoint, nil, url.Values{"logout_token": {op.LogoutToken(t, vneidClient, "", "vneid-session-unknown")}})
+	if status != http.StatusOK {
+		t.Fatalf("a logout token of an unknown VNeID session: %d %s, want 200", status, body)
+	}
+	loggedIn(t, b1, sid1)
+	loggedIn(t, b2, sid2)
+
+	status, body = srv.PostForm(t, endpoint, nil, url.Values{"logout_token": {op.LogoutToken(t, vneidClient, "", "vneid-session-1")}})
+	if status != http.StatusOK {
+		t.Fatalf("VNeID's sid-only logout token: %d %s, want 200", status, body)
+	}
+	rp.waitLogout(t, sid1)
+	loggedOut(t, b1)
+	loggedIn(t, b2, sid2)
+	rp.noLogout(t, sid2)
+}
+
+// An application's logout that asks for its own post-logout redirect, of a
+// session that came from VNeID, goes first to VNeID's end-session endpoint
+// with dinhdanh's logged-out page and a state of dinhdanh; VNeID sends the
+// browser back there and the page continues to the application's URI with
+// its state, once. The sign-out of the account console goes to VNeID too.
+func TestUpstreamRPInitiatedLogoutWithRedirect(t *testing.T) {
+	t.Parallel()
+	op := startVNeID(t)
+	srv := harness.Start(t, harness.WithConfigFile(upstreamConfig(t, op.Issuer)))
+	rp := startRP(t, srv, rpSpec{Name: "Đặt lịch", PostLogout: true})
+	login := func() (*harness.Browser, *tokens) {
+		b := srv.NewBrowser(t)
+		ar, resp := rp.authorize(t, b, openidProfile)
+		resp = loginAtVNeID(t, b, op, resp.MustPage(t, http.StatusOK, "/login"))
+		if resp.Page != nil && resp.Page.Path() == "/consent" {
+			resp = allow(t, b, resp.Page)
+		}
+		toks := rp.exchange(t, ar, rp.code(t, ar, resp))
+		rp.remember(t, toks)
+		return b, toks
+	}
+	b, toks := login()
+	lo := checkLoggedOut(t, b.Get(t, rp.logoutURL(url.Values{"id_token_hint": {toks.RawIDToken},
+		"post_logout_redirect_uri": {rp.base + rpLoggedOut}, "state": {"app-state-7"}})))
+	loggedOut(t, b)
+	next, err := url.Parse(lo.Continue)
+	if err != nil || !strings.HasPrefix(lo.Continue, op.Issuer+"/") {
+		t.Fatalf("the logged-out page continues to %q, want VNeID's end-session endpoint", lo.Continue)
+	}
+	q := next.Query()
+	if q.Get("post_logout_redirect_uri") != srv.URL("/oauth2/logout") || q.Get("state") == "" ||
+		strings.Contains(q.Get("state"), "app-state-7") || q.Get("id_token_hint") == "" {
+		t.Fatalf("the logout sent to VNeID: %v", q)
+	}
+	back := b.Get(t, lo.Continue)
+	if back.Page == nil || back.Page.Path() != "/oauth2/logout" {
+		t.Fatalf("VNeID's end-session endpoint led to%s", back)
+	}
+	final := checkLoggedOut(t, back)
+	if want := rp.base + rpLoggedOut + "?state=app-state-7"; final.Continue != want {
+		t.Fatalf("back from VNeID the logged-out page continues to %q, want the application's %q", final.Continue, want)
+	}
+	// The state is good once.
+	again := checkLoggedOut(t, b.Get(t, srv.URL("/oauth2/logout")+"?state="+url.QueryEscape(q.Get("state"))))
+	if again.Continue != "" {
+		t.Fatalf("a replayed state continues to %q", again.Continue)
+	}
+
+	// The account console's sign-out continues to VNeID as well.
+	b2, _ := login()
+	page := b2.Get(t, "/account").MustPage(t, http.StatusOK, "/account")
+	lo2 := checkLoggedOut(t, b2.Submit(t, page.Form(t, "/logout"), nil))
+	loggedOut(t, b2)
+	if !strings.HasPrefix(lo2.Continue, op.Issuer+"/") {
+		t.Fatalf("the account console's sign-out continues to %q, want VNeID's end-session endpoint", lo2.Continue)
+	}
+}

@@ -46,6 +46,7 @@ type OP struct {
 	delay   time.Duration    // every answer waits this long
 	acr     string           // when set, the acr of every ID token
 	jwtKey  *jose.JSONWebKey // when set, the client authenticates with private_key_jwt signed by it
+	sid     string           // when set, the sid of every ID token
 	keys    *storage.Storage
 }
 
@@ -128,6 +129,21 @@ func (s *nationalStorage) AuthRequestByID(ctx context.Context, id string) (op.Au
 // AuthRequestByCode returns the request, with the acr set by SendACR.
 func (s *nationalStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	return s.withACR(s.Storage.AuthRequestByCode(ctx, code))
+}
+
+// SetUserinfoFromRequest adds the sid set by SendSID to the claims of the
+// ID token.
+func (s *nationalStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	if err := s.Storage.SetUserinfoFromRequest(ctx, info, req, scopes); err != nil {
+		return err
+	}
+	s.op.mu.Lock()
+	sid := s.op.sid
+	s.op.mu.Unlock()
+	if sid != "" {
+		info.AppendClaims("sid", sid)
+	}
+	return nil
 }
 
 // SetUserinfoFromToken adds the national portal's claims to the userinfo.
@@ -312,6 +328,13 @@ func (o *OP) privateKeyJWT() *jose.JSONWebKey {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.jwtKey
+}
+
+// SendSID makes every ID token carry sid as its session id (none when "").
+func (o *OP) SendSID(sid string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.sid = sid
 }
 
 // Stop stops the provider: it is down from then on.

@@ -81,7 +81,8 @@ func (s *Step) checkLogoutToken(ctx context.Context, p *provider, raw string) (*
 // that its logout token names, through the logout service (so applications
 // are told): 200 when done, 400 with an OAuth error when the token is bad
 // (nothing changes). Sessions are found by the provider's sub (linked to
-// the account), narrowed by its sid when the token carries one.
+// the account), narrowed by its sid when the token carries one, or by its
+// sid alone (see sessionsOf).
 func (s *Step) backchannelLogout(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	p, ok := s.providers[r.PathValue("name")]
@@ -103,29 +104,13 @@ func (s *Step) backchannelLogout(w http.ResponseWriter, r *http.Request) {
 			"error_description": "the logout token is not valid"})
 		return
 	}
-	if tok.sub == "" {
-		// Without the provider's sub no account is known; sessions are
-		// found through the account the sub is linked to.
-		web.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request",
-			"error_description": "the logout token has no sub"})
-		return
-	}
-	acct, err := s.env.Store.FindUpstreamLink(ctx, p.Name, tok.sub)
-	if errors.Is(err, store.ErrNotFound) {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	if err != nil {
-		s.unavailableJSON(w, r, err)
-		return
-	}
-	sessions, err := s.env.Sessions.OfSubject(ctx, acct)
+	sessions, err := s.sessionsOf(ctx, p, tok)
 	if err != nil {
 		s.unavailableJSON(w, r, err)
 		return
 	}
 	for _, sso := range sessions {
-		if sso.Upstream != p.Name || sso.UpstreamSub != tok.sub || (tok.sid != "" && sso.UpstreamSID != tok.sid) {
+		if sso.Upstream != p.Name || (tok.sub != "" && sso.UpstreamSub != tok.sub) || (tok.sid != "" && sso.UpstreamSID != tok.sid) {
 			continue
 		}
 		if err := s.env.Logout.End(ctx, sso, ReasonUpstreamLogout, "upstream:"+p.Name); err != nil {
@@ -134,6 +119,24 @@ func (s *Step) backchannelLogout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// sessionsOf returns the live local sessions of a login through the
+// provider that the logout token names: by its sub, through the account the
+// sub is linked to, narrowed by its sid when the token carries one; by its
+// sid alone, through the sessions' index records, when it has no sub.
+func (s *Step) sessionsOf(ctx context.Context, p *provider, tok *logoutToken) ([]*session.SSO, error) {
+	if tok.sub == "" {
+		return s.env.Sessions.OfUpstreamSID(ctx, p.Name, tok.sid)
+	}
+	acct, err := s.env.Store.FindUpstreamLink(ctx, p.Name, tok.sub)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.env.Sessions.OfSubject(ctx, acct)
 }
 
 // unavailableJSON answers an API request that met a failing dependency.
@@ -147,10 +150,11 @@ func (s *Step) unavailableJSON(w http.ResponseWriter, r *http.Request, err error
 // the provider's end_session_endpoint from its discovery, with
 // id_token_hint the provider's ID token of the login, client_id, and
 // post_logout_redirect_uri dinhdanh's logged-out page, Issuer +
-// session.PathEndSession (register it with the provider). The URL is ""
+// session.PathEndSession (register it with the provider), and state when
+// not "" (the provider sends it back to that page). The URL is ""
 // when the provider is not configured, offers no end_session_endpoint or
 // cannot be reached. EndSession returns nil when c has no provider.
-func EndSession(c *Config) func(ctx context.Context, s *session.SSO) string {
+func EndSession(c *Config) func(ctx context.Context, s *session.SSO, state string) string {
 	st := New(nil, c)
 	if st == nil {
 		return nil
@@ -158,7 +162,7 @@ func EndSession(c *Config) func(ctx context.Context, s *session.SSO) string {
 	return st.endSessionURL
 }
 
-func (s *Step) endSessionURL(ctx context.Context, sso *session.SSO) string {
+func (s *Step) endSessionURL(ctx context.Context, sso *session.SSO, state string) string {
 	p, ok := s.providers[sso.Upstream]
 	if !ok {
 		return ""
@@ -185,6 +189,9 @@ func (s *Step) endSessionURL(ctx context.Context, sso *session.SSO) string {
 	}
 	q.Set("client_id", p.ClientID)
 	q.Set("post_logout_redirect_uri", strings.TrimSuffix(s.cfg.Issuer, "/")+session.PathEndSession)
+	if state != "" {
+		q.Set("state", state)
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
