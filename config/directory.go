@@ -99,6 +99,13 @@ type Directory struct {
 	// Default: none (input is matched against every directory in order).
 	Domains []string `yaml:"domains"`
 
+	// PersonalIDAuthoritative marks the directory as an HR source the operator holds authoritative for
+	// personal IDs: a personal ID it provides for an official (users.attributes.personal_id) is recorded as
+	// verified (method authoritative_source, source the directory's name), taking it from an account that
+	// had only asserted it; an ID another account has proven is not recorded (logged and audited). Default
+	// false: the ID is copied unverified.
+	PersonalIDAuthoritative bool `yaml:"personal_id_authoritative"`
+
 	// URLs lists the servers, tried in this order: the next one is used when one cannot be reached or times
 	// out. Each is "ldap://host[:port]" (port 389) or "ldaps://host[:port]" (port 636, TLS from the first
 	// byte). A plain ldap:// URL to a host other than the loopback needs StartTLS. Required; no default.

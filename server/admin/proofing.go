@@ -143,3 +143,17 @@ func (s *Service) ProveAtLogin(ctx context.Context, accountID string, personalID
 	}
 	return s.prove(ctx, accountID, personalID, proof)
 }
+
+// ProveFromDirectory records that the account accountID holds personalID, as
+// the directory named source (one the operator marks authoritative) says:
+// the proof is authoritative_source with that source. Exactly as
+// VerifyPersonalID, it displaces an account that had only asserted the ID
+// and refuses an ID another account has proven. It returns the displaced
+// account's ID.
+func (s *Service) ProveFromDirectory(ctx context.Context, accountID string, personalID identity.PersonalID, source string) (string, error) {
+	if strings.TrimSpace(source) == "" {
+		return "", Problems{{Field: "source", Message: "is required: the directory the operator holds authoritative"}}
+	}
+	proof := identity.Verify(identity.ProofAuthoritativeSource, identity.Proofing{Provider: source}, time.Now())
+	return s.prove(ctx, accountID, personalID, proof)
+}

@@ -37,7 +37,9 @@
 //     applications ([ClientCreate], [ClientRotateSecret], [ClientDelete]).
 //   - Directory synchronisation (server/directory): a full run refused
 //     because it would disable too many officials ([DirectorySyncRefused]),
-//     or forced past that limit ([DirectorySyncForced]).
+//     or forced past that limit ([DirectorySyncForced]); a personal ID an
+//     authoritative directory provided that another account has proven
+//     ([DirectoryPersonalIDRefused]).
 //
 // # What a record holds
 //

@@ -149,4 +149,8 @@ const (
 	// DirectorySyncForced: a full directory synchronisation was forced past
 	// that limit.
 	DirectorySyncForced Event = "directory.sync_forced"
+	// DirectoryPersonalIDRefused: an authoritative directory provided a
+	// personal ID another account has proven; the official was provisioned
+	// without it.
+	DirectoryPersonalIDRefused Event = "directory.personal_id_refused"
 )

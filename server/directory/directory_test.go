@@ -15,6 +15,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/dinhdanh/dinhdanh/config"
+	"github.com/dinhdanh/dinhdanh/server/admin"
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -76,6 +77,19 @@ func (l *recordingLocker) Lock(ctx context.Context, a *identity.Account, reason 
 	l.locked = append(l.locked, a.Official.Username)
 	l.mu.Unlock()
 	return nil
+}
+
+// ProveFromDirectory records the proof in the store as admin.Service does
+// (the squatter's sessions and tokens are admin's tests' concern).
+func (l *recordingLocker) ProveFromDirectory(ctx context.Context, accountID string, pid identity.PersonalID, source string) (string, error) {
+	proof := identity.Verify(identity.ProofAuthoritativeSource, identity.Proofing{Provider: source}, time.Now())
+	displaced, err := l.st.(interface {
+		ProvePersonalID(ctx context.Context, id string, pid identity.PersonalID, p identity.Proofing) (string, error)
+	}).ProvePersonalID(ctx, accountID, pid, proof)
+	if f, ok := store.IsConflict(err); ok && f == "personal_id" {
+		return "", admin.Problems{{Field: "personal_id", Message: "is proven by another account"}}
+	}
+	return displaced, err
 }
 
 type fixture struct {
@@ -681,5 +695,55 @@ func TestUnprovenCitizenNotLinked(t *testing.T) {
 	}
 	if got.Official != nil || got.Admin || got.PersonalID != "001085012345" {
 		t.Fatalf("the squatter after the directory login: %+v official %+v", got, got.Official)
+	}
+}
+
+// A directory the operator marks authoritative proves the personal IDs it
+// provides: the full sync records duc.hm's ID as verified by the directory,
+// and the citizen who had only asserted it loses it. Unmarked, the ID is not
+// proven and the squatter keeps it.
+func TestAuthoritativeDirectoryProvesPersonalID(t *testing.T) {
+	for _, authoritative := range []bool{true, false} {
+		srv := slapd(t)
+		cfg := openLDAP(srv, "ad")
+		cfg.Name, cfg.Agency, cfg.Domains = "ad-tinh", "Văn phòng UBND tỉnh", []string{"TINH", "tinh.gov.vn"}
+		cfg.Users.BaseDN = "ou=staff,ou=ad," + ldaptest.Suffix
+		cfg.Users.Filter = "(objectClass=adUser)"
+		cfg.Users.LoginAttributes = []string{"sAMAccountName", "userPrincipalName"}
+		cfg.Users.Attributes.FullName, cfg.Users.Attributes.Phone = "displayName", "mobile"
+		cfg.Users.Attributes.Department, cfg.Users.Attributes.PersonalID = "department", "employeeID"
+		cfg.Sync.ModifiedAttribute = "whenChanged"
+		cfg.PersonalIDAuthoritative = authoritative
+		f := newFixture(t, Options{}, cfg)
+		ctx := t.Context()
+		squatter := &identity.Account{ID: identity.NewSubject(), FullName: "Kẻ Mạo Danh", Locale: "vi",
+			PersonalID: "001085012345", Email: "mao.danh@gmail.com"}
+		if err := f.db.CreateAccount(ctx, squatter, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.set.Sync(ctx, cfg.Name, true, nil); err != nil {
+			t.Fatal(err)
+		}
+		duc, err := f.db.FindDirectoryAccount(ctx, cfg.Name, "duc.hm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.db.GetAccount(ctx, squatter.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if authoritative {
+			if duc.PersonalID != "001085012345" || !duc.PersonalIDVerified() ||
+				duc.Proofing.Method != identity.ProofAuthoritativeSource || duc.Proofing.Provider != cfg.Name {
+				t.Fatalf("authoritative: duc.hm = %+v proofing %+v", duc, duc.Proofing)
+			}
+			if got.PersonalID != "" {
+				t.Fatalf("authoritative: the squatter kept %q", got.PersonalID)
+			}
+		} else {
+			if duc.PersonalIDVerified() || duc.PersonalID == "001085012345" || got.PersonalID != "001085012345" {
+				t.Fatalf("not authoritative: duc.hm %+v, squatter %+v", duc, got)
+			}
+		}
 	}
 }

@@ -8,12 +8,15 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dinhdanh/dinhdanh/server/admin"
+	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
 // Store is what the directories need of the durable store.
 type Store interface {
+	GetAccount(ctx context.Context, id string) (*identity.Account, error)
 	FindAccount(ctx context.Context, kind store.IdentifierKind, value string) (*identity.Account, error)
 	CreateAccount(ctx context.Context, a *identity.Account, passwordHash string) error
 	UpdateAccount(ctx context.Context, a *identity.Account) error
@@ -21,9 +24,12 @@ type Store interface {
 }
 
 // Locker disables an account, ending its sessions and revoking its refresh
-// tokens; *admin.Service is one.
+// tokens, and records personal IDs an authoritative directory proves (see
+// admin.Service.ProveFromDirectory: the squatter it displaces loses its
+// sessions and tokens); *admin.Service is one.
 type Locker interface {
 	Lock(ctx context.Context, a *identity.Account, reason string) error
+	ProveFromDirectory(ctx context.Context, accountID string, personalID identity.PersonalID, source string) (string, error)
 }
 
 // DisabledReasonPrefix starts the DisabledReason of every account a
@@ -36,6 +42,8 @@ type provisioner struct {
 	store  Store
 	locker Locker
 	log    *slog.Logger
+	// record audits an event of the directory (the Set's record).
+	record func(ctx context.Context, ev audit.Event, details map[string]string)
 }
 
 // outcome says what apply did to an account.
@@ -94,6 +102,12 @@ func (pr *provisioner) apply(ctx context.Context, d *Directory, p *Person, acct 
 			}
 		}
 	}
+	if d.cfg.PersonalIDAuthoritative && p.PersonalID != "" && pr.locker != nil &&
+		!(acct.PersonalID == p.PersonalID && acct.PersonalIDVerified()) {
+		if acct, err = pr.prove(ctx, d, p, acct); err != nil {
+			return nil, unchanged, err
+		}
+	}
 	if p.Disabled && !acct.Disabled {
 		if err := pr.disable(ctx, acct, p.DisabledReason); err != nil {
 			return nil, unchanged, err
@@ -107,6 +121,30 @@ func (pr *provisioner) apply(ctx context.Context, d *Directory, p *Person, acct 
 		}
 	}
 	return acct, out, nil
+}
+
+// prove records the personal ID of p, provided by the authoritative
+// directory d, as verified for acct through the locker. An ID another
+// account has proven is not recorded: it is logged and audited, and acct
+// stays without it. It returns the account as stored.
+func (pr *provisioner) prove(ctx context.Context, d *Directory, p *Person, acct *identity.Account) (*identity.Account, error) {
+	displaced, err := pr.locker.ProveFromDirectory(ctx, acct.ID, p.PersonalID, d.cfg.Name)
+	if err != nil {
+		var problems admin.Problems
+		if !errors.As(err, &problems) {
+			return nil, err
+		}
+		pr.log.Warn("personal ID from the authoritative directory proven by another account; not recorded",
+			"subject", acct.ID, "username", p.Username, "directory", d.cfg.Name, "error", problems.Error())
+		if pr.record != nil {
+			pr.record(ctx, audit.DirectoryPersonalIDRefused, map[string]string{"directory": d.cfg.Name,
+				"username": p.Username, "subject": acct.ID, "error": problems.Error()})
+		}
+	} else if displaced != "" {
+		pr.log.Info("personal ID proven by the authoritative directory taken from an unproven account",
+			"subject", acct.ID, "displaced", displaced, "directory", d.cfg.Name)
+	}
+	return pr.store.GetAccount(ctx, acct.ID)
 }
 
 // disable disables the account through the locker, so that its sessions end.

@@ -43,6 +43,7 @@ func NewSet(cfgs []config.Directory, o Options, st Store, locker Locker) (*Set, 
 	if s.actor == "" {
 		s.actor = "directory"
 	}
+	s.prov.record = s.record
 	if s.holder, _ = os.Hostname(); s.holder == "" {
 		s.holder = "node"
 	}
