@@ -1,16 +1,13 @@
 package oauth_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/dinhdanh/dinhdanh/store"
+	"github.com/dinhdanh/dinhdanh/store/conformance"
 	"github.com/dinhdanh/dinhdanh/store/redisstore"
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
 	"github.com/dinhdanh/dinhdanh/test/services"
@@ -121,91 +118,19 @@ func openRedis(t *testing.T, o redisstore.Options) *redisstore.Store {
 	return s
 }
 
-// The helpers below are those of store/conformance that its suites keep to
-// themselves.
-
-// timePrecision is the precision to which backends keep times.
-const timePrecision = time.Millisecond
-
-// shortLife is the lifetime of items that the suite lets expire by waiting.
-const shortLife = 50 * time.Millisecond
-
-// sleepPast waits until the instant t has passed, with some margin.
-func sleepPast(t time.Time) {
-	time.Sleep(time.Until(t) + 30*time.Millisecond)
-}
-
-// stillBefore reports whether there is comfortably time left before t, so that
-// a check that an item is still alive cannot fail because the machine is slow.
-func stillBefore(t time.Time) bool {
-	return time.Until(t) > 15*time.Millisecond
-}
-
-// sameTime reports whether a backend's stored time got equals want to the
-// precision backends keep.
-func sameTime(got, want time.Time) bool {
-	if got.IsZero() || want.IsZero() {
-		return got.IsZero() == want.IsZero()
-	}
-	d := got.Sub(want)
-	return d > -timePrecision && d < timePrecision
-}
-
-// now returns the current time at the precision backends keep.
-func now() time.Time {
-	return time.Now().UTC().Truncate(timePrecision)
-}
-
-// wantErr fails the test unless err matches target with errors.Is.
-func wantErr(t *testing.T, err, target error, what string) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("%s: error = %v, want %v", what, err, target)
-	}
-}
-
-// must fails the test when err is not nil.
-func must(t *testing.T, err error, what string) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// orNil returns nil for an empty slice, so that a backend may return either.
-func orNil[T any](s []T) []T {
-	if len(s) == 0 {
-		return nil
-	}
-	return s
-}
-
-// uniqueName returns a name unique within the test binary, for keys and ids.
-func uniqueName(prefix string) string {
-	mu.Lock()
-	defer mu.Unlock()
-	counter++
-	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), counter)
-}
+// The suite shares store/conformance's helpers, so that both keep one idea
+// of the backends' time precision and one fixture client.
+const shortLife = conformance.ShortLife
 
 var (
-	mu      sync.Mutex
-	counter int
+	sleepPast   = conformance.SleepPast
+	stillBefore = conformance.StillBefore
+	sameTime    = conformance.SameTime
+	now         = conformance.Now
+	wantErr     = conformance.WantErr
+	must        = conformance.Must
+	uniqueName  = conformance.UniqueName
+	fullClient  = conformance.FullClient
 )
 
-// fullClient returns a confidential client with every field set.
-func fullClient(id string) *store.Client {
-	return &store.Client{
-		ID:                      id,
-		Name:                    "Hệ thống Quản lý văn bản và điều hành",
-		SecretHash:              bytes.Repeat([]byte{0xa5, 0x00, 0xff, 0x31}, 8),
-		FirstParty:              true,
-		RedirectURIs:            []string{"https://qlvb.tinh.gov.vn/oidc/callback", "https://qlvb.tinh.gov.vn/dang-nhap?x=1&y=2"},
-		GrantTypes:              []string{"authorization_code", "refresh_token", "client_credentials"},
-		Scopes:                  []string{"openid", "profile", "email", "offline_access", "official"},
-		Audience:                []string{"https://api.tinh.gov.vn/lgsp"},
-		IDTokenAlgorithm:        "ES256",
-		AccessTokenFormat:       store.AccessTokenOpaque,
-		TokenEndpointAuthMethod: "client_secret_post",
-	}
-}
+func orNil[T any](s []T) []T { return conformance.OrNil(s) }
