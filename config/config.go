@@ -121,6 +121,10 @@ type Config struct {
 	// Metrics says where /metrics is served. See Metrics.
 	// Default: nowhere (not on the public listener).
 	Metrics Metrics `yaml:"metrics"`
+
+	// Admin configures delegated administration: the tree of agencies that roles are held in. See Admin.
+	// Default: no agencies listed (a role covers its own agency only).
+	Admin Admin `yaml:"admin"`
 }
 
 // Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
@@ -356,6 +360,7 @@ func Default() *Config {
 		},
 		Directories:  []Directory{},
 		Upstreams:    []Upstream{},
+		Admin:        Admin{Agencies: []Agency{}},
 		Certificates: defaultCertificates(),
 		MFA:          defaultMFA(),
 		UI: UI{

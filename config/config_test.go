@@ -107,6 +107,7 @@ func TestDefault(t *testing.T) {
 		{"log.format", c.Log.Format, "text"},
 		{"metrics.listen", c.Metrics.Listen, ""},
 		{"metrics.token_file", c.Metrics.TokenFile, ""},
+		{"admin.agencies (count)", len(c.Admin.Agencies), 0},
 	}
 	if len(checks) != len(leaves()) {
 		t.Errorf("checked %d defaults, Config has %d settings", len(checks), len(leaves()))

@@ -35,8 +35,11 @@ type Client struct {
 	// standard ones (identity.ClaimProfile): "" is the standard claims only,
 	// "dvcqg" adds the national public-service portal's names.
 	ClaimProfile string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Agency is the code of the agency that owns the application, whose
+	// administrators manage it; "" is a province-wide application.
+	Agency    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Access-token formats.

@@ -72,6 +72,7 @@ type Store interface {
 	DirectorySync
 	Credentials
 	UpstreamLinks
+	AdminRoles
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
@@ -277,6 +278,42 @@ type Audit interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	// ListAudit returns the latest events, newest first; subject "" lists all.
 	ListAudit(ctx context.Context, subject string, limit int) ([]*AuditEvent, error)
+}
+
+// The administrative roles (see server/admin for what each may do).
+const (
+	RoleSuperAdmin  = "super_admin"
+	RoleAgencyAdmin = "agency_admin"
+	RoleHelpdesk    = "helpdesk"
+	RoleAuditor     = "auditor"
+)
+
+// RoleGrant is one administrative role an account holds in an agency.
+type RoleGrant struct {
+	AccountID string
+	Role      string // RoleSuperAdmin, RoleAgencyAdmin, RoleHelpdesk or RoleAuditor
+	// Agency is the agency's code; "" is the whole province (every agency).
+	Agency string
+	// SubUnits extends the role to the agency's sub-units.
+	SubUnits  bool
+	GrantedBy string // the subject of the granting administrator, or "cli"
+	GrantedAt time.Time
+}
+
+// AdminRoles holds who may administer what. An account is an administrator
+// (identity.Account.Admin, as every account read reports it) exactly when it
+// holds at least one role. CreateAccount of an account whose Admin is set
+// grants it RoleSuperAdmin over the whole province in the same write.
+type AdminRoles interface {
+	// GrantRole adds the grant. ErrNotFound: no account g.AccountID. A grant
+	// of the same role in the same agency is a *ConflictError{"role"}.
+	GrantRole(ctx context.Context, g *RoleGrant) error
+	// RevokeRole removes the account's role in the agency, or returns ErrNotFound.
+	RevokeRole(ctx context.Context, accountID, role, agency string) error
+	// RolesOf returns the account's grants ordered by role and agency.
+	RolesOf(ctx context.Context, accountID string) ([]*RoleGrant, error)
+	// ListRoleGrants returns the grants in the agency ("" = every grant).
+	ListRoleGrants(ctx context.Context, agency string) ([]*RoleGrant, error)
 }
 
 // RecordKind separates the namespaces of ephemeral records.

@@ -19,7 +19,8 @@ func (e *cliEnv) accountCommand() *cobra.Command {
 	return group("account", "manage accounts of citizens and officials",
 		e.accountCreateCommand(false), e.accountCreateCommand(true), e.accountListCommand(), e.accountShowCommand(),
 		e.accountLockCommand(true), e.accountLockCommand(false), e.accountSetPasswordCommand(),
-		e.accountEndSessionsCommand(), e.accountResetFactorsCommand(), e.accountVerifyCommand())
+		e.accountEndSessionsCommand(), e.accountResetFactorsCommand(), e.accountVerifyCommand(),
+		e.accountGrantRoleCommand(), e.accountRevokeRoleCommand(), e.accountRolesCommand())
 }
 
 func (e *cliEnv) accountCreateCommand(bootstrap bool) *cobra.Command {
@@ -41,7 +42,7 @@ func (e *cliEnv) accountCreateCommand(bootstrap bool) *cobra.Command {
 	fs.StringVar(&spec.Agency, "agency", "", "agency an official belongs to")
 	fs.StringVar(&spec.Department, "department", "", "department of an official")
 	fs.StringVar(&spec.Title, "title", "", "job title of an official")
-	fs.BoolVar(&spec.Admin, "admin", false, "grant administrator rights")
+	fs.BoolVar(&spec.Admin, "admin", false, "make the account a super_admin (every administrative role over the whole province; see grant-role for narrower ones)")
 	evidenceFlags(fs, &spec.Evidence, "proof of --personal-id (without it the ID is recorded unverified): ")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	asJSON := fs.Bool("json", false, "print the result as JSON")

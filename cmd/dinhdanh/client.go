@@ -39,6 +39,7 @@ func (e *cliEnv) clientCreateCommand() *cobra.Command {
 	fs.StringVar(&spec.FrontchannelLogoutURI, "frontchannel-logout-uri", "", "URI loaded in a frame of the logout page (with iss and sid)")
 	fs.StringVar(&spec.MinimumACR, "min-acr", "", "lowest assurance level of a login for this client: LoA1, LoA2 (second factor) or LoA3")
 	fs.StringVar(&spec.ClaimProfile, "claim-profile", "", "claim names besides the standard ones: standard (default) or dvcqg (the national public-service portal's SoDinhDanh, HoVaTen, …)")
+	fs.StringVar(&spec.Agency, "agency", "", "the agency that owns the application, whose agency_admin manages it (none: a province-wide application)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		spec.RedirectURIs, spec.GrantTypes, spec.Scopes, spec.Audience = redirects, grants, scopes, audience
@@ -80,7 +81,7 @@ func clientJSON(c *store.Client) map[string]any {
 		"token_endpoint_auth_method": c.AuthMethod(), "created_at": fmtTime(c.CreatedAt),
 		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "backchannel_logout_uri": c.BackchannelLogoutURI,
 		"frontchannel_logout_uri": c.FrontchannelLogoutURI, "minimum_acr": c.MinimumACR,
-		"claim_profile": c.ClaimProfile,
+		"claim_profile": c.ClaimProfile, "agency": c.Agency,
 	}
 }
 
@@ -110,6 +111,9 @@ func (e *cliEnv) printClient(c *store.Client) {
 	}
 	if c.ClaimProfile != "" {
 		fmt.Fprintf(e.stdout, "claim_profile:        %s\n", c.ClaimProfile)
+	}
+	if c.Agency != "" {
+		fmt.Fprintf(e.stdout, "agency:               %s\n", c.Agency)
 	}
 	fmt.Fprintf(e.stdout, "id_token_alg:         %s\naccess_token_format:  %s\nauth_method:          %s\ncreated_at:           %s\n",
 		c.IDTokenAlgorithm, c.AccessTokenFormat, c.AuthMethod(), fmtTime(c.CreatedAt))

@@ -55,6 +55,9 @@ func (s *Service) CreateAccount(ctx context.Context, spec AccountSpec, now time.
 			p.add(field, "%s", err.Error())
 		}
 	}
+	if err := s.allowCreate(ctx, spec); err != nil {
+		return nil, false, err
+	}
 	a := &identity.Account{Locale: "vi", Admin: spec.Admin}
 	if a.FullName, err = identity.NormalizeFullName(spec.FullName); err != nil {
 		fail("name", err)
@@ -220,6 +223,17 @@ func validUsername(u string) bool {
 // FindAccount resolves a reference typed by an operator: a subject, a
 // personal ID, an email, a phone number or a local official's username.
 func (s *Service) FindAccount(ctx context.Context, ref string) (*identity.Account, error) {
+	a, err := s.findAccount(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.allowOn(ctx, PermAccountRead, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (s *Service) findAccount(ctx context.Context, ref string) (*identity.Account, error) {
 	ref = strings.TrimSpace(ref)
 	if identity.ValidSubject(ref) {
 		if a, err := s.Store.GetAccount(ctx, ref); err == nil || !errors.Is(err, store.ErrNotFound) {
@@ -278,6 +292,9 @@ type LockStatus struct {
 
 // Status returns the account's lock state.
 func (s *Service) Status(ctx context.Context, a *identity.Account) (LockStatus, error) {
+	if err := s.allowOn(ctx, PermAccountRead, a); err != nil {
+		return LockStatus{}, err
+	}
 	st := LockStatus{Disabled: a.Disabled, DisabledReason: a.DisabledReason, Failures: map[string]int64{}}
 	for name, key := range Identifiers(a) {
 		n, locked, err := s.Guard.Status(ctx, key)
@@ -299,6 +316,9 @@ func (s *Service) Status(ctx context.Context, a *identity.Account) (LockStatus, 
 // and opaque ones alike, which introspection reads) and its authorization
 // codes not yet exchanged are revoked before it returns. Directory synchronisation disables officials through it too.
 func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) error {
+	if err := s.allowOn(ctx, PermAccountLock, a); err != nil {
+		return err
+	}
 	a.Disabled, a.DisabledReason = true, strings.TrimSpace(reason)
 	if err := s.Store.UpdateAccount(ctx, a); err != nil {
 		return err
@@ -317,6 +337,9 @@ func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) 
 // applications of each, and revokes all its refresh tokens; it returns how
 // many sessions ended.
 func (s *Service) EndSessions(ctx context.Context, accountID string) (int, error) {
+	if err := s.allowOnID(ctx, PermAccountSessions, accountID); err != nil {
+		return 0, err
+	}
 	n, err := s.endSessions(ctx, accountID, session.ReasonAdmin)
 	if err == nil {
 		s.audit(ctx, audit.AccountEndSessions, accountID, "", map[string]string{"sessions": fmt.Sprint(n)})
@@ -353,6 +376,9 @@ func (s *Service) revokeTokens(ctx context.Context, accountID string) error {
 
 // Unlock enables the account and lifts brute-force locks on its identifiers.
 func (s *Service) Unlock(ctx context.Context, a *identity.Account) error {
+	if err := s.allowOn(ctx, PermAccountUnlock, a); err != nil {
+		return err
+	}
 	a.Disabled, a.DisabledReason = false, ""
 	if err := s.Store.UpdateAccount(ctx, a); err != nil {
 		return err
@@ -368,6 +394,9 @@ func (s *Service) Unlock(ctx context.Context, a *identity.Account) error {
 
 // SetPassword replaces the account's password; its sessions end.
 func (s *Service) SetPassword(ctx context.Context, a *identity.Account, password string) error {
+	if err := s.allowOn(ctx, PermAccountPassword, a); err != nil {
+		return err
+	}
 	if n := utf8.RuneCountInString(password); n < s.MinPasswordLength || len(password) > 256 {
 		return Problems{{Field: "password", Message: "must be at least " + itoa(s.MinPasswordLength) + " characters (at most 256 bytes)"}}
 	}
@@ -421,6 +450,9 @@ func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
 // (creating the business when a name is given). The account must have
 // proven its personal ID: an asserted one links no business.
 func (s *Service) LinkRepresentative(ctx context.Context, a *identity.Account, taxCode, businessName, role string) (*identity.Representation, error) {
+	if err := s.allowOn(ctx, PermBusinessWrite, a); err != nil {
+		return nil, err
+	}
 	var p Problems
 	tc, err := identity.ParseTaxCode(taxCode)
 	if err != nil {
@@ -470,6 +502,9 @@ func (s *Service) LinkRepresentative(ctx context.Context, a *identity.Account, t
 // business, is revoked here) or finds its token revoked; a refresh after the
 // removal no longer carries the business (oauth's refresh re-check).
 func (s *Service) UnlinkRepresentative(ctx context.Context, a *identity.Account, taxCode string) error {
+	if err := s.allowOn(ctx, PermBusinessWrite, a); err != nil {
+		return err
+	}
 	tc, err := identity.ParseTaxCode(taxCode)
 	if err != nil {
 		return Problems{{Field: "tax_code", Message: err.Error()}}
@@ -490,6 +525,9 @@ func (s *Service) UnlinkRepresentative(ctx context.Context, a *identity.Account,
 // login that needs a second factor they are led through enrolment again. It
 // returns how many factors were removed.
 func (s *Service) ResetFactors(ctx context.Context, a *identity.Account) (int, error) {
+	if err := s.allowOn(ctx, PermAccountFactors, a); err != nil {
+		return 0, err
+	}
 	n := 0
 	if _, err := s.Store.GetTOTP(ctx, a.ID); err == nil {
 		if err := s.Store.DeleteTOTP(ctx, a.ID); err != nil {

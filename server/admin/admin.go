@@ -32,8 +32,11 @@ type Service struct {
 	MinPasswordLength int
 	// Actor is recorded in the audit log ("cli" for the command line).
 	Actor string
+	// Policy is what administrators' sessions must meet (see Allow).
+	Policy Policy
 
-	recorder *audit.Recorder
+	recorder  *audit.Recorder
+	principal *Principal // nil: the command line
 }
 
 // NewService returns s ready to use, recording every change it makes
@@ -105,6 +108,9 @@ type ClientSpec struct {
 	// identity.ParseClaimProfile): "" or "standard" (default), or "dvcqg"
 	// for the national public-service portal's names.
 	ClaimProfile string
+	// Agency is the agency that owns the application ("" = the province):
+	// its administrators manage it.
+	Agency string
 }
 
 var clientIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
@@ -137,6 +143,9 @@ func validateRedirectURI(p *Problems, u string, public bool) {
 // it returns the secret: a 256-bit random value shown only now; only its
 // SHA-256 is stored.
 func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Client, string, error) {
+	if err := s.Allow(ctx, PermClientWrite, Target{Agency: strings.TrimSpace(spec.Agency), Ref: spec.ID}); err != nil {
+		return nil, "", err
+	}
 	var p Problems
 	if spec.ID == "" {
 		spec.ID = newClientID()
@@ -224,7 +233,7 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cli
 	if err := p.err(); err != nil {
 		return nil, "", err
 	}
-	c := &store.Client{ID: spec.ID, MinimumACR: spec.MinimumACR, ClaimProfile: string(profile), Name: spec.Name, Public: spec.Public, FirstParty: spec.FirstParty,
+	c := &store.Client{ID: spec.ID, Agency: strings.TrimSpace(spec.Agency), MinimumACR: spec.MinimumACR, ClaimProfile: string(profile), Name: spec.Name, Public: spec.Public, FirstParty: spec.FirstParty,
 		RedirectURIs: spec.RedirectURIs, GrantTypes: spec.GrantTypes, Scopes: spec.Scopes, Audience: spec.Audience,
 		IDTokenAlgorithm: spec.IDTokenAlgorithm, AccessTokenFormat: spec.AccessTokenFormat,
 		TokenEndpointAuthMethod: spec.TokenEndpointAuthMethod, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
@@ -250,6 +259,9 @@ func validCustomScope(s string) bool { return customScope.MatchString(s) }
 
 // RotateSecret replaces a confidential client's secret and returns the new one.
 func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
+	if err := s.allowOnClient(ctx, PermClientWrite, id); err != nil {
+		return "", err
+	}
 	c, err := s.Store.GetClient(ctx, id)
 	if err != nil {
 		return "", err
@@ -268,6 +280,9 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
 
 // DeleteClient removes a client with its consents and refresh tokens.
 func (s *Service) DeleteClient(ctx context.Context, id string) error {
+	if err := s.allowOnClient(ctx, PermClientDelete, id); err != nil {
+		return err
+	}
 	if err := s.Store.DeleteClient(ctx, id); err != nil {
 		return err
 	}

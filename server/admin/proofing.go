@@ -67,6 +67,9 @@ func (e Evidence) proofing(p *Problems, now time.Time) identity.Proofing {
 // The proof is audited as AccountVerifyPersonalID. It returns the account as
 // stored after the proof and the ID of the displaced account ("" if none).
 func (s *Service) VerifyPersonalID(ctx context.Context, a *identity.Account, personalID string, e Evidence, now time.Time) (*identity.Account, string, error) {
+	if err := s.allowOn(ctx, PermAccountProofing, a); err != nil {
+		return nil, "", err
+	}
 	var p Problems
 	pid, err := identity.ParsePersonalID(personalID)
 	if err != nil {

@@ -168,7 +168,16 @@ func (s *Services) Close() error {
 // ending its sessions goes through the services' logout service.
 func (s *Services) Admin(actor string) *admin.Service {
 	return admin.NewService(admin.Service{Store: s.Store, Eph: s.Eph, Sessions: s.Sessions, Logout: s.Logout,
-		Guard: s.Guard, Hasher: s.Hasher, MinPasswordLength: s.Config.Password.MinLength, Actor: actor}, s.Audit)
+		Guard: s.Guard, Hasher: s.Hasher, MinPasswordLength: s.Config.Password.MinLength, Actor: actor,
+		Policy: admin.Policy{Agencies: admin.Agencies(s.Config.Admin.AgencyParents()),
+			ReauthMaxAge: s.Config.MFA.ReauthenticationMaxAge.D()}}, s.Audit)
+}
+
+// AdminAs returns the administrative service acting for an administrator
+// of the console or the admin API: every operation checks p's roles, scope,
+// session level and freshness (admin.Service.Allow) and is audited as p.
+func (s *Services) AdminAs(p *admin.Principal) *admin.Service {
+	return s.Admin(p.AccountID).As(p)
 }
 
 // OpenDirectories returns the configured LDAP staff directories (a set

@@ -34,7 +34,9 @@
 //     [AccountEndSessions], [AccountSetPassword], [AccountResetFactors],
 //     [AccountVerifyPersonalID], [AccountDropPersonalID]),
 //     business representation ([BusinessLink], [BusinessUnlink]) and client
-//     applications ([ClientCreate], [ClientRotateSecret], [ClientDelete]).
+//     applications ([ClientCreate], [ClientRotateSecret], [ClientDelete]);
+//     administrative roles ([RoleGrant], [RoleRevoke]) and the actions
+//     refused to an administrator ([AdminDenied]).
 //   - Directory synchronisation (server/directory): a full run refused
 //     because it would disable too many officials ([DirectorySyncRefused]),
 //     or forced past that limit ([DirectorySyncForced]); a personal ID an

@@ -149,6 +149,16 @@ const (
 	// DirectorySyncForced: a full directory synchronisation was forced past
 	// that limit.
 	DirectorySyncForced Event = "directory.sync_forced"
+	// AdminDenied: an administrator was refused an action (Details:
+	// "permission", "reason" = role, scope, level or reauthenticate,
+	// "agency", "via"); nothing changed.
+	AdminDenied Event = "admin.denied"
+	// RoleGrant: an administrative role was granted (Details: "role",
+	// "agency", "sub_units").
+	RoleGrant Event = "role.grant"
+	// RoleRevoke: an administrative role was taken away (Details: "role",
+	// "agency").
+	RoleRevoke Event = "role.revoke"
 	// DirectoryPersonalIDRefused: an authoritative directory provided a
 	// personal ID another account has proven; the official was provisioned
 	// without it.

@@ -26,6 +26,7 @@ func RunStore(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("CertificateBindings", func(t *testing.T) { testCertificateBindings(t, open) })
 	t.Run("Logout", func(t *testing.T) { testLogout(t, open) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, open) })
+	t.Run("AdminRoles", func(t *testing.T) { testAdminRoles(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		s := open(t)
 		must(t, s.Ping(t.Context()), "Ping")
@@ -319,6 +320,9 @@ func testAccounts(t *testing.T, open func(t *testing.T) store.Store) {
 		must(t, s.UpdateAccount(ctx, u), "UpdateAccount")
 		got, err := s.GetAccount(ctx, a.ID)
 		must(t, err, "GetAccount")
+		// Administrators are made by roles, not by an update (see
+		// testAdminRoles): a holds the super_admin role it was created with.
+		u.Admin = true
 		sameAccount(t, got, u, "GetAccount after UpdateAccount")
 		if !sameTime(got.CreatedAt, created) {
 			t.Errorf("CreatedAt = %v after an update, want %v", got.CreatedAt, created)

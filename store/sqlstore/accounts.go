@@ -13,9 +13,22 @@ import (
 	"github.com/dinhdanh/dinhdanh/store"
 )
 
-const accountColumns = `id, full_name, birthdate, gender, email, email_verified, phone, phone_verified, locale,
+// accountInsertColumns are the columns an account is written to, in the
+// order of accountArgs then proofingArgs.
+const accountInsertColumns = `id, full_name, birthdate, gender, email, email_verified, phone, phone_verified, locale,
 	personal_id, is_official, official_directory, official_username, official_agency, official_department,
 	official_title, official_roles, official_groups, admin, disabled, disabled_reason, created_at, updated_at,
+	pid_state, pid_method, pid_provider, pid_assurance, pid_document, pid_by, pid_at`
+
+// accountColumns are what scanAccount reads. The account is an
+// administrator when it holds an administrative role: the admin column is
+// not read (see migration 12). The subquery names the account's id
+// unqualified, so that a query may alias the accounts table.
+const accountColumns = `id, full_name, birthdate, gender, email, email_verified, phone, phone_verified, locale,
+	personal_id, is_official, official_directory, official_username, official_agency, official_department,
+	official_title, official_roles, official_groups,
+	(SELECT COUNT(*) FROM admin_roles ar WHERE ar.account_id = id) AS admin_roles,
+	disabled, disabled_reason, created_at, updated_at,
 	pid_state, pid_method, pid_provider, pid_assurance, pid_document, pid_by, pid_at`
 
 var accountConflicts = map[string]string{
@@ -106,7 +119,7 @@ func scanAccount(row scanner) (*identity.Account, error) {
 	} else {
 		a.Proofing = identity.Proofing{} // an unproven ID carries no evidence
 	}
-	a.Admin, a.Disabled = admin == 1, disable == 1
+	a.Admin, a.Disabled = admin > 0, disable == 1
 	a.CreatedAt, a.UpdatedAt = tm(created), tm(updated)
 	if isOff == 1 {
 		o := &identity.Official{Username: user.String, Directory: dir, Agency: agency, Department: dept, Title: title}
@@ -131,10 +144,28 @@ func (db *DB) CreateAccount(ctx context.Context, a *identity.Account, passwordHa
 	}
 	a.UpdatedAt = now
 	args := append(append(accountArgs(a), proofingArgs(a)...), nullIfEmpty(passwordHash))
-	_, err := db.w.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`, password_hash)
+	args[18] = 0 // the admin column is not read: an administrator holds a role
+	const insert = `INSERT INTO accounts (` + accountInsertColumns + `, password_hash)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,
-		$24,$25,$26,$27,$28,$29,$30,$31)`, args...)
-	return conflict(err, accountConflicts)
+		$24,$25,$26,$27,$28,$29,$30,$31)`
+	if !a.Admin {
+		_, err := db.w.ExecContext(ctx, insert, args...)
+		return conflict(err, accountConflicts)
+	}
+	// An administrator is created with the widest role, in one transaction.
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, insert, args...); err != nil {
+		return conflict(err, accountConflicts)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO admin_roles (account_id, role, agency, sub_units, granted_by, granted_at)
+		VALUES ($1,$2,'',0,$3,$4)`, a.ID, store.RoleSuperAdmin, "account.create", ms(now)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // UpdateAccount implements store.Accounts.

@@ -98,12 +98,13 @@ type clientSettings struct {
 	FrontchannelLogoutURI   string   `json:"frontchannel_logout_uri,omitempty"`
 	MinimumACR              string   `json:"minimum_acr,omitempty"`
 	ClaimProfile            string   `json:"claim_profile,omitempty"`
+	Agency                  string   `json:"agency,omitempty"`
 }
 
 func clientRow(c *store.Client) (settings string, secret string, err error) {
 	b, err := json.Marshal(clientSettings{c.Name, c.Public, c.FirstParty, c.RedirectURIs, c.GrantTypes, c.Scopes,
 		c.Audience, c.IDTokenAlgorithm, c.AccessTokenFormat, c.TokenEndpointAuthMethod, c.PostLogoutRedirectURIs,
-		c.BackchannelLogoutURI, c.FrontchannelLogoutURI, c.MinimumACR, c.ClaimProfile})
+		c.BackchannelLogoutURI, c.FrontchannelLogoutURI, c.MinimumACR, c.ClaimProfile, c.Agency})
 	return string(b), hex.EncodeToString(c.SecretHash), err
 }
 
@@ -131,7 +132,7 @@ func scanClient(row scanner) (*store.Client, error) {
 		IDTokenAlgorithm: s.IDTokenAlgorithm, AccessTokenFormat: s.AccessTokenFormat,
 		TokenEndpointAuthMethod: s.TokenEndpointAuthMethod, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: s.BackchannelLogoutURI, FrontchannelLogoutURI: s.FrontchannelLogoutURI,
-		MinimumACR: s.MinimumACR, ClaimProfile: s.ClaimProfile, CreatedAt: tm(created), UpdatedAt: tm(updated)}, nil
+		MinimumACR: s.MinimumACR, ClaimProfile: s.ClaimProfile, Agency: s.Agency, CreatedAt: tm(created), UpdatedAt: tm(updated)}, nil
 }
 
 // CreateClient implements store.Clients.
