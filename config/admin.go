@@ -44,15 +44,18 @@ func (c *Config) validateAdmin(v *validator) {
 		}
 		parents[name] = strings.TrimSpace(a.Parent)
 	}
-	for name, parent := range parents {
+	cycle := false
+	for _, a := range c.Admin.Agencies {
+		name := strings.TrimSpace(a.Name)
+		parent := parents[name]
 		if _, ok := parents[parent]; parent != "" && !ok {
 			v.add("admin.agencies", "the parent %q of %q is not listed", parent, name)
 		}
 		seen := map[string]bool{name: true}
-		for p := parent; p != ""; p = parents[p] {
+		for p := parent; p != "" && !cycle; p = parents[p] {
 			if seen[p] {
 				v.add("admin.agencies", "%q is its own ancestor: parents form a cycle", name)
-				break
+				cycle = true // one report for the whole cycle
 			}
 			seen[p] = true
 		}

@@ -96,6 +96,14 @@ func TestValidateRules(t *testing.T) {
 		{"metrics listen without port", func(c *Config) { c.Metrics.Listen = "127.0.0.1" }, "metrics.listen", "host:port"},
 		{"metrics listen named port", func(c *Config) { c.Metrics.Listen = "127.0.0.1:prom" }, "metrics.listen", "from 0 to 65535"},
 		{"metrics listen is the public one", func(c *Config) { c.Metrics.Listen = c.Listen }, "metrics.listen", "address of its own"},
+		{"agency without a name", func(c *Config) { c.Admin.Agencies = []Agency{{Name: " "}} }, "admin.agencies", "no name"},
+		{"agency listed twice", func(c *Config) { c.Admin.Agencies = []Agency{{Name: "Sở Y tế"}, {Name: "Sở Y tế"}} },
+			"admin.agencies", "listed twice"},
+		{"agency parent not listed", func(c *Config) { c.Admin.Agencies = []Agency{{Name: "Sở Y tế", Parent: "UBND"}} },
+			"admin.agencies", "is not listed"},
+		{"agency parents in a cycle", func(c *Config) {
+			c.Admin.Agencies = []Agency{{Name: "A", Parent: "B"}, {Name: "B", Parent: "A"}}
+		}, "admin.agencies", "cycle"},
 		{"logout delivery retention zero", func(c *Config) { c.Session.LogoutDeliveryRetention = 0 }, "session.logout_delivery_retention", "greater than zero"},
 		{"allow eviction without redis", func(c *Config) { c.Redis.AllowEviction = true }, "redis.allow_eviction", "redis.addrs is empty"},
 

@@ -436,7 +436,7 @@ func (s *Service) allowGrant(ctx context.Context, r Role, agency string, subUnit
 // RolesOf returns the grants the account holds (role.read, or the
 // principal's own).
 func (s *Service) RolesOf(ctx context.Context, a *identity.Account) ([]*store.RoleGrant, error) {
-	if s.principal == nil || s.principal.AccountID != a.ID {
+	if s.principal != nil && s.principal.AccountID != a.ID {
 		t, err := s.AccountTarget(ctx, a)
 		if err != nil {
 			return nil, err
