@@ -62,24 +62,46 @@ func squatterOf(o directoryOfficial, email string) harness.Citizen {
 }
 
 // provenHolder creates a citizen with the official's personal ID, proven in
-// person at a one-stop centre (account create, then account verify), and
-// returns the citizen and its subject.
+// person at a one-stop centre, and returns the citizen and its subject.
 func provenHolder(t *testing.T, srv *harness.Server, o directoryOfficial, email string) (harness.Citizen, string) {
 	t.Helper()
 	c := harness.Citizen{PersonalID: o.personalID, Name: "Công Dân Thật", Birthdate: o.birthdate, Gender: "male",
 		Email: email, Password: "Mật-khẩu-công-dân-2025"}
-	out := srv.CLI(t, c.Password+"\n", "account", "create", "--kind", "citizen", "--personal-id", c.PersonalID,
-		"--name", c.Name, "--birthdate", c.Birthdate, "--gender", c.Gender, "--email", c.Email, "--password-stdin", "--json")
+	return c, provenCitizen(t, srv, c)
+}
+
+// provenCitizen creates the citizen c with its personal ID unverified
+// (account create without evidence), then proves the ID in person at a
+// one-stop centre (account verify); it returns the subject.
+func provenCitizen(t *testing.T, srv *harness.Server, c harness.Citizen) string {
+	t.Helper()
+	sub := unprovenCitizen(t, srv, c)
+	srv.CLI(t, "", "account", "verify", "--personal-id", c.PersonalID, "--evidence", "in-person", "--document", "cccd",
+		"--by", "tn.hoa", sub)
+	if s := showAccount(t, srv, c.PersonalID); s.Sub != sub || s.Proofing.State != "verified" {
+		t.Fatalf("the holder after account verify: %+v", s)
+	}
+	return sub
+}
+
+// unprovenCitizen creates the citizen c with its personal ID given by an
+// administrator without evidence (unverified) and returns the subject.
+func unprovenCitizen(t *testing.T, srv *harness.Server, c harness.Citizen) string {
+	t.Helper()
+	args := []string{"account", "create", "--kind", "citizen", "--personal-id", c.PersonalID,
+		"--name", c.Name, "--birthdate", c.Birthdate, "--gender", c.Gender, "--password-stdin", "--json"}
+	if c.Email != "" {
+		args = append(args, "--email", c.Email)
+	}
+	out := srv.CLI(t, c.Password+"\n", args...)
 	var created struct{ Sub string }
 	if err := json.Unmarshal([]byte(out), &created); err != nil || created.Sub == "" {
 		t.Fatalf("account create printed %q: %v", out, err)
 	}
-	srv.CLI(t, "", "account", "verify", "--personal-id", c.PersonalID, "--evidence", "in-person", "--document", "cccd",
-		"--by", "tn.hoa", created.Sub)
-	if s := showAccount(t, srv, c.PersonalID); s.Sub != created.Sub || s.Proofing.State != "verified" {
-		t.Fatalf("the holder after account verify: %+v", s)
+	if s := showAccount(t, srv, c.PersonalID); s.Sub != created.Sub || s.Proofing.State != "unverified" {
+		t.Fatalf("the citizen created without evidence: %+v", s)
 	}
-	return c, created.Sub
+	return created.Sub
 }
 
 // signInAt authorizes at rp from a new browser, logs in with identifier and
