@@ -18,6 +18,7 @@ import (
 // person there; Minh's was given without evidence.
 var (
 	lanAtA  = harness.Citizen{PersonalID: "079190005678", Name: "Trần Thị Lan", Birthdate: "1990-05-17", Gender: "female", Email: "lan.tt@example.vn", Password: "Mật-khẩu-của-Lan-2025"}
+	hoaAtA  = harness.Citizen{PersonalID: "079195001122", Name: "Phan Thị Hoa", Birthdate: "1995-09-09", Gender: "female", Email: "hoa.pt@example.vn", Password: "Mật-khẩu-của-Hoa-2025"}
 	minhAtA = harness.Citizen{PersonalID: "001092003456", Name: "Đỗ Quang Minh", Birthdate: "1992-01-02", Gender: "male", Email: "minh.dq@example.vn", Password: "Mật-khẩu-của-Minh-2025"}
 )
 
@@ -71,9 +72,9 @@ func startUpstreamPair(t *testing.T) (a, b *harness.Server) {
 }
 
 // throughA follows B's login page's button for A, logs in at A with the
-// identifier and password, consents at A when asked, and returns where the
-// browser ended up at B.
-func throughA(t *testing.T, br *harness.Browser, a *harness.Server, loginPage *harness.Page, identifier, password string) *harness.Response {
+// identifier and password, answers A's consent page with decision (allow or
+// deny) when asked, and returns where the browser ended up at B.
+func throughA(t *testing.T, br *harness.Browser, a *harness.Server, loginPage *harness.Page, identifier, password, decision string) *harness.Response {
 	t.Helper()
 	br.AddOrigin(a.Issuer)
 	var href string
@@ -91,7 +92,7 @@ func throughA(t *testing.T, br *harness.Browser, a *harness.Server, loginPage *h
 	}
 	resp = login(t, br, resp, identifier, password)
 	if resp.Page != nil && resp.Page.Path() == "/consent" && strings.HasPrefix(resp.Page.URL.String(), a.Issuer) {
-		resp = allow(t, br, resp.MustPage(t, http.StatusOK, "/consent"))
+		resp = br.Submit(t, resp.MustPage(t, http.StatusOK, "/consent").Form(t, "/consent"), map[string]string{"decision": decision})
 	}
 	return resp
 }
@@ -114,7 +115,7 @@ func TestUpstreamIsDinhdanh(t *testing.T) {
 
 	br := b.NewBrowser(t)
 	ar, resp := rp.authorize(t, br, scopes, claimsParam)
-	resp = throughA(t, br, a, resp.MustPage(t, http.StatusOK, "/login"), lanAtA.Email, lanAtA.Password)
+	resp = throughA(t, br, a, resp.MustPage(t, http.StatusOK, "/login"), lanAtA.Email, lanAtA.Password, "allow")
 	toks := rp.exchange(t, ar, rp.code(t, ar, allow(t, br, resp.MustPage(t, http.StatusOK, "/consent"))))
 	// A's password login is LoA1, which B's acr_map keeps (B's assurance, LoA2, is only for an unknown acr).
 	wantClaims(t, "B's ID token", toks.Claims, map[string]any{"personal_id": lanAtA.PersonalID, "name": lanAtA.Name,
@@ -142,7 +143,7 @@ func TestUpstreamIsDinhdanh(t *testing.T) {
 	// A returning login, from another browser (a new session at A too), is the same subject at B.
 	br2 := b.NewBrowser(t)
 	ar, resp = rp.authorize(t, br2, scopes, claimsParam)
-	resp = throughA(t, br2, a, resp.MustPage(t, http.StatusOK, "/login"), lanAtA.PersonalID, lanAtA.Password)
+	resp = throughA(t, br2, a, resp.MustPage(t, http.StatusOK, "/login"), lanAtA.PersonalID, lanAtA.Password, "allow")
 	if resp.Page != nil && resp.Page.Path() == "/consent" {
 		resp = allow(t, br2, resp.MustPage(t, http.StatusOK, "/consent"))
 	}
@@ -153,7 +154,7 @@ func TestUpstreamIsDinhdanh(t *testing.T) {
 	// Minh's ID is unproven at A: A releases none, and B makes nothing of the login.
 	br3 := b.NewBrowser(t)
 	_, resp = rp.authorize(t, br3, scopes, claimsParam)
-	resp = throughA(t, br3, a, resp.MustPage(t, http.StatusOK, "/login"), minhAtA.Email, minhAtA.Password)
+	resp = throughA(t, br3, a, resp.MustPage(t, http.StatusOK, "/login"), minhAtA.Email, minhAtA.Password, "allow")
 	page := resp.MustPage(t, http.StatusBadRequest, "/login/upstream/"+upstreamA+"/callback")
 	if want := ui.T(page.Lang(), "error.upstream.bad_personal_id", "Định danh tỉnh A"); !strings.Contains(page.Body, want) {
 		t.Fatalf("B's refusal page does not say %q:\n%s", want, page.Body)
@@ -170,4 +171,21 @@ func TestUpstreamIsDinhdanh(t *testing.T) {
 	if registered != 1 {
 		t.Fatalf("B registered %d accounts from A, want Lan's only", registered)
 	}
+
+	// Hoa refuses, at A, to let B know who she is: A answers B's callback
+	// with error=access_denied, and B shows a page and makes nothing.
+	provenCitizen(t, a, hoaAtA)
+	br4 := b.NewBrowser(t)
+	_, resp = rp.authorize(t, br4, scopes, claimsParam)
+	resp = throughA(t, br4, a, resp.MustPage(t, http.StatusOK, "/login"), hoaAtA.Email, hoaAtA.Password, "deny")
+	page = resp.MustPage(t, http.StatusBadRequest, "/login/upstream/"+upstreamA+"/callback")
+	if want := ui.T(page.Lang(), "error.upstream.refused", "Định danh tỉnh A"); !strings.Contains(page.Body, want) {
+		t.Fatalf("B's page after A's access_denied does not say %q:\n%s", want, page.Body)
+	}
+	if s, ok := accountOf(t, b, hoaAtA.PersonalID); ok {
+		t.Fatalf("B made an account of a person who refused at A: %+v", s)
+	}
+	audited(t, b, "login.failure", map[string]string{"provider": upstreamA, "reason": "error:access_denied"})
+	// B's own logins keep working: Lan's session at B is there.
+	loggedIn(t, br, sidOf(toks))
 }
