@@ -213,8 +213,10 @@ type DirectoryAttributes struct {
 	// Default "employeeNumber".
 	EmployeeNumber string `yaml:"employee_number"`
 
-	// PersonalID holds the 12-digit personal ID (số định danh cá nhân), when the directory keeps it: an
-	// official whose personal ID is a citizen's account becomes that same person. Default "": not held.
+	// PersonalID holds the 12-digit personal ID (số định danh cá nhân), when the directory keeps it. It is
+	// copied unverified, or proven when the directory is personal_id_authoritative; an official is never
+	// merged into another account that holds the same ID (the official gets an account of its own without
+	// it). Default "": not held.
 	PersonalID string `yaml:"personal_id"`
 }
 

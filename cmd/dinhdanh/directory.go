@@ -158,7 +158,7 @@ func (e *cliEnv) directorySync(ctx context.Context, name string, full, force, as
 	}
 	if asJSON {
 		return e.printJSON(map[string]any{"directory": res.Directory, "full": res.Full, "seen": res.Seen,
-			"created": res.Created, "linked": res.Linked, "updated": res.Updated, "disabled": res.Disabled,
+			"created": res.Created, "updated": res.Updated, "disabled": res.Disabled,
 			"enabled": res.Enabled, "skipped": res.Skipped, "high_water": res.HighWater,
 			"seconds": res.Duration.Seconds()})
 	}
@@ -166,8 +166,8 @@ func (e *cliEnv) directorySync(ctx context.Context, name string, full, force, as
 	if res.Full {
 		kind = "full"
 	}
-	fmt.Fprintf(e.stdout, "%s: %s sync of %d entries in %s: %d created, %d linked, %d updated, %d disabled, %d enabled, %d skipped\n",
-		name, kind, res.Seen, res.Duration.Round(time.Millisecond), res.Created, res.Linked, res.Updated, res.Disabled,
+	fmt.Fprintf(e.stdout, "%s: %s sync of %d entries in %s: %d created, %d updated, %d disabled, %d enabled, %d skipped\n",
+		name, kind, res.Seen, res.Duration.Round(time.Millisecond), res.Created, res.Updated, res.Disabled,
 		res.Enabled, res.Skipped)
 	return nil
 }

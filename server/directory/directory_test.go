@@ -499,20 +499,25 @@ func TestActiveDirectoryNames(t *testing.T) {
 	f := newFixture(t, Options{}, cfg)
 
 	// A citizen who registered with the personal ID the directory holds, and
-	// proved it (an asserted ID links no official: TestUnprovenCitizenNotLinked).
+	// proved it: the directory official is still not merged into that
+	// account (a matching number is no proof that the same person holds both
+	// passwords; an asserted ID: TestUnprovenCitizenNotLinked).
 	citizen := &identity.Account{ID: identity.NewSubject(), FullName: "Hoàng Minh Đức", Locale: "vi",
 		PersonalID: "001085012345", Email: "duc.citizen@gmail.com",
 		Proofing: identity.Verify(identity.ProofInPerson, identity.Proofing{Document: "cccd", By: "tn.hoa"}, time.Now())}
 	if err := f.db.CreateAccount(t.Context(), citizen, ""); err != nil {
 		t.Fatal(err)
 	}
+	var official string
 	for _, input := range []string{`TINH\duc.hm`, "duc.hm@tinh.gov.vn", "Duc.HM"} {
 		acct := f.mustLogin(t, input, "Đức-AD-2025")
-		if acct.ID != citizen.ID {
-			t.Fatalf("%s: account %s, want the citizen %s (same personal ID)", input, acct.ID, citizen.ID)
+		if acct.ID == citizen.ID || acct.PersonalID != "" || (official != "" && acct.ID != official) {
+			t.Fatalf("%s: account %s (personal ID %q), want one account of the official's own, apart from the citizen %s and without the ID",
+				input, acct.ID, acct.PersonalID, citizen.ID)
 		}
+		official = acct.ID
 		o := acct.Official
-		if o.Username != "duc.hm" || o.Department != "Văn phòng" || o.Title != "Phó Chánh Văn phòng" || acct.Email != "duc.citizen@gmail.com" {
+		if o.Username != "duc.hm" || o.Department != "Văn phòng" || o.Title != "Phó Chánh Văn phòng" || acct.FullName != "Hoàng Minh Đức" {
 			t.Fatalf("%s: account %+v official %+v", input, acct, o)
 		}
 		if want := []string{"GG-UBND", "GG-VanPhong"}; !slices.Equal(o.Groups, want) {
@@ -540,8 +545,11 @@ func TestActiveDirectoryNames(t *testing.T) {
 	if acct, err := f.db.FindDirectoryAccount(t.Context(), "ad-tinh", "duc.hm"); err != nil || acct.Disabled {
 		t.Fatalf("duc.hm after sync: %+v, %v", acct, err)
 	}
-	if acct, err := f.db.FindDirectoryAccount(t.Context(), "ad-tinh", "duc.hm"); err != nil || acct.ID != citizen.ID {
+	if acct, err := f.db.FindDirectoryAccount(t.Context(), "ad-tinh", "duc.hm"); err != nil || acct.ID != official {
 		t.Fatalf("FindDirectoryAccount = %v, %v", acct, err)
+	}
+	if got, err := f.db.GetAccount(t.Context(), citizen.ID); err != nil || got.Official != nil || got.PersonalID != citizen.PersonalID || !got.PersonalIDVerified() {
+		t.Fatalf("the citizen after the directory's logins and sync: %+v, %v", got, err)
 	}
 }
 

@@ -45,11 +45,17 @@
 //     visited set so that a cycle ends; roles are mapped from group names; a
 //     required group not among them, userAccountControl's disable or lockout
 //     bit, or pwdAccountLockedTime make the entry disabled.
-//  6. The account is provisioned: created on first login, linked to the
-//     citizen with the same personal ID when the directory holds one, or
-//     updated (name, e-mail, phone, agency, department, title, groups,
-//     roles). Official.Directory is the directory's name and
-//     Official.Username the username attribute's value in lower case.
+//  6. The account is provisioned: created on first login or updated (name,
+//     e-mail, phone, agency, department, title, groups, roles).
+//     Official.Directory is the directory's name and Official.Username the
+//     username attribute's value in lower case. It is never merged into an
+//     existing account with the same personal ID, proven or not: the
+//     official gets an account of its own without that ID (a matching
+//     number proves nothing about who holds either password). An
+//     authoritative directory (personal_id_authoritative) then proves the
+//     ID for the official through the Locker: an account that only asserted
+//     it loses it, with its sessions and tokens; one that proved it keeps
+//     it, and the refusal is audited (directory.personal_id_refused).
 //
 // # Synchronisation
 //

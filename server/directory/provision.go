@@ -52,7 +52,6 @@ type outcome int
 const (
 	unchanged outcome = iota
 	created
-	linked
 	updated
 	disabled
 	enabled
@@ -176,37 +175,24 @@ func (pr *provisioner) update(ctx context.Context, acct *identity.Account) error
 	return pr.store.UpdateAccount(ctx, acct)
 }
 
-// create makes the account of a person seen for the first time, or adds the
-// official record to the citizen with the same personal ID when that citizen
-// has proven it; an account that only asserted the ID gets nothing, and the
-// official is made without the ID.
+// create makes the account of a person seen for the first time. It never
+// merges the official into an existing account: a personal ID that another
+// account holds, proven or only asserted, is left out of the new account
+// (and logged). That the directory and another account name the same number
+// is no proof that whoever holds the directory password controls that
+// account, nor the reverse: merging would let either password reach the
+// other's capacities, businesses and verified claims. An authoritative
+// directory then proves the ID for the new account (apply): an asserted
+// holder loses it, a proven one keeps it and the refusal is audited
+// (directory.personal_id_refused).
 func (pr *provisioner) create(ctx context.Context, d *Directory, p *Person, official *identity.Official) (*identity.Account, outcome, error) {
 	pid := p.PersonalID
 	if pid != "" {
 		c, err := pr.store.FindAccount(ctx, store.ByPersonalID, string(pid))
 		switch {
-		case err == nil && !c.PersonalIDVerified():
-			// Only asserted: the official's capacity never goes to
-			// whoever typed the number first.
-			pr.log.Warn("personal ID asserted without proof by another account; official made without it",
-				"subject", c.ID, "username", p.Username)
-			pid = ""
-		case err == nil && c.Official == nil:
-			c.Official = official
-			if c.Email == "" {
-				c.Email = p.Email
-			}
-			if c.Phone == "" {
-				c.Phone = p.Phone
-			}
-			if err := pr.update(ctx, c); err != nil {
-				return nil, unchanged, err
-			}
-			pr.log.Info("directory official linked to the citizen with the same personal ID", "subject", c.ID, "username", p.Username)
-			return c, linked, nil
 		case err == nil:
-			pr.log.Warn("personal ID already belongs to another official; account made without it",
-				"subject", c.ID, "username", p.Username)
+			pr.log.Warn("personal ID held by another account; the directory official is made without it",
+				"holder", c.ID, "proven", c.PersonalIDVerified(), "username", p.Username, "directory", d.cfg.Name)
 			pid = ""
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, unchanged, err

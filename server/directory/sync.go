@@ -21,7 +21,6 @@ type SyncResult struct {
 	Full      bool   // every entry was read (removed entries were looked for)
 	Seen      int    // people read from the directory
 	Created   int    // accounts made
-	Linked    int    // citizens who became officials of the directory
 	Updated   int    // accounts whose attributes, agency, groups or roles changed
 	Disabled  int    // accounts disabled: entry disabled, outside the required group, or gone
 	Enabled   int    // accounts the directory had disabled, enabled again
@@ -242,7 +241,7 @@ func (s *Set) SyncWith(ctx context.Context, name string, o SyncOptions) (*SyncRe
 		return r, err
 	}
 	r.Duration = now.Sub(start)
-	d.log.Info("directory synchronised", "full", full, "seen", r.Seen, "created", r.Created, "linked", r.Linked,
+	d.log.Info("directory synchronised", "full", full, "seen", r.Seen, "created", r.Created,
 		"updated", r.Updated, "disabled", r.Disabled, "enabled", r.Enabled, "skipped", r.Skipped,
 		"duration", r.Duration.Round(time.Millisecond).String())
 	return r, nil
@@ -349,8 +348,6 @@ func count(r *SyncResult, out outcome) {
 	switch out {
 	case created:
 		r.Created++
-	case linked:
-		r.Linked++
 	case updated:
 		r.Updated++
 	case disabled:

@@ -104,7 +104,10 @@ func TestUpstreamLogin(t *testing.T) {
 	squatterOfLan.PersonalID, squatterOfLan.Birthdate, squatterOfLan.Gender = vneidPerson.PersonalID, "1990-05-17", "female"
 	sb := srv.NewBrowser(t)
 	ar, resp := selfRegister(t, rp, sb, squatterOfLan, scopes)
-	rp.exchange(t, ar, rp.code(t, ar, allow(t, sb, resp.MustPage(t, http.StatusOK, "/consent"))))
+	sqToks := rp.exchange(t, ar, rp.code(t, ar, allow(t, sb, resp.MustPage(t, http.StatusOK, "/consent"))))
+	if sqToks.RefreshToken == "" {
+		t.Fatal("no refresh token issued to the squatter")
+	}
 	if sq := showAccount(t, srv, squatterOfLan.Email); sq.PersonalID != vneidPerson.PersonalID || sq.Proofing.State != "unverified" {
 		t.Fatalf("the squatter's account: %+v", sq)
 	}
@@ -130,6 +133,14 @@ func TestUpstreamLogin(t *testing.T) {
 	if sq := showAccount(t, srv, squatterOfLan.Email); sq.PersonalID != "" {
 		t.Fatalf("the squatter kept the personal ID VNeID proved for Lan: %+v", sq)
 	}
+	// The squatter's session ended and its refresh token is revoked.
+	loggedOut(t, sb)
+	if _, err := rp.refresh(sqToks.RefreshToken); err == nil {
+		t.Fatal("the squatter's refresh token still works after VNeID proved the ID for Lan")
+	} else if code := grantError(t, err); code != "invalid_grant" {
+		t.Fatalf("the squatter's refresh: %s, want invalid_grant", code)
+	}
+	audited(t, srv, "account.drop_personal_id", map[string]string{"proven_by": lan.Sub})
 
 	// A second login, from another browser, is the same subject (the
 	// consent is remembered: the code comes at once).

@@ -152,13 +152,15 @@ func (s *Step) backToIssuer(w http.ResponseWriter, r *http.Request, fl *flow.Flo
 }
 
 // capacityOf is the capacity of a certificate login: the citizen's, unless
-// the account has no personal ID, or is an official's and the certificate
+// the account is an official's and has no personal ID, or the certificate
 // is an official's (found by the official's address, or issued by an
-// authority that certifies officials' addresses). A certificate naming a
-// business is always the citizen's.
+// authority that certifies officials' addresses). An account without an
+// official record is never an official's (a citizen whose asserted
+// personal ID was taken by its prover holds neither). A certificate naming
+// a business is always the citizen's.
 func capacityOf(acct *identity.Account, v *certauth.Verified, m certauth.Match) identity.Capacity {
 	switch {
-	case acct.PersonalID == "":
+	case acct.PersonalID == "" && acct.Official != nil:
 		return identity.CapacityOfficial
 	case acct.Official == nil || m.Business != nil:
 		return identity.CapacityCitizen

@@ -112,7 +112,7 @@ func (s *Step) finishPasskey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	capacity := identity.CapacityCitizen
-	if acct.PersonalID == "" {
+	if acct.PersonalID == "" && acct.Official != nil {
 		capacity = identity.CapacityOfficial
 	}
 	if err := s.env.StartSession(w, r, fl, acct, capacity, authn.LoA2, res.Methods(), "passkey"); err != nil {

@@ -109,8 +109,11 @@ func (s *Step) postLogin(w http.ResponseWriter, r *http.Request) {
 		s.env.Next.RenderLogin(w, r, http.StatusForbidden, fl, input, "login.account_disabled")
 		return
 	}
+	// Official only for an account that holds an official record: a citizen
+	// whose asserted personal ID its prover took holds neither, and stays a
+	// citizen.
 	capacity := identity.CapacityCitizen
-	if pc.kind == store.ByUsername || acct.PersonalID == "" {
+	if acct.Official != nil && (pc.kind == store.ByUsername || acct.PersonalID == "") {
 		capacity = identity.CapacityOfficial
 	}
 	if err := s.env.StartSession(w, r, fl, acct, capacity, authn.LoA1, []string{authn.AMRPassword}, pc.method); err != nil {
