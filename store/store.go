@@ -72,6 +72,7 @@ type Store interface {
 	DirectorySync
 	Credentials
 	UpstreamLinks
+	Outbox
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
