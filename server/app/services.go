@@ -48,7 +48,7 @@ type Services struct {
 	// Outbox sends emails and SMS through the durable outbox; set for a
 	// serving node (New), nil for the command line (Open).
 	Outbox *notify.Outbox
-	Log   *slog.Logger
+	Log    *slog.Logger
 
 	ownsDB bool // Open opened DB: Close closes it
 }
