@@ -27,6 +27,7 @@ test: check
 	bash test/services/install.sh
 	bash test/services/install-ldap.sh
 	bash test/services/install-browser.sh
+	bash test/services/install-mailpit.sh
 	$(GO) test -count=1 -timeout 20m ./...
 
 load: build

@@ -125,6 +125,18 @@ type Config struct {
 	// Admin configures delegated administration: the tree of agencies that roles are held in. See Admin.
 	// Default: no agencies listed (a role covers its own agency only).
 	Admin Admin `yaml:"admin"`
+
+	// Mail configures the SMTP server email is sent through. See Mail. Default: none (email is not sent;
+	// an email is kept in the outbox as failed).
+	Mail Mail `yaml:"mail"`
+
+	// SMS configures the HTTP gateway SMS is sent through. See SMS. Default: none (an SMS is kept in the
+	// outbox as failed).
+	SMS SMS `yaml:"sms"`
+
+	// Outbox configures the durable queue of emails and SMS. See Outbox. Default: 8 attempts from 10s to 30m
+	// apart, sent messages kept 7 days, failed ones 30 days, one notice per recipient and hour.
+	Outbox Outbox `yaml:"outbox"`
 }
 
 // Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
@@ -308,7 +320,7 @@ type Log struct {
 // Default returns a new Config with every default filled in: the embedded single-node setup that serves
 // http://localhost:8080 from ./data.
 func Default() *Config {
-	return &Config{
+	c := &Config{
 		Issuer:  "http://localhost:8080",
 		Listen:  "localhost:8080",
 		DataDir: "./data",
@@ -373,6 +385,8 @@ func Default() *Config {
 		},
 		Metrics: Metrics{},
 	}
+	c.Mail, c.SMS, c.Outbox = defaultNotify()
+	return c
 }
 
 // sqlitePath returns the file named by a "sqlite:" or "sqlite://" database URL (scheme in any case) and

@@ -130,6 +130,7 @@ func (c *Config) Validate() error {
 	c.validateMFA(&v)
 	c.validateMetrics(&v)
 	c.validateAdmin(&v)
+	c.validateNotify(&v)
 
 	v.oneOf("ui.default_language", c.UI.DefaultLanguage, languages)
 	if strings.TrimSpace(c.UI.ProductName) == "" {

@@ -106,6 +106,7 @@ func (e *cliEnv) rootCommand() *cobra.Command {
 		e.keysCommand(),
 		e.directoryCommand(),
 		e.logoutCommand(),
+		e.outboxCommand(),
 		&cobra.Command{
 			Use: "version", Short: "print the version", Args: noArgs,
 			Run: func(*cobra.Command, []string) { fmt.Fprintln(e.stdout, "dinhdanh", version) },

@@ -82,6 +82,10 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		return nil, err
 	}
 	s := newServices(cfg, db, eph, sk, NewKeySet(cfg, db, sk.sealer), log, false)
+	if s.Outbox, err = openOutbox(s); err != nil {
+		s.Close()
+		return nil, err
+	}
 	// Every algorithm a client may choose for its ID tokens has a current key.
 	if err := ensureKeys(ctx, db, s.Keys, keys.Algorithms...); err != nil {
 		s.Close()
@@ -152,7 +156,7 @@ func assemble(s *Services) (*App, error) {
 		Guard: s.Guard, Audit: s.Audit, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength},
 		MFA: loginFactors, Directory: directoryAuthenticator(dirs), Certificates: certs.forLogin(),
-		Upstreams: ups})
+		Upstreams: ups, Notices: s.notices()})
 	sh := &session.Handler{Kit: kit, Logout: s.Logout, Sessions: s.Sessions, Clients: p.Storage,
 		Signer: p.Signer(), Issuer: cfg.Issuer, Log: log, UpstreamLogout: upstream.EndSession(ups)}
 	ah := account.NewHandler(account.Handler{Kit: kit, Store: db, Sessions: s.Sessions, Logout: s.Logout, LogoutPages: sh,
@@ -248,6 +252,7 @@ func (a *App) Background(ctx context.Context) {
 	context.AfterFunc(ctx, func() { _ = a.metrics.close() })
 	go a.Keys.Refresh(ctx, a.Config.Keys.RotationCheckInterval.D(), a.Log)
 	go a.Logout.Run(ctx, time.Second)
+	go a.Outbox.Run(ctx)
 	if a.Directories != nil {
 		a.Directories.Run(ctx)
 	}
@@ -269,7 +274,9 @@ func (a *App) Background(ctx context.Context) {
 // Sweep deletes what has outlived its use, as Background does every
 // minute: expired ephemeral state, expired refresh tokens, and back-channel
 // logout notifications finished (delivered or failed) more than
-// session.logout_delivery_retention before now. Failures are logged.
+// session.logout_delivery_retention before now, and outgoing messages sent
+// more than outbox.retention (failed: outbox.failed_retention) before now.
+// Failures are logged.
 func (a *App) Sweep(ctx context.Context, now time.Time) {
 	if _, err := a.Eph.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
 		a.Log.Warn("purging expired state", "err", err)
@@ -279,5 +286,9 @@ func (a *App) Sweep(ctx context.Context, now time.Time) {
 	}
 	if _, err := a.Store.PurgeLogouts(ctx, now.Add(-a.Config.Session.LogoutDeliveryRetention.D())); err != nil && ctx.Err() == nil {
 		a.Log.Warn("purging finished logout notifications", "err", err)
+	}
+	if _, err := a.Store.PurgeMessages(ctx, now.Add(-a.Config.Outbox.Retention.D()),
+		now.Add(-a.Config.Outbox.FailedRetention.D())); err != nil && ctx.Err() == nil {
+		a.Log.Warn("purging finished outgoing messages", "err", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/authn"
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
+	"github.com/dinhdanh/dinhdanh/server/notify"
 	"github.com/dinhdanh/dinhdanh/server/session"
 	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
@@ -44,7 +45,10 @@ type Services struct {
 	Hasher   authn.Hasher
 	// Audit records every authentication and administrative action.
 	Audit *audit.Recorder
-	Log   *slog.Logger
+	// Outbox sends emails and SMS through the durable outbox; set for a
+	// serving node (New), nil for the command line (Open).
+	Outbox *notify.Outbox
+	Log    *slog.Logger
 
 	ownsDB bool // Open opened DB: Close closes it
 }

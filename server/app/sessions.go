@@ -42,4 +42,12 @@ func (s *Services) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "dinhdanh_backchannel_logout_attempts_total{outcome=\"delivered\"} %d\n", st.Delivered)
 	fmt.Fprintf(w, "dinhdanh_backchannel_logout_attempts_total{outcome=\"retry\"} %d\n", st.Retried)
 	fmt.Fprintf(w, "dinhdanh_backchannel_logout_attempts_total{outcome=\"failed\"} %d\n", st.Failed)
+	if s.Outbox != nil {
+		messages, err := s.Store.CountMessages(ctx)
+		if err != nil {
+			fmt.Fprintln(w, "# the outbox cannot be read")
+			return
+		}
+		s.Outbox.WriteMetrics(w, messages)
+	}
 }

@@ -42,6 +42,8 @@
 //     or forced past that limit ([DirectorySyncForced]); a personal ID an
 //     authoritative directory provided that another account has proven
 //     ([DirectoryPersonalIDRefused]).
+//   - Outgoing email and SMS (the command line): a failed message made
+//     pending again by an operator ([OutboxRetry]).
 //
 // # What a record holds
 //

@@ -163,4 +163,7 @@ const (
 	// personal ID another account has proven; the official was provisioned
 	// without it.
 	DirectoryPersonalIDRefused Event = "directory.personal_id_refused"
+	// OutboxRetry: an operator made a failed outgoing email or SMS pending
+	// again (details: message).
+	OutboxRetry Event = "outbox.retry"
 )

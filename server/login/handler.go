@@ -58,6 +58,9 @@ type Config struct {
 	Certificates *Certificates
 	// Upstreams, when it has providers, offers login through upstream OpenID Connect providers.
 	Upstreams *upstream.Config
+	// Notices, when set, tells the holder of a contact that someone tried to
+	// register with it (see register.Notifier).
+	Notices register.Notifier
 }
 
 // deps is the configuration the handler was built from.
@@ -96,7 +99,7 @@ func New(c Config) *Handler {
 		password.New(h.env),
 		consent.New(h.env),
 		business.New(h.env),
-		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength),
+		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength, c.Notices),
 	)
 	if h.up = upstream.New(h.env, c.Upstreams); h.up != nil {
 		h.steps = append(h.steps, h.up)

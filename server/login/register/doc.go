@@ -11,6 +11,10 @@
 // personal ID, email or phone another account holds gets the very same
 // answer and takes its place in the limit, so the page never tells whether
 // a number or contact is someone's; nothing is created, and it is audited
-// (account.register_taken), for a taken contact with the notice due to it
-// (there is no mailer: the notice is audited and logged).
+// (account.register_taken). Every account holding one of the identifiers
+// given is owed a notice ("someone tried to register with your address or
+// number"): at the taken email or phone, and for a taken personal ID at the
+// holder's email, else phone. The notice is enqueued in the durable outbox
+// (server/notify), in the holder's language, at most once per recipient
+// and outbox.notice_interval, and never repeats what the registrant typed.
 package register

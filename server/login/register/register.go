@@ -24,12 +24,23 @@ type Step struct {
 	hasher      authn.Hasher
 	allow       bool
 	minPassword int
+	notices     Notifier
+}
+
+// Notifier tells the holder of a contact that someone tried to register an
+// account with it (notify.Notices implements it). RegisterTaken sends
+// holder a notice at recipient, its contact of channel ("email" or "sms"),
+// at most once per recipient and interval, and returns the outcome
+// ("queued" or "limited"); an error means it could not be enqueued.
+type Notifier interface {
+	RegisterTaken(ctx context.Context, holder *identity.Account, channel, recipient string) (string, error)
 }
 
 // New returns the registration step: allow turns it on; minPassword is the
-// shortest password accepted.
-func New(env *flow.Env, hasher authn.Hasher, allow bool, minPassword int) *Step {
-	return &Step{env: env, hasher: hasher, allow: allow, minPassword: minPassword}
+// shortest password accepted; notices (nil for none) tells the holders of
+// taken contacts.
+func New(env *flow.Env, hasher authn.Hasher, allow bool, minPassword int, notices Notifier) *Step {
+	return &Step{env: env, hasher: hasher, allow: allow, minPassword: minPassword, notices: notices}
 }
 
 // Register mounts /register.
@@ -228,34 +239,82 @@ func (s *Step) postRegister(w http.ResponseWriter, r *http.Request) {
 }
 
 // taken records a registration that gave the field ("personal_id", "email"
-// or "phone") of another account: audited account.register_taken. For a
-// contact, the holder is owed a notice at it (someone tried to register
-// with your address); dinhdanh has no mailer yet, so the notice due is
-// audited and logged, for the operator to deliver.
+// or "phone") of another account: audited account.register_taken. Every
+// account that holds one of the identifiers the registrant gave is owed a
+// notice (someone tried to register with your address or number): at the
+// taken email or phone itself, and for a taken personal ID at its holder's
+// email, else phone. The event says notice=due when one is owed, and
+// notices= what became of them (queued, limited, error). The notices go
+// through the outbox (see Notifier), limited per recipient; the page
+// answers the same whatever happens here.
+// Without a Notifier the notice due is audited and logged only.
 func (s *Step) taken(r *http.Request, clientID, field string, a *identity.Account) {
-	details := map[string]string{"field": field}
-	holder := ""
-	var kind store.IdentifierKind
-	value := ""
-	switch field {
-	case "email":
-		kind, value = store.ByEmail, a.Email
-	case "phone":
-		kind, value = store.ByPhone, a.Phone
-	case "personal_id":
-		kind, value = store.ByPersonalID, string(a.PersonalID)
+	ctx := context.WithoutCancel(r.Context())
+	type target struct{ channel, to string }
+	holders := map[string]*identity.Account{}
+	notices := map[target]*identity.Account{}
+	find := func(kind store.IdentifierKind, value string) *identity.Account {
+		if value == "" {
+			return nil
+		}
+		h, err := s.env.Store.FindAccount(ctx, kind, value)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				s.env.Log.Warn("registration of a taken identifier: finding the holder", "kind", kind, "err", err)
+			}
+			return nil
+		}
+		holders[string(kind)] = h
+		return h
 	}
-	if kind != "" {
-		if h, err := s.env.Store.FindAccount(r.Context(), kind, value); err == nil {
-			holder = h.ID
-		} else if !errors.Is(err, store.ErrNotFound) {
-			s.env.Log.Warn("registration of a taken identifier: finding the holder", "field", field, "err", err)
+	if h := find(store.ByEmail, a.Email); h != nil {
+		notices[target{store.ChannelEmail, h.Email}] = h
+	}
+	if h := find(store.ByPhone, a.Phone); h != nil {
+		notices[target{store.ChannelSMS, h.Phone}] = h
+	}
+	if h := find(store.ByPersonalID, string(a.PersonalID)); h != nil {
+		switch {
+		case h.Email != "":
+			notices[target{store.ChannelEmail, h.Email}] = h
+		case h.Phone != "":
+			notices[target{store.ChannelSMS, h.Phone}] = h
 		}
 	}
-	if field == "email" || field == "phone" {
+	holder := ""
+	if h := holders[field]; h != nil {
+		holder = h.ID
+	}
+	details := map[string]string{"field": field}
+	if len(notices) > 0 {
 		details["notice"] = "due"
-		s.env.Log.Info("registration with a contact another account holds: a notice to that contact is due (no mailer is configured)",
-			"field", field, "holder", holder)
+	}
+	if s.notices == nil {
+		if len(notices) > 0 {
+			s.env.Log.Info("registration with an identifier another account holds: a notice is due (no notifier)",
+				"field", field, "holder", holder)
+		}
+		s.env.Record(r, audit.AccountRegisterTaken, holder, clientID, details)
+		return
+	}
+	outcomes := map[string]int{}
+	for t, h := range notices {
+		outcome, err := s.notices.RegisterTaken(ctx, h, t.channel, t.to)
+		if err != nil {
+			s.env.Log.Error("registration of a taken identifier: the notice could not be enqueued", "channel", t.channel,
+				"holder", h.ID, "err", err)
+			outcome = "error"
+		}
+		outcomes[outcome]++
+	}
+	if len(outcomes) > 0 {
+		var parts []string
+		for _, o := range []string{"queued", "limited", "error"} {
+			if outcomes[o] > 0 {
+				parts = append(parts, o)
+			}
+		}
+		details["notices"] = strings.Join(parts, ",")
 	}
 	s.env.Record(r, audit.AccountRegisterTaken, holder, clientID, details)
 }
