@@ -121,6 +121,10 @@ type Config struct {
 	// Metrics says where /metrics is served. See Metrics.
 	// Default: nowhere (not on the public listener).
 	Metrics Metrics `yaml:"metrics"`
+
+	// Audit configures the audit log's retention and its copy to syslog. See Audit.
+	// Default: events kept 8760h (12 months), no syslog.
+	Audit Audit `yaml:"audit"`
 }
 
 // Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
@@ -367,6 +371,7 @@ func Default() *Config {
 			Format: "text",
 		},
 		Metrics: Metrics{},
+		Audit:   defaultAudit(),
 	}
 }
 

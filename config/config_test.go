@@ -107,6 +107,12 @@ func TestDefault(t *testing.T) {
 		{"log.format", c.Log.Format, "text"},
 		{"metrics.listen", c.Metrics.Listen, ""},
 		{"metrics.token_file", c.Metrics.TokenFile, ""},
+		{"audit.retention", c.Audit.Retention.D(), 8760 * time.Hour},
+		{"audit.syslog.network", c.Audit.Syslog.Network, ""},
+		{"audit.syslog.address", c.Audit.Syslog.Address, ""},
+		{"audit.syslog.app_name", c.Audit.Syslog.AppName, "dinhdanh"},
+		{"audit.syslog.facility", c.Audit.Syslog.Facility, "audit"},
+		{"audit.syslog.ca_file", c.Audit.Syslog.CAFile, ""},
 	}
 	if len(checks) != len(leaves()) {
 		t.Errorf("checked %d defaults, Config has %d settings", len(checks), len(leaves()))

@@ -129,6 +129,7 @@ func (c *Config) Validate() error {
 	c.validateCertificates(&v)
 	c.validateMFA(&v)
 	c.validateMetrics(&v)
+	c.validateAudit(&v)
 
 	v.oneOf("ui.default_language", c.UI.DefaultLanguage, languages)
 	if strings.TrimSpace(c.UI.ProductName) == "" {

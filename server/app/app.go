@@ -81,7 +81,12 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	s := newServices(cfg, db, eph, sk, NewKeySet(cfg, db, sk.sealer), log, false)
+	stream, err := openAuditStream(cfg, log)
+	if err != nil {
+		CloseEphemeral(eph)
+		return nil, err
+	}
+	s := newServices(cfg, db, eph, sk, NewKeySet(cfg, db, sk.sealer), log, false, stream)
 	// Every algorithm a client may choose for its ID tokens has a current key.
 	if err := ensureKeys(ctx, db, s.Keys, keys.Algorithms...); err != nil {
 		s.Close()
@@ -269,7 +274,9 @@ func (a *App) Background(ctx context.Context) {
 // Sweep deletes what has outlived its use, as Background does every
 // minute: expired ephemeral state, expired refresh tokens, and back-channel
 // logout notifications finished (delivered or failed) more than
-// session.logout_delivery_retention before now. Failures are logged.
+// session.logout_delivery_retention before now, and audit events older
+// than audit.retention (the chain stays verifiable from the oldest kept).
+// Failures are logged.
 func (a *App) Sweep(ctx context.Context, now time.Time) {
 	if _, err := a.Eph.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
 		a.Log.Warn("purging expired state", "err", err)
@@ -280,4 +287,5 @@ func (a *App) Sweep(ctx context.Context, now time.Time) {
 	if _, err := a.Store.PurgeLogouts(ctx, now.Add(-a.Config.Session.LogoutDeliveryRetention.D())); err != nil && ctx.Err() == nil {
 		a.Log.Warn("purging finished logout notifications", "err", err)
 	}
+	a.purgeAudit(ctx, now)
 }

@@ -42,4 +42,5 @@ func (s *Services) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "dinhdanh_backchannel_logout_attempts_total{outcome=\"delivered\"} %d\n", st.Delivered)
 	fmt.Fprintf(w, "dinhdanh_backchannel_logout_attempts_total{outcome=\"retry\"} %d\n", st.Retried)
 	fmt.Fprintf(w, "dinhdanh_backchannel_logout_attempts_total{outcome=\"failed\"} %d\n", st.Failed)
+	writeAuditMetrics(w, s.AuditStream)
 }
