@@ -47,7 +47,7 @@ type Services struct {
 	// AuditStream copies every audit event to syslog; nil when audit.syslog
 	// configures none.
 	AuditStream *audit.Syslog
-	Log   *slog.Logger
+	Log         *slog.Logger
 
 	ownsDB bool // Open opened DB: Close closes it
 }
