@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -299,6 +300,7 @@ func (s *Service) Status(ctx context.Context, a *identity.Account) (LockStatus, 
 // and opaque ones alike, which introspection reads) and its authorization
 // codes not yet exchanged are revoked before it returns. Directory synchronisation disables officials through it too.
 func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) error {
+	before := lockFields(a)
 	a.Disabled, a.DisabledReason = true, strings.TrimSpace(reason)
 	if err := s.Store.UpdateAccount(ctx, a); err != nil {
 		return err
@@ -309,8 +311,24 @@ func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) 
 	if err := s.revokeTokens(ctx, a.ID); err != nil {
 		return err
 	}
-	s.audit(ctx, audit.AccountLock, a.ID, "", map[string]string{"reason": a.DisabledReason})
+	s.audit(ctx, audit.AccountLock, a.ID, "", withChanges(map[string]string{"reason": a.DisabledReason}, before, lockFields(a)))
 	return nil
+}
+
+// lockFields are the fields of a that Lock and Unlock change, as the audit
+// log records their before and after.
+func lockFields(a *identity.Account) map[string]string {
+	return map[string]string{"disabled": fmt.Sprint(a.Disabled), "lock_reason": a.DisabledReason}
+}
+
+// withChanges adds to details the before and after of the fields that
+// differ (audit.Changes).
+func withChanges(details, before, after map[string]string) map[string]string {
+	if details == nil {
+		details = map[string]string{}
+	}
+	maps.Copy(details, audit.Changes(before, after))
+	return details
 }
 
 // EndSessions ends every SSO session of the account, notifies the
@@ -353,6 +371,7 @@ func (s *Service) revokeTokens(ctx context.Context, accountID string) error {
 
 // Unlock enables the account and lifts brute-force locks on its identifiers.
 func (s *Service) Unlock(ctx context.Context, a *identity.Account) error {
+	before := lockFields(a)
 	a.Disabled, a.DisabledReason = false, ""
 	if err := s.Store.UpdateAccount(ctx, a); err != nil {
 		return err
@@ -362,7 +381,7 @@ func (s *Service) Unlock(ctx context.Context, a *identity.Account) error {
 			return err
 		}
 	}
-	s.audit(ctx, audit.AccountUnlock, a.ID, "", nil)
+	s.audit(ctx, audit.AccountUnlock, a.ID, "", withChanges(nil, before, lockFields(a)))
 	return nil
 }
 
@@ -381,7 +400,7 @@ func (s *Service) SetPassword(ctx context.Context, a *identity.Account, password
 	if _, err := s.endSessions(ctx, a.ID, session.ReasonAdmin); err != nil {
 		return err
 	}
-	s.audit(ctx, audit.AccountSetPassword, a.ID, "", nil)
+	s.audit(ctx, audit.AccountSetPassword, a.ID, "", map[string]string{"password": audit.Changed})
 	return nil
 }
 
@@ -458,7 +477,8 @@ func (s *Service) LinkRepresentative(ctx context.Context, a *identity.Account, t
 		}
 		return nil, err
 	}
-	s.audit(ctx, audit.BusinessLink, a.ID, "", map[string]string{"tax_code": string(tc), "role": string(rr)})
+	s.audit(ctx, audit.BusinessLink, a.ID, "", withChanges(map[string]string{"tax_code": string(tc), "role": string(rr)},
+		nil, map[string]string{"representative": string(tc) + ":" + string(rr)}))
 	return rep, nil
 }
 
@@ -480,7 +500,8 @@ func (s *Service) UnlinkRepresentative(ctx context.Context, a *identity.Account,
 	if err := s.Store.RevokeRefreshTokensOfBusiness(ctx, a.ID, string(tc)); err != nil {
 		return err
 	}
-	s.audit(ctx, audit.BusinessUnlink, a.ID, "", map[string]string{"tax_code": string(tc)})
+	s.audit(ctx, audit.BusinessUnlink, a.ID, "", withChanges(map[string]string{"tax_code": string(tc)},
+		map[string]string{"representative": string(tc)}, nil))
 	return nil
 }
 
