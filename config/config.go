@@ -137,6 +137,10 @@ type Config struct {
 	// Outbox configures the durable queue of emails and SMS. See Outbox. Default: 8 attempts from 10s to 30m
 	// apart, sent messages kept 7 days, failed ones 30 days, one notice per recipient and hour.
 	Outbox Outbox `yaml:"outbox"`
+
+	// Audit configures the audit log's retention and its copy to syslog. See Audit.
+	// Default: events kept 8760h (12 months), no syslog.
+	Audit Audit `yaml:"audit"`
 }
 
 // Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
@@ -384,6 +388,7 @@ func Default() *Config {
 			Format: "text",
 		},
 		Metrics: Metrics{},
+		Audit:   defaultAudit(),
 	}
 	c.Mail, c.SMS, c.Outbox = defaultNotify()
 	return c

@@ -136,6 +136,12 @@ func TestDefault(t *testing.T) {
 		{"outbox.retention", c.Outbox.Retention.D(), 168 * time.Hour},
 		{"outbox.failed_retention", c.Outbox.FailedRetention.D(), 720 * time.Hour},
 		{"outbox.notice_interval", c.Outbox.NoticeInterval.D(), time.Hour},
+		{"audit.retention", c.Audit.Retention.D(), 8760 * time.Hour},
+		{"audit.syslog.network", c.Audit.Syslog.Network, ""},
+		{"audit.syslog.address", c.Audit.Syslog.Address, ""},
+		{"audit.syslog.app_name", c.Audit.Syslog.AppName, "dinhdanh"},
+		{"audit.syslog.facility", c.Audit.Syslog.Facility, "audit"},
+		{"audit.syslog.ca_file", c.Audit.Syslog.CAFile, ""},
 	}
 	if len(checks) != len(leaves()) {
 		t.Errorf("checked %d defaults, Config has %d settings", len(checks), len(leaves()))

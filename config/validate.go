@@ -131,6 +131,7 @@ func (c *Config) Validate() error {
 	c.validateMetrics(&v)
 	c.validateAdmin(&v)
 	c.validateNotify(&v)
+	c.validateAudit(&v)
 
 	v.oneOf("ui.default_language", c.UI.DefaultLanguage, languages)
 	if strings.TrimSpace(c.UI.ProductName) == "" {

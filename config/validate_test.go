@@ -104,6 +104,16 @@ func TestValidateRules(t *testing.T) {
 		{"agency parents in a cycle", func(c *Config) {
 			c.Admin.Agencies = []Agency{{Name: "A", Parent: "B"}, {Name: "B", Parent: "A"}}
 		}, "admin.agencies", "cycle"},
+		{"audit retention negative", func(c *Config) { c.Audit.Retention = Duration(-time.Hour) }, "audit.retention", "at least 24h"},
+		{"audit retention too short", func(c *Config) { c.Audit.Retention = Duration(time.Hour) }, "audit.retention", "at least 24h"},
+		{"audit syslog network unknown", func(c *Config) { c.Audit.Syslog.Network, c.Audit.Syslog.Address = "http", "siem:514" }, "audit.syslog.network", "one of"},
+		{"audit syslog without address", func(c *Config) { c.Audit.Syslog.Network = "udp" }, "audit.syslog.address", "host:port"},
+		{"audit syslog address without network", func(c *Config) { c.Audit.Syslog.Address = "siem:514" }, "audit.syslog.address", "network is empty"},
+		{"audit syslog facility unknown", func(c *Config) { c.Audit.Syslog.Facility = "mail" }, "audit.syslog.facility", "one of"},
+		{"audit syslog app name with a space", func(c *Config) { c.Audit.Syslog.AppName = "dinh danh" }, "audit.syslog.app_name", "printable ASCII"},
+		{"audit syslog ca file without tls", func(c *Config) {
+			c.Audit.Syslog.Network, c.Audit.Syslog.Address, c.Audit.Syslog.CAFile = "tcp", "siem:514", "/etc/ca.pem"
+		}, "audit.syslog.ca_file", "tcp+tls"},
 		{"logout delivery retention zero", func(c *Config) { c.Session.LogoutDeliveryRetention = 0 }, "session.logout_delivery_retention", "greater than zero"},
 		{"allow eviction without redis", func(c *Config) { c.Redis.AllowEviction = true }, "redis.allow_eviction", "redis.addrs is empty"},
 
@@ -251,6 +261,10 @@ func TestValidateAccepts(t *testing.T) {
 		{"http issuer on LOCALHOST", func(c *Config) { c.Issuer = "http://LOCALHOST" }},
 		{"metrics on an operator listener", func(c *Config) { c.Metrics.Listen = "127.0.0.1:9090" }},
 		{"metrics behind a token", func(c *Config) { c.Metrics.TokenFile = "/etc/dinhdanh/metrics.token" }},
+		{"audit kept forever", func(c *Config) { c.Audit.Retention = 0 }},
+		{"audit to syslog over tls", func(c *Config) {
+			c.Audit.Syslog = AuditSyslog{Network: "tcp+tls", Address: "siem.example.gov.vn:6514", AppName: "idp", Facility: "local4", CAFile: "/etc/ca.pem"}
+		}},
 		{"redis that may evict, acknowledged", func(c *Config) { c.Redis.Addrs, c.Redis.AllowEviction = Addresses{"redis:6379"}, true }},
 		{"listen on every interface", func(c *Config) { c.Listen = ":8080" }},
 		{"listen on a free port", func(c *Config) { c.Listen = "127.0.0.1:0" }},

@@ -271,14 +271,36 @@ type AuditEvent struct {
 	ClientID string
 	Address  string
 	Details  map[string]string
+	// PrevHash and Hash chain the event to the one before it (see
+	// AuditHash); set by AppendAudit. Both are "" on events written before
+	// the log was chained.
+	PrevHash string
+	Hash     string
 }
 
-// Audit is the append-only audit log.
+// Audit is the append-only audit log, a hash chain (see AuditChain).
 type Audit interface {
-	// AppendAudit writes an event; Time defaults to now.
+	// AppendAudit writes an event as the chain's next link and sets its ID,
+	// PrevHash and Hash; Time defaults to now. Appends from any number of
+	// processes and nodes over one database form one chain.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	// ListAudit returns the latest events, newest first; subject "" lists all.
 	ListAudit(ctx context.Context, subject string, limit int) ([]*AuditEvent, error)
+	// SearchAudit returns the events matching f, newest first (by ID
+	// descending), at most f's limit. An invalid f (see AuditFilter.Validate)
+	// gives an error wrapping ErrInvalidAuditFilter and no events.
+	SearchAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+	// AuditChain returns where the chain starts and ends.
+	AuditChain(ctx context.Context) (AuditChain, error)
+	// AuditAfter returns up to limit events with an ID greater than after,
+	// oldest first: the order in which the chain is verified.
+	AuditAfter(ctx context.Context, after int64, limit int) ([]*AuditEvent, error)
+	// DeleteAuditBefore removes the oldest events, in ID order, up to the
+	// first one written at or after t (a retention period's cut-off), and
+	// returns how many it removed. The hash of the last event removed becomes
+	// the chain's anchor, so that the chain stays verifiable from the oldest
+	// event kept.
+	DeleteAuditBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
 // The administrative roles (see server/admin for what each may do).

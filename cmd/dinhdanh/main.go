@@ -8,6 +8,7 @@
 //	dinhdanh keys …           list and rotate signing keys and the seal key
 //	dinhdanh directory …      list, synchronise and test LDAP staff directories
 //	dinhdanh logout …         show the back-channel logout queue
+//	dinhdanh audit …          search, export and verify the audit log
 //	dinhdanh config check     validate the configuration
 //	dinhdanh completion SHELL print a shell completion script
 //
@@ -107,6 +108,7 @@ func (e *cliEnv) rootCommand() *cobra.Command {
 		e.directoryCommand(),
 		e.logoutCommand(),
 		e.outboxCommand(),
+		e.auditCommand(),
 		&cobra.Command{
 			Use: "version", Short: "print the version", Args: noArgs,
 			Run: func(*cobra.Command, []string) { fmt.Fprintln(e.stdout, "dinhdanh", version) },

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -319,6 +320,7 @@ func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) 
 	if err := s.allowOn(ctx, PermAccountLock, a); err != nil {
 		return err
 	}
+	before := lockFields(a)
 	a.Disabled, a.DisabledReason = true, strings.TrimSpace(reason)
 	if err := s.Store.UpdateAccount(ctx, a); err != nil {
 		return err
@@ -329,8 +331,24 @@ func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) 
 	if err := s.revokeTokens(ctx, a.ID); err != nil {
 		return err
 	}
-	s.audit(ctx, audit.AccountLock, a.ID, "", map[string]string{"reason": a.DisabledReason})
+	s.audit(ctx, audit.AccountLock, a.ID, "", withChanges(map[string]string{"reason": a.DisabledReason}, before, lockFields(a)))
 	return nil
+}
+
+// lockFields are the fields of a that Lock and Unlock change, as the audit
+// log records their before and after.
+func lockFields(a *identity.Account) map[string]string {
+	return map[string]string{"disabled": fmt.Sprint(a.Disabled), "lock_reason": a.DisabledReason}
+}
+
+// withChanges adds to details the before and after of the fields that
+// differ (audit.Changes).
+func withChanges(details, before, after map[string]string) map[string]string {
+	if details == nil {
+		details = map[string]string{}
+	}
+	maps.Copy(details, audit.Changes(before, after))
+	return details
 }
 
 // EndSessions ends every SSO session of the account, notifies the
@@ -379,6 +397,7 @@ func (s *Service) Unlock(ctx context.Context, a *identity.Account) error {
 	if err := s.allowOn(ctx, PermAccountUnlock, a); err != nil {
 		return err
 	}
+	before := lockFields(a)
 	a.Disabled, a.DisabledReason = false, ""
 	if err := s.Store.UpdateAccount(ctx, a); err != nil {
 		return err
@@ -388,7 +407,7 @@ func (s *Service) Unlock(ctx context.Context, a *identity.Account) error {
 			return err
 		}
 	}
-	s.audit(ctx, audit.AccountUnlock, a.ID, "", nil)
+	s.audit(ctx, audit.AccountUnlock, a.ID, "", withChanges(nil, before, lockFields(a)))
 	return nil
 }
 
@@ -410,7 +429,7 @@ func (s *Service) SetPassword(ctx context.Context, a *identity.Account, password
 	if _, err := s.endSessions(ctx, a.ID, session.ReasonAdmin); err != nil {
 		return err
 	}
-	s.audit(ctx, audit.AccountSetPassword, a.ID, "", nil)
+	s.audit(ctx, audit.AccountSetPassword, a.ID, "", map[string]string{"password": audit.Changed})
 	return nil
 }
 
@@ -490,7 +509,8 @@ func (s *Service) LinkRepresentative(ctx context.Context, a *identity.Account, t
 		}
 		return nil, err
 	}
-	s.audit(ctx, audit.BusinessLink, a.ID, "", map[string]string{"tax_code": string(tc), "role": string(rr)})
+	s.audit(ctx, audit.BusinessLink, a.ID, "", withChanges(map[string]string{"tax_code": string(tc), "role": string(rr)},
+		nil, map[string]string{"representative": string(tc) + ":" + string(rr)}))
 	return rep, nil
 }
 
@@ -515,7 +535,8 @@ func (s *Service) UnlinkRepresentative(ctx context.Context, a *identity.Account,
 	if err := s.Store.RevokeRefreshTokensOfBusiness(ctx, a.ID, string(tc)); err != nil {
 		return err
 	}
-	s.audit(ctx, audit.BusinessUnlink, a.ID, "", map[string]string{"tax_code": string(tc)})
+	s.audit(ctx, audit.BusinessUnlink, a.ID, "", withChanges(map[string]string{"tax_code": string(tc)},
+		map[string]string{"representative": string(tc)}, nil))
 	return nil
 }
 

@@ -274,7 +274,7 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
 	if err := s.Store.UpdateClient(ctx, c); err != nil {
 		return "", err
 	}
-	s.audit(ctx, audit.ClientRotateSecret, "", c.ID, nil)
+	s.audit(ctx, audit.ClientRotateSecret, "", c.ID, map[string]string{"client_secret": audit.Changed})
 	return secret, nil
 }
 

@@ -81,7 +81,12 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	s := newServices(cfg, db, eph, sk, NewKeySet(cfg, db, sk.sealer), log, false)
+	stream, err := openAuditStream(cfg, log)
+	if err != nil {
+		CloseEphemeral(eph)
+		return nil, err
+	}
+	s := newServices(cfg, db, eph, sk, NewKeySet(cfg, db, sk.sealer), log, false, stream)
 	if s.Outbox, err = openOutbox(s); err != nil {
 		s.Close()
 		return nil, err
@@ -274,8 +279,10 @@ func (a *App) Background(ctx context.Context) {
 // Sweep deletes what has outlived its use, as Background does every
 // minute: expired ephemeral state, expired refresh tokens, and back-channel
 // logout notifications finished (delivered or failed) more than
-// session.logout_delivery_retention before now, and outgoing messages sent
-// more than outbox.retention (failed: outbox.failed_retention) before now.
+// session.logout_delivery_retention before now, outgoing messages sent
+// more than outbox.retention (failed: outbox.failed_retention) before now,
+// and audit events older than audit.retention (the chain stays verifiable
+// from the oldest kept).
 // Failures are logged.
 func (a *App) Sweep(ctx context.Context, now time.Time) {
 	if _, err := a.Eph.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
@@ -291,4 +298,5 @@ func (a *App) Sweep(ctx context.Context, now time.Time) {
 		now.Add(-a.Config.Outbox.FailedRetention.D())); err != nil && ctx.Err() == nil {
 		a.Log.Warn("purging finished outgoing messages", "err", err)
 	}
+	a.purgeAudit(ctx, now)
 }

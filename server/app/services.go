@@ -48,7 +48,10 @@ type Services struct {
 	// Outbox sends emails and SMS through the durable outbox; set for a
 	// serving node (New), nil for the command line (Open).
 	Outbox *notify.Outbox
-	Log    *slog.Logger
+	// AuditStream copies every audit event to syslog; nil when audit.syslog
+	// configures none.
+	AuditStream *audit.Syslog
+	Log         *slog.Logger
 
 	ownsDB bool // Open opened DB: Close closes it
 }
@@ -63,12 +66,12 @@ type sealKey struct {
 // set. The logout service signs with the key set's signer, exactly as the
 // node's provider does (same set, RS256 unless a client chose another).
 func newServices(cfg *config.Config, db *sqlstore.DB, eph store.Ephemeral, sk sealKey, ks *keys.Set,
-	log *slog.Logger, ownsDB bool) *Services {
+	log *slog.Logger, ownsDB bool, stream *audit.Syslog) *Services {
 	sessions := NewSessions(cfg, eph, db)
 	signer := &keys.Signer{Set: ks, Default: keys.RS256}
 	bf := cfg.BruteForce
-	rec := audit.NewRecorder(db, log)
-	return &Services{
+	rec := audit.NewRecorder(db, log, auditStreamOption(stream)...)
+	return &Services{AuditStream: stream,
 		Config: cfg, Store: db, Eph: eph, DB: db, Sealer: sk.sealer, SealKeyCreated: sk.created, Keys: ks,
 		Signer: signer, Sessions: sessions, Log: log, ownsDB: ownsDB, Audit: rec,
 		Logout: session.NewLogout(session.Logout{Sessions: sessions, Store: db, Signer: signer, Issuer: cfg.Issuer,
@@ -118,8 +121,12 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Services,
 				err = fmt.Errorf("signing keys: %w", err)
 			}
 		}
+		var stream *audit.Syslog
 		if err == nil {
-			return newServices(cfg, db, eph, sk, set, log, true), nil
+			stream, err = openAuditStream(cfg, log)
+		}
+		if err == nil {
+			return newServices(cfg, db, eph, sk, set, log, true, stream), nil
 		}
 	}
 	CloseEphemeral(eph)
@@ -157,6 +164,7 @@ func readSealKey(cfg *config.Config, create bool) (sealKey, error) {
 // the services of a node (App.Services) it leaves the database to its
 // opener.
 func (s *Services) Close() error {
+	closeAuditStream(s.AuditStream)
 	err := CloseEphemeral(s.Eph)
 	if s.ownsDB {
 		if cerr := s.DB.Close(); err == nil {

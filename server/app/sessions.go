@@ -50,4 +50,5 @@ func (s *Services) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Outbox.WriteMetrics(w, messages)
 	}
+	writeAuditMetrics(w, s.AuditStream)
 }

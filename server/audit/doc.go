@@ -77,4 +77,20 @@
 // failed write is therefore always in the service log, never dropped
 // silently. Event names are always these constants: a test of this package
 // fails when a bare string is used as an event anywhere else in the module.
+// [Changes] gives the details of an administrative change: the before and
+// after of each field changed, and for a secret only "changed".
+//
+// # Reading and keeping
+//
+// The store searches the log (store.AuditFilter: person, actor, client,
+// event types or prefixes, address, time range, keyset paging by ID).
+// [Export] writes a filter as JSON lines or CSV (cells that a spreadsheet
+// would read as a formula get a leading "'"). Each event carries the
+// SHA-256 of its fields and of the previous event's hash
+// (store.AuditHash); the store serialises appends, so every node writes one
+// chain, and [Verify] walks it from its anchor to its head and reports the
+// first break. Retention removes the oldest events and anchors the chain
+// at the last one removed; events written before the chain existed are
+// reported as unchained. [Syslog] copies each event to a SIEM as an
+// RFC 5424 message, through a bounded queue that never blocks a request.
 package audit

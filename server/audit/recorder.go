@@ -35,15 +35,34 @@ type Entry struct {
 type Recorder struct {
 	appender Appender
 	log      *slog.Logger
+	streams  []Streamer
+}
+
+// Option configures a Recorder.
+type Option func(*Recorder)
+
+// WithStream makes the Recorder hand every event to s after writing it
+// (whether or not the write succeeded: a stream is a second copy), with the
+// ID and hashes the store gave it.
+func WithStream(s Streamer) Option {
+	return func(r *Recorder) {
+		if s != nil {
+			r.streams = append(r.streams, s)
+		}
+	}
 }
 
 // NewRecorder returns a Recorder that writes to a and logs a failed write to
 // log. It panics when either is nil.
-func NewRecorder(a Appender, log *slog.Logger) *Recorder {
+func NewRecorder(a Appender, log *slog.Logger, opts ...Option) *Recorder {
 	if a == nil || log == nil {
 		panic("audit: NewRecorder needs an Appender and a logger")
 	}
-	return &Recorder{appender: a, log: log}
+	r := &Recorder{appender: a, log: log}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 // Record writes one record, stamped with the current time by the store. A
@@ -53,8 +72,12 @@ func (r *Recorder) Record(ctx context.Context, e Entry) error {
 	if r == nil || r.appender == nil {
 		panic("audit: Record on a Recorder not built by NewRecorder")
 	}
-	err := r.appender.AppendAudit(ctx, &store.AuditEvent{Type: string(e.Event), Actor: e.Actor, Subject: e.Subject,
-		ClientID: e.ClientID, Address: e.Address, Details: e.Details})
+	ev := &store.AuditEvent{Type: string(e.Event), Actor: e.Actor, Subject: e.Subject,
+		ClientID: e.ClientID, Address: e.Address, Details: e.Details}
+	err := r.appender.AppendAudit(ctx, ev)
+	for _, s := range r.streams {
+		s.Stream(ev)
+	}
 	if err != nil {
 		r.log.ErrorContext(ctx, "audit write failed", "event", string(e.Event), "subject", e.Subject,
 			"client_id", e.ClientID, "err", err)

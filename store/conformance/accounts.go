@@ -22,6 +22,7 @@ func RunStore(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open) })
 	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("AuditLog", func(t *testing.T) { testAuditLog(t, open) })
 	t.Run("DirectorySync", func(t *testing.T) { testDirectorySync(t, open) })
 	t.Run("CertificateBindings", func(t *testing.T) { testCertificateBindings(t, open) })
 	t.Run("Logout", func(t *testing.T) { testLogout(t, open) })
