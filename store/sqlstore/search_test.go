@@ -1,12 +1,16 @@
 package sqlstore_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dinhdanh/dinhdanh/server/identity"
+	"github.com/dinhdanh/dinhdanh/store"
 	"github.com/dinhdanh/dinhdanh/store/sqlstore"
 )
 
@@ -95,5 +99,62 @@ func TestPostgresSearchIndexes(t *testing.T) {
 		if n != 1 {
 			t.Errorf("index %s: %d in the schema, want 1", name, n)
 		}
+	}
+}
+
+// TestImportAccounts checks that accounts imported in bulk read back and are
+// found as created ones are, and that a batch with a taken identifier
+// inserts nothing.
+func TestImportAccounts(t *testing.T) {
+	for _, engine := range []struct {
+		name string
+		open func(t *testing.T) *sqlstore.DB
+	}{{"sqlite", openMigrated}, {"postgres", openPostgresMigrated}} {
+		t.Run(engine.name, func(t *testing.T) {
+			db, ctx := engine.open(t), t.Context()
+			base := time.Now().UTC().Truncate(time.Millisecond).Add(-time.Hour)
+			batch := []*identity.Account{
+				{ID: identity.NewSubject(), FullName: "Đỗ Thị Nhập", PersonalID: "001199000001", Email: "nhap@example.vn",
+					Phone: "+84905555555", Gender: identity.GenderFemale, Birthdate: "1999-02-03", Locale: "vi", CreatedAt: base},
+				{ID: identity.NewSubject(), FullName: "Hồ Văn Lô", Locale: "vi", CreatedAt: base.Add(time.Second),
+					Official: &identity.Official{Username: "lo.hv", Agency: "Sở Tài chính", Department: "Phòng Kế hoạch",
+						Title: "Chuyên viên", Roles: []string{"staff"}}},
+			}
+			if err := db.ImportAccounts(ctx, batch); err != nil {
+				t.Fatalf("ImportAccounts: %v", err)
+			}
+			for _, a := range batch {
+				got, err := db.GetAccount(ctx, a.ID)
+				if err != nil {
+					t.Fatalf("GetAccount: %v", err)
+				}
+				got.UpdatedAt = a.UpdatedAt
+				if !reflect.DeepEqual(got, a) {
+					t.Errorf("imported account reads back as\n%+v\nwant\n%+v", got, a)
+				}
+			}
+			for q, want := range map[string]string{"do thi nhap": batch[0].ID, "0905555555": batch[0].ID,
+				"001199": batch[0].ID, "lo.hv": batch[1].ID} {
+				list, err := db.ListAccounts(ctx, store.AccountFilter{Query: q})
+				if err != nil || len(list) != 1 || list[0].ID != want {
+					t.Errorf("ListAccounts(%q) = %d accounts, %v; want the imported one", q, len(list), err)
+				}
+			}
+			list, err := db.ListAccounts(ctx, store.AccountFilter{Agency: "Sở Tài chính"})
+			if err != nil || len(list) != 1 || list[0].ID != batch[1].ID {
+				t.Errorf("ListAccounts(agency) = %d accounts, %v; want the imported official", len(list), err)
+			}
+			taken := []*identity.Account{
+				{ID: identity.NewSubject(), FullName: "Người Mới", Locale: "vi"},
+				{ID: identity.NewSubject(), FullName: "Người Trùng", PersonalID: "001199000001", Locale: "vi"},
+			}
+			err = db.ImportAccounts(ctx, taken)
+			if f, ok := store.IsConflict(err); !ok || f != "personal_id" {
+				t.Fatalf("ImportAccounts(a taken personal ID) = %v, want a conflict on personal_id", err)
+			}
+			if _, err := db.GetAccount(ctx, taken[0].ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("the batch with a taken personal ID inserted its other account (%v)", err)
+			}
+		})
 	}
 }
