@@ -91,7 +91,8 @@ type Accounts interface {
 	GetAccount(ctx context.Context, id string) (*identity.Account, error)
 	// FindAccount returns the account holding the identifier of the given kind, or ErrNotFound.
 	FindAccount(ctx context.Context, kind IdentifierKind, value string) (*identity.Account, error)
-	// ListAccounts returns accounts matching the filter, ordered by creation time.
+	// ListAccounts returns accounts matching the filter, ordered by creation
+	// time (milliseconds), then by id.
 	ListAccounts(ctx context.Context, f AccountFilter) ([]*identity.Account, error)
 	// PasswordHash returns the account's encoded password hash, or ErrNotFound when it has none.
 	PasswordHash(ctx context.Context, accountID string) (string, error)
@@ -122,12 +123,31 @@ const (
 	ByUsername   IdentifierKind = "username" // an official's login name
 )
 
-// AccountFilter narrows ListAccounts. Zero values do not filter.
+// AccountFilter narrows ListAccounts. Zero values do not filter; the
+// conditions that are set must all hold.
 type AccountFilter struct {
 	Capacity identity.Capacity // "" = every account
-	Query    string            // substring of name, email, phone, username; prefix of personal ID
-	Limit    int               // 0 = 100
-	Offset   int
+	// Query matches accounts whose name, email, phone or official username
+	// contains it, compared without case, diacritics (đ is d) or repeated
+	// spaces ("nguyen van a" finds "Nguyễn Văn A"); whose personal ID starts
+	// with it (a query of digits); or whose phone is the number it writes in
+	// any form NormalizePhone accepts ("0901 111 111" finds "+84901111111").
+	// A query of blanks does not filter.
+	Query string
+	// Agency keeps the officials of this agency (identity.Official.Agency,
+	// exactly); "" does not filter.
+	Agency string
+	// Agencies, when not nil, keeps the officials of one of these agencies;
+	// an empty, non-nil list keeps nobody, and "" in it names no agency.
+	Agencies []string
+	// After is a cursor (AccountCursor) of the last account of the previous
+	// page: only accounts after it in the order of the list are returned.
+	// Unlike Offset, it neither skips nor repeats accounts when others are
+	// created meanwhile, and a deep page costs what the first does. A
+	// malformed cursor is ErrBadCursor.
+	After  string
+	Limit  int // 0 = 100
+	Offset int // applied after After
 }
 
 // Businesses holds organisations and the people who represent them.

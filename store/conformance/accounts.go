@@ -16,6 +16,7 @@ import (
 // subtests and must return a fresh, empty, migrated backend.
 func RunStore(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
+	t.Run("AccountSearch", func(t *testing.T) { testSearch(t, open) })
 	t.Run("Businesses", func(t *testing.T) { testBusinesses(t, open) })
 	t.Run("Clients", func(t *testing.T) { testClients(t, open) })
 	t.Run("Consents", func(t *testing.T) { testConsents(t, open) })

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"strings"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/store"
 )
@@ -143,11 +141,11 @@ func (db *DB) CreateAccount(ctx context.Context, a *identity.Account, passwordHa
 		a.CreatedAt = now
 	}
 	a.UpdatedAt = now
-	args := append(append(accountArgs(a), proofingArgs(a)...), nullIfEmpty(passwordHash))
+	args := append(append(accountArgs(a), proofingArgs(a)...), nullIfEmpty(passwordHash), searchText(a))
 	args[18] = 0 // the admin column is not read: an administrator holds a role
-	const insert = `INSERT INTO accounts (` + accountInsertColumns + `, password_hash)
+	const insert = `INSERT INTO accounts (` + accountInsertColumns + `, password_hash, search_text)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,
-		$24,$25,$26,$27,$28,$29,$30,$31)`
+		$24,$25,$26,$27,$28,$29,$30,$31,$32)`
 	if !a.Admin {
 		_, err := db.w.ExecContext(ctx, insert, args...)
 		return conflict(err, accountConflicts)
@@ -173,12 +171,13 @@ func (db *DB) UpdateAccount(ctx context.Context, a *identity.Account) error {
 	a.UpdatedAt = db.now().UTC()
 	args := accountArgs(a)
 	args = append(append(args[:21], args[22]), proofingArgs(a)...) // every column but created_at
+	args = append(args, searchText(a))
 	res, err := db.w.ExecContext(ctx, `UPDATE accounts SET full_name=$2, birthdate=$3, gender=$4, email=$5,
 		email_verified=$6, phone=$7, phone_verified=$8, locale=$9, personal_id=$10, is_official=$11,
 		official_directory=$12, official_username=$13, official_agency=$14, official_department=$15,
 		official_title=$16, official_roles=$17, official_groups=$18, admin=$19, disabled=$20, disabled_reason=$21,
 		updated_at=$22, pid_state=$23, pid_method=$24, pid_provider=$25, pid_assurance=$26, pid_document=$27,
-		pid_by=$28, pid_at=$29 WHERE id=$1`, args...)
+		pid_by=$28, pid_at=$29, search_text=$30 WHERE id=$1`, args...)
 	if err != nil {
 		return conflict(err, accountConflicts)
 	}
@@ -209,51 +208,6 @@ func (db *DB) FindAccount(ctx context.Context, kind store.IdentifierKind, value 
 		return nil, store.ErrNotFound
 	}
 	return scanAccount(db.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+q, value))
-}
-
-// ListAccounts implements store.Accounts.
-func (db *DB) ListAccounts(ctx context.Context, f store.AccountFilter) ([]*identity.Account, error) {
-	var where []string
-	var args []any
-	switch f.Capacity {
-	case identity.CapacityCitizen:
-		where = append(where, `personal_id IS NOT NULL`)
-	case identity.CapacityOfficial:
-		where = append(where, `is_official=1`)
-	}
-	if f.Query != "" {
-		// Names are stored in NFC: a query typed with decomposed letters is
-		// brought to the same form.
-		q := norm.NFC.String(f.Query)
-		args = append(args, "%"+escapeLike(strings.ToLower(q))+"%", escapeLike(q)+"%")
-		where = append(where, `(LOWER(full_name) LIKE $1 ESCAPE '\' OR email LIKE $1 ESCAPE '\' OR phone LIKE $1 ESCAPE '\'
-			OR LOWER(official_username) LIKE $1 ESCAPE '\' OR personal_id LIKE $2 ESCAPE '\')`)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	q := `SELECT ` + accountColumns + ` FROM accounts`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	n := len(args)
-	q += ` ORDER BY created_at, id LIMIT $` + itoa(n+1) + ` OFFSET $` + itoa(n+2)
-	args = append(args, limit, f.Offset)
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*identity.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 func escapeLike(s string) string {

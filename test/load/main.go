@@ -8,6 +8,8 @@
 //	go run ./test/load --backend both           SQLite, then PostgreSQL + Redis, compared
 //	go run ./test/load --scenarios cc,login --duration 20s
 //	go run ./test/load --url http://127.0.0.1:8080 --cli "bin/dinhdanh --config dev.yaml"
+//	go run ./test/load seed --dsn postgres://… --accounts 1000000   (see search.go)
+//	go run ./test/load search --dsn postgres://…                    the admin's account search
 //
 // Scenarios (each --duration long after a --warmup that is not counted, with
 // --concurrency workers sharing one HTTP transport):
@@ -304,6 +306,14 @@ type report struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	if len(args) > 0 {
+		switch args[0] {
+		case "seed":
+			return runSeed(ctx, args[1:], stdout, stderr)
+		case "search":
+			return runSearch(ctx, args[1:], stdout, stderr)
+		}
+	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
