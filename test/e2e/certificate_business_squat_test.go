@@ -120,6 +120,8 @@ func runCertificateBusiness(t *testing.T, proven bool) {
 			t.Fatalf("the business page after the binding offers %q", got)
 		}
 		resp = b.Submit(t, form, map[string]string{"tax_code": pki.BranchTaxCode})
+	} else if resp.Page != nil && resp.Page.Path() == "/login/business" {
+		t.Fatalf("the squatter is offered businesses after binding the branch's certificate:\n%s", resp.Page.Body)
 	}
 	wantActsFor("the login that bound the branch's certificate", rp.exchange(t, ar, rp.code(t, ar, resp)), linked(pki.BranchTaxCode))
 	e = audited(t, srv.Server, "certificate.bind", map[string]string{"via": "login",
