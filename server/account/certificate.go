@@ -25,7 +25,10 @@ import (
 // software sign it and posts it to /account/certificates/bind, where it
 // goes through the whole verification; a certificate that is another
 // account's (bound to it, or naming its person) or that is issued to
-// another name than the account's (certificate.Bind) is refused. Binding a
+// another name than the account's (certificate.Bind) is refused. A bound
+// certificate that names a business ("MST:…") links the account as its
+// representative (certificate.LinkBusiness) only when the account has
+// proven its personal ID: an asserted ID links no business. Binding a
 // certificate makes later certificate logins LoA3, so a session binds from
 // LoA2 only: below, the page leads to /login/step-up?acr=LoA2 (which leads
 // a person without a second factor through setting one up, then asks for
@@ -204,7 +207,7 @@ func (h *Handler) bindCertificate(w http.ResponseWriter, r *http.Request) {
 			h.certificateUnavailable(w, r, err)
 			return
 		}
-		if acct.PersonalID != "" {
+		if acct.PersonalIDVerified() { // an asserted personal ID links no business
 			rep, err := certificate.LinkBusiness(ctx, h.Store, acct.ID, v)
 			if err != nil {
 				h.certificateUnavailable(w, r, err)
