@@ -21,7 +21,7 @@ check:
 	$(GO) vet ./...
 
 # test: the gates of check, then every test. The servers the tests start
-# (PostgreSQL, Redis, OpenLDAP) and the browser of the browser tests
+# (PostgreSQL, Redis, OpenLDAP, the mailpit SMTP server) and the browser of the browser tests
 # (Chromium) are installed first when missing.
 test: check
 	bash test/services/install.sh
