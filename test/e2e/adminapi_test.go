@@ -20,7 +20,7 @@ import (
 
 // The people of the admin API tests.
 var (
-	apiSuper = harness.Official{Username: "qt.tinh", Name: "Nguyễn Quản Trị", Agency: "UBND tỉnh", Password: "Quản-trị-tỉnh-2024!"}
+	apiSuper  = harness.Official{Username: "qt.tinh", Name: "Nguyễn Quản Trị", Agency: "UBND tỉnh", Password: "Quản-trị-tỉnh-2024!"}
 	apiAgency = harness.Official{Username: "qt.stp", Name: "Lê Quản Trị Tư Pháp", Agency: "Sở Tư pháp",
 		Password: "Quản-trị-sở-2024!"}
 	apiHelpdesk = harness.Official{Username: "motcua.stp", Name: "Trần Một Cửa", Agency: "Sở Tư pháp", Password: "Một-cửa-2024!"}
