@@ -7,6 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -529,5 +532,42 @@ func TestAdminAPIReauthentication(t *testing.T) {
 	fresh, _ := a.token(t, apiSuper, "LoA2")
 	if r := a.do(t, "POST", "/accounts/"+staff+"/lock", fresh, map[string]string{"reason": "x"}); r.status != 204 {
 		t.Fatalf("lock with a fresh authentication: %d %s", r.status, r.body)
+	}
+}
+
+// TestAdminAPIReadme runs the README's curl example as written, with a
+// token of the first administrator.
+func TestAdminAPIReadme(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	root, err := harness.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- admin-api-example[^>]*-->\n```sh\n(.*?)```\n<!-- /admin-api-example -->").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README has no admin API example")
+	}
+	a := newAdminAPI(t)
+	binhSub, _ := a.srv.CreateOfficial(t, binh)
+	tok, _ := a.token(t, apiSuper, "LoA2")
+	cmd := exec.Command("sh", "-e", "-c", string(m[1]))
+	cmd.Env = append(os.Environ(), "TOKEN="+tok, "DINHDANH="+strings.TrimSuffix(a.srv.URL(""), "/"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's example failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `"name":"Trần Thanh Bình"`) {
+		t.Fatalf("the search printed %s", out)
+	}
+	if acct := a.do(t, "GET", "/accounts/"+binhSub, tok, nil).obj(t)["account"].(map[string]any); acct["disabled"] != true ||
+		acct["disabled_reason"] != "nghỉ việc" {
+		t.Fatalf("the example's lock did not lock: %v", acct)
 	}
 }
