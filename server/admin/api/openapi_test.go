@@ -11,7 +11,9 @@ import (
 // recordingMux records the patterns Register adds.
 type recordingMux struct{ patterns []string }
 
-func (m *recordingMux) Handle(pattern string, _ http.Handler) { m.patterns = append(m.patterns, pattern) }
+func (m *recordingMux) Handle(pattern string, _ http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+}
 
 // TestDocumentCoversRoutes: every route registered is in the OpenAPI
 // document and every documented operation is registered; the document is
