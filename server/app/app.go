@@ -12,6 +12,7 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/account"
+	adminapi "github.com/dinhdanh/dinhdanh/server/admin/api"
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/login"
@@ -149,6 +150,7 @@ func assemble(s *Services) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.dirs = directoryOps(dirs)
 	certs, err := openCertificates(s)
 	if err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
@@ -175,6 +177,7 @@ func assemble(s *Services) (*App, error) {
 	lh.Register(mux)
 	sh.Register(mux)
 	ah.Register(mux)
+	adminapi.New(adminapi.Config{Admin: s.AdminAs, Principals: s.Admin("api"), Tokens: p, Sessions: s.Sessions, Kit: kit, ReauthMaxAge: cfg.MFA.ReauthenticationMaxAge.D(), Log: log}).Register(mux)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
 	mux.HandleFunc("GET /health/live", handleLive)
 	mux.HandleFunc("GET /health/ready", h.handleReady)

@@ -166,4 +166,14 @@ const (
 	// OutboxRetry: an operator made a failed outgoing email or SMS pending
 	// again (details: message).
 	OutboxRetry Event = "outbox.retry"
+	// ClientEdit: a client application's settings were changed (Details:
+	// "changed", the names of the changed fields, and "before.<field>" /
+	// "after.<field>" for each; never the secret).
+	ClientEdit Event = "client.edit"
+	// KeysRotate: a new signing key of an algorithm was made current by an
+	// administrator (Details: "algorithm", "kid").
+	KeysRotate Event = "keys.rotate"
+	// DirectorySync: an administrator ran a directory synchronisation
+	// (Details: "directory", "full", and the counts of the run).
+	DirectorySync Event = "directory.sync"
 )
