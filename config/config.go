@@ -141,6 +141,10 @@ type Config struct {
 	// Audit configures the audit log's retention and its copy to syslog. See Audit.
 	// Default: events kept 8760h (12 months), no syslog.
 	Audit Audit `yaml:"audit"`
+
+	// Contacts configures the one-time codes that verify an email or phone number changed in the account
+	// console. See Contacts. Default: codes valid 10m, 5 tries each, 3 codes per account and contact per hour.
+	Contacts Contacts `yaml:"contacts"`
 }
 
 // Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
@@ -390,6 +394,7 @@ func Default() *Config {
 		Metrics: Metrics{},
 		Audit:   defaultAudit(),
 	}
+	c.Contacts = defaultContacts()
 	c.Mail, c.SMS, c.Outbox = defaultNotify()
 	return c
 }

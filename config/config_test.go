@@ -142,6 +142,10 @@ func TestDefault(t *testing.T) {
 		{"audit.syslog.app_name", c.Audit.Syslog.AppName, "dinhdanh"},
 		{"audit.syslog.facility", c.Audit.Syslog.Facility, "audit"},
 		{"audit.syslog.ca_file", c.Audit.Syslog.CAFile, ""},
+		{"contacts.code_lifetime", c.Contacts.CodeLifetime.D(), 10 * time.Minute},
+		{"contacts.max_attempts", c.Contacts.MaxAttempts, 5},
+		{"contacts.max_sends", c.Contacts.MaxSends, 3},
+		{"contacts.send_window", c.Contacts.SendWindow.D(), time.Hour},
 	}
 	if len(checks) != len(leaves()) {
 		t.Errorf("checked %d defaults, Config has %d settings", len(checks), len(leaves()))

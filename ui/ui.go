@@ -158,6 +158,8 @@ type AccountPage struct {
 	Sessions []SessionRow
 	// Certificates links to the certificates bound to the account (/account/certificates).
 	Certificates bool
+	// Profile links to the profile and contacts (/account/profile).
+	Profile bool
 }
 
 // ConsentRow is one application the person granted consent to. An empty

@@ -28,6 +28,10 @@ type Handler struct {
 	Factors *Factors
 	// Certificates, when set, serves the bound certificates at /account/certificates (certificate.go).
 	Certificates *Certificates
+	// Contacts, when set, serves the profile at /account/profile and the
+	// verification of a new email or phone number at /account/contacts
+	// (profile.go, contacts.go).
+	Contacts *Contacts
 
 	recorder *audit.Recorder
 }
@@ -53,6 +57,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	if h.Certificates != nil {
 		h.registerCertificates(mux)
+	}
+	if h.Contacts != nil {
+		h.registerContacts(mux)
 	}
 }
 
@@ -119,7 +126,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, sso *session.SS
 	base := h.Kit.Base(w, r)
 	base.NoticeKey = notice
 	h.Kit.Render(w, r, http.StatusOK, "account", &ui.AccountPage{Base: base, FullName: acct.FullName, Capacities: caps,
-		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil})
+		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil, Profile: h.Contacts != nil})
 }
 
 // sessionRows lists the person's live sessions, the current one first.

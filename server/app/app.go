@@ -170,7 +170,7 @@ func assemble(s *Services) (*App, error) {
 		Log: log, ForgetConsent: func(r *http.Request, accountID, clientID string) error {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		},
-		Factors: consoleFactors, Certificates: certs.forConsole()}, s.Audit)
+		Factors: consoleFactors, Certificates: certs.forConsole(), Contacts: s.contacts()}, s.Audit)
 	h := newHealth(db, eph, cfg.Redis.AllowEviction, log)
 	mux := http.NewServeMux()
 	registerProvider(mux, p)

@@ -25,7 +25,10 @@
 //     own factors and consents: [MFATOTPEnrolled], [MFATOTPRemoved],
 //     [MFAWebAuthnRegistered], [MFAWebAuthnRegistrationFailure],
 //     [MFAWebAuthnRemoved], [MFARecoveryCodesMade], [CertificateBind],
-//     [CertificateBindRefused], [CertificateUnbind], [ConsentRevoke].
+//     [CertificateBindRefused], [CertificateUnbind], [ConsentRevoke];
+//     their profile ([AccountProfileUpdate]) and contacts
+//     ([AccountContactCode], [AccountContactVerify],
+//     [AccountContactRefused]).
 //   - Sessions (server/session): every end of an SSO session, whatever its
 //     reason ([SessionEnd]).
 //   - Administration (server/admin, used by the command line, the directory

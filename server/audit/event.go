@@ -133,6 +133,22 @@ const (
 	// the account that proved it); its sessions ended and its tokens were
 	// revoked.
 	AccountDropPersonalID Event = "account.drop_personal_id"
+	// AccountProfileUpdate: a person changed their own profile in the
+	// console (Details: "fields", the names changed, comma-separated;
+	// "<field>_before" and "<field>_after" for each).
+	AccountProfileUpdate Event = "account.profile_update"
+	// AccountContactCode: a one-time code was asked for to verify an email
+	// or phone number (Details: "channel"; "outcome" = sent, taken (another
+	// account holds the contact: no code was sent, the holder may get a
+	// notice), or limited (too many codes: none was sent)). Never the code.
+	AccountContactCode Event = "account.contact_code"
+	// AccountContactVerify: a person entered the right code and the contact
+	// became theirs, verified (Details: "channel", "before", "after",
+	// "before_verified"). Never the code.
+	AccountContactVerify Event = "account.contact_verify"
+	// AccountContactRefused: a code was refused (Details: "channel",
+	// "reason" = wrong, attempts, used, expired, taken); nothing changed.
+	AccountContactRefused Event = "account.contact_refused"
 	// BusinessLink: an account was made representative of a business.
 	BusinessLink Event = "business.link"
 	// BusinessUnlink: a representation of a business was removed.

@@ -1,0 +1,110 @@
+package browser
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dinhdanh/dinhdanh/test/harness"
+	"github.com/dinhdanh/dinhdanh/test/services"
+)
+
+// contactsAxe returns axe-core's script, as test/services/install-browser.sh
+// installs it (failing in CI, skipping elsewhere, when it is missing).
+func contactsAxe(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("XDG_CACHE_HOME")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "dinhdanh-test", "axe", "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("axe-core is not installed (test/services/install-browser.sh): %v", err)
+		}
+		t.Skipf("axe-core is not installed (test/services/install-browser.sh): %v", err)
+	}
+	return string(b)
+}
+
+// contactsNoViolations runs axe-core on the tab's page and fails on any violation.
+func contactsNoViolations(t *testing.T, ctx context.Context, axe, where string) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(sctx, chromedp.Evaluate[bool](axe+";true")); err != nil {
+		t.Fatalf("%s: injecting axe-core: %v", where, err)
+	}
+	got, err := chromedp.Run(sctx, chromedp.Evaluate[[]string](`axe.run(document).then(r => r.violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", ")))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: running axe-core: %v", where, err)
+	}
+	for _, v := range got {
+		t.Errorf("%s: axe-core: %s", where, v)
+	}
+}
+
+// TestContactsOnAPhone: at a phone's size, a citizen opens the profile,
+// asks for a code for a new email, reads it from a real mailpit, enters it
+// and sees the address verified; each page passes axe-core.
+func TestContactsOnAPhone(t *testing.T) {
+	axe := contactsAxe(t)
+	ctx := newTab(t, chromedp.WindowSize(390, 844))
+	mp := services.StartMailpit(t, services.MailpitOptions{})
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	t.Cleanup(gw.Close)
+	srv := harness.StartInProcess(t,
+		harness.WithEnv("DINHDANH_MAIL_HOST", "127.0.0.1"),
+		harness.WithEnv("DINHDANH_MAIL_PORT", strconv.Itoa(mp.SMTPPort)),
+		harness.WithEnv("DINHDANH_MAIL_TLS", "none"),
+		harness.WithEnv("DINHDANH_MAIL_FROM", "Định danh điện tử <no-reply@tinh.gov.vn>"),
+		harness.WithEnv("DINHDANH_SMS_URL", gw.URL+"/send"),
+		harness.WithEnv("DINHDANH_OUTBOX_POLL_INTERVAL", "100ms"))
+	srv.CreateCitizen(t, citizen)
+	idp := srv.Issuer
+
+	step(t, ctx, "opening the console", chromedp.Navigate(srv.URL("/account")))
+	waitPath(t, ctx, idp, "/login")
+	step(t, ctx, "logging in",
+		chromedp.SendKeys(chromedp.ID("identifier"), citizen.PersonalID),
+		chromedp.SendKeys(chromedp.ID("password"), citizen.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)))
+	waitPath(t, ctx, idp, "/account")
+	step(t, ctx, "opening the profile", chromedp.Click(chromedp.CSS(`a[href="/account/profile"]`)))
+	waitPath(t, ctx, idp, "/account/profile")
+	contactsNoViolations(t, ctx, axe, "profile")
+
+	step(t, ctx, "asking for a code",
+		chromedp.SendKeys(chromedp.ID("new_email"), "moi@example.vn"),
+		chromedp.Click(chromedp.CSS(`#new_email ~ button, form:has(#new_email) button[type="submit"]`)))
+	waitPath(t, ctx, idp, "/account/contacts/verify")
+	contactsNoViolations(t, ctx, axe, "code page")
+	msgs := mp.WaitMessages(t, 1, 15*time.Second)
+	if len(msgs) != 1 {
+		t.Fatalf("mailpit holds %d messages", len(msgs))
+	}
+	code := regexp.MustCompile(`\b[0-9]{6}\b`).FindString(msgs[0].Text)
+	step(t, ctx, "a wrong code",
+		chromedp.SendKeys(chromedp.ID("contact_code"), "999999x"),
+		chromedp.Click(chromedp.CSS(`form[action="/account/contacts/verify"] button[type="submit"]`)))
+	waitPath(t, ctx, idp, "/account/contacts/verify")
+	waitText(t, ctx, "#form-error", msg(t, ctx, "contact.wrong_code", 4))
+	contactsNoViolations(t, ctx, axe, "code page with an error")
+	step(t, ctx, "entering the code",
+		chromedp.SendKeys(chromedp.ID("contact_code"), code),
+		chromedp.Click(chromedp.CSS(`form[action="/account/contacts/verify"] button[type="submit"]`)))
+	waitPath(t, ctx, idp, "/account/profile")
+	waitText(t, ctx, ".notice", msg(t, ctx, "contact.email_verified"))
+	contactsNoViolations(t, ctx, axe, "profile after verifying")
+}
