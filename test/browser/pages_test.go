@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
@@ -272,7 +273,7 @@ func TestPagesOnAPhone(t *testing.T) {
 	waitPath(t, ctx, idp, "/account/security/codes")
 	check("recovery_codes")
 	recoveryCodes(t, ctx)
-	step(t, ctx, "leaving the codes", chromedp.Click(chromedp.CSS(`.card a.button[href]:not([data-recovery-download])`)))
+	step(t, ctx, "leaving the codes", chromedp.Click(chromedp.CSS(`.card a.button`)))
 	waitPath(t, ctx, idp, "/account/security")
 
 	// Logout asked by the application without a hint: confirmed first.
@@ -346,31 +347,45 @@ func TestPagesOnAPhone(t *testing.T) {
 }
 
 // recoveryCodes checks the copy button and the download of the recovery
-// codes page: the file is a data: URL built in the page from the codes it
-// shows, so no address serves the codes again.
+// codes page: the file is built in the page from the codes it shows (a
+// data: URL), so no address serves the codes again.
 func recoveryCodes(t *testing.T, ctx context.Context) {
 	t.Helper()
 	codes := eval[[]string](t, ctx, `Array.prototype.map.call(document.querySelectorAll(".recovery-codes code"), function (c) { return c.textContent; })`)
 	if len(codes) != 10 {
 		t.Fatalf("%d recovery codes shown, want 10", len(codes))
 	}
-	href := eval[string](t, ctx, `document.querySelector("[data-recovery-download]").getAttribute("href")`)
-	name := eval[string](t, ctx, `document.querySelector("[data-recovery-download]").getAttribute("download")`)
-	const prefix = "data:text/plain;charset=utf-8,"
-	if !strings.HasPrefix(href, prefix) || name != msg(t, ctx, "recovery.file_name") {
-		t.Fatalf("the download link is %q named %q", href, name)
+	// The download button saves the file, which holds every code.
+	dir := t.TempDir()
+	if _, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
+		t.Fatalf("Browser.setDownloadBehavior: %v", err)
 	}
-	file, err := url.PathUnescape(strings.TrimPrefix(href, prefix))
-	if err != nil {
-		t.Fatal(err)
+	name := msg(t, ctx, "recovery.file_name")
+	step(t, ctx, "downloading the codes", chromedp.Click(chromedp.CSS(`[data-recovery-download]`)))
+	var file []byte
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		var err error
+		if file, err = os.ReadFile(filepath.Join(dir, name)); err == nil && strings.Count(string(file), "\n") >= len(codes) {
+			break
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(dir)
+			t.Fatalf("no file %s was downloaded (%v; the folder holds %v)", name, err, entries)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	for _, c := range codes {
-		if !strings.Contains(file, "\n"+c+"\n") {
+		if !strings.Contains(string(file), "\n"+c+"\n") {
 			t.Errorf("the downloaded file lacks the code %s:\n%s", c, file)
 		}
 	}
+	if loc := location(ctx); !strings.HasSuffix(loc, "/account/security/codes") && !strings.Contains(loc, "/account/security/codes?") {
+		t.Errorf("the download left the codes page for %s", loc)
+	}
 	step(t, ctx, "copying the codes", chromedp.Click(chromedp.CSS(`[data-recovery-copy]`)))
-	deadline := time.Now().Add(stepTimeout)
+	deadline = time.Now().Add(stepTimeout)
 	status := ""
 	for time.Now().Before(deadline) && status == "" {
 		status = eval[string](t, ctx, `document.querySelector("[data-recovery-status]").textContent`)

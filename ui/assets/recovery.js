@@ -46,11 +46,18 @@
     }
   });
 
-  var download = actions.querySelector("[data-recovery-download]");
+  // The download is a link made for the moment of the click, to a data:
+  // URL of the file, followed and removed.
   var intro = actions.getAttribute("data-file-intro");
-  download.setAttribute("href", "data:text/plain;charset=utf-8," +
-    encodeURIComponent((intro ? intro + "\n\n" : "") + text));
-  download.setAttribute("download", actions.getAttribute("data-file-name") || "recovery-codes.txt");
+  actions.querySelector("[data-recovery-download]").addEventListener("click", function () {
+    var link = document.createElement("a");
+    link.href = "data:text/plain;charset=utf-8," + encodeURIComponent((intro ? intro + "\n\n" : "") + text);
+    link.download = actions.getAttribute("data-file-name") || "recovery-codes.txt";
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  });
 
   actions.hidden = false;
 })();
