@@ -314,6 +314,10 @@ type UI struct {
 
 	// ProductName is the name shown in page titles and headings; not empty. Default "Định danh điện tử".
 	ProductName string `yaml:"product_name"`
+
+	// SupportContact says whom to contact when something goes wrong, shown on error pages and in the login
+	// page's help. See SupportContact. Default: empty (nothing shown).
+	SupportContact SupportContact `yaml:"support_contact"`
 }
 
 // Log configures the process log. Audit records are kept in the database whatever these say.

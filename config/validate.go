@@ -133,6 +133,7 @@ func (c *Config) Validate() error {
 	c.validateNotify(&v)
 	c.validateAudit(&v)
 	c.validateContacts(&v)
+	c.validateSupport(&v)
 
 	v.oneOf("ui.default_language", c.UI.DefaultLanguage, languages)
 	if strings.TrimSpace(c.UI.ProductName) == "" {

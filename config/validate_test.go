@@ -227,6 +227,13 @@ func TestValidateRules(t *testing.T) {
 		{"language upper case", func(c *Config) { c.UI.DefaultLanguage = "VI" }, "ui.default_language", "must be one of"},
 		{"language region", func(c *Config) { c.UI.DefaultLanguage = "vi-VN" }, "ui.default_language", "must be one of"},
 		{"product name blank", func(c *Config) { c.UI.ProductName = "  " }, "ui.product_name", "must not be empty"},
+		{"support email with a name", func(c *Config) { c.UI.SupportContact.Email = "Hỗ trợ <hotro@example.vn>" }, "ui.support_contact.email", "not a bare email address"},
+		{"support email without domain", func(c *Config) { c.UI.SupportContact.Email = "hotro" }, "ui.support_contact.email", "not a bare email address"},
+		{"support phone with letters", func(c *Config) { c.UI.SupportContact.Phone = "gọi 1022" }, "ui.support_contact.phone", "not a phone number"},
+		{"support phone too short", func(c *Config) { c.UI.SupportContact.Phone = "+1" }, "ui.support_contact.phone", "not a phone number"},
+		{"support url javascript", func(c *Config) { c.UI.SupportContact.URL = "javascript:alert(1)" }, "ui.support_contact.url", "not an absolute http or https URL"},
+		{"support url relative", func(c *Config) { c.UI.SupportContact.URL = "/ho-tro" }, "ui.support_contact.url", "not an absolute http or https URL"},
+		{"support text too long", func(c *Config) { c.UI.SupportContact.TextVI = strings.Repeat("ạ", 301) }, "ui.support_contact.text_vi", "at most 300"},
 
 		// log
 		{"log level trace", func(c *Config) { c.Log.Level = "trace" }, "log.level", `"debug", "info", "warn", "error"`},

@@ -37,6 +37,9 @@ func (u *UI) funcs(lang string, opts Options) template.FuncMap {
 			return T(lang, "app.name")
 		},
 		"asset": u.assetURL,
+		"support": func() *supportView {
+			return opts.Support.view(lang)
+		},
 		"datetime": func(t time.Time) string {
 			return formatTime(lang, t)
 		},

@@ -51,11 +51,14 @@ type MFAEnrolPage struct {
 // the fields csrf_token, enrolment, code and, in a login, flow.
 type TOTPSetupPage struct {
 	Base
-	Action       string
-	FlowID       string // "" in the account console
-	EnrolmentID  string
-	QRCode       template.URL // a data:image/png URL made by the server
-	Key          string       // base32 in groups of four
+	Action      string
+	FlowID      string // "" in the account console
+	EnrolmentID string
+	QRCode      template.URL // a data:image/png URL made by the server
+	// OTPAuthURL is the otpauth:// URL the QR code holds, made by the
+	// server: a link that opens the authenticator app on the same phone.
+	OTPAuthURL   template.URL
+	Key          string // base32 in groups of four
 	Issuer       string
 	AccountName  string
 	Digits       int

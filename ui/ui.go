@@ -143,6 +143,9 @@ type MessagePage struct {
 	TitleKey, MessageKey string
 	MessageArgs          []any
 	LinkURL, LinkKey     string
+	// AppURL, when set, is a link back to the application AppName (a
+	// registered client's home, never a URL from the request), shown first.
+	AppURL, AppName string
 }
 
 // AccountPage is the data of template "account": the signed-in person's
@@ -186,6 +189,9 @@ type Options struct {
 	// ProductName is shown in <title> and in the page header. Empty means
 	// the message "app.name" of the page language.
 	ProductName string
+	// Support is shown on error pages and in the login page's help; the
+	// zero value shows nothing.
+	Support SupportContact
 }
 
 // UI renders pages and serves their assets. It is safe for concurrent use.

@@ -214,7 +214,7 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 	base.ErrorKey = errKey
 	opts := h.Factors.TOTP.Options
 	h.Kit.Render(w, r, status, "totp_setup", &ui.TOTPSetupPage{Base: base, Action: securityPath + "/totp",
-		EnrolmentID: e.ID, QRCode: template.URL(e.QRCodeDataURL()), Key: e.Key, Issuer: opts.Issuer,
+		EnrolmentID: e.ID, QRCode: template.URL(e.QRCodeDataURL()), OTPAuthURL: template.URL(e.URL), Key: e.Key, Issuer: opts.Issuer,
 		AccountName: acct.AuthenticatorName(sso.Capacity), Digits: opts.Digits, Period: int(opts.Period / time.Second),
 		CancelURL: securityPath, CodeRejected: errKey != ""})
 }

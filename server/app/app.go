@@ -138,7 +138,9 @@ func assemble(s *Services) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := ui.New(ui.Options{ProductName: cfg.UI.ProductName})
+	sc := cfg.UI.SupportContact
+	u, err := ui.New(ui.Options{ProductName: cfg.UI.ProductName, Support: ui.SupportContact{
+		Text: map[string]string{"vi": sc.TextVI, "en": sc.TextEN}, Email: sc.Email, Phone: sc.Phone, URL: sc.URL}})
 	if err != nil {
 		return nil, err
 	}

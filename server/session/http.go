@@ -193,8 +193,14 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 		if r.PostForm.Get("confirm") != "yes" {
 			base := h.Kit.Base(w, r)
-			h.Kit.Render(w, r, http.StatusOK, "message", &ui.MessagePage{Base: base, TitleKey: "logout.confirm_title",
-				MessageKey: "logout.kept", LinkURL: "/account", LinkKey: "account.title"})
+			page := &ui.MessagePage{Base: base, TitleKey: "logout.confirm_title",
+				MessageKey: "logout.kept", LinkURL: "/account", LinkKey: "account.title"}
+			if lr.client != nil {
+				if home := ClientHome(lr.client); home != "" {
+					page.AppURL, page.AppName = home, lr.client.Name
+				}
+			}
+			h.Kit.Render(w, r, http.StatusOK, "message", page)
 			return
 		}
 		confirmed = true

@@ -82,7 +82,7 @@ func (s *Step) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status in
 	base.ErrorKey = errKey
 	opts := s.mfa.TOTP.Options
 	s.env.Kit.Render(w, r, status, "totp_setup", &ui.TOTPSetupPage{Base: base, Action: "/login/mfa/totp", FlowID: ff.Flow.ID,
-		EnrolmentID: e.ID, QRCode: template.URL(e.QRCodeDataURL()), Key: e.Key, Issuer: opts.Issuer,
+		EnrolmentID: e.ID, QRCode: template.URL(e.QRCodeDataURL()), OTPAuthURL: template.URL(e.URL), Key: e.Key, Issuer: opts.Issuer,
 		AccountName: ff.Account.AuthenticatorName(ff.Flow.Capacity), Digits: opts.Digits, Period: int(opts.Period / time.Second),
 		CancelURL: "/login/mfa?flow=" + url.QueryEscape(ff.Flow.ID), InLoginFlow: true, ClientName: ff.Flow.ClientName,
 		CodeRejected: errKey != ""})
