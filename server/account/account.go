@@ -28,6 +28,8 @@ type Handler struct {
 	Factors *Factors
 	// Certificates, when set, serves the bound certificates at /account/certificates (certificate.go).
 	Certificates *Certificates
+	// Password, when set, serves the change of password at /account/password (password.go).
+	Password *PasswordChange
 
 	recorder *audit.Recorder
 }
@@ -53,6 +55,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	if h.Certificates != nil {
 		h.registerCertificates(mux)
+	}
+	if h.Password != nil {
+		h.registerPassword(mux)
 	}
 }
 
@@ -119,7 +124,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, sso *session.SS
 	base := h.Kit.Base(w, r)
 	base.NoticeKey = notice
 	h.Kit.Render(w, r, http.StatusOK, "account", &ui.AccountPage{Base: base, FullName: acct.FullName, Capacities: caps,
-		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil})
+		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil, ChangePassword: h.Password != nil})
 }
 
 // sessionRows lists the person's live sessions, the current one first.

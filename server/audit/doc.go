@@ -33,6 +33,10 @@
 //     [AccountLinkOfficial], [AccountLock], [AccountUnlock],
 //     [AccountEndSessions], [AccountSetPassword], [AccountResetFactors],
 //     [AccountVerifyPersonalID], [AccountDropPersonalID]),
+//     a person's own password: changed in the console
+//     ([AccountPasswordChange], [AccountPasswordChangeRefused]) or reset from
+//     the login page ([AccountPasswordResetRequest],
+//     [AccountPasswordResetFailure], [AccountPasswordReset]),
 //     business representation ([BusinessLink], [BusinessUnlink]) and client
 //     applications ([ClientCreate], [ClientRotateSecret], [ClientDelete]);
 //     administrative roles ([RoleGrant], [RoleRevoke]) and the actions
