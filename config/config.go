@@ -273,6 +273,36 @@ type Password struct {
 
 	// Parallelism is the argon2id degree of parallelism (lanes); from 1 to 4. Default 1.
 	Parallelism uint8 `yaml:"parallelism"`
+
+	// Reset configures "forgot password" at the login page (/login/forgot); the defaults of its fields are
+	// stated there.
+	Reset PasswordReset `yaml:"reset"`
+}
+
+// PasswordReset configures the reset of a forgotten password through a one-time code sent to a verified email
+// or phone (through the outbox, see Mail and SMS). Every new password, also a reset one, must be at least
+// Password.MinLength characters and not in the bundled list of common and breached passwords.
+type PasswordReset struct {
+	// CodeLifetime is how long a sent code may be used; from 1 minute to 1 hour. Default 15m.
+	CodeLifetime Duration `yaml:"code_lifetime"`
+
+	// CodeDigits is the length of a code; from 6 to 8. Default 8.
+	CodeDigits int `yaml:"code_digits"`
+
+	// MaxAttempts is how many codes may be tried against one request before it is void; from 1 to 10.
+	// Default 5.
+	MaxAttempts int `yaml:"max_attempts"`
+
+	// MaxPerRecipient is how many codes go to one email address or phone number within Window (further
+	// requests get the same answer and send nothing); at least 1. Default 3.
+	MaxPerRecipient int `yaml:"max_per_recipient"`
+
+	// MaxPerAddress is how many reset requests one client address may make within Window (then it is told
+	// to wait); at least 1. Default 20.
+	MaxPerAddress int `yaml:"max_per_address"`
+
+	// Window is the period over which MaxPerRecipient and MaxPerAddress count. Default 1h.
+	Window Duration `yaml:"window"`
 }
 
 // BruteForce limits guessing: failed logins are counted per account identifier and per source address (the
@@ -373,6 +403,8 @@ func Default() *Config {
 			MemoryKiB:   19456,
 			Iterations:  2,
 			Parallelism: 1,
+			Reset: PasswordReset{CodeLifetime: Duration(15 * time.Minute), CodeDigits: 8, MaxAttempts: 5,
+				MaxPerRecipient: 3, MaxPerAddress: 20, Window: Duration(time.Hour)},
 		},
 		BruteForce: BruteForce{
 			AccountMaxFailures: 5,

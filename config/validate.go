@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Problem is one thing wrong with a configuration.
@@ -110,6 +111,20 @@ func (c *Config) Validate() error {
 	if p := c.Password.Parallelism; p < 1 || p > maxArgonThreads {
 		v.add("password.parallelism", "is %d; it must be from 1 to %d", p, maxArgonThreads)
 	}
+
+	if r := c.Password.Reset; v.positive("password.reset.code_lifetime", r.CodeLifetime) &&
+		(time.Duration(r.CodeLifetime) < time.Minute || time.Duration(r.CodeLifetime) > time.Hour) {
+		v.add("password.reset.code_lifetime", "is %s; it must be from 1m to 1h", time.Duration(r.CodeLifetime))
+	}
+	if d := c.Password.Reset.CodeDigits; d < 6 || d > 8 {
+		v.add("password.reset.code_digits", "is %d; it must be from 6 to 8", d)
+	}
+	if n := c.Password.Reset.MaxAttempts; n < 1 || n > 10 {
+		v.add("password.reset.max_attempts", "is %d; it must be from 1 to 10", n)
+	}
+	v.atLeast("password.reset.max_per_recipient", int64(c.Password.Reset.MaxPerRecipient), 1)
+	v.atLeast("password.reset.max_per_address", int64(c.Password.Reset.MaxPerAddress), 1)
+	v.positive("password.reset.window", c.Password.Reset.Window)
 
 	v.atLeast("brute_force.account_max_failures", int64(c.BruteForce.AccountMaxFailures), 1)
 	v.atLeast("brute_force.address_max_failures", int64(c.BruteForce.AddressMaxFailures), 1)

@@ -64,6 +64,7 @@ type LoginPage struct {
 	ClientName  string // the application the user is logging into, "" when none
 	Identifier  string // pre-filled identifier after a failed attempt
 	CanRegister bool   // show the link to /register?flow=FlowID
+	CanReset    bool   // show the link to /login/forgot?flow=FlowID ("forgot password")
 	// Passkey offers a passkey login (a button, and the browser's autofill) when its endpoints are set.
 	Passkey WebAuthnEndpoints
 	// Certificate offers a login with a digital-signature certificate; nil when certificate login is off.
@@ -163,6 +164,8 @@ type AccountPage struct {
 	Certificates bool
 	// Profile links to the profile and contacts (/account/profile).
 	Profile bool
+	// ChangePassword links to the change of password (/account/password).
+	ChangePassword bool
 }
 
 // ConsentRow is one application the person granted consent to. An empty

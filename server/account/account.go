@@ -32,6 +32,8 @@ type Handler struct {
 	// verification of a new email or phone number at /account/contacts
 	// (profile.go, contacts.go).
 	Contacts *Contacts
+	// Password, when set, serves the change of password at /account/password (password.go).
+	Password *PasswordChange
 
 	recorder *audit.Recorder
 }
@@ -60,6 +62,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	if h.Contacts != nil {
 		h.registerContacts(mux)
+	}
+	if h.Password != nil {
+		h.registerPassword(mux)
 	}
 }
 
@@ -126,7 +131,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, sso *session.SS
 	base := h.Kit.Base(w, r)
 	base.NoticeKey = notice
 	h.Kit.Render(w, r, http.StatusOK, "account", &ui.AccountPage{Base: base, FullName: acct.FullName, Capacities: caps,
-		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil, Profile: h.Contacts != nil})
+		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil, Profile: h.Contacts != nil,
+		ChangePassword: h.Password != nil})
 }
 
 // sessionRows lists the person's live sessions, the current one first.

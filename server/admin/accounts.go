@@ -7,7 +7,6 @@ import (
 	"maps"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
@@ -124,7 +123,11 @@ func (s *Service) CreateAccount(ctx context.Context, spec AccountSpec, now time.
 		p.add("kind", "must be citizen or official")
 	}
 	if spec.Password != "" {
-		if n := utf8.RuneCountInString(spec.Password); n < s.MinPasswordLength || len(spec.Password) > 256 {
+		switch (authn.PasswordRules{MinLength: s.MinPasswordLength}).Check(spec.Password) {
+		case "":
+		case authn.PasswordCommon:
+			p.add("password", "is a common password (in the list of common and breached passwords): choose another")
+		default:
 			p.add("password", "must be %d to 256 characters", s.MinPasswordLength)
 		}
 	}
@@ -416,7 +419,11 @@ func (s *Service) SetPassword(ctx context.Context, a *identity.Account, password
 	if err := s.allowOn(ctx, PermAccountPassword, a); err != nil {
 		return err
 	}
-	if n := utf8.RuneCountInString(password); n < s.MinPasswordLength || len(password) > 256 {
+	switch (authn.PasswordRules{MinLength: s.MinPasswordLength}).Check(password) {
+	case "":
+	case authn.PasswordCommon:
+		return Problems{{Field: "password", Message: "is a common password (in the list of common and breached passwords): choose another"}}
+	default:
 		return Problems{{Field: "password", Message: "must be at least " + itoa(s.MinPasswordLength) + " characters (at most 256 bytes)"}}
 	}
 	hash, err := s.Hasher.Hash(password)

@@ -165,14 +165,15 @@ func assemble(s *Services) (*App, error) {
 		Guard: s.Guard, Audit: s.Audit, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength},
 		MFA: loginFactors, Directory: directoryAuthenticator(dirs), Certificates: certs.forLogin(),
-		Upstreams: ups, Notices: s.notices()})
+		Upstreams: ups, Notices: s.notices(), Reset: s.passwordReset(ups)})
 	sh := &session.Handler{Kit: kit, Logout: s.Logout, Sessions: s.Sessions, Clients: p.Storage,
 		Signer: p.Signer(), Issuer: cfg.Issuer, Log: log, UpstreamLogout: upstream.EndSession(ups)}
 	ah := account.NewHandler(account.Handler{Kit: kit, Store: db, Sessions: s.Sessions, Logout: s.Logout, LogoutPages: sh,
 		Log: log, ForgetConsent: func(r *http.Request, accountID, clientID string) error {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		},
-		Factors: consoleFactors, Certificates: certs.forConsole(), Contacts: s.contacts()}, s.Audit)
+		Factors: consoleFactors, Certificates: certs.forConsole(), Contacts: s.contacts(),
+		Password: s.passwordChange(ups)}, s.Audit)
 	h := newHealth(db, eph, cfg.Redis.AllowEviction, log)
 	mux := http.NewServeMux()
 	registerProvider(mux, p)

@@ -36,6 +36,10 @@
 //     [AccountLinkOfficial], [AccountLock], [AccountUnlock],
 //     [AccountEndSessions], [AccountSetPassword], [AccountResetFactors],
 //     [AccountVerifyPersonalID], [AccountDropPersonalID]),
+//     a person's own password: changed in the console
+//     ([AccountPasswordChange], [AccountPasswordChangeRefused]) or reset from
+//     the login page ([AccountPasswordResetRequest],
+//     [AccountPasswordResetFailure], [AccountPasswordReset]),
 //     business representation ([BusinessLink], [BusinessUnlink]) and client
 //     applications ([ClientCreate], [ClientEdit], [ClientRotateSecret],
 //     [ClientDelete]); signing keys rotated ([KeysRotate]), directory

@@ -121,6 +121,26 @@ const (
 	AccountEndSessions Event = "account.end_sessions"
 	// AccountSetPassword: an administrator set an account's password.
 	AccountSetPassword Event = "account.set_password"
+	// AccountPasswordChange: a person changed their password in the
+	// account console (Details: "proof" = "password", "second_factor" or
+	// "upstream"; "sessions_ended", the other sessions that ended).
+	AccountPasswordChange Event = "account.password_change"
+	// AccountPasswordChangeRefused: a change of password in the console with
+	// a wrong current password, or refused by the brute-force guard.
+	AccountPasswordChangeRefused Event = "account.password_change_refused"
+	// AccountPasswordResetRequest: someone asked for a reset code at the
+	// login page (Details: "channel"; "outcome" = "sent", "limited" or
+	// "no_account" — the last for a contact of no eligible account, whose
+	// value is not recorded; subject: the account when there is one).
+	AccountPasswordResetRequest Event = "account.password_reset_request"
+	// AccountPasswordResetFailure: a wrong reset code, or one tried past its
+	// limit (Details: "reason").
+	AccountPasswordResetFailure Event = "account.password_reset_failure"
+	// AccountPasswordReset: a forgotten password was reset with a code sent
+	// to a verified contact (Details: "channel"); every session of the
+	// account ended, its refresh tokens were revoked and its brute-force
+	// locks lifted.
+	AccountPasswordReset Event = "account.password_reset"
 	// AccountResetFactors: an administrator removed an account's second
 	// factors.
 	AccountResetFactors Event = "account.reset_factors"

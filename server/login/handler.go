@@ -18,6 +18,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/login/password"
 	"github.com/dinhdanh/dinhdanh/server/login/reauth"
 	"github.com/dinhdanh/dinhdanh/server/login/register"
+	"github.com/dinhdanh/dinhdanh/server/login/reset"
 	"github.com/dinhdanh/dinhdanh/server/login/upstream"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -61,6 +62,8 @@ type Config struct {
 	// Notices, when set, tells the holder of a contact that someone tried to
 	// register with it (see register.Notifier).
 	Notices register.Notifier
+	// Reset, when set, offers "forgot password" at the login page (package reset).
+	Reset *reset.Config
 }
 
 // deps is the configuration the handler was built from.
@@ -101,6 +104,9 @@ func New(c Config) *Handler {
 		business.New(h.env),
 		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength, c.Notices),
 	)
+	if rs := reset.New(h.env, c.Reset); rs != nil {
+		h.steps = append(h.steps, rs)
+	}
 	if h.up = upstream.New(h.env, c.Upstreams); h.up != nil {
 		h.steps = append(h.steps, h.up)
 	}

@@ -17,7 +17,7 @@ func (h *Handler) RenderLogin(w http.ResponseWriter, r *http.Request, status int
 		base.NoticeKey = "register.success"
 	}
 	page := &ui.LoginPage{Base: base, FlowID: fl.ID, ClientName: fl.ClientName,
-		Identifier: identifier, CanRegister: h.Opts.AllowRegistration}
+		Identifier: identifier, CanRegister: h.Opts.AllowRegistration, CanReset: h.Reset != nil}
 	if h.MFA != nil && h.MFA.WebAuthn != nil {
 		page.Passkey.Begin, page.Passkey.Finish = flow.PasskeyBegin, flow.PasskeyFinish
 	}

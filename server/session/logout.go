@@ -31,6 +31,10 @@ const (
 	ReasonDisabled  = "disabled"   // the account was locked or disabled (also by directory sync)
 	ReasonExpired   = "expired"    // idle timeout or absolute lifetime
 	ReasonReplaced  = "replaced"   // a new login in the same browser replaced it
+	// ReasonPasswordChange: the person changed their password (their other sessions end).
+	ReasonPasswordChange = "password_change"
+	// ReasonPasswordReset: the account's password was reset (every session ends).
+	ReasonPasswordReset = "password_reset"
 )
 
 // BackchannelEvent is the event member of a logout token.

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
@@ -135,10 +134,8 @@ func ValidateRegistration(form url.Values, minPassword int, now time.Time) (*Reg
 	}
 	pw := form.Get("password")
 	switch {
-	case utf8.RuneCountInString(pw) < minPassword:
-		errs["password"] = "error.password.too_short"
-	case len(pw) > 256:
-		errs["password"] = "error.password.too_long"
+	case authn.PasswordRules{MinLength: minPassword}.Check(pw) != "":
+		errs["password"] = authn.PasswordRules{MinLength: minPassword}.Check(pw)
 	case pw != form.Get("password_confirm"):
 		errs["password_confirm"] = "error.password.mismatch"
 	}
