@@ -12,6 +12,7 @@ import (
 
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/account"
+	"github.com/dinhdanh/dinhdanh/server/admin/console"
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/login"
@@ -166,6 +167,7 @@ func assemble(s *Services) (*App, error) {
 	lh.Register(mux)
 	sh.Register(mux)
 	ah.Register(mux)
+	console.New(console.Config{Kit: kit, Sessions: s.Sessions, Admin: s.Admin("console"), As: s.AdminAs, Store: db, Issuer: cfg.Issuer, Log: log}).Register(mux)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
 	mux.HandleFunc("GET /health/live", handleLive)
 	mux.HandleFunc("GET /health/ready", h.handleReady)
