@@ -73,6 +73,7 @@ type Store interface {
 	Credentials
 	UpstreamLinks
 	AdminRoles
+	AdminViews
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

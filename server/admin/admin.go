@@ -34,6 +34,11 @@ type Service struct {
 	Actor string
 	// Policy is what administrators' sessions must meet (see Allow).
 	Policy Policy
+	// Keys is the signing key set (SigningKeys, RotateKeys); nil: none.
+	Keys *keys.Set
+	// Dirs are the configured staff directories (Directories,
+	// TestDirectory, SyncDirectory); nil: none.
+	Dirs DirectoryOps
 
 	recorder  *audit.Recorder
 	principal *Principal // nil: the command line
@@ -80,7 +85,12 @@ func (p Problems) err() error {
 // audit records a change that is already made: a failed write is logged by
 // the recorder and does not undo it.
 func (s *Service) audit(ctx context.Context, ev audit.Event, subject, clientID string, details map[string]string) {
-	_ = s.recorder.Record(ctx, audit.Entry{Event: ev, Actor: s.Actor, Subject: subject, ClientID: clientID, Details: details})
+	address := ""
+	if s.principal != nil {
+		address = s.principal.Address
+	}
+	_ = s.recorder.Record(ctx, audit.Entry{Event: ev, Actor: s.Actor, Subject: subject, ClientID: clientID,
+		Address: address, Details: details})
 }
 
 // ClientSpec describes a client to register.
@@ -146,10 +156,32 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cli
 	if err := s.Allow(ctx, PermClientWrite, Target{Agency: strings.TrimSpace(spec.Agency), Ref: spec.ID}); err != nil {
 		return nil, "", err
 	}
-	var p Problems
 	if spec.ID == "" {
 		spec.ID = newClientID()
 	}
+	c, p := clientOf(spec)
+	if err := p.err(); err != nil {
+		return nil, "", err
+	}
+	secret := ""
+	if !spec.Public {
+		secret = randomID(32)
+		c.SecretHash = oauth.HashSecret(secret)
+	}
+	if err := s.Store.CreateClient(ctx, c); err != nil {
+		if _, ok := store.IsConflict(err); ok {
+			return nil, "", Problems{{Field: "id", Message: fmt.Sprintf("a client %q already exists", spec.ID)}}
+		}
+		return nil, "", err
+	}
+	s.audit(ctx, audit.ClientCreate, "", c.ID, map[string]string{"public": fmt.Sprint(c.Public)})
+	return c, secret, nil
+}
+
+// clientOf validates spec (with its defaults applied) and returns the
+// client it describes, without secret and times, and every problem of it.
+func clientOf(spec ClientSpec) (*store.Client, Problems) {
+	var p Problems
 	if !clientIDPattern.MatchString(spec.ID) {
 		p.add("id", "must be 2–64 characters of letters, digits, '.', '_' or '-'")
 	}
@@ -230,27 +262,12 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cli
 	if err != nil {
 		p.add("claim_profile", "%q is not a claim profile (standard or dvcqg)", spec.ClaimProfile)
 	}
-	if err := p.err(); err != nil {
-		return nil, "", err
-	}
 	c := &store.Client{ID: spec.ID, Agency: strings.TrimSpace(spec.Agency), MinimumACR: spec.MinimumACR, ClaimProfile: string(profile), Name: spec.Name, Public: spec.Public, FirstParty: spec.FirstParty,
 		RedirectURIs: spec.RedirectURIs, GrantTypes: spec.GrantTypes, Scopes: spec.Scopes, Audience: spec.Audience,
 		IDTokenAlgorithm: spec.IDTokenAlgorithm, AccessTokenFormat: spec.AccessTokenFormat,
 		TokenEndpointAuthMethod: spec.TokenEndpointAuthMethod, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: spec.BackchannelLogoutURI, FrontchannelLogoutURI: spec.FrontchannelLogoutURI}
-	secret := ""
-	if !spec.Public {
-		secret = randomID(32)
-		c.SecretHash = oauth.HashSecret(secret)
-	}
-	if err := s.Store.CreateClient(ctx, c); err != nil {
-		if _, ok := store.IsConflict(err); ok {
-			return nil, "", Problems{{Field: "id", Message: fmt.Sprintf("a client %q already exists", spec.ID)}}
-		}
-		return nil, "", err
-	}
-	s.audit(ctx, audit.ClientCreate, "", c.ID, map[string]string{"public": fmt.Sprint(c.Public)})
-	return c, secret, nil
+	return c, p
 }
 
 var customScope = regexp.MustCompile(`^[a-z][a-z0-9_.:-]{0,63}$`)
@@ -269,9 +286,9 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
 	if c.Public {
 		return "", Problems{{Field: "id", Message: "a public client has no secret"}}
 	}
+	// Only the secret is written: a concurrent edit of the settings stays.
 	secret := randomID(32)
-	c.SecretHash = oauth.HashSecret(secret)
-	if err := s.Store.UpdateClient(ctx, c); err != nil {
+	if err := s.Store.SetClientSecret(ctx, c.ID, oauth.HashSecret(secret)); err != nil {
 		return "", err
 	}
 	s.audit(ctx, audit.ClientRotateSecret, "", c.ID, nil)

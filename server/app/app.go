@@ -141,6 +141,7 @@ func assemble(s *Services) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.dirs = directoryOps(dirs)
 	certs, err := openCertificates(s)
 	if err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)

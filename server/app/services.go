@@ -47,6 +47,9 @@ type Services struct {
 	Log   *slog.Logger
 
 	ownsDB bool // Open opened DB: Close closes it
+	// dirs are a node's directories for the administrative service (nil
+	// for the command line, which opens its own).
+	dirs admin.DirectoryOps
 }
 
 // sealKey is the seal key as a process found it.
@@ -169,6 +172,7 @@ func (s *Services) Close() error {
 func (s *Services) Admin(actor string) *admin.Service {
 	return admin.NewService(admin.Service{Store: s.Store, Eph: s.Eph, Sessions: s.Sessions, Logout: s.Logout,
 		Guard: s.Guard, Hasher: s.Hasher, MinPasswordLength: s.Config.Password.MinLength, Actor: actor,
+		Keys: s.Keys, Dirs: s.dirs,
 		Policy: admin.Policy{Agencies: admin.Agencies(s.Config.Admin.AgencyParents()),
 			ReauthMaxAge: s.Config.MFA.ReauthenticationMaxAge.D()}}, s.Audit)
 }

@@ -34,7 +34,9 @@
 //     [AccountEndSessions], [AccountSetPassword], [AccountResetFactors],
 //     [AccountVerifyPersonalID], [AccountDropPersonalID]),
 //     business representation ([BusinessLink], [BusinessUnlink]) and client
-//     applications ([ClientCreate], [ClientRotateSecret], [ClientDelete]);
+//     applications ([ClientCreate], [ClientEdit], [ClientRotateSecret],
+//     [ClientDelete]); signing keys rotated ([KeysRotate]), directory
+//     synchronisations an administrator ran ([DirectorySync]);
 //     administrative roles ([RoleGrant], [RoleRevoke]) and the actions
 //     refused to an administrator ([AdminDenied]).
 //   - Directory synchronisation (server/directory): a full run refused

@@ -163,4 +163,14 @@ const (
 	// personal ID another account has proven; the official was provisioned
 	// without it.
 	DirectoryPersonalIDRefused Event = "directory.personal_id_refused"
+	// ClientEdit: a client application's settings were changed (Details:
+	// "changed", the names of the changed fields, and "before.<field>" /
+	// "after.<field>" for each; never the secret).
+	ClientEdit Event = "client.edit"
+	// KeysRotate: a new signing key of an algorithm was made current by an
+	// administrator (Details: "algorithm", "kid").
+	KeysRotate Event = "keys.rotate"
+	// DirectorySync: an administrator ran a directory synchronisation
+	// (Details: "directory", "full", and the counts of the run).
+	DirectorySync Event = "directory.sync"
 )

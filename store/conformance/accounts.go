@@ -27,6 +27,7 @@ func RunStore(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Logout", func(t *testing.T) { testLogout(t, open) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, open) })
 	t.Run("AdminRoles", func(t *testing.T) { testAdminRoles(t, open) })
+	t.Run("AdminViews", func(t *testing.T) { testAdminViews(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		s := open(t)
 		must(t, s.Ping(t.Context()), "Ping")
