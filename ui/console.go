@@ -74,14 +74,14 @@ type ConsoleKeyRow struct {
 
 // ConsoleDirectoryRow is a staff directory's status.
 type ConsoleDirectoryRow struct {
-	Name      string
-	LastSync  time.Time
-	OK        bool
-	Error     string
-	Accounts  int
-	Running   bool
-	CanSync   bool
-	NeverSync bool
+	Name, Agency string
+	// LastSync and FullSync are the times of the last run and of the last
+	// full run; NeverSync is set when none ran.
+	LastSync, FullSync time.Time
+	NeverSync          bool
+	Accounts, Disabled int
+	Servers            []string
+	CanSync            bool
 }
 
 // ConsolePeoplePage is the search of people (template "console_people"):
@@ -264,9 +264,22 @@ type ConsoleDirectoriesPage struct {
 	Nav         ConsoleNav
 	Missing     bool
 	Directories []ConsoleDirectoryRow
-	// Result is the outcome of a test or synchronisation just run.
-	Result      string
-	ResultError bool
+	// Checks are the outcome of a test just run, one per server.
+	Checks []ConsoleCheck
+	// Synced is the outcome of a synchronisation just run.
+	Synced *ConsoleSync
+}
+
+// ConsoleCheck is the outcome of connecting to one server of a directory.
+type ConsoleCheck struct {
+	Directory, URL, Error string
+	OK                    bool
+}
+
+// ConsoleSync counts what a synchronisation did.
+type ConsoleSync struct {
+	Directory                                         string
+	Seen, Created, Updated, Disabled, Enabled, Linked int
 }
 
 // ConsoleBusinessPage looks a business up by its tax code (template

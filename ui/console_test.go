@@ -19,7 +19,7 @@ func init() {
 				return &ConsoleDashboardPage{Base: base(lang), Nav: sampleNav, From: grantedAt, To: grantedAt, Lockouts: 3, Queue: 7,
 					Logins:      []ConsoleLoginRow{{Hour: grantedAt, Method: "password", Outcome: "success", N: 12}},
 					Totals:      []ConsoleLoginRow{{Method: "password", Outcome: "success", N: 12}, {Method: "passkey", Outcome: "failure", N: 1}},
-					Directories: []ConsoleDirectoryRow{{Name: "ad-tinh", LastSync: grantedAt, OK: true}, {Name: "ldap-syt", NeverSync: true}},
+					Directories: []ConsoleDirectoryRow{{Name: "ad-tinh", LastSync: grantedAt, Accounts: 3}, {Name: "ldap-syt", NeverSync: true}},
 					Keys:        []ConsoleKeyRow{{ID: "k-1", Algorithm: "RS256", State: "current", Created: grantedAt, AgeDays: 30}}}
 			},
 		},
@@ -40,7 +40,7 @@ func init() {
 					Locked: []string{"account"}, Failures: []ConsoleCount{{Name: "account", N: 5}},
 					Roles:      []ConsoleRole{{Role: "helpdesk", Agency: "Sở Y tế"}},
 					Businesses: []ConsoleRepresentation{{TaxCode: "0312345678", Name: "Công ty Minh Phát", Role: "legal_representative"}},
-					Factors:    []ConsoleFactor{{Kind: "totp", Created: grantedAt}, {Kind: "webauthn", Name: "Điện thoại"}},
+					Factors:    []ConsoleFactor{{Kind: "totp", Created: grantedAt}, {Kind: "passkey", Name: "Điện thoại"}},
 					Sessions:   []ConsoleSession{{ID: "s-1", ACR: "LoA2", Created: grantedAt, LastSeen: grantedAt, Clients: []string{"dvc"}}},
 					Consents:   []ConsentRow{{ClientID: "dvc", Scopes: []string{"openid"}, GrantedAt: grantedAt}},
 					Recent:     sampleAudit, Detailed: true,
@@ -97,8 +97,10 @@ func init() {
 		page{
 			name: "console_directories",
 			data: func(lang string) interface{ Language() string } {
-				return &ConsoleDirectoriesPage{Base: base(lang), Nav: sampleNav, Result: "ok",
-					Directories: []ConsoleDirectoryRow{{Name: "ad-tinh", LastSync: grantedAt, OK: true, Accounts: 120, CanSync: true}}}
+				return &ConsoleDirectoriesPage{Base: base(lang), Nav: sampleNav,
+					Checks:      []ConsoleCheck{{Directory: "ad-tinh", URL: "ldaps://ad.example:636", OK: true}, {Directory: "ad-tinh", URL: "ldaps://ad2.example:636", Error: "timeout"}},
+					Synced:      &ConsoleSync{Directory: "ad-tinh", Seen: 120, Created: 2},
+					Directories: []ConsoleDirectoryRow{{Name: "ad-tinh", Agency: "Sở Nội vụ", LastSync: grantedAt, FullSync: grantedAt, Accounts: 120, Disabled: 3, Servers: []string{"ldaps://ad.example:636"}, CanSync: true}}}
 			},
 			action: "/admin/directories/ad-tinh/sync",
 		},

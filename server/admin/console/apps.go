@@ -1,8 +1,6 @@
 package console
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,12 +52,12 @@ func (h *Handler) apps(w http.ResponseWriter, r *http.Request) {
 
 // listClients lists the applications the principal may see.
 func (h *Handler) listClients(rq *request) ([]*store.Client, error) {
-	return h.store.ListClients(rq.r.Context()) // PREMERGE
+	return rq.svc.ListClients(rq.r.Context())
 }
 
 // getClient returns the application, if the principal may see it.
 func (h *Handler) getClient(rq *request, id string) (*store.Client, error) {
-	return h.store.GetClient(rq.r.Context(), id) // PREMERGE
+	return rq.svc.GetClient(rq.r.Context(), id)
 }
 
 func (h *Handler) showApp(w http.ResponseWriter, r *http.Request) {
@@ -227,7 +225,7 @@ func (h *Handler) saveApp(w http.ResponseWriter, r *http.Request) {
 	spec := specOf(r.PostForm)
 	// Whether a client is public, and who owns it, are not edited here.
 	spec.ID, spec.Public, spec.Agency = old.ID, old.Public, old.Agency
-	_, err = editClientPremerge(r.Context(), id, spec)
+	_, err = rq.svc.EditClient(r.Context(), id, spec)
 	if probs := problems(err); probs != nil {
 		page := h.formPage(rq, back, true, id)
 		refill(page, r.PostForm)
@@ -279,8 +277,4 @@ func (h *Handler) deleteApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	done(rq, "/admin/apps", "app_deleted")
-}
-
-func editClientPremerge(ctx context.Context, id string, spec admin.ClientSpec) (*store.Client, error) { // PREMERGE
-	return nil, errors.New("no EditClient yet")
 }

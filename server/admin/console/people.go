@@ -17,7 +17,7 @@ func (h *Handler) registerPeople(mux *http.ServeMux) {
 	for action, do := range map[string]personAction{
 		"unlock": unlock, "lock": lock, "password": setPassword, "end-sessions": endSessions,
 		"reset-factors": resetFactors, "proofing": recordProofing, "roles/grant": grantRole, "roles/revoke": revokeRole,
-		"businesses/unlink": unlinkFromPerson,
+		"businesses/unlink": unlinkFromPerson, "sessions/end": endSession,
 	} {
 		mux.HandleFunc("POST /admin/people/{id}/"+action, h.personPost(do))
 	}
@@ -77,20 +77,20 @@ type found struct {
 	exact    bool // only an exact lookup by identifier was made
 }
 
-// searchPeople finds people: through Service.SearchAccounts when the node
-// has it, else one person by an exact identifier (Service.FindAccount).
+// searchPeople finds a page of the people the principal may read
+// (Service.SearchAccounts): by a part of the name, email, phone or username,
+// or the beginning of the personal ID.
 func (h *Handler) searchPeople(rq *request, q, kind string, offset int) (found, error) {
-	if q == "" {
-		return found{exact: true}, nil
-	}
-	a, err := rq.svc.FindAccount(rq.r.Context(), q)
-	if admin.IsNotFound(err) {
-		return found{exact: true}, nil
-	}
+	as, err := rq.svc.SearchAccounts(rq.r.Context(), admin.AccountQuery{Text: q, Kind: identity.Capacity(kind),
+		Limit: pageSize + 1, Offset: offset})
 	if err != nil {
 		return found{}, err
 	}
-	return found{accounts: []*identity.Account{a}, exact: true}, nil
+	f := found{accounts: as}
+	if len(as) > pageSize {
+		f.accounts, f.more = as[:pageSize], true
+	}
+	return f, nil
 }
 
 func personRow(a *identity.Account) ui.ConsolePersonRow {
@@ -132,23 +132,40 @@ func (h *Handler) personPage(rq *request, a *identity.Account) (*ui.ConsolePerso
 	if a.Official != nil {
 		page.Department, page.Title, page.Directory = a.Official.Department, a.Official.Title, a.Official.Directory
 	}
-	st, err := rq.svc.Status(ctx, a)
+	v, err := rq.svc.Person(ctx, a)
 	if err != nil {
 		return nil, err
 	}
+	st := v.Lock
+	page.Detailed = true
 	page.Locked = st.TemporarilyLocked
 	sort.Strings(page.Locked)
 	for name, n := range st.Failures {
 		page.Failures = append(page.Failures, ui.ConsoleCount{Name: name, N: n})
 	}
 	sort.Slice(page.Failures, func(i, j int) bool { return page.Failures[i].Name < page.Failures[j].Name })
-	grants, err := rq.svc.RolesOf(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range grants {
+	for _, g := range v.Roles {
 		page.Roles = append(page.Roles, ui.ConsoleRole{Role: g.Role, Agency: g.Agency, SubUnits: g.SubUnits})
 	}
+	for _, b := range v.Businesses {
+		page.Businesses = append(page.Businesses, ui.ConsoleRepresentation{TaxCode: string(b.TaxCode), Name: b.BusinessName,
+			Role: string(b.Role)})
+	}
+	for _, f := range v.Factors {
+		row := ui.ConsoleFactor{Kind: f.Kind, Created: f.CreatedAt}
+		if f.Kind == "passkey" || f.Kind == "security_key" {
+			row.Name = f.Name // what the person called it; the other names are the service's English
+		}
+		page.Factors = append(page.Factors, row)
+	}
+	for _, x := range v.Sessions {
+		page.Sessions = append(page.Sessions, ui.ConsoleSession{ID: x.ID, Capacity: x.Capacity, ACR: x.ACR, Address: x.Address,
+			Created: x.Created, LastSeen: x.LastSeen, Clients: x.Clients})
+	}
+	for _, c := range v.Consents {
+		page.Consents = append(page.Consents, ui.ConsentRow{ClientID: c.ClientID, Scopes: c.Scopes, GrantedAt: c.GrantedAt})
+	}
+	page.Recent = auditRows(v.Recent)
 	p := rq.p
 	page.Can = ui.ConsolePersonActions{
 		Unlock:   may(p, admin.PermAccountUnlock) && (a.Disabled || len(st.TemporarilyLocked) > 0 || len(st.Failures) > 0),
@@ -220,6 +237,10 @@ func setPassword(h *Handler, rq *request, a *identity.Account) (string, error) {
 func endSessions(h *Handler, rq *request, a *identity.Account) (string, error) {
 	_, err := rq.svc.EndSessions(rq.r.Context(), a.ID)
 	return "sessions_ended", err
+}
+
+func endSession(h *Handler, rq *request, a *identity.Account) (string, error) {
+	return "sessions_ended", rq.svc.EndSession(rq.r.Context(), a, rq.r.PostForm.Get("session"))
 }
 
 func resetFactors(h *Handler, rq *request, a *identity.Account) (string, error) {
