@@ -1,9 +1,31 @@
 #!/usr/bin/env bash
-# Installs what the browser tests (test/browser) need when it is missing:
-# Debian's chromium, run headless by chromedp. Idempotent and quiet: when a
-# Chromium is already there it only checks and exits. Needs root (or sudo)
-# and Debian's package repositories only when something is missing.
+# Installs what the browser tests (test/browser, test/adminui) need when it
+# is missing: Debian's chromium, run headless by chromedp, and axe-core (npm),
+# the accessibility checker the admin console's tests run in the pages.
+# Idempotent and quiet: what is there already is only checked. Needs root (or
+# sudo) and Debian's package repositories, or the npm registry, only when
+# something is missing.
 set -euo pipefail
+
+# axe-core goes where test/adminui looks for it ($DINHDANH_AXE overrides).
+axe_version=4.14.1
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/dinhdanh-test/axe"
+if [ ! -s "$axe_dir/node_modules/axe-core/axe.min.js" ] ||
+	! grep -q "\"version\": \"$axe_version\"" "$axe_dir/node_modules/axe-core/package.json" 2>/dev/null; then
+	if ! command -v npm >/dev/null 2>&1; then
+		if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+			echo "install-browser.sh: installing npm" >&2
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+		else
+			echo "install-browser.sh: npm is missing: install it to get axe-core" >&2
+			exit 1
+		fi
+	fi
+	echo "install-browser.sh: installing axe-core $axe_version" >&2
+	mkdir -p "$axe_dir"
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$axe_dir" "axe-core@$axe_version" >/dev/null
+fi
 
 for name in chromium chromium-browser google-chrome; do
 	if command -v "$name" >/dev/null 2>&1; then
