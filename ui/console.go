@@ -137,8 +137,10 @@ type ConsolePersonPage struct {
 	// Detailed is set when the factors, sessions, consents and audit are known.
 	Detailed bool
 	Can      ConsolePersonActions
-	Errors   []ConsoleFieldError
-	Values   map[string]string
+	// Grantable are the roles the administrator may grant, widest first.
+	Grantable []string
+	Errors    []ConsoleFieldError
+	Values    map[string]string
 }
 
 // ConsoleCount is a number by name.

@@ -44,9 +44,10 @@ func init() {
 					Sessions:   []ConsoleSession{{ID: "s-1", ACR: "LoA2", Created: grantedAt, LastSeen: grantedAt, Clients: []string{"dvc"}}},
 					Consents:   []ConsentRow{{ClientID: "dvc", Scopes: []string{"openid"}, GrantedAt: grantedAt}},
 					Recent:     sampleAudit, Detailed: true,
-					Can:    ConsolePersonActions{Unlock: true, Lock: true, Password: true, Factors: true, Sessions: true, Proofing: true, Roles: true, Business: true},
-					Errors: []ConsoleFieldError{{Field: "password", Anchor: "password", Detail: "must be at least 12 characters"}},
-					Values: map[string]string{}}
+					Grantable: []string{"super_admin", "agency_admin", "helpdesk", "auditor"},
+					Can:       ConsolePersonActions{Unlock: true, Lock: true, Password: true, Factors: true, Sessions: true, Proofing: true, Roles: true, Business: true},
+					Errors:    []ConsoleFieldError{{Field: "password", Anchor: "password", Detail: "must be at least 12 characters"}},
+					Values:    map[string]string{}}
 			},
 			action: "/admin/people/sub-1/unlock",
 			fields: []fieldWant{

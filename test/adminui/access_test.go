@@ -100,6 +100,20 @@ func TestConsoleAccess(t *testing.T) {
 		}
 	})
 
+	t.Run("a token taken from another administrator's page is refused", func(t *testing.T) {
+		other := signIn(t, srv, p.agencyAdmin)
+		page := other.Get(t, "/admin/people/"+p.nurse.Sub).MustPage(t, http.StatusOK, "/admin/people/"+p.nurse.Sub)
+		stolen, err := form(t, page, "/admin/people/"+p.nurse.Sub+"/lock").Values(map[string]string{"reason": "stolen"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := b.Send(t, http.MethodPost, "/admin/people/"+p.nurse.Sub+"/lock", stolen)
+		mustText(t, resp.MustPage(t, http.StatusForbidden, "/admin/people/"+p.nurse.Sub+"/lock"), "error.csrf")
+		if nurse, _ := srv.App.Store.GetAccount(context.Background(), p.nurse.Sub); nurse.Disabled {
+			t.Fatal("a stolen token locked the account")
+		}
+	})
+
 	t.Run("a destructive action of a stale session goes to re-authenticate, changing nothing", func(t *testing.T) {
 		ctx := context.Background()
 		sessions, err := srv.App.Sessions.OfSubject(ctx, p.super.Sub)

@@ -177,7 +177,21 @@ func (h *Handler) personPage(rq *request, a *identity.Account) (*ui.ConsolePerso
 		Roles:    may(p, admin.PermRoleGrant) && a.Official != nil,
 		Business: may(p, admin.PermBusinessWrite),
 	}
+	page.Grantable = grantable(p)
 	return page, nil
+}
+
+// grantable are the roles the principal may grant: every one for a
+// province-wide super_admin, helpdesk and auditor for an agency_admin (the
+// service checks the agency).
+func grantable(p *admin.Principal) []string {
+	if provinceWide(p, admin.PermRoleGrant) && p.Holds(admin.RoleSuperAdmin) {
+		return []string{string(admin.RoleSuperAdmin), string(admin.RoleAgencyAdmin), string(admin.RoleHelpdesk), string(admin.RoleAuditor)}
+	}
+	if p.Holds(admin.RoleAgencyAdmin) {
+		return []string{string(admin.RoleHelpdesk), string(admin.RoleAuditor)}
+	}
+	return nil
 }
 
 // personAction performs one action on the person a with the posted form;
