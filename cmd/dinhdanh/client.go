@@ -13,7 +13,7 @@ import (
 
 func (e *cliEnv) clientCommand() *cobra.Command {
 	return group("client", "register and manage applications",
-		e.clientCreateCommand(), e.clientListCommand(), e.clientShowCommand(), e.clientDeleteCommand(), e.clientRotateCommand())
+		e.clientCreateCommand(), e.clientListCommand(), e.clientShowCommand(), e.clientDeleteCommand(), e.clientRotateCommand(), e.clientEditCommand())
 }
 
 func (e *cliEnv) clientCreateCommand() *cobra.Command {
@@ -229,5 +229,100 @@ func (e *cliEnv) clientRotate(ctx context.Context, id string, asJSON bool) error
 		return e.printJSON(map[string]string{"client_id": id, "client_secret": secret})
 	}
 	fmt.Fprintf(e.stdout, "client_secret: %s\n\nThe new secret is shown only now; running nodes stop accepting the old one within seconds.\n", secret)
+	return nil
+}
+
+func (e *cliEnv) clientEditCommand() *cobra.Command {
+	c := &cobra.Command{Use: "edit CLIENT_ID [options]", Short: "change the settings of an application (its secret stays)",
+		Long: "Edit changes only the settings given; a repeatable option given once or more replaces the whole list\n" +
+			"(--redirect-uri '' empties it). The options are those of \"client create\", except --id and --public.",
+		Args: oneArg("client id")}
+	fs := c.Flags()
+	var name, idAlg, atFormat, authMethod, backchannel, frontchannel, minACR, profile, agency string
+	var firstParty bool
+	var redirects, grants, scopes, audience, postLogout stringList
+	fs.StringVar(&name, "name", "", "name shown to people on the login and consent pages")
+	fs.BoolVar(&firstParty, "first-party", false, "one of the province's own systems: no consent page (--first-party=false to ask consent)")
+	fs.Var(&redirects, "redirect-uri", "redirect URI, matched exactly (repeatable: replaces the list)")
+	fs.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable: replaces the list)")
+	fs.Var(&scopes, "scope", "scope the client may request (repeatable: replaces the list)")
+	fs.Var(&audience, "audience", "audience the client may request for access tokens (repeatable: replaces the list)")
+	fs.StringVar(&idAlg, "id-token-alg", "", "ID-token signing algorithm: RS256, ES256 or EdDSA")
+	fs.StringVar(&atFormat, "access-token-format", "", "access tokens: jwt or opaque")
+	fs.StringVar(&authMethod, "auth-method", "", "client_secret_basic or client_secret_post")
+	fs.Var(&postLogout, "post-logout-redirect-uri", "where RP-initiated logout may return the browser (repeatable: replaces the list)")
+	fs.StringVar(&backchannel, "backchannel-logout-uri", "", "URI that receives logout tokens ('' removes it)")
+	fs.StringVar(&frontchannel, "frontchannel-logout-uri", "", "URI loaded in a frame of the logout page ('' removes it)")
+	fs.StringVar(&minACR, "min-acr", "", "lowest assurance level of a login for this client: LoA1, LoA2 or LoA3 ('' for none)")
+	fs.StringVar(&profile, "claim-profile", "", "claim names besides the standard ones: standard or dvcqg")
+	fs.StringVar(&agency, "agency", "", "the agency that owns the application ('' : province-wide)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	c.RunE = func(c *cobra.Command, args []string) error {
+		list := func(l stringList) []string {
+			var out []string
+			for _, x := range l {
+				if x != "" {
+					out = append(out, x)
+				}
+			}
+			return out
+		}
+		changed := 0
+		for _, f := range []string{"name", "first-party", "redirect-uri", "grant", "scope", "audience", "id-token-alg",
+			"access-token-format", "auth-method", "post-logout-redirect-uri", "backchannel-logout-uri",
+			"frontchannel-logout-uri", "min-acr", "claim-profile", "agency"} {
+			if fs.Changed(f) {
+				changed++
+			}
+		}
+		if changed == 0 {
+			return usageError("client edit: give at least one setting to change")
+		}
+		change := func(s *admin.ClientSpec) {
+			set := func(flag string, apply func()) {
+				if fs.Changed(flag) {
+					apply()
+				}
+			}
+			set("name", func() { s.Name = name })
+			set("first-party", func() { s.FirstParty = firstParty })
+			set("redirect-uri", func() { s.RedirectURIs = list(redirects) })
+			set("grant", func() { s.GrantTypes = list(grants) })
+			set("scope", func() { s.Scopes = list(scopes) })
+			set("audience", func() { s.Audience = list(audience) })
+			set("id-token-alg", func() { s.IDTokenAlgorithm = idAlg })
+			set("access-token-format", func() { s.AccessTokenFormat = atFormat })
+			set("auth-method", func() { s.TokenEndpointAuthMethod = authMethod })
+			set("post-logout-redirect-uri", func() { s.PostLogoutRedirectURIs = list(postLogout) })
+			set("backchannel-logout-uri", func() { s.BackchannelLogoutURI = backchannel })
+			set("frontchannel-logout-uri", func() { s.FrontchannelLogoutURI = frontchannel })
+			set("min-acr", func() { s.MinimumACR = minACR })
+			set("claim-profile", func() { s.ClaimProfile = profile })
+			set("agency", func() { s.Agency = agency })
+		}
+		return e.clientEdit(c.Context(), args[0], change, *asJSON)
+	}
+	return c
+}
+
+// clientEdit applies change through the service's PatchClient, as the
+// admin API's PATCH does.
+func (e *cliEnv) clientEdit(ctx context.Context, id string, change func(*admin.ClientSpec), asJSON bool) error {
+	a, err := e.openAdmin(ctx, e.cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	c, err := a.svc.PatchClient(ctx, id, change)
+	if admin.IsNotFound(err) {
+		return fmt.Errorf("no client %q", id)
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return e.printJSON(clientJSON(c))
+	}
+	e.printClient(c)
 	return nil
 }
