@@ -170,7 +170,7 @@ func assemble(s *Services) (*App, error) {
 	sh.Register(mux)
 	ah.Register(mux)
 	adminapi.New(adminapi.Config{Admin: s.AdminAs, Principals: s.Admin("api"), Tokens: p, Sessions: s.Sessions, Kit: kit, ReauthMaxAge: cfg.MFA.ReauthenticationMaxAge.D(), Log: log}).Register(mux)
-	console.New(console.Config{Kit: kit, Sessions: s.Sessions, Admin: s.Admin("console"), As: s.AdminAs, Store: db, Issuer: cfg.Issuer, Log: log}).Register(mux)
+	console.New(console.Config{Kit: kit, Sessions: s.Sessions, Admin: s.Admin("console"), As: s.AdminAs, Issuer: cfg.Issuer, Log: log}).Register(mux)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
 	mux.HandleFunc("GET /health/live", handleLive)
 	mux.HandleFunc("GET /health/ready", h.handleReady)

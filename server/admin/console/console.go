@@ -25,8 +25,6 @@ type Config struct {
 	Admin *admin.Service
 	// As returns the service acting for an administrator (Services.AdminAs).
 	As func(p *admin.Principal) *admin.Service
-	// Store reads what the console shows around the service's answers.
-	Store store.Store
 	// Issuer is the issuer URL, for the applications' integration snippet.
 	Issuer string
 	Log    *slog.Logger
@@ -40,7 +38,6 @@ type Handler struct {
 	sessions *session.Manager
 	admin    *admin.Service
 	as       func(p *admin.Principal) *admin.Service
-	store    store.Store
 	issuer   string
 	log      *slog.Logger
 	now      func() time.Time
@@ -49,14 +46,14 @@ type Handler struct {
 // New returns the console over c. It panics when a required part is
 // missing: a half-built console would fail on its first request.
 func New(c Config) *Handler {
-	if c.Kit == nil || c.Sessions == nil || c.Admin == nil || c.As == nil || c.Store == nil || c.Log == nil {
-		panic("console: New needs Kit, Sessions, Admin, As, Store and Log")
+	if c.Kit == nil || c.Sessions == nil || c.Admin == nil || c.As == nil || c.Log == nil {
+		panic("console: New needs Kit, Sessions, Admin, As and Log")
 	}
 	now := c.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Handler{kit: c.Kit, sessions: c.Sessions, admin: c.Admin, as: c.As, store: c.Store,
+	return &Handler{kit: c.Kit, sessions: c.Sessions, admin: c.Admin, as: c.As,
 		issuer: strings.TrimSuffix(c.Issuer, "/"), log: c.Log, now: now}
 }
 

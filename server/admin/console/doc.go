@@ -35,6 +35,7 @@
 //	GET  /admin/people?q=&kind=&offset=         search people
 //	GET  /admin/people/{id}                     a person
 //	POST /admin/people/{id}/unlock|lock|password|end-sessions|reset-factors|proofing
+//	POST /admin/people/{id}/sessions/end        one session (field session)
 //	POST /admin/people/{id}/roles/grant|revoke
 //	POST /admin/people/{id}/businesses/unlink
 //	GET  /admin/apps                            applications
@@ -48,4 +49,12 @@
 //
 // The navigation shows the sections the administrator's roles open; a
 // section opened anyway is refused by the service like any other action.
+// The overview's figures are for whoever reads the whole audit log; other
+// administrators see the sections they may open. An administrator of an
+// agency searches the audit log of one person at a time (the service
+// requires it), and is asked to name one before anything is searched.
+//
+// Field problems come from the service (admin.Problems, in English): the
+// page names each field's problem from the catalogs ("console.invalid.<field>")
+// and adds the service's detail, marked as English.
 package console
