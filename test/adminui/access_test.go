@@ -280,3 +280,37 @@ func TestHelpdeskSeesNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleSessionReauthenticatesAndComesBack: a lock posted by a session
+// whose login is older than mfa.reauthentication_max_age goes to
+// /login/reauth (password, then the second factor) and back to the
+// person's page, where the same lock then succeeds.
+func TestStaleSessionReauthenticatesAndComesBack(t *testing.T) {
+	t.Parallel()
+	p := newProvince(t)
+	srv := p.srv
+	ctx := context.Background()
+	b := signIn(t, srv, p.super)
+	person := "/admin/people/" + p.nurse.Sub
+	page := b.Get(t, person).MustPage(t, http.StatusOK, person)
+	sessions, err := srv.App.Sessions.OfSubject(ctx, p.super.Sub)
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("the administrator's sessions: %d, %v", len(sessions), err)
+	}
+	if err := srv.App.Sessions.Upgrade(ctx, sessions[0], sessions[0].ACR, sessions[0].AMR, time.Now().Add(-11*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	resp := b.Submit(t, form(t, page, person+"/lock"), map[string]string{"reason": "nghỉ việc"})
+	reauth := resp.MustPage(t, http.StatusOK, "/login/reauth")
+	if n, _ := srv.App.Store.GetAccount(ctx, p.nurse.Sub); n.Disabled {
+		t.Fatal("the stale session's lock was made")
+	}
+	resp = b.Submit(t, reauth.Form(t, "/login/reauth"), map[string]string{"password": p.super.Password})
+	resp = secondFactor(t, b, p.super, resp)
+	page = resp.MustPage(t, http.StatusOK, person)
+	resp = b.Submit(t, form(t, page, person+"/lock"), map[string]string{"reason": "nghỉ việc"})
+	mustText(t, resp.MustPage(t, http.StatusOK, person), "console.done.locked")
+	if n, _ := srv.App.Store.GetAccount(ctx, p.nurse.Sub); !n.Disabled || n.DisabledReason != "nghỉ việc" {
+		t.Fatal("the lock after re-authenticating was not made")
+	}
+}
