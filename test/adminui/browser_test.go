@@ -8,9 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/dinhdanh/dinhdanh/server/admin"
@@ -82,6 +84,37 @@ func newTab(t *testing.T) context.Context {
 		t.Fatalf("starting Chromium (%s): %v", path, err)
 	}
 	return ctx
+}
+
+// acceptDialogs answers every confirmation the page asks (the console's
+// script asks before a destructive action) with yes, and returns a count
+// of them.
+func acceptDialogs(t *testing.T, ctx context.Context) *atomic.Int32 {
+	t.Helper()
+	var n atomic.Int32
+	dialogs := make(chan struct{}, 16)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			n.Add(1)
+			select {
+			case dialogs <- struct{}{}:
+			default:
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-dialogs:
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			}
+		}
+	}()
+	return &n
 }
 
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -229,6 +262,7 @@ func setViewport(t *testing.T, ctx context.Context, width, height int64, phone b
 func TestConsolePagesInChromium(t *testing.T) {
 	t.Parallel()
 	ctx := newTab(t)
+	confirmations := acceptDialogs(t, ctx)
 	axe := axeSource(t)
 	srv := harness.StartInProcess(t)
 	super := official(t, srv, "qtv", "Quản trị viên Tỉnh", "Sở Khoa học và Công nghệ")
@@ -344,5 +378,37 @@ func TestConsolePagesInChromium(t *testing.T) {
 		if strings.Contains(evalQuiet[string](ctx, "document.documentElement.outerHTML"), secret) {
 			t.Errorf("%s: the secret is shown a second time", vp.name)
 		}
+
+		// The other forms' problems, and the answers of the actions.
+		person := "/admin/people/" + nurse.Sub
+		step(t, ctx, "opening the official", chromedp.Navigate(srv.Base+person))
+		waitPath(t, ctx, person)
+		navigateBy(t, ctx, "recording a proof with a wrong number", person+"/proofing",
+			chromedp.SetValue(chromedp.ID("personal_id"), "123"),
+			chromedp.Click(chromedp.CSS(`form[action="`+person+`/proofing"] button[type="submit"]`)))
+		if eval[string](t, ctx, "document.getElementById('personal_id').getAttribute('aria-invalid')") != "true" {
+			t.Errorf("%s: the personal ID is not marked invalid", vp.name)
+		}
+		checkAccessible(t, ctx, axe, vp.name+" person with a problem")
+		asked := confirmations.Load()
+		navigateBy(t, ctx, "ending the sessions", person, chromedp.Click(chromedp.CSS(`form[action="`+person+`/end-sessions"] button[type="submit"]`)))
+		if confirmations.Load() != asked+1 {
+			t.Errorf("%s: ending the sessions asked for no confirmation", vp.name)
+		}
+		if evalQuiet[string](ctx, "document.querySelector('.notice') ? document.querySelector('.notice').textContent : ''") == "" ||
+			evalQuiet[string](ctx, "location.search") != "?done=sessions_ended" {
+			t.Errorf("%s: the sessions' end is not announced (%s)", vp.name, evalQuiet[string](ctx, "location.href"))
+		}
+		checkAccessible(t, ctx, axe, vp.name+" person with a notice")
+		step(t, ctx, "opening the businesses", chromedp.Navigate(srv.Base+"/admin/businesses"))
+		waitPath(t, ctx, "/admin/businesses")
+		navigateBy(t, ctx, "linking with a wrong tax code", "/admin/businesses/link",
+			chromedp.SetValue(chromedp.ID("account"), "001190012345"),
+			chromedp.SetValue(chromedp.ID("link_tax_code"), "0304567890"),
+			chromedp.Click(chromedp.CSS(`form[action="/admin/businesses/link"] button[type="submit"]`)))
+		checkAccessible(t, ctx, axe, vp.name+" business link with a problem")
+		step(t, ctx, "searching the audit with a bad date", chromedp.Navigate(srv.Base+"/admin/audit?from=2025-13-40"))
+		waitPath(t, ctx, "/admin/audit")
+		checkAccessible(t, ctx, axe, vp.name+" audit search with a problem")
 	}
 }
