@@ -412,3 +412,29 @@ func TestConsolePagesInChromium(t *testing.T) {
 		checkAccessible(t, ctx, axe, vp.name+" audit search with a problem")
 	}
 }
+
+// TestConsoleRefusalInChromium: an official without a role who opens the
+// console is told, on an accessible page in their language, that they may
+// not; on a phone too.
+func TestConsoleRefusalInChromium(t *testing.T) {
+	t.Parallel()
+	ctx := newTab(t)
+	axe := axeSource(t)
+	srv := harness.StartInProcess(t)
+	plain := official(t, srv, "cb.thuong", "Cán Bộ Thường", soYTe)
+	step(t, ctx, "opening the console", chromedp.Navigate(srv.Base+"/admin/people?lang=vi"))
+	waitPath(t, ctx, "/login")
+	navigateBy(t, ctx, "logging in", "/admin/people",
+		chromedp.SendKeys(chromedp.ID("identifier"), plain.Username),
+		chromedp.SendKeys(chromedp.ID("password"), plain.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)))
+	for _, vp := range viewports {
+		setViewport(t, ctx, vp.width, vp.height, vp.phone)
+		step(t, ctx, "reloading", chromedp.Navigate(srv.Base+"/admin/people"))
+		waitPath(t, ctx, "/admin/people")
+		if got := eval[string](t, ctx, "document.body.innerText"); !strings.Contains(got, "Tài khoản của bạn không có vai trò quản trị") {
+			t.Fatalf("%s: the refusal does not say why, in Vietnamese:\n%s", vp.name, got)
+		}
+		checkAccessible(t, ctx, axe, vp.name+" refusal")
+	}
+}
