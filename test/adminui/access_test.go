@@ -63,6 +63,18 @@ func TestConsoleAccess(t *testing.T) {
 		}
 	})
 
+	t.Run("a login's return path that leaves the server is not followed", func(t *testing.T) {
+		for _, ret := range []string{"//evil.example/admin", "https://evil.example/admin", "/\\evil.example", "/admin/../..//evil.example"} {
+			b := srv.NewBrowser(t)
+			page := b.Get(t, "/login?return="+url.QueryEscape(ret)).MustPage(t, http.StatusOK, "/login")
+			resp := b.Submit(t, page.Form(t, "/login"), map[string]string{"identifier": p.plain.Username, "password": p.plain.Password})
+			if resp.Redirect != nil {
+				t.Fatalf("return %q: the login sent the browser to %s", ret, resp.Redirect)
+			}
+			resp.MustPage(t, http.StatusOK, "/account")
+		}
+	})
+
 	b := signIn(t, srv, p.super)
 
 	t.Run("the console's home names the administrator and opens every section", func(t *testing.T) {
