@@ -266,10 +266,19 @@ func checkPage(t *testing.T, doc, lang string) []element {
 	}
 	forms := map[int]bool{}
 	csrf := map[int]bool{}
+	// A search form (role="search") changes nothing: it is sent with GET
+	// and must not carry the CSRF token (which would end up in the URL).
+	search := map[int]bool{}
 	for _, e := range els {
 		if e.name == "form" {
+			m, _ := e.attr("method")
+			role, _ := e.attr("role")
+			if m == "get" && role == "search" {
+				search[e.form] = true
+				continue
+			}
 			forms[e.form] = true
-			if m, _ := e.attr("method"); m != "post" {
+			if m != "post" {
 				t.Errorf("form %d has method %q, want post", e.form, m)
 			}
 		}
@@ -280,6 +289,11 @@ func checkPage(t *testing.T, doc, lang string) []element {
 				}
 				csrf[e.form] = true
 			}
+		}
+	}
+	for f := range search {
+		if csrf[f] {
+			t.Errorf("search form %d carries the csrf_token", f)
 		}
 	}
 	for f := range forms {

@@ -13,6 +13,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/account"
 	adminapi "github.com/dinhdanh/dinhdanh/server/admin/api"
+	"github.com/dinhdanh/dinhdanh/server/admin/console"
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/login"
@@ -181,6 +182,7 @@ func assemble(s *Services) (*App, error) {
 	sh.Register(mux)
 	ah.Register(mux)
 	adminapi.New(adminapi.Config{Admin: s.AdminAs, Principals: s.Admin("api"), Tokens: p, Sessions: s.Sessions, Kit: kit, ReauthMaxAge: cfg.MFA.ReauthenticationMaxAge.D(), Log: log}).Register(mux)
+	console.New(console.Config{Kit: kit, Sessions: s.Sessions, Admin: s.Admin("console"), As: s.AdminAs, Issuer: cfg.Issuer, Log: log}).Register(mux)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", u.Assets()))
 	mux.HandleFunc("GET /health/live", handleLive)
 	mux.HandleFunc("GET /health/ready", h.handleReady)

@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# Installs what the browser tests (test/browser) need when it is missing:
-# Debian's chromium, run headless by chromedp, and the npm package axe-core
-# (the accessibility checker the page tests inject), kept in
-# ${XDG_CACHE_HOME:-~/.cache}/dinhdanh-test/axe where test/browser finds it.
-# Idempotent and quiet: when both are already there it only checks and exits.
-# Needs root (or sudo) and Debian's package repositories only when Chromium is
-# missing, and npm only when axe-core is.
+# Installs what the browser tests (test/browser, test/adminui) need when it
+# is missing: Debian's chromium, run headless by chromedp, and axe-core (npm),
+# the accessibility checker the page tests run in the pages.
+# Idempotent and quiet: what is there already is only checked. Needs root (or
+# sudo) and Debian's package repositories, or the npm registry, only when
+# something is missing.
 set -euo pipefail
 
+# axe-core goes where test/adminui looks for it ($DINHDANH_AXE overrides).
+axe_version=4.14.1
 axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/dinhdanh-test/axe"
-if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+if [ ! -s "$axe_dir/node_modules/axe-core/axe.min.js" ] ||
+	! grep -q "\"version\": \"$axe_version\"" "$axe_dir/node_modules/axe-core/package.json" 2>/dev/null; then
 	if ! command -v npm >/dev/null 2>&1; then
-		echo "install-browser.sh: axe-core is missing and npm is not available; install npm (Debian: apt-get install npm)" >&2
-		exit 1
+		if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+			echo "install-browser.sh: installing npm" >&2
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+		else
+			echo "install-browser.sh: npm is missing: install it to get axe-core" >&2
+			exit 1
+		fi
 	fi
-	echo "install-browser.sh: installing axe-core into $axe_dir" >&2
+	echo "install-browser.sh: installing axe-core $axe_version" >&2
 	mkdir -p "$axe_dir"
-	npm install --silent --no-audit --no-fund --prefix "$axe_dir" axe-core@4 >/dev/null
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$axe_dir" "axe-core@$axe_version" >/dev/null
 fi
 
 for name in chromium chromium-browser google-chrome; do

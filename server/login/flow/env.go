@@ -118,11 +118,12 @@ func (e *Env) PendingFlow(w http.ResponseWriter, r *http.Request, id string) (*F
 }
 
 // Named returns the flow named by ?flow= (or the form), or, for a direct
-// visit without one, a new flow of a login to the account console.
+// visit without one, a new flow of a login to a console: it returns to
+// ?return= when that is a local path (web.LocalPath), else to /account.
 func (e *Env) Named(r *http.Request) (*Flow, error) {
 	id := r.FormValue("flow")
 	if id == "" {
-		fl := &Flow{ReturnTo: "/account", RequestedAt: e.Now().UTC()}
+		fl := &Flow{ReturnTo: web.LocalPathOr(r.URL.Query().Get("return"), "/account"), RequestedAt: e.Now().UTC()}
 		return fl, e.Flows.Create(r.Context(), fl)
 	}
 	return e.Flows.Get(r.Context(), id)
