@@ -281,7 +281,7 @@ type ConsoleCheck struct {
 // ConsoleSync counts what a synchronisation did.
 type ConsoleSync struct {
 	Directory                                         string
-	Seen, Created, Updated, Disabled, Enabled, Linked int
+	Seen, Created, Updated, Disabled, Enabled int
 }
 
 // ConsoleBusinessPage looks a business up by its tax code (template

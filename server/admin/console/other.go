@@ -128,7 +128,7 @@ func (h *Handler) syncDirectory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.renderDirectories(rq, nil, &ui.ConsoleSync{Directory: res.Directory, Seen: res.Seen, Created: res.Created,
-		Updated: res.Updated, Disabled: res.Disabled, Enabled: res.Enabled, Linked: res.Linked})
+		Updated: res.Updated, Disabled: res.Disabled, Enabled: res.Enabled})
 }
 
 func (h *Handler) businesses(w http.ResponseWriter, r *http.Request) {
