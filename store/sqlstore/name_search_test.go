@@ -10,7 +10,7 @@ import (
 )
 
 // TestPostgresNameSearchUsesIndexes checks that the statement of a search of
-// several words is served by the indexes of migration 0014 (the words of the
+// several words is served by the indexes of migration 0014 (the word pairs of the
 // name and the trigrams of the other fields), and one of a single word by the
 // trigram index of migration 0011: with sequential and plain index scans
 // disabled, an index expression that drifted from the statement's leaves a
@@ -33,9 +33,9 @@ func TestPostgresNameSearchUsesIndexes(t *testing.T) {
 		query string
 		want  []string
 	}{
-		{"Nguyễn Thị Hà", []string{"accounts_name_words", "accounts_search_rest_trgm"}},
-		{"thi h", []string{"accounts_name_words", "accounts_search_rest_trgm"}},
-		{"o'neil \\x", []string{"accounts_name_words", "accounts_search_rest_trgm"}},
+		{"Nguyễn Thị Hà", []string{"accounts_name_pairs", "accounts_search_rest_trgm"}},
+		{"thi h", []string{"accounts_name_pairs", "accounts_search_rest_trgm"}},
+		{"o'neil \\x", []string{"accounts_name_pairs", "accounts_search_rest_trgm"}},
 		{"nguyen", []string{"accounts_search_trgm"}},
 	} {
 		q, args, err := db.AccountQuery(store.AccountFilter{Query: tc.query})

@@ -34,11 +34,13 @@ import (
 // spaces separate. It also finds an account whose email, phone or username
 // holds the query as a substring. On PostgreSQL the phrase is
 // (' ' || search_text) LIKE '% nguyen thi ha%' behind a tsquery over the
-// words of the name ('nguyen' & 'thi' & 'ha':*, index accounts_name_words of
-// migration 0014) that every such name satisfies, so that the rarest word
-// bounds the rows read: the trigrams of "nguyen" and "thi" are each in a
-// third to a half of all rows, and their scan alone took 80–135 ms over a
-// million accounts. The other fields have a trigram index of their own
+// pairs of neighbouring words of the name ('nguyen thi' & 'thi ha':*; the
+// column name_pairs and its index accounts_name_pairs, migration 0014) that
+// every such name satisfies: the rarest pair bounds the rows read, where the
+// trigrams of "nguyen" and "thi" are each in a third to a half of all rows
+// (their scan alone took 80–135 ms over a million accounts), and the
+// statistics of the pairs let the planner read a frequent phrase in creation
+// order instead. The other fields have a trigram index of their own
 // (accounts_search_rest_trgm). SQLite reads the rows with the same LIKEs.
 //
 // On both, a query of digits also looks up personal IDs by prefix (a
@@ -126,8 +128,9 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// maxLexeme is the longest word, in bytes, that a PostgreSQL tsquery or
-// tsvector holds (2047, less one): a tsvector keeps a longer word cut short.
+// maxLexeme is the longest lexeme, in bytes, that a PostgreSQL tsquery or
+// tsvector holds (2047, less one); the column name_pairs leaves longer
+// pairs out.
 const maxLexeme = 2046
 
 // searchPhrase returns the alternatives of the WHERE clause that find q, a
@@ -145,24 +148,28 @@ func (db *DB) searchPhrase(q string, arg func(any) string) []string {
 		}
 	}
 	alts := []string{`substr(search_text, strpos(search_text, E'\n') + 1)` + like("%"+escapeLike(q)+"%")}
-	// The tsquery holds the words of q, the last as a prefix: every name
-	// that has the phrase has them, so it only narrows the rows read, through
-	// the index accounts_name_words; the LIKE on ' ' || search_text (whose
-	// first line is the name) decides. Its words are quoted for the tsquery
-	// input syntax: in '…', a quote is doubled and a backslash escaped.
+	phrase := `coalesce((' ' || search_text)` + like("% "+escapeLike(q)+"%") + `, false)`
+	// The tsquery holds the pairs of neighbouring words of q, the last by
+	// prefix: every name that has the phrase has them, so it only narrows
+	// the rows read, through the index accounts_name_pairs; the LIKE on
+	// ' ' || search_text (whose first line is the name) decides, and comes
+	// first so that a row it refuses costs no tsvector. The pairs are quoted
+	// for the tsquery input syntax: in '…', a quote is doubled and a
+	// backslash escaped. coalesce keeps the LIKE's estimate out of the plan
+	// (see migration 0014).
 	words := strings.Split(q, " ")
-	terms := make([]string, len(words))
+	terms := make([]string, len(words)-1)
 	quote := strings.NewReplacer(`'`, `''`, `\`, `\\`)
-	for i, w := range words {
-		if len(w) > maxLexeme {
+	for i := range terms {
+		pair := words[i] + " " + words[i+1]
+		if len(pair) > maxLexeme {
 			// Too long for a tsquery: the LIKE alone, reading the rows.
-			return append(alts, `(' ' || search_text)`+like("% "+escapeLike(q)+"%"))
+			return append(alts, phrase)
 		}
-		terms[i] = "'" + quote.Replace(w) + "'"
+		terms[i] = "'" + quote.Replace(pair) + "'"
 	}
 	tsq := strings.Join(terms, " & ") + ":*"
-	return append(alts, `(array_to_tsvector(array_remove(string_to_array(split_part(search_text, E'\n', 1), ' '), '')) @@ `+
-		arg(tsq)+`::tsquery AND (' ' || search_text)`+like("% "+escapeLike(q)+"%")+`)`)
+	return append(alts, `(`+phrase+` AND name_pairs @@ `+arg(tsq)+`::tsquery)`)
 }
 
 // ListAccounts implements store.Accounts.
