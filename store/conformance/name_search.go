@@ -25,7 +25,8 @@ func testNameSearch(t *testing.T, open func(t *testing.T) store.Store) {
 	hhen := citizen("H'Hen Niê", "066199000085", "", "")
 	reversed := citizen("Văn Nguyễn", "001099000086", "", "")
 	spaced := localOfficial("Phó Đức Minh", "Ha Tran") // a directory username may hold a space
-	all := []*identity.Account{an, ha, hanh, thuHa, hhen, reversed, spaced}
+	long := citizen("Ông "+strings.Repeat("Dài", 400)+" Cuối", "001099000087", "", "")
+	all := []*identity.Account{an, ha, hanh, thuHa, hhen, reversed, spaced, long}
 	for i, a := range all {
 		a.CreatedAt = base.Add(time.Duration(i) * time.Second)
 		must(t, s.CreateAccount(ctx, a, ""), "CreateAccount("+a.FullName+")")
@@ -86,6 +87,15 @@ func testNameSearch(t *testing.T, open func(t *testing.T) store.Store) {
 		{"nguyen van %", nil},
 		{"nguyen van _", nil},
 		{"nguyen _an", nil},
+		// A very long word is a word like any other.
+		{"ong dai", list(long)},
+		{"ong " + strings.Repeat("dai", 165), list(long)}, // a pair of 499 characters
+		{"ong " + strings.Repeat("dai", 200), list(long)},
+		{"ong " + strings.Repeat("dai", 400), list(long)},
+		{"ong " + strings.Repeat("dai", 400) + " cu", list(long)},
+		{strings.Repeat("dai", 400) + " cuoi", list(long)},
+		{strings.Repeat("dai", 399) + " cuoi", nil},
+		{"ong " + strings.Repeat("dai", 401), nil},
 		{strings.Repeat("a", 3000) + " an", nil},
 		{"nguyen " + strings.Repeat("v", 3000), nil},
 	} {

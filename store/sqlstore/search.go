@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
@@ -128,10 +129,10 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// maxLexeme is the longest lexeme, in bytes, that a PostgreSQL tsquery or
-// tsvector holds (2047, less one); the column name_pairs leaves longer
-// pairs out.
-const maxLexeme = 2046
+// maxPair is the length, in characters, to which the column name_pairs cuts
+// a pair of words (at most 2,000 bytes: a PostgreSQL lexeme holds less than
+// 2,048). A query with a longer pair reads the rows.
+const maxPair = 500
 
 // searchPhrase returns the alternatives of the WHERE clause that find q, a
 // folded query of several words, as a phrase of the name or a substring of
@@ -162,7 +163,7 @@ func (db *DB) searchPhrase(q string, arg func(any) string) []string {
 	quote := strings.NewReplacer(`'`, `''`, `\`, `\\`)
 	for i := range terms {
 		pair := words[i] + " " + words[i+1]
-		if len(pair) > maxLexeme {
+		if utf8.RuneCountInString(pair) > maxPair {
 			// Too long for a tsquery: the LIKE alone, reading the rows.
 			return append(alts, phrase)
 		}

@@ -26,9 +26,11 @@
 -- and a rare one through the index. coalesce keeps the LIKE's own estimate
 -- (0.5 % of the rows, whatever the pattern) out: the planner counts 50 %.
 -- The column is stored, not an index expression, so that checking a row
--- reads it rather than splitting the name again. A pair of 2046 bytes or
--- more is left out (a tsvector cannot hold it); sqlstore reads the rows for
--- a query with such a pair.
+-- reads it rather than splitting the name again. A pair is cut to its first
+-- 500 characters (at most 2,000 bytes: a lexeme holds less than 2,048): the
+-- pairs of a query are no longer (sqlstore reads the rows for a query with a
+-- longer pair), so a pair of a query still begins the pair it begins, or
+-- equals the pair it equals.
 CREATE FUNCTION dinhdanh_name_pairs(search_text text) RETURNS tsvector
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
@@ -37,8 +39,8 @@ DECLARE
     p text[] := '{}';
 BEGIN
     FOR i IN 1 .. coalesce(array_length(w, 1), 0) - 1 LOOP
-        IF w[i] <> '' AND w[i + 1] <> '' AND octet_length(w[i]) + octet_length(w[i + 1]) < 2046 THEN
-            p := p || (w[i] || ' ' || w[i + 1]);
+        IF w[i] <> '' AND w[i + 1] <> '' THEN
+            p := p || left(w[i] || ' ' || w[i + 1], 500);
         END IF;
     END LOOP;
     RETURN array_to_tsvector(p);
