@@ -130,9 +130,13 @@ type AccountFilter struct {
 	Capacity identity.Capacity // "" = every account
 	// Query matches accounts whose name, email, phone or official username
 	// contains it, compared without case, diacritics (đ is d) or repeated
-	// spaces ("nguyen van a" finds "Nguyễn Văn A"); whose personal ID starts
-	// with it (a query of digits); or whose phone is the number it writes in
-	// any form NormalizePhone accepts ("0901 111 111" finds "+84901111111").
+	// spaces; whose personal ID starts with it (a query of digits); or whose
+	// phone is the number it writes in any form NormalizePhone accepts
+	// ("0901 111 111" finds "+84901111111"). A query of several words is
+	// found in a name as a phrase: its words in that order, each a whole
+	// word of the name but the last, which may begin one ("nguyen van a" and
+	// "van a" find "Nguyễn Văn Anh"; "uyen van" and "a van" do not); a query
+	// of one word is found anywhere, inside a word too ("guyen").
 	// A query of blanks does not filter.
 	Query string
 	// Agency keeps the officials of this agency (identity.Official.Agency,

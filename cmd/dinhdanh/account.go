@@ -159,7 +159,7 @@ func (e *cliEnv) accountListCommand() *cobra.Command {
 	c := &cobra.Command{Use: "list [--kind citizen|official] [--query TEXT] [--limit N] [--json]", Short: "list accounts", Args: noArgs}
 	fs := c.Flags()
 	kind := fs.String("kind", "", "citizen or official")
-	query := fs.String("query", "", "part of a name, email, phone or username; beginning of a personal ID")
+	query := fs.String("query", "", "words of a name (the last may be begun), or part of an email, phone or username; beginning of a personal ID")
 	limit := fs.Int("limit", 100, "at most this many")
 	offset := fs.Int("offset", 0, "skip this many")
 	asJSON := fs.Bool("json", false, "print as JSON")

@@ -17,6 +17,7 @@ import (
 // paging after a cursor while accounts are being created.
 func testSearch(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Query", func(t *testing.T) { testSearchQuery(t, open) })
+	t.Run("NameWords", func(t *testing.T) { testNameSearch(t, open) })
 	t.Run("Agency", func(t *testing.T) { testSearchAgency(t, open) })
 	t.Run("UpdateRefreshesSearch", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
