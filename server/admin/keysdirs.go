@@ -202,6 +202,16 @@ func (s *Service) TestDirectory(ctx context.Context, name string) ([]ServerCheck
 	return out, nil
 }
 
+// AllowDirectorySync checks, running nothing, that the principal may
+// synchronise the directory (what SyncDirectory checks first).
+func (s *Service) AllowDirectorySync(ctx context.Context, name string) error {
+	d, err := s.directory(name)
+	if err != nil {
+		return err
+	}
+	return s.Allow(ctx, PermDirectorySync, Target{Agency: d.Agency, Ref: d.Name})
+}
+
 // SyncDirectory runs a synchronisation of the directory (directory.sync on
 // its agency): incremental, or full when full is set (a full run that
 // would disable too many officials returns the directory's

@@ -390,7 +390,9 @@ func (c *call) decode(v any) error {
 type streamed struct {
 	contentType, filename string
 	check                 func() error
-	write                 func(w io.Writer) error
+	// write writes the body; problemOf turns an error into the problem it
+	// may still write as part of the body.
+	write func(w io.Writer, problemOf func(error) *problem) error
 }
 
 func (h *Handler) stream(w http.ResponseWriter, r *http.Request, st streamed) {
@@ -401,7 +403,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, st streamed) {
 	w.Header().Set("Content-Type", st.contentType)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+st.filename+`"`)
 	w.WriteHeader(http.StatusOK)
-	if err := st.write(w); err != nil {
+	if err := st.write(w, func(err error) *problem { return h.problemOf(r, err) }); err != nil {
 		h.cfg.Log.Warn("admin api: export cut short", "err", err)
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -83,7 +84,7 @@ func routes() []*route {
 			resp: []directoryJSON{}, handle: listDirectories},
 		{method: "POST", path: "/directories/{name}/test", op: "testDirectory", summary: "Connect to every server of a directory and bind",
 			resp: []serverCheckJSON{}, handle: testDirectory},
-		{method: "POST", path: "/directories/{name}/sync", op: "syncDirectory", summary: "Run a synchronisation and answer with its counts",
+		{method: "POST", path: "/directories/{name}/sync", op: "syncDirectory", summary: "Run a synchronisation and answer with its counts; with Accept: application/jsonl, stream its progress as JSON lines ({done,total}, then {result} or {problem})",
 			body: syncRequest{}, resp: syncJSON{}, handle: syncDirectory},
 		{method: "GET", path: "/logout-deliveries", op: "listLogoutDeliveries", summary: "The newest back-channel logout deliveries",
 			query: []param{{"status", "string", "pending, delivered or failed"}, {"limit", "integer", "1 to 500 (default 100)"}},
@@ -871,12 +872,63 @@ func syncDirectory(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	r, err := c.svc.SyncDirectory(c.r.Context(), c.r.PathValue("name"), in.Full, nil)
+	ctx, name := c.r.Context(), c.r.PathValue("name")
+	if strings.Contains(c.r.Header.Get("Accept"), "application/jsonl") {
+		return streamed{contentType: "application/jsonl; charset=utf-8", check: func() error {
+			return c.svc.AllowDirectorySync(ctx, name)
+		}, write: func(w io.Writer, problemOf func(error) *problem) error {
+			return streamSync(c, w, name, in.Full, problemOf)
+		}}, nil
+	}
+	r, err := c.svc.SyncDirectory(ctx, name, in.Full, nil)
 	if err != nil {
 		return nil, err
 	}
+	return syncOut(r), nil
+}
+
+func syncOut(r *admin.SyncResult) syncJSON {
 	return syncJSON{Directory: r.Directory, Full: r.Full, Seen: r.Seen, Created: r.Created,
-		Updated: r.Updated, Disabled: r.Disabled, Enabled: r.Enabled, Skipped: r.Skipped, Seconds: r.Duration.Seconds()}, nil
+		Updated: r.Updated, Disabled: r.Disabled, Enabled: r.Enabled, Skipped: r.Skipped, Seconds: r.Duration.Seconds()}
+}
+
+// syncProgress is a line of a streamed synchronisation: progress while it
+// runs ({"done","total"}), then its result or its problem.
+type syncProgress struct {
+	Done    int       `json:"done"`
+	Total   int       `json:"total"`
+	Result  *syncJSON `json:"result,omitempty"`
+	Problem *problem  `json:"problem,omitempty"`
+}
+
+// streamSync runs the synchronisation, writing a progress line at most
+// every 200 ms and at the end, then the result (or the problem) as the last
+// line.
+func streamSync(c *call, w io.Writer, name string, full bool, problemOf func(error) *problem) error {
+	enc := json.NewEncoder(w)
+	flush := func() {
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	var last time.Time
+	var done, total int
+	r, err := c.svc.SyncDirectory(c.r.Context(), name, full, func(d, t int) {
+		done, total = d, t
+		if now := time.Now(); now.Sub(last) >= 200*time.Millisecond || d == t {
+			last = now
+			_ = enc.Encode(syncProgress{Done: d, Total: t})
+			flush()
+		}
+	})
+	if err != nil {
+		p := problemOf(err)
+		return enc.Encode(syncProgress{Done: done, Total: total, Problem: p})
+	}
+	out := syncOut(r)
+	err = enc.Encode(syncProgress{Done: r.Seen, Total: r.Seen, Result: &out})
+	flush()
+	return err
 }
 
 func listDeliveries(c *call) (any, error) {
@@ -951,7 +1003,7 @@ func exportAudit(c *call) (any, error) {
 	}
 	// The scope is checked before the first byte: a refusal is still a problem.
 	return streamed{contentType: format.ContentType(), filename: "audit." + string(format),
-		write: func(w io.Writer) error {
+		write: func(w io.Writer, _ func(error) *problem) error {
 			_, err := c.svc.ExportAudit(c.r.Context(), aq, format, w)
 			return err
 		}, check: func() error { return c.svc.AllowAuditExport(c.r.Context(), aq) }}, nil
