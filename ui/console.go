@@ -280,7 +280,7 @@ type ConsoleCheck struct {
 
 // ConsoleSync counts what a synchronisation did.
 type ConsoleSync struct {
-	Directory                                         string
+	Directory                                 string
 	Seen, Created, Updated, Disabled, Enabled int
 }
 
