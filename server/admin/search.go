@@ -22,6 +22,10 @@ type AccountQuery struct {
 	Limit int
 	// Offset skips that many results of the principal's view.
 	Offset int
+	// After is the cursor of the last account of the previous page
+	// (store.AccountCursor): the page starts after it, skipping and
+	// repeating no one when accounts are created meanwhile.
+	After string
 }
 
 // maxSearchScan bounds how many accounts one search reads to fill a page
@@ -55,6 +59,9 @@ func (s *Service) SearchAccounts(ctx context.Context, q AccountQuery) ([]*identi
 	if len(q.Agency) > 200 {
 		p.add("agency", "at most 200 characters")
 	}
+	if _, _, err := store.ParseAccountCursor(q.After); q.After != "" && err != nil {
+		p.add("after", "is not a cursor of this search")
+	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -76,10 +83,16 @@ func (s *Service) SearchAccounts(ctx context.Context, q AccountQuery) ([]*identi
 func (s *Service) searchAccounts(ctx context.Context, q AccountQuery) ([]*identity.Account, error) {
 	out := []*identity.Account{}
 	skip := q.Offset
-	const batch = 500
+	// The first read asks for the page (all of it is in view when the store
+	// narrows to the principal's scope); later ones, when some accounts were
+	// out of view, for more at a time.
+	batch := min(500, max(q.Offset+q.Limit, 20))
 	for read := 0; read < maxSearchScan; read += batch {
+		if read > 0 {
+			batch = 500
+		}
 		page, err := s.Store.ListAccounts(ctx, store.AccountFilter{Capacity: q.Kind, Query: q.Text, Agency: q.Agency,
-			Agencies: s.readAgencies(), Limit: batch, Offset: read})
+			Agencies: s.readAgencies(), After: q.After, Limit: batch, Offset: read})
 		if err != nil {
 			return nil, err
 		}

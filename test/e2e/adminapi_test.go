@@ -254,6 +254,16 @@ func TestAdminAPI(t *testing.T) {
 			t.Fatalf("search: %d %s", r.status, r.body)
 		}
 		a.do(t, "GET", "/accounts?limit=x", superTok, nil).problem(t, 400, "invalid")
+		a.do(t, "GET", "/accounts?after=x", superTok, nil).problem(t, 400, "invalid")
+		// Paging by cursor: two pages of one are the page of two.
+		two := a.do(t, "GET", "/accounts?q=Chuyên&limit=2", superTok, nil).list(t)
+		p1 := a.do(t, "GET", "/accounts?q=Chuyên&limit=1", superTok, nil)
+		cursor := p1.header.Get("Next-Cursor")
+		p2 := a.do(t, "GET", "/accounts?q=Chuyên&limit=1&after="+url.QueryEscape(cursor), superTok, nil)
+		if cursor == "" || p1.list(t)[0].(map[string]any)["id"] != two[0].(map[string]any)["id"] ||
+			p2.list(t)[0].(map[string]any)["id"] != two[1].(map[string]any)["id"] {
+			t.Fatalf("cursor paging: %q %s %s, want the two of %v", cursor, p1.body, p2.body, two)
+		}
 		// The agency admin sees its agency only, and is refused another.
 		r = a.do(t, "GET", "/accounts?q=Chuyên", agencyTok, nil)
 		if l := r.list(t); len(l) != 1 || l[0].(map[string]any)["id"] != staff2Sub {

@@ -34,7 +34,8 @@ func routes() []*route {
 		{method: "GET", path: "/accounts", op: "searchAccounts", summary: "Search the people the caller may read",
 			query: []param{{"q", "string", "substring of name, email, phone, username; prefix of the personal ID"},
 				{"kind", "string", "citizen or official"}, {"agency", "string", "officials of this agency"},
-				{"limit", "integer", "1 to 200 (default 50)"}, {"offset", "integer", "results to skip"}},
+				{"limit", "integer", "1 to 200 (default 50)"}, {"offset", "integer", "results to skip"},
+				{"after", "string", "the Next-Cursor header of the previous page: the page starts after its last person, skipping and repeating no one"}},
 			resp: []accountJSON{}, handle: searchAccounts},
 		{method: "POST", path: "/accounts", op: "createAccount", summary: "Create an account", body: accountCreate{},
 			resp: createdAccount{}, status: http.StatusCreated, handle: createAccount},
@@ -555,14 +556,23 @@ func searchAccounts(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	as, err := c.svc.SearchAccounts(c.r.Context(), admin.AccountQuery{Text: q.Get("q"), Kind: identity.Capacity(q.Get("kind")),
-		Agency: q.Get("agency"), Limit: limit, Offset: offset})
+	aq := admin.AccountQuery{Text: q.Get("q"), Kind: identity.Capacity(q.Get("kind")),
+		Agency: q.Get("agency"), Limit: limit, Offset: offset, After: q.Get("after")}
+	as, err := c.svc.SearchAccounts(c.r.Context(), aq)
 	if err != nil {
 		return nil, err
 	}
 	out := []accountJSON{}
 	for _, a := range as {
 		out = append(out, accountOut(a))
+	}
+	page := aq.Limit
+	if page == 0 {
+		page = 50 // SearchAccounts' default
+	}
+	if n := len(as); n > 0 && n == page {
+		// A full page: the next one starts after its last person.
+		c.w.Header().Set("Next-Cursor", store.AccountCursor(as[n-1]))
 	}
 	return out, nil
 }
