@@ -74,6 +74,7 @@ type Store interface {
 	UpstreamLinks
 	AdminRoles
 	Outbox
+	PersonalData
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
