@@ -141,6 +141,10 @@ type Config struct {
 	// Audit configures the audit log's retention and its copy to syslog. See Audit.
 	// Default: events kept 8760h (12 months), no syslog.
 	Audit Audit `yaml:"audit"`
+
+	// Privacy configures the privacy notice accepted at registration and the retention of a deleted
+	// account's audit events. See Privacy. Default: the catalogs' short notice, version "1"; 43800h (5 years).
+	Privacy Privacy `yaml:"privacy"`
 }
 
 // Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
@@ -389,6 +393,7 @@ func Default() *Config {
 		},
 		Metrics: Metrics{},
 		Audit:   defaultAudit(),
+		Privacy: defaultPrivacy(),
 	}
 	c.Mail, c.SMS, c.Outbox = defaultNotify()
 	return c

@@ -142,6 +142,10 @@ func TestDefault(t *testing.T) {
 		{"audit.syslog.app_name", c.Audit.Syslog.AppName, "dinhdanh"},
 		{"audit.syslog.facility", c.Audit.Syslog.Facility, "audit"},
 		{"audit.syslog.ca_file", c.Audit.Syslog.CAFile, ""},
+		{"privacy.notice_url_vi", c.Privacy.NoticeURLVI, ""},
+		{"privacy.notice_url_en", c.Privacy.NoticeURLEN, ""},
+		{"privacy.notice_version", c.Privacy.NoticeVersion, "1"},
+		{"privacy.closed_account_audit_retention", c.Privacy.ClosedAccountAuditRetention.D(), 43800 * time.Hour},
 	}
 	if len(checks) != len(leaves()) {
 		t.Errorf("checked %d defaults, Config has %d settings", len(checks), len(leaves()))

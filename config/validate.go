@@ -132,6 +132,7 @@ func (c *Config) Validate() error {
 	c.validateAdmin(&v)
 	c.validateNotify(&v)
 	c.validateAudit(&v)
+	c.validatePrivacy(&v)
 
 	v.oneOf("ui.default_language", c.UI.DefaultLanguage, languages)
 	if strings.TrimSpace(c.UI.ProductName) == "" {

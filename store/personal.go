@@ -93,4 +93,8 @@ type PersonalData interface {
 	// GetClosedAccount returns the record of the closed account, or
 	// ErrNotFound when the account is not closed.
 	GetClosedAccount(ctx context.Context, accountID string) (*ClosedAccount, error)
+	// AuditHeldFrom returns the time of the oldest audit event about an
+	// account closed whose AuditUntil is after now: the audit log's purge
+	// keeps the events from then on. Zero when no event is held.
+	AuditHeldFrom(ctx context.Context, now time.Time) (time.Time, error)
 }

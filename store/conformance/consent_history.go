@@ -141,6 +141,25 @@ func testPersonalData(t *testing.T, open func(t *testing.T) store.Store) {
 		if !sameTime(c.ClosedAt, closedAt) || !sameTime(c.AuditUntil, until) {
 			t.Fatalf("closed = %+v", c)
 		}
+		// The audit events about the account are held until AuditUntil.
+		held, err := s.AuditHeldFrom(ctx, now())
+		must(t, err, "AuditHeldFrom(none)")
+		if !held.IsZero() {
+			t.Fatalf("AuditHeldFrom without events = %v", held)
+		}
+		ev := &store.AuditEvent{Time: now().Add(-48 * time.Hour), Type: "login.success", Actor: a.ID, Subject: a.ID}
+		must(t, s.AppendAudit(ctx, ev), "AppendAudit")
+		must(t, s.AppendAudit(ctx, &store.AuditEvent{Time: now().Add(-72 * time.Hour), Type: "login.success", Actor: "x", Subject: "someone-else"}), "AppendAudit")
+		held, err = s.AuditHeldFrom(ctx, now())
+		must(t, err, "AuditHeldFrom")
+		if !sameTime(held, ev.Time) {
+			t.Fatalf("AuditHeldFrom = %v, want %v", held, ev.Time)
+		}
+		held, err = s.AuditHeldFrom(ctx, until.Add(time.Second))
+		must(t, err, "AuditHeldFrom(after the retention)")
+		if !held.IsZero() {
+			t.Fatalf("AuditHeldFrom after the retention = %v, want zero", held)
+		}
 		got, err := s.GetAccount(ctx, a.ID)
 		must(t, err, "GetAccount(closed)")
 		if got.FullName != "" || got.Birthdate != "" || got.Gender != "" || got.Email != "" || got.Phone != "" ||

@@ -203,3 +203,14 @@ func (db *DB) GetClosedAccount(ctx context.Context, accountID string) (*store.Cl
 	}
 	return &store.ClosedAccount{AccountID: accountID, ClosedAt: tm(closed), AuditUntil: tm(until)}, nil
 }
+
+// AuditHeldFrom implements store.PersonalData.
+func (db *DB) AuditHeldFrom(ctx context.Context, now time.Time) (time.Time, error) {
+	var oldest sql.NullInt64
+	err := db.r.QueryRowContext(ctx, `SELECT MIN(l.time) FROM audit_log l JOIN closed_accounts c ON c.account_id = l.subject
+		WHERE c.audit_until > $1`, ms(now)).Scan(&oldest)
+	if err != nil || !oldest.Valid {
+		return time.Time{}, err
+	}
+	return tm(oldest.Int64), nil
+}
