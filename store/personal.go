@@ -50,6 +50,13 @@ type ClosedAccount struct {
 	AuditUntil time.Time
 }
 
+// UpstreamLink is an upstream provider's subject linked to an account.
+type UpstreamLink struct {
+	Provider  string
+	Subject   string
+	CreatedAt time.Time
+}
+
 // ErrProtectedAccount is returned by CloseAccount for an account that
 // cannot be closed by its holder: an official's, or an administrator's.
 var ErrProtectedAccount = errors.New("store: an official's or administrator's account cannot be closed")
@@ -93,6 +100,9 @@ type PersonalData interface {
 	// GetClosedAccount returns the record of the closed account, or
 	// ErrNotFound when the account is not closed.
 	GetClosedAccount(ctx context.Context, accountID string) (*ClosedAccount, error)
+	// UpstreamLinksOf returns the upstream subjects linked to the account,
+	// ordered by provider and subject.
+	UpstreamLinksOf(ctx context.Context, accountID string) ([]*UpstreamLink, error)
 	// AuditHeldFrom returns the time of the oldest audit event about an
 	// account closed whose AuditUntil is after now: the audit log's purge
 	// keeps the events from then on. Zero when no event is held.

@@ -15,6 +15,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/login"
+	"github.com/dinhdanh/dinhdanh/server/login/register"
 	"github.com/dinhdanh/dinhdanh/server/login/upstream"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -161,7 +162,8 @@ func assemble(s *Services) (*App, error) {
 		Guard: s.Guard, Audit: s.Audit, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength},
 		MFA: loginFactors, Directory: directoryAuthenticator(dirs), Certificates: certs.forLogin(),
-		Upstreams: ups, Notices: s.notices()})
+		Upstreams: ups, Notices: s.notices(), Privacy: register.Notice{URLVI: cfg.Privacy.NoticeURLVI,
+			URLEN: cfg.Privacy.NoticeURLEN, Version: cfg.Privacy.NoticeVersion}})
 	sh := &session.Handler{Kit: kit, Logout: s.Logout, Sessions: s.Sessions, Clients: p.Storage,
 		Signer: p.Signer(), Issuer: cfg.Issuer, Log: log, UpstreamLogout: upstream.EndSession(ups)}
 	ah := account.NewHandler(account.Handler{Kit: kit, Store: db, Sessions: s.Sessions, Logout: s.Logout, LogoutPages: sh,

@@ -25,7 +25,9 @@
 //     own factors and consents: [MFATOTPEnrolled], [MFATOTPRemoved],
 //     [MFAWebAuthnRegistered], [MFAWebAuthnRegistrationFailure],
 //     [MFAWebAuthnRemoved], [MFARecoveryCodesMade], [CertificateBind],
-//     [CertificateBindRefused], [CertificateUnbind], [ConsentRevoke].
+//     [CertificateBindRefused], [CertificateUnbind], [ConsentRevoke]; and
+//     their rights over their data: the download ([PrivacyExport]) and the
+//     deletion of the account ([AccountClose], [AccountCloseRefused]).
 //   - Sessions (server/session): every end of an SSO session, whatever its
 //     reason ([SessionEnd]).
 //   - Administration (server/admin, used by the command line, the directory

@@ -61,6 +61,8 @@ type Config struct {
 	// Notices, when set, tells the holder of a contact that someone tried to
 	// register with it (see register.Notifier).
 	Notices register.Notifier
+	// Privacy is the privacy notice a registration accepts (register.Notice).
+	Privacy register.Notice
 }
 
 // deps is the configuration the handler was built from.
@@ -99,7 +101,7 @@ func New(c Config) *Handler {
 		password.New(h.env),
 		consent.New(h.env),
 		business.New(h.env),
-		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength, c.Notices),
+		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength, c.Notices, c.Privacy),
 	)
 	if h.up = upstream.New(h.env, c.Upstreams); h.up != nil {
 		h.steps = append(h.steps, h.up)

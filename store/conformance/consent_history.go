@@ -129,7 +129,12 @@ func testPersonalData(t *testing.T, open func(t *testing.T) store.Store) {
 		must(t, s.CreateRefreshToken(ctx, &store.RefreshToken{Signature: sig, RequestID: "req", ClientID: "portal",
 			Subject: a.ID, Active: true, Request: []byte("{}"), ExpiresAt: now().Add(time.Hour)}), "CreateRefreshToken")
 
-		_, err := s.GetClosedAccount(ctx, a.ID)
+		links, err := s.UpstreamLinksOf(ctx, a.ID)
+		must(t, err, "UpstreamLinksOf")
+		if len(links) != 1 || links[0].Provider != "vneid" || links[0].Subject != "vneid-sub-1" || links[0].CreatedAt.IsZero() {
+			t.Fatalf("UpstreamLinksOf = %+v", links)
+		}
+		_, err = s.GetClosedAccount(ctx, a.ID)
 		wantErr(t, err, store.ErrNotFound, "GetClosedAccount(open)")
 		closedAt, until := now(), now().AddDate(5, 0, 0)
 		must(t, s.CloseAccount(ctx, store.ClosedAccount{AccountID: a.ID, ClosedAt: closedAt, AuditUntil: until}), "CloseAccount")
@@ -179,6 +184,9 @@ func testPersonalData(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		_, err = s.FindUpstreamLink(ctx, "vneid", "vneid-sub-1")
 		wantErr(t, err, store.ErrNotFound, "FindUpstreamLink(closed)")
+		if links, err := s.UpstreamLinksOf(ctx, a.ID); err != nil || len(links) != 0 {
+			t.Fatalf("UpstreamLinksOf(closed) = %d, %v", len(links), err)
+		}
 		if rs, err := s.Representations(ctx, a.ID); err != nil || len(rs) != 0 {
 			t.Fatalf("Representations(closed) = %d, %v", len(rs), err)
 		}

@@ -214,3 +214,24 @@ func (db *DB) AuditHeldFrom(ctx context.Context, now time.Time) (time.Time, erro
 	}
 	return tm(oldest.Int64), nil
 }
+
+// UpstreamLinksOf implements store.PersonalData.
+func (db *DB) UpstreamLinksOf(ctx context.Context, accountID string) ([]*store.UpstreamLink, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT provider, subject, created_at FROM upstream_links WHERE account_id=$1
+		ORDER BY provider, subject`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.UpstreamLink
+	for rows.Next() {
+		l := &store.UpstreamLink{}
+		var at int64
+		if err := rows.Scan(&l.Provider, &l.Subject, &at); err != nil {
+			return nil, err
+		}
+		l.CreatedAt = tm(at)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
