@@ -167,6 +167,9 @@ type AccountPage struct {
 	Sessions []SessionRow
 	// Certificates links to the certificates bound to the account (/account/certificates).
 	Certificates bool
+	// Privacy links to the person's rights over their data: the consent
+	// history, the download and the deletion (/account/privacy/...).
+	Privacy bool
 }
 
 // ConsentRow is one application the person granted consent to. An empty

@@ -40,6 +40,10 @@ func (e *cliEnv) clientCreateCommand() *cobra.Command {
 	fs.StringVar(&spec.MinimumACR, "min-acr", "", "lowest assurance level of a login for this client: LoA1, LoA2 (second factor) or LoA3")
 	fs.StringVar(&spec.ClaimProfile, "claim-profile", "", "claim names besides the standard ones: standard (default) or dvcqg (the national public-service portal's SoDinhDanh, HoVaTen, …)")
 	fs.StringVar(&spec.Agency, "agency", "", "the agency that owns the application, whose agency_admin manages it (none: a province-wide application)")
+	fs.StringVar(&spec.PurposeVI, "purpose-vi", "", "why the application processes personal data, in Vietnamese (shown on the consent page)")
+	fs.StringVar(&spec.PurposeEN, "purpose-en", "", "the same purpose in English")
+	fs.StringVar(&spec.PrivacyURLVI, "privacy-url-vi", "", "the application's privacy notice in Vietnamese (https URL, linked from the consent page)")
+	fs.StringVar(&spec.PrivacyURLEN, "privacy-url-en", "", "the application's privacy notice in English (https URL)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		spec.RedirectURIs, spec.GrantTypes, spec.Scopes, spec.Audience = redirects, grants, scopes, audience
@@ -82,6 +86,7 @@ func clientJSON(c *store.Client) map[string]any {
 		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "backchannel_logout_uri": c.BackchannelLogoutURI,
 		"frontchannel_logout_uri": c.FrontchannelLogoutURI, "minimum_acr": c.MinimumACR,
 		"claim_profile": c.ClaimProfile, "agency": c.Agency,
+		"purpose_vi": c.PurposeVI, "purpose_en": c.PurposeEN, "privacy_url_vi": c.PrivacyURLVI, "privacy_url_en": c.PrivacyURLEN,
 	}
 }
 
@@ -114,6 +119,12 @@ func (e *cliEnv) printClient(c *store.Client) {
 	}
 	if c.Agency != "" {
 		fmt.Fprintf(e.stdout, "agency:               %s\n", c.Agency)
+	}
+	for _, f := range []struct{ name, value string }{{"purpose_vi:           ", c.PurposeVI}, {"purpose_en:           ", c.PurposeEN},
+		{"privacy_url_vi:       ", c.PrivacyURLVI}, {"privacy_url_en:       ", c.PrivacyURLEN}} {
+		if f.value != "" {
+			fmt.Fprintf(e.stdout, "%s%s\n", f.name, f.value)
+		}
 	}
 	fmt.Fprintf(e.stdout, "id_token_alg:         %s\naccess_token_format:  %s\nauth_method:          %s\ncreated_at:           %s\n",
 		c.IDTokenAlgorithm, c.AccessTokenFormat, c.AuthMethod(), fmtTime(c.CreatedAt))

@@ -28,6 +28,9 @@ type Handler struct {
 	Factors *Factors
 	// Certificates, when set, serves the bound certificates at /account/certificates (certificate.go).
 	Certificates *Certificates
+	// Privacy, when set, serves the person's rights over their data at
+	// /account/privacy/... (privacy.go).
+	Privacy *Privacy
 
 	recorder *audit.Recorder
 }
@@ -53,6 +56,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	if h.Certificates != nil {
 		h.registerCertificates(mux)
+	}
+	if h.Privacy != nil {
+		h.registerPrivacy(mux)
 	}
 }
 
@@ -119,7 +125,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, sso *session.SS
 	base := h.Kit.Base(w, r)
 	base.NoticeKey = notice
 	h.Kit.Render(w, r, http.StatusOK, "account", &ui.AccountPage{Base: base, FullName: acct.FullName, Capacities: caps,
-		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil})
+		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil, Privacy: h.Privacy != nil})
 }
 
 // sessionRows lists the person's live sessions, the current one first.

@@ -111,6 +111,10 @@ type ClientSpec struct {
 	// Agency is the agency that owns the application ("" = the province):
 	// its administrators manage it.
 	Agency string
+	// PurposeVI and PurposeEN state why the application processes personal
+	// data, and PrivacyURLVI and PrivacyURLEN link its privacy notice, in
+	// Vietnamese and English; the consent page shows them (purpose.go).
+	PurposeVI, PurposeEN, PrivacyURLVI, PrivacyURLEN string
 }
 
 var clientIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
@@ -230,6 +234,7 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cli
 	if err != nil {
 		p.add("claim_profile", "%q is not a claim profile (standard or dvcqg)", spec.ClaimProfile)
 	}
+	validatePurpose(&p, &spec)
 	if err := p.err(); err != nil {
 		return nil, "", err
 	}
@@ -238,6 +243,7 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cli
 		IDTokenAlgorithm: spec.IDTokenAlgorithm, AccessTokenFormat: spec.AccessTokenFormat,
 		TokenEndpointAuthMethod: spec.TokenEndpointAuthMethod, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: spec.BackchannelLogoutURI, FrontchannelLogoutURI: spec.FrontchannelLogoutURI}
+	applyPurpose(c, &spec)
 	secret := ""
 	if !spec.Public {
 		secret = randomID(32)

@@ -170,7 +170,9 @@ func assemble(s *Services) (*App, error) {
 		Log: log, ForgetConsent: func(r *http.Request, accountID, clientID string) error {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		},
-		Factors: consoleFactors, Certificates: certs.forConsole()}, s.Audit)
+		Factors: consoleFactors, Certificates: certs.forConsole(),
+		Privacy: &account.Privacy{Inventory: consoleFactors.Inventory, ReauthMaxAge: cfg.MFA.ReauthenticationMaxAge.D(),
+			AuditRetention: cfg.Privacy.ClosedAccountAuditRetention.D()}}, s.Audit)
 	h := newHealth(db, eph, cfg.Redis.AllowEviction, log)
 	mux := http.NewServeMux()
 	registerProvider(mux, p)
