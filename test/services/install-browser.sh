@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
 # Installs what the browser tests (test/browser) need when it is missing:
-# Debian's chromium, run headless by chromedp. Idempotent and quiet: when a
-# Chromium is already there it only checks and exits. Needs root (or sudo)
-# and Debian's package repositories only when something is missing.
+# Debian's chromium, run headless by chromedp, and the npm package axe-core
+# (the accessibility checker the page tests inject), kept in
+# ${XDG_CACHE_HOME:-~/.cache}/dinhdanh-test/axe where test/browser finds it.
+# Idempotent and quiet: when both are already there it only checks and exits.
+# Needs root (or sudo) and Debian's package repositories only when Chromium is
+# missing, and npm only when axe-core is.
 set -euo pipefail
+
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/dinhdanh-test/axe"
+if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "install-browser.sh: axe-core is missing and npm is not available; install npm (Debian: apt-get install npm)" >&2
+		exit 1
+	fi
+	echo "install-browser.sh: installing axe-core into $axe_dir" >&2
+	mkdir -p "$axe_dir"
+	npm install --silent --no-audit --no-fund --prefix "$axe_dir" axe-core@4 >/dev/null
+fi
 
 for name in chromium chromium-browser google-chrome; do
 	if command -v "$name" >/dev/null 2>&1; then
