@@ -80,6 +80,26 @@ func testPersonalData(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("ConcurrentGrant", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		must(t, s.CreateClient(ctx, fullClient("portal")), "CreateClient")
+		for range Repeats {
+			a := citizen("Đồng thời", "", uniqueName("c")+"@example.vn", "")
+			must(t, s.CreateAccount(ctx, a, ""), "CreateAccount")
+			errs := Concurrently(Racers, func(int) error {
+				return s.PutConsent(ctx, &store.Consent{AccountID: a.ID, ClientID: "portal", Scopes: []string{"openid", "profile"}})
+			})
+			for _, err := range errs {
+				must(t, err, "PutConsent(concurrent)")
+			}
+			h, err := s.ConsentHistory(ctx, a.ID)
+			must(t, err, "ConsentHistory")
+			if len(h) != 1 || h[0].Action != store.ConsentGranted {
+				t.Fatalf("%d concurrent grants of one consent wrote the history %+v, want one granted line", Racers, h)
+			}
+		}
+	})
+
 	t.Run("RegisterAccount", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
 		a := citizen("Bùi Thị Xuân", "001160000013", "xuan@example.vn", "")

@@ -230,7 +230,9 @@ func splitSpace(s string) []string {
 }
 
 // PutConsent implements store.Consents: the history line (store.PersonalData)
-// is written in the same transaction.
+// is written in the same transaction. The consent's row is written first
+// (inserted when new, else updated), which locks it, so that concurrent
+// puts each see the scopes the one before them left.
 func (db *DB) PutConsent(ctx context.Context, c *store.Consent) error {
 	if c.GrantedAt.IsZero() {
 		c.GrantedAt = db.now().UTC()
@@ -240,31 +242,49 @@ func (db *DB) PutConsent(ctx context.Context, c *store.Consent) error {
 		return err
 	}
 	defer tx.Rollback()
-	var prior string
-	err = tx.QueryRowContext(ctx, `SELECT scopes FROM consents WHERE account_id=$1 AND client_id=$2`, c.AccountID, c.ClientID).Scan(&prior)
-	action := store.ConsentChanged
-	if errors.Is(err, sql.ErrNoRows) {
-		action, err = store.ConsentGranted, nil
-	}
-	if err != nil {
-		return err
-	}
 	scopes := strings.Join(c.Scopes, " ")
-	_, err = tx.ExecContext(ctx, `INSERT INTO consents (account_id, client_id, scopes, granted_at) VALUES ($1,$2,$3,$4)
-		ON CONFLICT (account_id, client_id) DO UPDATE SET scopes=excluded.scopes, granted_at=excluded.granted_at`,
-		c.AccountID, c.ClientID, scopes, ms(c.GrantedAt))
-	if foreignKeyViolation(err) {
-		return store.ErrNotFound
-	}
-	if err != nil {
-		return err
-	}
-	if action == store.ConsentGranted || prior != scopes {
-		if err := appendConsentEvent(ctx, tx, c.AccountID, c.ClientID, action, scopes, c.GrantedAt); err != nil {
-			return err
+	action := ""
+	for action == "" {
+		res, err := tx.ExecContext(ctx, `INSERT INTO consents (account_id, client_id, scopes, granted_at) VALUES ($1,$2,$3,$4)
+			ON CONFLICT (account_id, client_id) DO NOTHING`, c.AccountID, c.ClientID, scopes, ms(c.GrantedAt))
+		if foreignKeyViolation(err) {
+			return store.ErrNotFound
 		}
+		if n, err := rowsAffected(res, err); err != nil {
+			return err
+		} else if n == 1 {
+			action = store.ConsentGranted
+			break
+		}
+		// A consent stands: the same scopes only renew its time.
+		res, err = tx.ExecContext(ctx, `UPDATE consents SET granted_at=$4 WHERE account_id=$1 AND client_id=$2 AND scopes=$3`,
+			c.AccountID, c.ClientID, scopes, ms(c.GrantedAt))
+		if n, err := rowsAffected(res, err); err != nil {
+			return err
+		} else if n == 1 {
+			return tx.Commit()
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE consents SET scopes=$3, granted_at=$4 WHERE account_id=$1 AND client_id=$2`,
+			c.AccountID, c.ClientID, scopes, ms(c.GrantedAt))
+		if n, err := rowsAffected(res, err); err != nil {
+			return err
+		} else if n == 1 {
+			action = store.ConsentChanged
+		}
+		// Otherwise it was withdrawn meanwhile: insert it again.
+	}
+	if err := appendConsentEvent(ctx, tx, c.AccountID, c.ClientID, action, scopes, c.GrantedAt); err != nil {
+		return err
 	}
 	return tx.Commit()
+}
+
+// rowsAffected returns how many rows the statement changed.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // RevokeConsent implements store.Consents: the history keeps the consent
