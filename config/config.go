@@ -145,6 +145,10 @@ type Config struct {
 	// Contacts configures the one-time codes that verify an email or phone number changed in the account
 	// console. See Contacts. Default: codes valid 10m, 5 tries each, 3 codes per account and contact per hour.
 	Contacts Contacts `yaml:"contacts"`
+
+	// Privacy configures the privacy notice accepted at registration and the retention of a deleted
+	// account's audit events. See Privacy. Default: the catalogs' short notice, version "1"; 43800h (5 years).
+	Privacy Privacy `yaml:"privacy"`
 }
 
 // Database says where durable state (accounts, credentials, clients, consents, signing keys, audit log) and,
@@ -429,6 +433,7 @@ func Default() *Config {
 		},
 		Metrics: Metrics{},
 		Audit:   defaultAudit(),
+		Privacy: defaultPrivacy(),
 	}
 	c.Contacts = defaultContacts()
 	c.Mail, c.SMS, c.Outbox = defaultNotify()

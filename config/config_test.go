@@ -157,6 +157,10 @@ func TestDefault(t *testing.T) {
 		{"contacts.max_attempts", c.Contacts.MaxAttempts, 5},
 		{"contacts.max_sends", c.Contacts.MaxSends, 3},
 		{"contacts.send_window", c.Contacts.SendWindow.D(), time.Hour},
+		{"privacy.notice_url_vi", c.Privacy.NoticeURLVI, ""},
+		{"privacy.notice_url_en", c.Privacy.NoticeURLEN, ""},
+		{"privacy.notice_version", c.Privacy.NoticeVersion, "1"},
+		{"privacy.closed_account_audit_retention", c.Privacy.ClosedAccountAuditRetention.D(), 43800 * time.Hour},
 	}
 	if len(checks) != len(leaves()) {
 		t.Errorf("checked %d defaults, Config has %d settings", len(checks), len(leaves()))

@@ -149,6 +149,7 @@ func (c *Config) Validate() error {
 	c.validateAudit(&v)
 	c.validateContacts(&v)
 	c.validateSupport(&v)
+	c.validatePrivacy(&v)
 
 	v.oneOf("ui.default_language", c.UI.DefaultLanguage, languages)
 	if strings.TrimSpace(c.UI.ProductName) == "" {

@@ -37,9 +37,17 @@ type Client struct {
 	ClaimProfile string
 	// Agency is the code of the agency that owns the application, whose
 	// administrators manage it; "" is a province-wide application.
-	Agency    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Agency string
+	// PurposeVI and PurposeEN state, in Vietnamese and English, why the
+	// application processes the personal data it asks for (Law 91/2025/QH15):
+	// the consent page shows the one of the person's language. "" is none.
+	PurposeVI, PurposeEN string
+	// PrivacyURLVI and PrivacyURLEN are the application's privacy notices
+	// (absolute https URLs, or http on a loopback host), linked from the
+	// consent page in the person's language. "" is none.
+	PrivacyURLVI, PrivacyURLEN string
+	CreatedAt                  time.Time
+	UpdatedAt                  time.Time
 }
 
 // Access-token formats.
@@ -69,4 +77,22 @@ func (c *Client) HasGrant(g string) bool {
 		}
 	}
 	return false
+}
+
+// PurposeIn returns the client's purpose statement and privacy-notice URL in
+// the language lang ("vi" or "en"), each falling back to the other
+// language's when the client has none in lang.
+func (c *Client) PurposeIn(lang string) (purpose, privacyURL string) {
+	purpose, privacyURL = c.PurposeVI, c.PrivacyURLVI
+	alt, altURL := c.PurposeEN, c.PrivacyURLEN
+	if lang == "en" {
+		purpose, privacyURL, alt, altURL = alt, altURL, purpose, privacyURL
+	}
+	if purpose == "" {
+		purpose = alt
+	}
+	if privacyURL == "" {
+		privacyURL = altURL
+	}
+	return purpose, privacyURL
 }

@@ -75,6 +75,7 @@ type Store interface {
 	AdminRoles
 	Outbox
 	AdminViews
+	PersonalData
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

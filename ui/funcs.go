@@ -113,6 +113,7 @@ var registerFields = []struct{ name, anchor string }{
 	{"phone", "phone"},
 	{"password", "password"},
 	{"password_confirm", "password_confirm"},
+	{"privacy", "privacy_accept"},
 }
 
 // secretFields are never echoed back into a form.

@@ -91,6 +91,10 @@ type RegisterPage struct {
 	Values            map[string]string // previous input by field name (passwords are never shown)
 	FieldErrors       map[string]string // field name → message key (e.g. "error.personal_id.province")
 	MinPasswordLength int
+	// PrivacyURL is the operator's privacy notice in the page's language
+	// ("" shows the catalog's short notice only) and PrivacyVersion its
+	// version, which the person accepts with the field privacy_accept=1.
+	PrivacyURL, PrivacyVersion string
 }
 
 // ConsentPage is the data of template "consent", posted to /consent with the
@@ -100,6 +104,11 @@ type ConsentPage struct {
 	FlowID     string
 	ClientName string
 	Items      []ConsentItem // exactly what will be released
+	// Purpose is the client's purpose statement and PrivacyURL its privacy
+	// notice, in the page's language; "" shows none.
+	Purpose, PrivacyURL string
+	// Remember checks the "remember" box from the start.
+	Remember bool
 }
 
 // ConsentItem is one scope on the consent page. The page shows the message
@@ -166,6 +175,9 @@ type AccountPage struct {
 	Profile bool
 	// ChangePassword links to the change of password (/account/password).
 	ChangePassword bool
+	// Privacy links to the person's rights over their data: the consent
+	// history, the download and the deletion (/account/privacy/...).
+	Privacy bool
 }
 
 // ConsentRow is one application the person granted consent to. An empty

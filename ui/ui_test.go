@@ -299,7 +299,7 @@ func corePages() []page {
 					{Scope: "openid", Claims: []string{"sub"}},
 					{Scope: "profile", Claims: []string{"name", "birthdate", "gender"}},
 					{Scope: "personal_id", Claims: []string{"personal_id"}},
-				}}
+				}, Remember: true, Purpose: "Tiếp nhận hồ sơ một cửa", PrivacyURL: "https://motcua.tinh.gov.vn/quyen-rieng-tu"}
 			},
 			action: "/consent",
 			fields: []fieldWant{

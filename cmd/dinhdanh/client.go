@@ -40,6 +40,10 @@ func (e *cliEnv) clientCreateCommand() *cobra.Command {
 	fs.StringVar(&spec.MinimumACR, "min-acr", "", "lowest assurance level of a login for this client: LoA1, LoA2 (second factor) or LoA3")
 	fs.StringVar(&spec.ClaimProfile, "claim-profile", "", "claim names besides the standard ones: standard (default) or dvcqg (the national public-service portal's SoDinhDanh, HoVaTen, …)")
 	fs.StringVar(&spec.Agency, "agency", "", "the agency that owns the application, whose agency_admin manages it (none: a province-wide application)")
+	fs.StringVar(&spec.PurposeVI, "purpose-vi", "", "why the application processes personal data, in Vietnamese (shown on the consent page)")
+	fs.StringVar(&spec.PurposeEN, "purpose-en", "", "the same purpose in English")
+	fs.StringVar(&spec.PrivacyURLVI, "privacy-url-vi", "", "the application's privacy notice in Vietnamese (https URL, linked from the consent page)")
+	fs.StringVar(&spec.PrivacyURLEN, "privacy-url-en", "", "the application's privacy notice in English (https URL)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		spec.RedirectURIs, spec.GrantTypes, spec.Scopes, spec.Audience = redirects, grants, scopes, audience
@@ -82,6 +86,7 @@ func clientJSON(c *store.Client) map[string]any {
 		"post_logout_redirect_uris": c.PostLogoutRedirectURIs, "backchannel_logout_uri": c.BackchannelLogoutURI,
 		"frontchannel_logout_uri": c.FrontchannelLogoutURI, "minimum_acr": c.MinimumACR,
 		"claim_profile": c.ClaimProfile, "agency": c.Agency,
+		"purpose_vi": c.PurposeVI, "purpose_en": c.PurposeEN, "privacy_url_vi": c.PrivacyURLVI, "privacy_url_en": c.PrivacyURLEN,
 	}
 }
 
@@ -114,6 +119,12 @@ func (e *cliEnv) printClient(c *store.Client) {
 	}
 	if c.Agency != "" {
 		fmt.Fprintf(e.stdout, "agency:               %s\n", c.Agency)
+	}
+	for _, f := range []struct{ name, value string }{{"purpose_vi:           ", c.PurposeVI}, {"purpose_en:           ", c.PurposeEN},
+		{"privacy_url_vi:       ", c.PrivacyURLVI}, {"privacy_url_en:       ", c.PrivacyURLEN}} {
+		if f.value != "" {
+			fmt.Fprintf(e.stdout, "%s%s\n", f.name, f.value)
+		}
 	}
 	fmt.Fprintf(e.stdout, "id_token_alg:         %s\naccess_token_format:  %s\nauth_method:          %s\ncreated_at:           %s\n",
 		c.IDTokenAlgorithm, c.AccessTokenFormat, c.AuthMethod(), fmtTime(c.CreatedAt))
@@ -256,6 +267,11 @@ func (e *cliEnv) clientEditCommand() *cobra.Command {
 	fs.StringVar(&minACR, "min-acr", "", "lowest assurance level of a login for this client: LoA1, LoA2 or LoA3 ('' for none)")
 	fs.StringVar(&profile, "claim-profile", "", "claim names besides the standard ones: standard or dvcqg")
 	fs.StringVar(&agency, "agency", "", "the agency that owns the application ('' : province-wide)")
+	var purposeVI, purposeEN, privacyVI, privacyEN string
+	fs.StringVar(&purposeVI, "purpose-vi", "", "why the application asks for personal data, in Vietnamese (shown on the consent page)")
+	fs.StringVar(&purposeEN, "purpose-en", "", "the same in English")
+	fs.StringVar(&privacyVI, "privacy-url-vi", "", "the application's privacy notice in Vietnamese (https)")
+	fs.StringVar(&privacyEN, "privacy-url-en", "", "the same in English")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	c.RunE = func(c *cobra.Command, args []string) error {
 		list := func(l stringList) []string {
@@ -270,7 +286,8 @@ func (e *cliEnv) clientEditCommand() *cobra.Command {
 		changed := 0
 		for _, f := range []string{"name", "first-party", "redirect-uri", "grant", "scope", "audience", "id-token-alg",
 			"access-token-format", "auth-method", "post-logout-redirect-uri", "backchannel-logout-uri",
-			"frontchannel-logout-uri", "min-acr", "claim-profile", "agency"} {
+			"frontchannel-logout-uri", "min-acr", "claim-profile", "agency", "purpose-vi", "purpose-en",
+			"privacy-url-vi", "privacy-url-en"} {
 			if fs.Changed(f) {
 				changed++
 			}
@@ -299,6 +316,10 @@ func (e *cliEnv) clientEditCommand() *cobra.Command {
 			set("min-acr", func() { s.MinimumACR = minACR })
 			set("claim-profile", func() { s.ClaimProfile = profile })
 			set("agency", func() { s.Agency = agency })
+			set("purpose-vi", func() { s.PurposeVI = purposeVI })
+			set("purpose-en", func() { s.PurposeEN = purposeEN })
+			set("privacy-url-vi", func() { s.PrivacyURLVI = privacyVI })
+			set("privacy-url-en", func() { s.PrivacyURLEN = privacyEN })
 		}
 		return e.clientEdit(c.Context(), args[0], change, *asJSON)
 	}

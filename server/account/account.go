@@ -34,6 +34,9 @@ type Handler struct {
 	Contacts *Contacts
 	// Password, when set, serves the change of password at /account/password (password.go).
 	Password *PasswordChange
+	// Privacy, when set, serves the person's rights over their data at
+	// /account/privacy/... (privacy.go).
+	Privacy *Privacy
 
 	recorder *audit.Recorder
 }
@@ -65,6 +68,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	if h.Password != nil {
 		h.registerPassword(mux)
+	}
+	if h.Privacy != nil {
+		h.registerPrivacy(mux)
 	}
 }
 
@@ -132,7 +138,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, sso *session.SS
 	base.NoticeKey = notice
 	h.Kit.Render(w, r, http.StatusOK, "account", &ui.AccountPage{Base: base, FullName: acct.FullName, Capacities: caps,
 		Consents: rows, Sessions: sessions, Certificates: h.Certificates != nil, Profile: h.Contacts != nil,
-		ChangePassword: h.Password != nil})
+		ChangePassword: h.Password != nil, Privacy: h.Privacy != nil})
 }
 
 // sessionRows lists the person's live sessions, the current one first.

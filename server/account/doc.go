@@ -9,4 +9,9 @@
 // recovery codes (shown once). A session below the minimum level of the
 // person's kind is first raised (/login/step-up); removing a factor or making
 // new codes needs a fresh login with both factors (/login/reauth).
+//
+// At /account/privacy (privacy.go, export.go) the person exercises their
+// rights over their data (Law 91/2025/QH15): the history of their consents,
+// the download of their data as one JSON file, and the deletion of their
+// account; the last two need a fresh authentication.
 package account

@@ -121,6 +121,10 @@ type ClientSpec struct {
 	// Agency is the agency that owns the application ("" = the province):
 	// its administrators manage it.
 	Agency string
+	// PurposeVI and PurposeEN state why the application processes personal
+	// data, and PrivacyURLVI and PrivacyURLEN link its privacy notice, in
+	// Vietnamese and English; the consent page shows them (purpose.go).
+	PurposeVI, PurposeEN, PrivacyURLVI, PrivacyURLEN string
 }
 
 var clientIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
@@ -262,11 +266,13 @@ func clientOf(spec ClientSpec) (*store.Client, Problems) {
 	if err != nil {
 		p.add("claim_profile", "%q is not a claim profile (standard or dvcqg)", spec.ClaimProfile)
 	}
+	validatePurpose(&p, &spec)
 	c := &store.Client{ID: spec.ID, Agency: strings.TrimSpace(spec.Agency), MinimumACR: spec.MinimumACR, ClaimProfile: string(profile), Name: spec.Name, Public: spec.Public, FirstParty: spec.FirstParty,
 		RedirectURIs: spec.RedirectURIs, GrantTypes: spec.GrantTypes, Scopes: spec.Scopes, Audience: spec.Audience,
 		IDTokenAlgorithm: spec.IDTokenAlgorithm, AccessTokenFormat: spec.AccessTokenFormat,
 		TokenEndpointAuthMethod: spec.TokenEndpointAuthMethod, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: spec.BackchannelLogoutURI, FrontchannelLogoutURI: spec.FrontchannelLogoutURI}
+	applyPurpose(c, &spec)
 	return c, p
 }
 

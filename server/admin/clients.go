@@ -54,7 +54,8 @@ func SpecOf(c *store.Client) ClientSpec {
 		Audience: slices.Clone(c.Audience), IDTokenAlgorithm: c.IDTokenAlgorithm, AccessTokenFormat: c.AccessTokenFormat,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, PostLogoutRedirectURIs: slices.Clone(c.PostLogoutRedirectURIs),
 		BackchannelLogoutURI: c.BackchannelLogoutURI, FrontchannelLogoutURI: c.FrontchannelLogoutURI,
-		MinimumACR: c.MinimumACR, ClaimProfile: c.ClaimProfile, Agency: c.Agency}
+		MinimumACR: c.MinimumACR, ClaimProfile: c.ClaimProfile, Agency: c.Agency,
+		PurposeVI: c.PurposeVI, PurposeEN: c.PurposeEN, PrivacyURLVI: c.PrivacyURLVI, PrivacyURLEN: c.PrivacyURLEN}
 }
 
 // EditClient replaces every setting of the application id with those of
@@ -153,6 +154,10 @@ func clientChanges(a, b *store.Client) []fieldChange {
 		{"min_acr", a.MinimumACR, b.MinimumACR},
 		{"claim_profile", a.ClaimProfile, b.ClaimProfile},
 		{"agency", a.Agency, b.Agency},
+		{"purpose_vi", a.PurposeVI, b.PurposeVI},
+		{"purpose_en", a.PurposeEN, b.PurposeEN},
+		{"privacy_url_vi", a.PrivacyURLVI, b.PrivacyURLVI},
+		{"privacy_url_en", a.PrivacyURLEN, b.PrivacyURLEN},
 	}
 	var out []fieldChange
 	for _, p := range pairs {

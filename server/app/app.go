@@ -17,6 +17,7 @@ import (
 	"github.com/dinhdanh/dinhdanh/server/directory"
 	"github.com/dinhdanh/dinhdanh/server/keys"
 	"github.com/dinhdanh/dinhdanh/server/login"
+	"github.com/dinhdanh/dinhdanh/server/login/register"
 	"github.com/dinhdanh/dinhdanh/server/login/upstream"
 	"github.com/dinhdanh/dinhdanh/server/oauth"
 	"github.com/dinhdanh/dinhdanh/server/session"
@@ -166,7 +167,8 @@ func assemble(s *Services) (*App, error) {
 		Guard: s.Guard, Audit: s.Audit, Log: log, Opts: login.Options{FlowLifespan: cfg.Login.FlowLifespan.D(),
 			AllowRegistration: cfg.Login.AllowRegistration, MinPasswordLength: cfg.Password.MinLength},
 		MFA: loginFactors, Directory: directoryAuthenticator(dirs), Certificates: certs.forLogin(),
-		Upstreams: ups, Notices: s.notices(), Reset: s.passwordReset(ups)})
+		Upstreams: ups, Notices: s.notices(), Reset: s.passwordReset(ups), Privacy: register.Notice{URLVI: cfg.Privacy.NoticeURLVI,
+			URLEN: cfg.Privacy.NoticeURLEN, Version: cfg.Privacy.NoticeVersion}})
 	sh := &session.Handler{Kit: kit, Logout: s.Logout, Sessions: s.Sessions, Clients: p.Storage,
 		Signer: p.Signer(), Issuer: cfg.Issuer, Log: log, UpstreamLogout: upstream.EndSession(ups)}
 	ah := account.NewHandler(account.Handler{Kit: kit, Store: db, Sessions: s.Sessions, Logout: s.Logout, LogoutPages: sh,
@@ -174,7 +176,9 @@ func assemble(s *Services) (*App, error) {
 			return db.RevokeRefreshTokensOfSubject(r.Context(), accountID, clientID)
 		},
 		Factors: consoleFactors, Certificates: certs.forConsole(), Contacts: s.contacts(),
-		Password: s.passwordChange(ups)}, s.Audit)
+		Password: s.passwordChange(ups),
+		Privacy: &account.Privacy{Inventory: consoleFactors.Inventory, ReauthMaxAge: cfg.MFA.ReauthenticationMaxAge.D(),
+			AuditRetention: cfg.Privacy.ClosedAccountAuditRetention.D()}}, s.Audit)
 	h := newHealth(db, eph, cfg.Redis.AllowEviction, log)
 	mux := http.NewServeMux()
 	registerProvider(mux, p)

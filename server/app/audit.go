@@ -67,13 +67,28 @@ func auditStreamOption(s *audit.Syslog) []audit.Option {
 }
 
 // purgeAudit removes the audit events older than audit.retention before
-// now (none when it is 0); see store.Audit.DeleteAuditBefore.
+// now (none when it is 0), stopping before the oldest event held for a
+// closed account (store.PersonalData.AuditHeldFrom); see
+// store.Audit.DeleteAuditBefore.
 func (a *App) purgeAudit(ctx context.Context, now time.Time) {
 	r := a.Config.Audit.Retention.D()
 	if r <= 0 {
 		return
 	}
-	if n, err := a.Store.DeleteAuditBefore(ctx, now.Add(-r)); err != nil && ctx.Err() == nil {
+	cutoff := now.Add(-r)
+	// The events about a closed account are kept until its AuditUntil
+	// (privacy.closed_account_audit_retention).
+	held, err := a.Store.AuditHeldFrom(ctx, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Log.Warn("reading the audit events held for closed accounts", "err", err)
+		}
+		return
+	}
+	if !held.IsZero() && held.Before(cutoff) {
+		cutoff = held
+	}
+	if n, err := a.Store.DeleteAuditBefore(ctx, cutoff); err != nil && ctx.Err() == nil {
 		a.Log.Warn("removing audit events past their retention", "err", err)
 	} else if n > 0 {
 		a.Log.Info("removed audit events past their retention", "count", n, "retention", a.Config.Audit.Retention)

@@ -20,7 +20,7 @@ import (
 func validRegistration(flow, csrf string) url.Values {
 	return url.Values{"flow": {flow}, "csrf_token": {csrf}, "personal_id": {"036088012345"}, "full_name": {"Lê Văn Cường"},
 		"birthdate": {"1988-11-20"}, "gender": {"male"}, "email": {"cuong@example.vn"}, "phone": {"0912 345 678"},
-		"password": {"mật khẩu của Cường"}, "password_confirm": {"mật khẩu của Cường"}}
+		"password": {"mật khẩu của Cường"}, "password_confirm": {"mật khẩu của Cường"}, "privacy_accept": {"1"}}
 }
 
 // registrationEnv is what the subtests of TestBadInputRegistration share:

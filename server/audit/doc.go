@@ -28,7 +28,9 @@
 //     [CertificateBindRefused], [CertificateUnbind], [ConsentRevoke];
 //     their profile ([AccountProfileUpdate]) and contacts
 //     ([AccountContactCode], [AccountContactVerify],
-//     [AccountContactRefused]).
+//     [AccountContactRefused]); and their rights over their data: the
+//     download ([PrivacyExport]) and the deletion of the account
+//     ([AccountClose], [AccountCloseRefused]).
 //   - Sessions (server/session): every end of an SSO session, whatever its
 //     reason ([SessionEnd]).
 //   - Administration (server/admin, used by the command line, the directory

@@ -213,3 +213,16 @@ const (
 	// (Details: "directory", "full", and the counts of the run).
 	DirectorySync Event = "directory.sync"
 )
+
+// Personal-data rights (Law 91/2025/QH15), in the account console.
+const (
+	// PrivacyExport: a person downloaded their data (Details: "bytes").
+	PrivacyExport Event = "privacy.export"
+	// AccountClose: a person deleted their account; it is closed and its
+	// personal data erased (Details: "sessions", "audit_until").
+	AccountClose Event = "account.close"
+	// AccountCloseRefused: a person asked to delete an account that cannot
+	// be deleted this way (an official's or administrator's); nothing
+	// changed.
+	AccountCloseRefused Event = "account.close_refused"
+)

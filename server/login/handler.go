@@ -64,6 +64,8 @@ type Config struct {
 	Notices register.Notifier
 	// Reset, when set, offers "forgot password" at the login page (package reset).
 	Reset *reset.Config
+	// Privacy is the privacy notice a registration accepts (register.Notice).
+	Privacy register.Notice
 }
 
 // deps is the configuration the handler was built from.
@@ -102,7 +104,7 @@ func New(c Config) *Handler {
 		password.New(h.env),
 		consent.New(h.env),
 		business.New(h.env),
-		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength, c.Notices),
+		register.New(h.env, c.Hasher, c.Opts.AllowRegistration, c.Opts.MinPasswordLength, c.Notices, c.Privacy),
 	)
 	if rs := reset.New(h.env, c.Reset); rs != nil {
 		h.steps = append(h.steps, rs)

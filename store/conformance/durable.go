@@ -151,6 +151,10 @@ func fullClient(id string) *store.Client {
 		AccessTokenFormat:       store.AccessTokenOpaque,
 		TokenEndpointAuthMethod: "client_secret_post",
 		ClaimProfile:            "dvcqg",
+		PurposeVI:               "Xử lý văn bản đến và đi của cơ quan",
+		PurposeEN:               "Processing the agency's incoming and outgoing documents",
+		PrivacyURLVI:            "https://qlvb.tinh.gov.vn/quyen-rieng-tu",
+		PrivacyURLEN:            "https://qlvb.tinh.gov.vn/en/privacy",
 	}
 }
 

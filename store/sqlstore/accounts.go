@@ -134,6 +134,12 @@ func scanAccount(row scanner) (*identity.Account, error) {
 	return &a, nil
 }
 
+// accountInsert inserts an account: its arguments are accountArgs, then
+// proofingArgs, then the password hash and the search text.
+const accountInsert = `INSERT INTO accounts (` + accountInsertColumns + `, password_hash, search_text)
+	VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,
+	$24,$25,$26,$27,$28,$29,$30,$31,$32)`
+
 // CreateAccount implements store.Accounts.
 func (db *DB) CreateAccount(ctx context.Context, a *identity.Account, passwordHash string) error {
 	now := db.now().UTC()
@@ -143,9 +149,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *identity.Account, passwordHa
 	a.UpdatedAt = now
 	args := append(append(accountArgs(a), proofingArgs(a)...), nullIfEmpty(passwordHash), searchText(a))
 	args[18] = 0 // the admin column is not read: an administrator holds a role
-	const insert = `INSERT INTO accounts (` + accountInsertColumns + `, password_hash, search_text)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,
-		$24,$25,$26,$27,$28,$29,$30,$31,$32)`
+	const insert = accountInsert
 	if !a.Admin {
 		_, err := db.w.ExecContext(ctx, insert, args...)
 		return conflict(err, accountConflicts)

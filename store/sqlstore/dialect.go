@@ -139,6 +139,9 @@ var pgUniqueConstraints = map[string]string{
 	"refresh_tokens_pkey":      "refresh_tokens.signature",
 	"records_pkey":             "records.kind, records.key",
 	"counters_pkey":            "counters.key",
+	"consent_events_pkey":      "consent_events.id",
+	"privacy_acceptances_pkey": "privacy_acceptances.account_id, privacy_acceptances.version",
+	"closed_accounts_pkey":     "closed_accounts.account_id",
 }
 
 // PostgreSQL error codes (SQLSTATE).

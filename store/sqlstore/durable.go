@@ -99,12 +99,17 @@ type clientSettings struct {
 	MinimumACR              string   `json:"minimum_acr,omitempty"`
 	ClaimProfile            string   `json:"claim_profile,omitempty"`
 	Agency                  string   `json:"agency,omitempty"`
+	PurposeVI               string   `json:"purpose_vi,omitempty"`
+	PurposeEN               string   `json:"purpose_en,omitempty"`
+	PrivacyURLVI            string   `json:"privacy_url_vi,omitempty"`
+	PrivacyURLEN            string   `json:"privacy_url_en,omitempty"`
 }
 
 func clientRow(c *store.Client) (settings string, secret string, err error) {
 	b, err := json.Marshal(clientSettings{c.Name, c.Public, c.FirstParty, c.RedirectURIs, c.GrantTypes, c.Scopes,
 		c.Audience, c.IDTokenAlgorithm, c.AccessTokenFormat, c.TokenEndpointAuthMethod, c.PostLogoutRedirectURIs,
-		c.BackchannelLogoutURI, c.FrontchannelLogoutURI, c.MinimumACR, c.ClaimProfile, c.Agency})
+		c.BackchannelLogoutURI, c.FrontchannelLogoutURI, c.MinimumACR, c.ClaimProfile, c.Agency,
+		c.PurposeVI, c.PurposeEN, c.PrivacyURLVI, c.PrivacyURLEN})
 	return string(b), hex.EncodeToString(c.SecretHash), err
 }
 
@@ -132,7 +137,9 @@ func scanClient(row scanner) (*store.Client, error) {
 		IDTokenAlgorithm: s.IDTokenAlgorithm, AccessTokenFormat: s.AccessTokenFormat,
 		TokenEndpointAuthMethod: s.TokenEndpointAuthMethod, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: s.BackchannelLogoutURI, FrontchannelLogoutURI: s.FrontchannelLogoutURI,
-		MinimumACR: s.MinimumACR, ClaimProfile: s.ClaimProfile, Agency: s.Agency, CreatedAt: tm(created), UpdatedAt: tm(updated)}, nil
+		MinimumACR: s.MinimumACR, ClaimProfile: s.ClaimProfile, Agency: s.Agency,
+		PurposeVI: s.PurposeVI, PurposeEN: s.PurposeEN, PrivacyURLVI: s.PrivacyURLVI, PrivacyURLEN: s.PrivacyURLEN,
+		CreatedAt: tm(created), UpdatedAt: tm(updated)}, nil
 }
 
 // CreateClient implements store.Clients.
@@ -222,23 +229,76 @@ func splitSpace(s string) []string {
 	return strings.Split(s, " ")
 }
 
-// PutConsent implements store.Consents.
+// PutConsent implements store.Consents: the history line (store.PersonalData)
+// is written in the same transaction. The consent's row is written first
+// (inserted when new, else updated), which locks it, so that concurrent
+// puts each see the scopes the one before them left.
 func (db *DB) PutConsent(ctx context.Context, c *store.Consent) error {
 	if c.GrantedAt.IsZero() {
 		c.GrantedAt = db.now().UTC()
 	}
-	_, err := db.w.ExecContext(ctx, `INSERT INTO consents (account_id, client_id, scopes, granted_at) VALUES ($1,$2,$3,$4)
-		ON CONFLICT (account_id, client_id) DO UPDATE SET scopes=excluded.scopes, granted_at=excluded.granted_at`,
-		c.AccountID, c.ClientID, strings.Join(c.Scopes, " "), ms(c.GrantedAt))
-	if foreignKeyViolation(err) {
-		return store.ErrNotFound
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	return err
+	defer tx.Rollback()
+	scopes := strings.Join(c.Scopes, " ")
+	action := ""
+	for action == "" {
+		res, err := tx.ExecContext(ctx, `INSERT INTO consents (account_id, client_id, scopes, granted_at) VALUES ($1,$2,$3,$4)
+			ON CONFLICT (account_id, client_id) DO NOTHING`, c.AccountID, c.ClientID, scopes, ms(c.GrantedAt))
+		if foreignKeyViolation(err) {
+			return store.ErrNotFound
+		}
+		if n, err := rowsAffected(res, err); err != nil {
+			return err
+		} else if n == 1 {
+			action = store.ConsentGranted
+			break
+		}
+		// A consent stands: the same scopes only renew its time.
+		res, err = tx.ExecContext(ctx, `UPDATE consents SET granted_at=$4 WHERE account_id=$1 AND client_id=$2 AND scopes=$3`,
+			c.AccountID, c.ClientID, scopes, ms(c.GrantedAt))
+		if n, err := rowsAffected(res, err); err != nil {
+			return err
+		} else if n == 1 {
+			return tx.Commit()
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE consents SET scopes=$3, granted_at=$4 WHERE account_id=$1 AND client_id=$2`,
+			c.AccountID, c.ClientID, scopes, ms(c.GrantedAt))
+		if n, err := rowsAffected(res, err); err != nil {
+			return err
+		} else if n == 1 {
+			action = store.ConsentChanged
+		}
+		// Otherwise it was withdrawn meanwhile: insert it again.
+	}
+	if err := appendConsentEvent(ctx, tx, c.AccountID, c.ClientID, action, scopes, c.GrantedAt); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
-// RevokeConsent implements store.Consents.
+// rowsAffected returns how many rows the statement changed.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// RevokeConsent implements store.Consents: the history keeps the consent
+// (store.PersonalData), written in the same transaction.
 func (db *DB) RevokeConsent(ctx context.Context, accountID, clientID string) error {
-	return affected(db.w.ExecContext(ctx, `DELETE FROM consents WHERE account_id=$1 AND client_id=$2`, accountID, clientID))
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := withdrawConsents(ctx, tx, accountID, clientID, db.now().UTC()); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // ListConsents implements store.Consents.

@@ -985,7 +985,7 @@ func TestRegistration(t *testing.T) {
 	page := b.Get(t, link).MustPage(t, http.StatusOK, "/register")
 	fields := map[string]string{
 		"personal_id": hang.PersonalID, "full_name": "  Lê Thị   Thu Hằng ", "birthdate": "2002-08-21", "gender": "female",
-		"email": hang.Email, "phone": "0987 654 321", "password": hang.Password, "password_confirm": hang.Password,
+		"email": hang.Email, "phone": "0987 654 321", "password": hang.Password, "password_confirm": hang.Password, "privacy_accept": "1",
 	}
 
 	// A birth year that contradicts the personal ID is refused, and nothing is created.

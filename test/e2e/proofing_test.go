@@ -33,7 +33,7 @@ func selfRegister(t *testing.T, rp *relyingParty, b *harness.Browser, c harness.
 	page := b.Get(t, link).MustPage(t, http.StatusOK, "/register")
 	resp = b.Submit(t, page.Form(t, "/register"), map[string]string{
 		"personal_id": c.PersonalID, "full_name": c.Name, "birthdate": c.Birthdate, "gender": c.Gender,
-		"email": c.Email, "password": c.Password, "password_confirm": c.Password})
+		"email": c.Email, "password": c.Password, "password_confirm": c.Password, "privacy_accept": "1"})
 	resp.MustPage(t, http.StatusOK, "/login")
 	return ar, login(t, b, resp, c.PersonalID, c.Password)
 }

@@ -83,7 +83,7 @@ func TestRegistrationWithTakenContactNotifiesTheHolder(t *testing.T) {
 	// Someone registers with Đạt's email.
 	b, form := registerForm(t, srv)
 	b.Submit(t, form, map[string]string{"personal_id": "036088000003", "full_name": "Lê Văn Cường", "birthdate": "1988-11-20",
-		"gender": "male", "email": dat.Email, "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường"}).
+		"gender": "male", "email": dat.Email, "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường", "privacy_accept": "1"}).
 		MustPage(t, http.StatusOK, "/login")
 	got := mp.WaitMessages(t, 1, 15*time.Second)
 	if len(got) != 1 {
@@ -106,7 +106,7 @@ func TestRegistrationWithTakenContactNotifiesTheHolder(t *testing.T) {
 	// Someone registers with Hằng's personal ID: she is told at her email, in Vietnamese.
 	b, form = registerForm(t, srv)
 	b.Submit(t, form, map[string]string{"personal_id": hang.PersonalID, "full_name": "Lê Thị Giả", "birthdate": hang.Birthdate,
-		"gender": "female", "email": "gia@example.vn", "password": "mật khẩu của kẻ giả", "password_confirm": "mật khẩu của kẻ giả"}).
+		"gender": "female", "email": "gia@example.vn", "password": "mật khẩu của kẻ giả", "password_confirm": "mật khẩu của kẻ giả", "privacy_accept": "1"}).
 		MustPage(t, http.StatusOK, "/login")
 	got = mp.WaitMessages(t, 2, 15*time.Second)
 	if len(got) != 2 || got[0].To[0].Address != hang.Email || got[0].Subject != ui.T("vi", "notify.register_taken.subject", "Định danh điện tử") {
@@ -119,7 +119,7 @@ func TestRegistrationWithTakenContactNotifiesTheHolder(t *testing.T) {
 	// Someone registers with Hằng's phone number: an SMS goes to it.
 	b, form = registerForm(t, srv)
 	b.Submit(t, form, map[string]string{"personal_id": "036088000007", "full_name": "Lê Văn Cường", "birthdate": "1988-11-20",
-		"gender": "male", "phone": hang.Phone, "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường"}).
+		"gender": "male", "phone": hang.Phone, "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường", "privacy_accept": "1"}).
 		MustPage(t, http.StatusOK, "/login")
 	deadline := time.Now().Add(15 * time.Second)
 	for len(sms.received()) == 0 && time.Now().Before(deadline) {
@@ -162,7 +162,7 @@ func TestRegistrationNoticesCannotFloodAPerson(t *testing.T) {
 			<-start
 			pid := "036088" + strconv.Itoa(100000+i)
 			resp := p.b.Submit(t, p.f, map[string]string{"personal_id": pid, "full_name": "Lê Văn Cường", "birthdate": "1988-11-20",
-				"gender": "male", "email": tuan.Email, "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường"})
+				"gender": "male", "email": tuan.Email, "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường", "privacy_accept": "1"})
 			statuses[i] = resp.Hops[0].Status
 		})
 	}

@@ -26,7 +26,7 @@ func TestParallelRegistrationsFromOneAddress(t *testing.T) {
 	person := func(i int) url.Values {
 		return formValues(t, form, map[string]string{"personal_id": fmt.Sprintf("036088%06d", i), "full_name": "Lê Văn Cường",
 			"birthdate": "1988-11-20", "gender": "male", "email": fmt.Sprintf("cuong%d@example.vn", i),
-			"password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường"})
+			"password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường", "privacy_accept": "1"})
 	}
 
 	// Invalid registrations take no place.

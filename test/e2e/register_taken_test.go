@@ -20,11 +20,11 @@ func TestRegistrationAnswersAlike(t *testing.T) {
 	holder := srv.CreateCitizen(t, dat)
 	// 036 Nam Định, 0 = man born in the 1900s, 88 = 1988.
 	fresh := map[string]string{"personal_id": "036088000001", "full_name": "Lê Văn Cường", "birthdate": "1988-11-20",
-		"gender": "male", "email": "cuong1@example.vn", "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường"}
+		"gender": "male", "email": "cuong1@example.vn", "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường", "privacy_accept": "1"}
 	takenID := map[string]string{"personal_id": dat.PersonalID, "full_name": "Nguyễn Văn Giả", "birthdate": dat.Birthdate,
-		"gender": "male", "email": "gia2@example.vn", "password": "mật khẩu của kẻ giả", "password_confirm": "mật khẩu của kẻ giả"}
+		"gender": "male", "email": "gia2@example.vn", "password": "mật khẩu của kẻ giả", "password_confirm": "mật khẩu của kẻ giả", "privacy_accept": "1"}
 	takenEmail := map[string]string{"personal_id": "036088000003", "full_name": "Lê Văn Cường", "birthdate": "1988-11-20",
-		"gender": "male", "email": dat.Email, "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường"}
+		"gender": "male", "email": dat.Email, "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường", "privacy_accept": "1"}
 
 	register := func(fields map[string]string) (harness.Hop, string) {
 		t.Helper()

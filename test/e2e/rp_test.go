@@ -262,10 +262,12 @@ func checkConsentPage(t *testing.T, resp *harness.Response, clientName string, w
 	return page
 }
 
-// allow submits the consent page with "allow".
+// allow submits the consent page with "allow", remembering the choice (the
+// box the page leaves for the person to tick when the personal ID is asked
+// for).
 func allow(t *testing.T, b *harness.Browser, page *harness.Page) *harness.Response {
 	t.Helper()
-	return b.Submit(t, page.Form(t, "/consent"), map[string]string{"decision": "allow"})
+	return b.Submit(t, page.Form(t, "/consent"), map[string]string{"decision": "allow", "remember": "1"})
 }
 
 // singleRedirect checks that the authorization endpoint answered the first

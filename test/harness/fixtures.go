@@ -33,6 +33,9 @@ type ClientSpec struct {
 	MinACR string
 	// ClaimProfile is the client's claim profile ("dvcqg"); "" is standard.
 	ClaimProfile string
+	// PurposeVI, PurposeEN, PrivacyURLVI and PrivacyURLEN are the purpose
+	// statements and privacy notices the consent page shows.
+	PurposeVI, PurposeEN, PrivacyURLVI, PrivacyURLEN string
 }
 
 // Args returns the command line that registers the client, printing JSON.
@@ -75,6 +78,10 @@ func (c ClientSpec) Args() []string {
 	args = appendIf(args, "--frontchannel-logout-uri", c.FrontchannelLogoutURI)
 	args = appendIf(args, "--min-acr", c.MinACR)
 	args = appendIf(args, "--claim-profile", c.ClaimProfile)
+	args = appendIf(args, "--purpose-vi", c.PurposeVI)
+	args = appendIf(args, "--purpose-en", c.PurposeEN)
+	args = appendIf(args, "--privacy-url-vi", c.PrivacyURLVI)
+	args = appendIf(args, "--privacy-url-en", c.PrivacyURLEN)
 	return args
 }
 
@@ -99,6 +106,11 @@ type Client struct {
 	FrontchannelLogoutURI  string   `json:"frontchannel_logout_uri"`
 	// ClaimProfile is the client's claim profile, "" for standard.
 	ClaimProfile string `json:"claim_profile"`
+	// The purpose statements and privacy notices.
+	PurposeVI    string `json:"purpose_vi"`
+	PurposeEN    string `json:"purpose_en"`
+	PrivacyURLVI string `json:"privacy_url_vi"`
+	PrivacyURLEN string `json:"privacy_url_en"`
 }
 
 // RedirectURI returns the client's first redirect URI.

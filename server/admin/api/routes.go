@@ -284,6 +284,10 @@ type clientJSON struct {
 	MinimumACR              string    `json:"minimum_acr,omitempty"`
 	ClaimProfile            string    `json:"claim_profile,omitempty"`
 	Agency                  string    `json:"agency,omitempty"`
+	PurposeVI               string    `json:"purpose_vi,omitempty"`
+	PurposeEN               string    `json:"purpose_en,omitempty"`
+	PrivacyURLVI            string    `json:"privacy_url_vi,omitempty"`
+	PrivacyURLEN            string    `json:"privacy_url_en,omitempty"`
 	CreatedAt               time.Time `json:"created_at"`
 	UpdatedAt               time.Time `json:"updated_at"`
 }
@@ -301,7 +305,9 @@ func clientOut(c *store.Client, secret string) clientJSON {
 		Audience: orEmpty(c.Audience), IDTokenAlgorithm: c.IDTokenAlgorithm, AccessTokenFormat: c.AccessTokenFormat,
 		TokenEndpointAuthMethod: c.AuthMethod(), PostLogoutRedirectURIs: orEmpty(c.PostLogoutRedirectURIs),
 		BackchannelLogoutURI: c.BackchannelLogoutURI, FrontchannelLogoutURI: c.FrontchannelLogoutURI,
-		MinimumACR: c.MinimumACR, ClaimProfile: c.ClaimProfile, Agency: c.Agency, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		MinimumACR: c.MinimumACR, ClaimProfile: c.ClaimProfile, Agency: c.Agency, PurposeVI: c.PurposeVI,
+		PurposeEN: c.PurposeEN, PrivacyURLVI: c.PrivacyURLVI, PrivacyURLEN: c.PrivacyURLEN, CreatedAt: c.CreatedAt,
+		UpdatedAt: c.UpdatedAt}
 }
 
 type secretJSON struct {
@@ -482,6 +488,10 @@ type clientRequest struct {
 	MinimumACR             *string   `json:"minimum_acr"`
 	ClaimProfile           *string   `json:"claim_profile"`
 	Agency                 *string   `json:"agency"`
+	PurposeVI              *string   `json:"purpose_vi"`
+	PurposeEN              *string   `json:"purpose_en"`
+	PrivacyURLVI           *string   `json:"privacy_url_vi"`
+	PrivacyURLEN           *string   `json:"privacy_url_en"`
 }
 
 // apply sets the fields present in q on s.
@@ -517,6 +527,10 @@ func (q *clientRequest) apply(s *admin.ClientSpec) {
 	str(&s.MinimumACR, q.MinimumACR)
 	str(&s.ClaimProfile, q.ClaimProfile)
 	str(&s.Agency, q.Agency)
+	str(&s.PurposeVI, q.PurposeVI)
+	str(&s.PurposeEN, q.PurposeEN)
+	str(&s.PrivacyURLVI, q.PrivacyURLVI)
+	str(&s.PrivacyURLEN, q.PrivacyURLEN)
 }
 
 type syncRequest struct {

@@ -132,7 +132,8 @@ func specOf(f url.Values) admin.ClientSpec {
 		TokenEndpointAuthMethod: f.Get("auth_method"), PostLogoutRedirectURIs: lines(f.Get("post_logout_redirect_uris")),
 		BackchannelLogoutURI:  strings.TrimSpace(f.Get("backchannel_logout_uri")),
 		FrontchannelLogoutURI: strings.TrimSpace(f.Get("frontchannel_logout_uri")), MinimumACR: f.Get("min_acr"),
-		ClaimProfile: f.Get("claim_profile")}
+		ClaimProfile: f.Get("claim_profile"), PurposeVI: f.Get("purpose_vi"), PurposeEN: f.Get("purpose_en"),
+		PrivacyURLVI: strings.TrimSpace(f.Get("privacy_url_vi")), PrivacyURLEN: strings.TrimSpace(f.Get("privacy_url_en"))}
 }
 
 func lines(s string) []string {
@@ -149,7 +150,7 @@ func lines(s string) []string {
 func refill(page *ui.ConsoleAppFormPage, f url.Values) {
 	for _, k := range []string{"id", "name", "agency", "redirect_uris", "scopes", "audience", "id_token_alg",
 		"access_token_format", "auth_method", "post_logout_redirect_uris", "backchannel_logout_uri",
-		"frontchannel_logout_uri", "min_acr", "claim_profile"} {
+		"frontchannel_logout_uri", "min_acr", "claim_profile", "purpose_vi", "purpose_en", "privacy_url_vi", "privacy_url_en"} {
 		page.Values[k] = f.Get(k)
 	}
 	page.Checks["public"], page.Checks["first_party"] = f.Get("public") != "", f.Get("first_party") != ""
@@ -199,7 +200,8 @@ func (h *Handler) editApp(w http.ResponseWriter, r *http.Request) {
 		"scopes": strings.Join(c.Scopes, " "), "audience": strings.Join(c.Audience, " "), "id_token_alg": c.IDTokenAlgorithm,
 		"access_token_format": c.AccessTokenFormat, "auth_method": c.TokenEndpointAuthMethod,
 		"post_logout_redirect_uris": strings.Join(c.PostLogoutRedirectURIs, "\n"), "backchannel_logout_uri": c.BackchannelLogoutURI,
-		"frontchannel_logout_uri": c.FrontchannelLogoutURI, "min_acr": c.MinimumACR, "claim_profile": c.ClaimProfile}
+		"frontchannel_logout_uri": c.FrontchannelLogoutURI, "min_acr": c.MinimumACR, "claim_profile": c.ClaimProfile,
+		"purpose_vi": c.PurposeVI, "purpose_en": c.PurposeEN, "privacy_url_vi": c.PrivacyURLVI, "privacy_url_en": c.PrivacyURLEN}
 	page.Checks["public"], page.Checks["first_party"] = c.Public, c.FirstParty
 	for _, g := range c.GrantTypes {
 		page.Checks[g] = true

@@ -82,8 +82,27 @@ func (s *Step) showConsent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.env.Kit.Render(w, r, http.StatusOK, "consent", &ui.ConsentPage{Base: s.env.Kit.Base(w, r), FlowID: fl.ID,
-		ClientName: fl.ClientName, Items: consentItems(requestedScopes(fl), fl.Capacity)})
+	client, err := s.env.Store.GetClient(r.Context(), fl.ClientID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.env.Unavailable(w, r, err)
+		return
+	}
+	scopes := requestedScopes(fl)
+	page := &ui.ConsentPage{Base: s.env.Kit.Base(w, r), FlowID: fl.ID, ClientName: fl.ClientName,
+		Items: consentItems(scopes, fl.Capacity), Remember: rememberByDefault(client, scopes)}
+	if client != nil {
+		page.Purpose, page.PrivacyURL = client.PurposeIn(s.env.Kit.Lang(w, r))
+	}
+	s.env.Kit.Render(w, r, http.StatusOK, "consent", page)
+}
+
+// rememberByDefault reports whether the "remember" box starts checked: not
+// when the personal ID is asked for (sensitive data: remembering its
+// release takes the person's own tick, Law 91/2025/QH15), nor for a
+// first-party client (whose consent page is shown only for the personal ID
+// or on prompt=consent, where a remembered answer is not what was asked).
+func rememberByDefault(c *store.Client, scopes []string) bool {
+	return !has(scopes, identity.ScopePersonalID) && (c == nil || !c.FirstParty)
 }
 
 func (s *Step) postConsent(w http.ResponseWriter, r *http.Request) {

@@ -2,8 +2,12 @@
 // the login page when registration is on (login.allow_registration).
 //
 // The form asks for the personal ID, name, birthdate, gender, email, phone
-// and a password; ValidateRegistration checks every field at once and the
-// page shows each error beside its field. Registrations are limited per
+// and a password, and shows the operator's privacy notice (a link per
+// language and a version, see Notice) with a box to accept it;
+// ValidateRegistration checks every field at once and the page shows each
+// error beside its field. Without the box ticked nothing is created; the
+// account and its acceptance (version, time) are written together
+// (store.PersonalData.RegisterAccount). Registrations are limited per
 // address and hour (invalid tries do not count, so that many people behind
 // one address can correct their mistakes). The new account is audited
 // (account.register) and the browser goes back to the login page of the

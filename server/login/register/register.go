@@ -24,6 +24,24 @@ type Step struct {
 	allow       bool
 	minPassword int
 	notices     Notifier
+	privacy     Notice
+}
+
+// Notice is the operator's privacy notice, which a registration accepts
+// (Law 91/2025/QH15): its URL per language ("" for none: the page shows the
+// catalog's short notice) and its version, recorded with the acceptance.
+type Notice struct {
+	URLVI, URLEN string
+	Version      string
+}
+
+// url returns the notice's URL in the language lang, the Vietnamese one when
+// there is none in lang.
+func (n Notice) url(lang string) string {
+	if lang == "en" && n.URLEN != "" {
+		return n.URLEN
+	}
+	return n.URLVI
 }
 
 // Notifier tells the holder of a contact that someone tried to register an
@@ -37,9 +55,13 @@ type Notifier interface {
 
 // New returns the registration step: allow turns it on; minPassword is the
 // shortest password accepted; notices (nil for none) tells the holders of
-// taken contacts.
-func New(env *flow.Env, hasher authn.Hasher, allow bool, minPassword int, notices Notifier) *Step {
-	return &Step{env: env, hasher: hasher, allow: allow, minPassword: minPassword, notices: notices}
+// taken contacts; privacy is the notice a registration must accept (a
+// Version of "" is "1").
+func New(env *flow.Env, hasher authn.Hasher, allow bool, minPassword int, notices Notifier, privacy Notice) *Step {
+	if privacy.Version == "" {
+		privacy.Version = "1"
+	}
+	return &Step{env: env, hasher: hasher, allow: allow, minPassword: minPassword, notices: notices, privacy: privacy}
 }
 
 // Register mounts /register.
@@ -55,8 +77,12 @@ func (s *Step) renderRegister(w http.ResponseWriter, r *http.Request, status int
 	if len(errs) > 0 {
 		base.ErrorKey, base.ErrorArgs = "error.form.summary", []any{len(errs)}
 	}
-	s.env.Kit.Render(w, r, status, "register", &ui.RegisterPage{Base: base, FlowID: fl.ID, Values: values,
-		FieldErrors: errs, MinPasswordLength: s.minPassword})
+	s.env.Kit.Render(w, r, status, "register", s.page(w, r, base, fl, values, errs))
+}
+
+func (s *Step) page(w http.ResponseWriter, r *http.Request, base ui.Base, fl *flow.Flow, values, errs map[string]string) *ui.RegisterPage {
+	return &ui.RegisterPage{Base: base, FlowID: fl.ID, Values: values, FieldErrors: errs, MinPasswordLength: s.minPassword,
+		PrivacyURL: s.privacy.url(s.env.Kit.Lang(w, r)), PrivacyVersion: s.privacy.Version}
 }
 
 func (s *Step) showRegister(w http.ResponseWriter, r *http.Request) {
@@ -172,8 +198,8 @@ func (s *Step) postRegister(w http.ResponseWriter, r *http.Request) {
 	// cannot exceed the limit.
 	key, limit := "reg:"+web.ClientAddress(r), int64(s.env.Guard.Policy.AddressMaxFailures)
 	tooMany := func() {
-		s.env.Kit.Render(w, r, http.StatusTooManyRequests, "register", &ui.RegisterPage{Base: withError(s.env.Kit.Base(w, r), "login.too_many_attempts", 60),
-			FlowID: fl.ID, Values: values, MinPasswordLength: s.minPassword})
+		s.env.Kit.Render(w, r, http.StatusTooManyRequests, "register",
+			s.page(w, r, withError(s.env.Kit.Base(w, r), "login.too_many_attempts", 60), fl, values, nil))
 	}
 	n, err := s.env.Eph.Count(ctx, key)
 	if err != nil {
@@ -185,6 +211,13 @@ func (s *Step) postRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form, errs := ValidateRegistration(r.PostForm, s.minPassword, s.env.Now())
+	// The privacy notice must be accepted: without it nothing is created.
+	if r.PostForm.Get("privacy_accept") != "1" {
+		if errs == nil {
+			errs = map[string]string{}
+		}
+		errs["privacy"] = "error.privacy.required"
+	}
 	if len(errs) > 0 {
 		s.renderRegister(w, r, http.StatusBadRequest, fl, values, errs)
 		return
@@ -215,7 +248,8 @@ func (s *Step) postRegister(w http.ResponseWriter, r *http.Request) {
 	a.ID = identity.NewSubject()
 	a.Locale = s.env.Kit.Lang(w, r)
 	registered := "/login?flow=" + url.QueryEscape(fl.ID) + "&registered=1&identifier=" + url.QueryEscape(string(a.PersonalID))
-	if err := s.env.Store.CreateAccount(ctx, &a, hash); err != nil {
+	accepted := store.PrivacyAcceptance{AccountID: a.ID, Version: s.privacy.Version, AcceptedAt: s.env.Now().UTC()}
+	if err := s.env.Store.RegisterAccount(ctx, &a, hash, accepted); err != nil {
 		field, ok := store.IsConflict(err)
 		if !ok || field == "id" {
 			s.env.Unavailable(w, r, err)
@@ -231,7 +265,7 @@ func (s *Step) postRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	created = true
-	s.env.Record(r, audit.AccountRegister, a.ID, fl.ClientID, map[string]string{"kind": "citizen"})
+	s.env.Record(r, audit.AccountRegister, a.ID, fl.ClientID, map[string]string{"kind": "citizen", "privacy_notice": s.privacy.Version})
 	web.Redirect(w, r, registered)
 }
 
