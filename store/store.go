@@ -236,8 +236,8 @@ type RefreshToken struct {
 	// session it was issued from), or "" when the person acts for themselves.
 	TaxCode string
 	// Offline marks offline_access tokens, which outlive the SSO session.
-	Offline   bool
-	Active    bool
+	Offline bool
+	Active  bool
 	// RotatedAt, Successor and SuccessorSeal are set on a token that
 	// RotateRefreshToken rotated away: when, the successor's signature, and
 	// the successor token sealed by the caller (next.Handover); zero for a
@@ -247,7 +247,7 @@ type RefreshToken struct {
 	SuccessorSeal []byte
 	// Handover, on the next token given to RotateRefreshToken, is stored on
 	// the rotated token as its SuccessorSeal; it is not stored with next.
-	Handover []byte
+	Handover  []byte
 	Request   []byte // the serialised request
 	ExpiresAt time.Time
 	CreatedAt time.Time
