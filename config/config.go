@@ -202,8 +202,8 @@ type Tokens struct {
 	RefreshFamilyLifetime Duration `yaml:"refresh_family_lifetime"`
 
 	// RefreshReuseWindow is how long after a committed rotation the rotated refresh token, presented again
-	// by the same client, is answered with the same successor (the same refresh token and the same access
-	// token) instead of being treated as reuse: a client whose answer was lost can retry. Presented after
+	// by the same client, is answered with the same successor (the same refresh token, with a new access
+	// token and ID token of the same family) instead of being treated as reuse: a client whose answer was lost can retry. Presented after
 	// the window, it is reuse and the family is revoked. "0" turns the window off (every second
 	// presentation is reuse). At most 1m. Default "5s".
 	RefreshReuseWindow Duration `yaml:"refresh_reuse_window"`

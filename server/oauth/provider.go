@@ -331,10 +331,9 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 		err = fosite.ErrInvalidGrant.WithHint("The refresh token was already used.")
 	}
 	if err == nil {
-		if refresh, access, ok := p.Storage.RefreshGrace(ctx); ok {
+		if refresh, ok := p.Storage.RefreshGrace(ctx); ok {
 			// The token was rotated moments ago for this client: the
 			// answer carries that rotation's successor (reuse window).
-			resp.SetAccessToken(access)
 			resp.SetExtra("refresh_token", refresh)
 		}
 	}

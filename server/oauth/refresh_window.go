@@ -15,14 +15,16 @@ import (
 // The refresh reuse window.
 //
 // When a rotation commits, the rotated token keeps its successor: the new
-// refresh token and access token of that answer, sealed (AES-256-GCM) under
+// refresh token of that answer, sealed (AES-256-GCM) under
 // a key derived from the rotated token itself, which the server does not
 // keep (only its signature), with the rotated token's signature and client
 // as additional data. Only whoever presents the rotated token can open it.
 //
 // The same token presented again by the same client within the window
 // (Options.RefreshReuseWindow) after the rotation is answered with the same
-// refresh token and the same access token (a new ID token), as long as the
+// refresh token, a new access token of the same family (added beside the
+// rotation's own, which the client may hold, rather than replacing it) and a
+// new ID token whose at_hash is that access token's, as long as the
 // successor is still active: a client whose answer was lost retries without
 // losing its family. Another client gets invalid_grant (fosite's client
 // check), and changes nothing. After the window, or when the successor was
@@ -34,9 +36,7 @@ import (
 
 // handover is the sealed successor of a rotated refresh token.
 type handover struct {
-	Refresh   string `json:"rt"`
-	Access    string `json:"at"`
-	AccessSig string `json:"as"`
+	Refresh string `json:"rt"`
 }
 
 // handoverKey derives the sealing key from the presented refresh token.
@@ -103,15 +103,15 @@ func (s *Storage) PresentRefreshToken(ctx context.Context, token string) {
 	}
 }
 
-// RefreshGrace returns the refresh token and access token this token
-// request answers with, when it presented a token rotated within the reuse
-// window: the successor of that rotation. ok is false otherwise.
-func (s *Storage) RefreshGrace(ctx context.Context) (refresh, access string, ok bool) {
+// RefreshGrace returns the refresh token this token request answers with,
+// when it presented a token rotated within the reuse window: the successor
+// of that rotation. ok is false otherwise.
+func (s *Storage) RefreshGrace(ctx context.Context) (refresh string, ok bool) {
 	e := exchangeOf(ctx)
 	if e == nil || e.grace == nil {
-		return "", "", false
+		return "", false
 	}
-	return e.grace.Refresh, e.grace.Access, true
+	return e.grace.Refresh, true
 }
 
 // RefreshLost reports whether this token request lost the rotation of its

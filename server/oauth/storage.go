@@ -480,10 +480,9 @@ func (s *Storage) CreateAccessTokenSession(ctx context.Context, sig string, r fo
 	exp := expiry(r, fosite.AccessToken, time.Hour, s.now())
 	e := exchangeOf(ctx)
 	if e != nil && e.grace != nil {
-		// The answer carries the successor's access token, not this one:
-		// its record is written again (it may have been lost with the
-		// answer), and this one is never sent.
-		return s.putRequest(ctx, store.KindAccessToken, e.grace.AccessSig, r, exp)
+		// A new access token of the successor's family, beside the one the
+		// rotation issued (which the client may still hold).
+		return s.putRequest(ctx, store.KindAccessToken, sig, r, exp)
 	}
 	if e == nil || e.revokeAccess == "" {
 		return s.putRequest(ctx, store.KindAccessToken, sig, r, exp)
@@ -582,7 +581,7 @@ func (s *Storage) CreateRefreshTokenSession(ctx context.Context, sig, accessSig 
 	old, family := e.rotate, e.rotateFamily
 	e.rotate, e.rotateFamily = "", ""
 	if s.reuseWindow > 0 && e.presented != "" && e.newRefresh != "" {
-		sealed, err := sealHandover(&handover{Refresh: e.newRefresh, Access: e.newAccess, AccessSig: accessSig},
+		sealed, err := sealHandover(&handover{Refresh: e.newRefresh},
 			e.presented, old, t.ClientID)
 		if err != nil {
 			return err
@@ -644,7 +643,7 @@ func (s *Storage) lostRotation(ctx context.Context, e *exchange, old, family str
 		if pending == nil {
 			return nil
 		}
-		return s.putRequest(ctx, store.KindAccessToken, h.AccessSig, pending.r,
+		return s.putRequest(ctx, store.KindAccessToken, pending.sig, pending.r,
 			expiry(pending.r, fosite.AccessToken, time.Hour, s.now()))
 	}
 	if s.withinWindow(cur) {

@@ -130,7 +130,6 @@ type exchange struct {
 	rotateFamily string              // its request id
 
 	presented     string         // the refresh token presented (PresentRefreshToken)
-	newAccess     string         // the access token generated in this request
 	newRefresh    string         // the refresh token generated in this request
 	pendingAccess *pendingAccess // the access token record written once the rotation committed
 	grace         *handover      // the successor this request answers with (reuse window)

@@ -42,15 +42,9 @@ func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) 
 
 // GenerateAccessToken issues an opaque token for clients registered with the
 // opaque format and a signed JWT for the others.
-// GenerateAccessToken issues an access token (see generateAccessToken);
-// inside a token request it is remembered for the refresh reuse window
-// (see Storage.CreateRefreshTokenSession).
+// GenerateAccessToken issues an access token (see generateAccessToken).
 func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
-	tok, sig, err := s.generateAccessToken(ctx, r)
-	if e := exchangeOf(ctx); e != nil && err == nil {
-		e.newAccess = tok
-	}
-	return tok, sig, err
+	return s.generateAccessToken(ctx, r)
 }
 
 // GenerateRefreshToken issues an HMAC refresh token; inside a token request
