@@ -209,6 +209,13 @@ type Tokens struct {
 	// invalid_grant, the family is revoked and the person must sign in again. Default "720h" (30 days).
 	RefreshFamilyLifetime Duration `yaml:"refresh_family_lifetime"`
 
+	// RefreshReuseWindow is how long after a committed rotation the rotated refresh token, presented again
+	// by the same client, is answered with the same successor (the same refresh token, with a new access
+	// token and ID token of the same family) instead of being treated as reuse: a client whose answer was lost can retry. Presented after
+	// the window, it is reuse and the family is revoked. "0" turns the window off (every second
+	// presentation is reuse). At most 1m. Default "5s".
+	RefreshReuseWindow Duration `yaml:"refresh_reuse_window"`
+
 	// AuthorizeCodeLifespan is how long an authorization code can be exchanged after it is issued; RFC 6749
 	// recommends no more than 10 minutes. Default "1m".
 	AuthorizeCodeLifespan Duration `yaml:"authorize_code_lifespan"`
@@ -387,6 +394,7 @@ func Default() *Config {
 			IDTokenLifespan:       Duration(time.Hour),
 			RefreshTokenLifespan:  Duration(720 * time.Hour),
 			RefreshFamilyLifetime: Duration(720 * time.Hour),
+			RefreshReuseWindow:    Duration(5 * time.Second),
 			AuthorizeCodeLifespan: Duration(time.Minute),
 		},
 		Session: Session{

@@ -46,6 +46,7 @@ func TestDefault(t *testing.T) {
 		{"tokens.id_token_lifespan", c.Tokens.IDTokenLifespan.D(), time.Hour},
 		{"tokens.refresh_token_lifespan", c.Tokens.RefreshTokenLifespan.D(), 720 * time.Hour},
 		{"tokens.refresh_family_lifetime", c.Tokens.RefreshFamilyLifetime.D(), 720 * time.Hour},
+		{"tokens.refresh_reuse_window", c.Tokens.RefreshReuseWindow.D(), 5 * time.Second},
 		{"tokens.authorize_code_lifespan", c.Tokens.AuthorizeCodeLifespan.D(), time.Minute},
 		{"session.cookie_name", c.Session.CookieName, "dinhdanh_session"},
 		{"session.idle_timeout", c.Session.IdleTimeout.D(), 30 * time.Minute},

@@ -85,6 +85,9 @@ func (c *Config) Validate() error {
 	v.positive("tokens.id_token_lifespan", c.Tokens.IDTokenLifespan)
 	v.positive("tokens.refresh_token_lifespan", c.Tokens.RefreshTokenLifespan)
 	v.positive("tokens.refresh_family_lifetime", c.Tokens.RefreshFamilyLifetime)
+	if w := c.Tokens.RefreshReuseWindow.D(); w < 0 || w.Minutes() > 1 {
+		v.add("tokens.refresh_reuse_window", "is %s, want 0 (off) up to 1m", w)
+	}
 	v.positive("tokens.authorize_code_lifespan", c.Tokens.AuthorizeCodeLifespan)
 
 	c.validateCookieName(&v)

@@ -183,6 +183,8 @@ func TestValidateRules(t *testing.T) {
 		{"id token lifespan zero", func(c *Config) { c.Tokens.IDTokenLifespan = 0 }, "tokens.id_token_lifespan", "greater than zero"},
 		{"refresh token lifespan zero", func(c *Config) { c.Tokens.RefreshTokenLifespan = 0 }, "tokens.refresh_token_lifespan", "greater than zero"},
 		{"refresh family lifetime zero", func(c *Config) { c.Tokens.RefreshFamilyLifetime = 0 }, "tokens.refresh_family_lifetime", "greater than zero"},
+		{"refresh reuse window negative", func(c *Config) { c.Tokens.RefreshReuseWindow = Duration(-time.Second) }, "tokens.refresh_reuse_window", "is -1s"},
+		{"refresh reuse window too long", func(c *Config) { c.Tokens.RefreshReuseWindow = Duration(2 * time.Minute) }, "tokens.refresh_reuse_window", "up to 1m"},
 		{"refresh family lifetime negative", func(c *Config) { c.Tokens.RefreshFamilyLifetime = Duration(-time.Hour) }, "tokens.refresh_family_lifetime", "is -1h"},
 		{"authorize code lifespan zero", func(c *Config) { c.Tokens.AuthorizeCodeLifespan = 0 }, "tokens.authorize_code_lifespan", "greater than zero"},
 

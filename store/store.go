@@ -242,8 +242,18 @@ type RefreshToken struct {
 	// session it was issued from), or "" when the person acts for themselves.
 	TaxCode string
 	// Offline marks offline_access tokens, which outlive the SSO session.
-	Offline   bool
-	Active    bool
+	Offline bool
+	Active  bool
+	// RotatedAt, Successor and SuccessorSeal are set on a token that
+	// RotateRefreshToken rotated away: when, the successor's signature, and
+	// the successor token sealed by the caller (next.Handover); zero for a
+	// token never rotated. Ignored when writing.
+	RotatedAt     time.Time
+	Successor     string
+	SuccessorSeal []byte
+	// Handover, on the next token given to RotateRefreshToken, is stored on
+	// the rotated token as its SuccessorSeal; it is not stored with next.
+	Handover  []byte
 	Request   []byte // the serialised request
 	ExpiresAt time.Time
 	CreatedAt time.Time
@@ -269,7 +279,9 @@ type RefreshTokens interface {
 	// a reuse), ErrNotFound when it does not exist.
 	DeactivateRefreshToken(ctx context.Context, signature string) error
 	// RotateRefreshToken atomically marks the active token signature inactive
-	// and inserts next, its successor: both happen or neither. It returns
+	// and inserts next, its successor: both happen or neither. The rotated
+	// token records the rotation (RotatedAt, now; Successor, next.Signature;
+	// SuccessorSeal, next.Handover) in the same write. It returns
 	// ErrAlreadyUsed when the token was already inactive, ErrNotFound when it
 	// does not exist; next is then not inserted.
 	RotateRefreshToken(ctx context.Context, signature string, next *RefreshToken) error

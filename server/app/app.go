@@ -126,6 +126,7 @@ func newProvider(s *Services) (*oauth.Provider, error) {
 		IDTokenLifespan:       cfg.Tokens.IDTokenLifespan.D(),
 		RefreshTokenLifespan:  cfg.Tokens.RefreshTokenLifespan.D(),
 		RefreshFamilyLifetime: cfg.Tokens.RefreshFamilyLifetime.D(),
+		RefreshReuseWindow:    cfg.Tokens.RefreshReuseWindow.D(),
 		AuthorizeCodeLifespan: cfg.Tokens.AuthorizeCodeLifespan.D(),
 		AccessTokenAlgorithm:  cfg.Keys.AccessTokenAlgorithm,
 		HMACSecret:            hmacSecret,

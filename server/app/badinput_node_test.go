@@ -83,7 +83,10 @@ func newNode(t *testing.T) *node {
 		harness.WithEnv("DINHDANH_PASSWORD_MEMORY_KIB", "19456"),
 		harness.WithEnv("DINHDANH_PASSWORD_ITERATIONS", "2"),
 		harness.WithEnv("DINHDANH_BRUTE_FORCE_BASE_DELAY", "1ms"),
-		harness.WithEnv("DINHDANH_BRUTE_FORCE_MAX_DELAY", "4ms"))
+		harness.WithEnv("DINHDANH_BRUTE_FORCE_MAX_DELAY", "4ms"),
+		// Strict rotation: a replayed refresh token is reuse at once (the
+		// reuse window has its own tests, test/e2e TestRefreshReuseWindow).
+		harness.WithEnv("DINHDANH_TOKENS_REFRESH_REUSE_WINDOW", "0"))
 	cfg := srv.Config
 	raw, err := sql.Open("sqlite", "file:"+cfg.DatabasePath()+"?_pragma=busy_timeout(10000)")
 	if err != nil {

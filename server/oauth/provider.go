@@ -36,6 +36,10 @@ type Options struct {
 	// accepted once this long has passed since its authorization, however
 	// often it was rotated. Zero means 30 days.
 	RefreshFamilyLifetime time.Duration
+	// RefreshReuseWindow is how long after a committed rotation the rotated
+	// refresh token, presented again by its client, is answered with the
+	// same successor instead of as reuse (refresh_window.go). Zero is off.
+	RefreshReuseWindow time.Duration
 	// AccessTokenAlgorithm signs JWT access tokens (ES256 by default: fast to sign).
 	AccessTokenAlgorithm string
 	// HMACSecret (≥ 32 bytes, the same on every node) keys codes, refresh
@@ -91,6 +95,7 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 		OmitRedirectScopeParam:         true,
 	}
 	storage := NewStorage(st, eph, NewSession, 5*time.Second)
+	storage.reuseWindow = opts.RefreshReuseWindow
 	signer := &keys.Signer{Set: ks, Default: keys.RS256}
 	strategy := &tokenStrategy{
 		HMACSHAStrategy: oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: cfg}, cfg),
@@ -278,6 +283,9 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+		if r.PostForm.Get("grant_type") == "refresh_token" {
+			p.Storage.PresentRefreshToken(ctx, r.PostForm.Get("refresh_token"))
+		}
 	}
 	sess := &Session{}
 	ar, err := p.f.NewAccessRequest(ctx, r, sess)
@@ -315,6 +323,19 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 		// Another exchange of the same code won: this one is refused as a
 		// reused code is, and the code's tokens were revoked.
 		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	}
+	if err != nil && p.Storage.RefreshLost(ctx) {
+		// Another refresh with the same token rotated it first: a retry
+		// cannot succeed, so the answer is final (not fosite's
+		// invalid_request "please retry").
+		err = fosite.ErrInvalidGrant.WithHint("The refresh token was already used.")
+	}
+	if err == nil {
+		if refresh, ok := p.Storage.RefreshGrace(ctx); ok {
+			// The token was rotated moments ago for this client: the
+			// answer carries that rotation's successor (reuse window).
+			resp.SetExtra("refresh_token", refresh)
+		}
 	}
 	if err == nil && ar.GetGrantTypes().ExactOne("authorization_code") {
 		if cerr := p.Storage.ConfirmCodeExchange(ctx); cerr != nil {

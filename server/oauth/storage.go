@@ -32,6 +32,9 @@ type Storage struct {
 	clientTTL time.Duration
 
 	codeSig func(ctx context.Context, code string) string // see SetCodeSignature
+
+	// reuseWindow is the refresh reuse window (refresh_window.go); 0 is off.
+	reuseWindow time.Duration
 }
 
 // codeLifetime is how long an authorization code lives when its session does
@@ -476,9 +479,27 @@ func (s *Storage) DeleteOpenIDConnectSession(ctx context.Context, code string) e
 func (s *Storage) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
 	exp := expiry(r, fosite.AccessToken, time.Hour, s.now())
 	e := exchangeOf(ctx)
+	if e != nil && e.grace != nil {
+		// A new access token of the successor's family, beside the one the
+		// rotation issued (which the client may still hold).
+		return s.putRequest(ctx, store.KindAccessToken, sig, r, exp)
+	}
 	if e == nil || e.revokeAccess == "" {
 		return s.putRequest(ctx, store.KindAccessToken, sig, r, exp)
 	}
+	if e.rotate != "" && e.pendingAccess == nil {
+		// Written once the rotation committed (CreateRefreshTokenSession):
+		// a request that loses the rotation must not replace the
+		// winner's access token.
+		e.pendingAccess = &pendingAccess{sig: sig, r: r}
+		return nil
+	}
+	return s.writeAccess(ctx, e, sig, r, exp)
+}
+
+// writeAccess stores the access token of a token request whose rotation
+// replaces the family's access tokens (e.revokeAccess) by this one.
+func (s *Storage) writeAccess(ctx context.Context, e *exchange, sig string, r fosite.Requester, exp time.Time) error {
 	family := e.revokeAccess
 	e.revokeAccess = ""
 	if family != r.GetID() {
@@ -550,26 +571,85 @@ func (s *Storage) CreateRefreshTokenSession(ctx context.Context, sig, accessSig 
 		Active: true, Request: data, ExpiresAt: exp, CreatedAt: now,
 	}
 	e := exchangeOf(ctx)
+	if e != nil && e.grace != nil {
+		// The answer is the successor of an earlier rotation: nothing new.
+		return nil
+	}
 	if e == nil || e.rotate == "" {
 		return s.durable.CreateRefreshToken(ctx, t)
 	}
 	old, family := e.rotate, e.rotateFamily
 	e.rotate, e.rotateFamily = "", ""
+	if s.reuseWindow > 0 && e.presented != "" && e.newRefresh != "" {
+		sealed, err := sealHandover(&handover{Refresh: e.newRefresh},
+			e.presented, old, t.ClientID)
+		if err != nil {
+			return err
+		}
+		t.Handover = sealed
+	}
+	pending := e.pendingAccess
+	e.pendingAccess = nil
 	switch err := s.durable.RotateRefreshToken(ctx, old, t); {
 	case err == nil:
+		if pending == nil {
+			return nil
+		}
+		if err := s.writeAccess(ctx, e, pending.sig, pending.r, expiry(pending.r, fosite.AccessToken, time.Hour, s.now())); err != nil {
+			return err
+		}
+		// The access token is written after the commit: when the family
+		// was revoked meanwhile (a reuse), it goes too.
+		switch cur, err := s.durable.GetRefreshToken(ctx, t.Signature); {
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		case err != nil || !cur.Active:
+			return s.RevokeAccessToken(ctx, family)
+		}
 		return nil
 	case errors.Is(err, store.ErrAlreadyUsed):
 		// A concurrent rotation took the token first, or it is reused.
-		return s.reused(ctx, family)
+		return s.lostRotation(ctx, e, old, family, pending)
 	case errors.Is(err, store.ErrNotFound):
-		// The token went away since it was read: the access token stored
-		// for this answer is never sent.
-		_ = s.eph.DeleteRecord(ctx, store.KindAccessToken, accessSig)
+		// The token went away since it was read: no access token was
+		// stored for this answer.
 		return fosite.ErrNotFound
 	default:
-		_ = s.eph.DeleteRecord(ctx, store.KindAccessToken, accessSig)
 		return err
 	}
+}
+
+// lostRotation handles a token request whose rotation of the token old
+// found it inactive: another request rotated it (a true race) or it was
+// revoked or rotated before. Within the reuse window the request answers
+// with the committed successor, or with invalid_grant when it cannot
+// (RefreshLost), the family untouched; otherwise it is reuse and the family
+// is revoked.
+func (s *Storage) lostRotation(ctx context.Context, e *exchange, old, family string, pending *pendingAccess) error {
+	e.refreshLost = true
+	cur, err := s.durable.GetRefreshToken(ctx, old)
+	if errors.Is(err, store.ErrNotFound) {
+		return fosite.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	h, err := s.graceOf(ctx, cur)
+	if err != nil {
+		return err
+	}
+	if h != nil {
+		e.refreshLost, e.grace = false, h
+		if pending == nil {
+			return nil
+		}
+		return s.putRequest(ctx, store.KindAccessToken, pending.sig, pending.r,
+			expiry(pending.r, fosite.AccessToken, time.Hour, s.now()))
+	}
+	if s.withinWindow(cur) {
+		return fosite.ErrInactiveToken
+	}
+	return s.reused(ctx, family)
 }
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage: an inactive
@@ -590,6 +670,14 @@ func (s *Storage) GetRefreshTokenSession(ctx context.Context, sig string, sessio
 		e.refresh = t
 	}
 	if !t.Active {
+		h, err := s.graceOf(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if h != nil {
+			exchangeOf(ctx).grace = h
+			return r, nil
+		}
 		return r, fosite.ErrInactiveToken
 	}
 	return r, nil
@@ -622,6 +710,10 @@ func (s *Storage) DeleteRefreshTokenSession(ctx context.Context, sig string) err
 // (CreateAccessTokenSession), and the token is deactivated with its
 // successor's insert, in one statement (CreateRefreshTokenSession).
 func (s *Storage) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
+	if e := exchangeOf(ctx); e != nil && e.grace != nil {
+		// Already rotated: the answer is that rotation's successor.
+		return nil
+	}
 	if e := exchangeOf(ctx); e != nil {
 		e.revokeAccess, e.rotate, e.rotateFamily = requestID, sig, requestID
 		return nil

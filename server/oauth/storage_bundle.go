@@ -128,6 +128,18 @@ type exchange struct {
 	revokeAccess string              // request id whose access tokens the next one stored replaces
 	rotate       string              // signature of the refresh token to deactivate with its successor's insert
 	rotateFamily string              // its request id
+
+	presented     string         // the refresh token presented (PresentRefreshToken)
+	newRefresh    string         // the refresh token generated in this request
+	pendingAccess *pendingAccess // the access token record written once the rotation committed
+	grace         *handover      // the successor this request answers with (reuse window)
+	refreshLost   bool           // another request rotated the presented token: answer invalid_grant
+}
+
+// pendingAccess is an access token record left to write after the rotation.
+type pendingAccess struct {
+	sig string
+	r   fosite.Requester
 }
 
 // TokenExchange returns a context for one token request: the code record

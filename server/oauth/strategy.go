@@ -42,7 +42,22 @@ func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) 
 
 // GenerateAccessToken issues an opaque token for clients registered with the
 // opaque format and a signed JWT for the others.
+// GenerateAccessToken issues an access token (see generateAccessToken).
 func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+	return s.generateAccessToken(ctx, r)
+}
+
+// GenerateRefreshToken issues an HMAC refresh token; inside a token request
+// it is remembered for the refresh reuse window.
+func (s *tokenStrategy) GenerateRefreshToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+	tok, sig, err := s.HMACSHAStrategy.GenerateRefreshToken(ctx, r)
+	if e := exchangeOf(ctx); e != nil && err == nil {
+		e.newRefresh = tok
+	}
+	return tok, sig, err
+}
+
+func (s *tokenStrategy) generateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
 	if c := ClientOf(r.GetClient()); c != nil && c.AccessTokenFormat == store.AccessTokenOpaque {
 		return s.HMACSHAStrategy.GenerateAccessToken(ctx, r)
 	}

@@ -108,22 +108,84 @@ type Ended struct {
 	Clients []string
 }
 
-// End ends one live session: it is removed, its refresh tokens (except
-// offline ones) are revoked, and back-channel notifications are queued for
-// its clients — those it has as it is removed, so a client that an
-// authorization added a moment before is told too. Of concurrent ends of
-// one session (two nodes, a sweep) only one queues the notifications.
+// End ends one live session, durable part first: its refresh tokens
+// (except offline ones) are revoked, back-channel notifications are queued
+// for its clients and its durable trace is removed, all before the session
+// is removed from the ephemeral store. An error therefore leaves the session
+// live, so that ending it again (the person's retry) completes the logout;
+// nil means the tokens are dead and the notifications queued. The clients
+// notified are those the session has as read, as stored, as its trace
+// records, and as it is removed (a client that an authorization added a
+// moment before is told too). Of concurrent ends of one session (two nodes,
+// a sweep) only one queues the notifications and records the end.
 func (l *Logout) End(ctx context.Context, s *SSO, reason, actor string) error {
 	clients := s.Clients
-	taken, err := l.Sessions.Take(ctx, s.ID)
-	switch {
+	switch cur, err := l.Sessions.Lookup(ctx, s.ID); {
 	case err == nil:
-		clients = union(clients, taken.Clients)
-		s.Clients = clients
+		clients = union(clients, cur.Clients)
 	case !errors.Is(err, ErrNoSession):
 		return err
 	}
-	return l.finish(ctx, &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: clients}, reason, actor)
+	ref := &store.SessionRef{ID: s.ID, Subject: s.AccountID, Clients: clients}
+	if err := l.traced(ctx, ref); err != nil {
+		return err
+	}
+	queued, err := l.finish(ctx, ref, reason, actor)
+	if err != nil {
+		return err
+	}
+	return l.forget(ctx, s, ref, queued, reason)
+}
+
+// traced adds to ref the clients its durable trace records.
+func (l *Logout) traced(ctx context.Context, ref *store.SessionRef) error {
+	if ref.Subject == "" {
+		return nil
+	}
+	refs, err := l.Store.SessionRefsOfSubject(ctx, ref.Subject)
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if r.ID == ref.ID {
+			ref.Clients = union(ref.Clients, r.Clients)
+		}
+	}
+	return nil
+}
+
+// forget removes the session, whose durable part has ended (see finish),
+// from the ephemeral store. A client that an authorization added between
+// the durable part and the removal is told and its tokens revoked, when this
+// call queued the session's notifications (queued): otherwise the call that
+// did tells it. s.Clients becomes every client of the session.
+func (l *Logout) forget(ctx context.Context, s *SSO, ref *store.SessionRef, queued bool, reason string) error {
+	taken, err := l.Sessions.Take(ctx, s.ID)
+	switch {
+	case errors.Is(err, ErrNoSession):
+		s.Clients = ref.Clients
+		return nil
+	case err != nil:
+		return err
+	}
+	var late []string
+	for _, c := range taken.Clients {
+		if !slices.Contains(ref.Clients, c) {
+			late = append(late, c)
+		}
+	}
+	s.Clients = union(ref.Clients, late)
+	if len(late) == 0 || !queued {
+		return nil
+	}
+	if _, err := l.Store.RevokeSessionRefreshTokens(ctx, ref.ID); err != nil {
+		return err
+	}
+	ds, err := l.deliveries(ctx, &store.SessionRef{ID: ref.ID, Subject: ref.Subject, Clients: late}, reason)
+	if err != nil {
+		return err
+	}
+	return l.Store.EnqueueLogouts(ctx, ds)
 }
 
 // union returns a with the members of b it lacks appended.
@@ -137,40 +199,31 @@ func union(a, b []string) []string {
 	return out
 }
 
-// finish revokes, notifies and forgets a session that is already gone from
-// the ephemeral store. The notifications are queued in the transaction that
+// finish is the durable part of a session's end: it revokes the session's
+// refresh tokens, then queues the notifications in the transaction that
 // removes the session's durable trace, so that of several nodes ending the
 // same session (a logout and a sweep, or two sweeps) exactly one queues
-// them; without a trace (a manager with no index) they are queued directly.
-func (l *Logout) finish(ctx context.Context, ref *store.SessionRef, reason, actor string) error {
+// them and records the end; without a trace (a manager with no index) they
+// are queued directly. It reports whether this call queued them.
+func (l *Logout) finish(ctx context.Context, ref *store.SessionRef, reason, actor string) (bool, error) {
 	if _, err := l.Store.RevokeSessionRefreshTokens(ctx, ref.ID); err != nil {
-		return err
+		return false, err
 	}
-	var ds []*store.LogoutDelivery
-	for _, cid := range ref.Clients {
-		c, err := l.Store.GetClient(ctx, cid)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if c.BackchannelLogoutURI == "" {
-			continue
-		}
-		ds = append(ds, &store.LogoutDelivery{ClientID: c.ID, URI: c.BackchannelLogoutURI, Subject: ref.Subject,
-			SessionID: ref.ID, JTI: randomID(), Reason: reason})
+	ds, err := l.deliveries(ctx, ref, reason)
+	if err != nil {
+		return false, err
 	}
-	err := l.Store.EndSessionRef(ctx, ref.ID, ds)
+	err = l.Store.EndSessionRef(ctx, ref.ID, ds)
 	if errors.Is(err, store.ErrNotFound) {
 		if l.Sessions != nil && l.Sessions.Index != nil {
-			// Another node ended the session and queued its notifications.
-			return nil
+			// Another node ended the session and queued its notifications,
+			// or an earlier try of this end did before it failed.
+			return false, nil
 		}
 		err = l.Store.EnqueueLogouts(ctx, ds)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if actor == "" {
 		actor = ref.Subject
@@ -180,11 +233,34 @@ func (l *Logout) finish(ctx context.Context, ref *store.SessionRef, reason, acto
 	_ = l.recorder.Record(ctx, audit.Entry{Event: audit.SessionEnd, Actor: actor, Subject: ref.Subject,
 		Details: map[string]string{"sid": ref.ID, "reason": reason, "clients": strings.Join(ref.Clients, " "),
 			"notifications": fmt.Sprint(len(ds))}})
-	return nil
+	return true, nil
+}
+
+// deliveries returns the back-channel notifications of the end of the
+// session ref to those of its clients that have a back-channel logout URI.
+func (l *Logout) deliveries(ctx context.Context, ref *store.SessionRef, reason string) ([]*store.LogoutDelivery, error) {
+	var ds []*store.LogoutDelivery
+	for _, cid := range ref.Clients {
+		c, err := l.Store.GetClient(ctx, cid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.BackchannelLogoutURI == "" {
+			continue
+		}
+		ds = append(ds, &store.LogoutDelivery{ClientID: c.ID, URI: c.BackchannelLogoutURI, Subject: ref.Subject,
+			SessionID: ref.ID, JTI: randomID(), Reason: reason})
+	}
+	return ds, nil
 }
 
 // EndAll ends every session of the account (live ones and those the
-// ephemeral store already lost) and returns them.
+// ephemeral store already lost), each as End does (durable part first), and
+// returns them. On an error the sessions not yet ended stay live, so that
+// calling it again completes the work.
 func (l *Logout) EndAll(ctx context.Context, subject, reason, actor string) ([]Ended, error) {
 	live, err := l.Sessions.OfSubject(ctx, subject)
 	if err != nil {
@@ -207,13 +283,15 @@ func (l *Logout) EndAll(ctx context.Context, subject, reason, actor string) ([]E
 		if seen[ref.ID] {
 			continue
 		}
-		if taken, err := l.Sessions.Take(ctx, ref.ID); err == nil {
-			ref.Clients = union(ref.Clients, taken.Clients)
-		}
-		if err := l.finish(ctx, ref, reason, actor); err != nil {
+		queued, err := l.finish(ctx, ref, reason, actor)
+		if err != nil {
 			return out, err
 		}
-		out = append(out, Ended{ID: ref.ID, Subject: ref.Subject, Clients: ref.Clients})
+		s := &SSO{ID: ref.ID, AccountID: ref.Subject}
+		if err := l.forget(ctx, s, ref, queued, reason); err != nil {
+			return out, err
+		}
+		out = append(out, Ended{ID: ref.ID, Subject: ref.Subject, Clients: s.Clients})
 	}
 	return out, nil
 }
@@ -248,7 +326,7 @@ func (l *Logout) Sweep(ctx context.Context) (int, error) {
 		if taken, err := l.Sessions.Take(ctx, ref.ID); err == nil {
 			ref.Clients = union(ref.Clients, taken.Clients)
 		}
-		if err := l.finish(ctx, ref, ReasonExpired, "system"); err != nil {
+		if _, err := l.finish(ctx, ref, ReasonExpired, "system"); err != nil {
 			return ended, err
 		}
 		ended++

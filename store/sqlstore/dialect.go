@@ -53,7 +53,8 @@ func (sqliteDialect) rotateRefreshToken(ctx context.Context, db *DB, signature s
 		return false, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET active=0 WHERE signature=$1 AND active=1`, signature)
+	res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET active=0, rotated_at=$2, successor=$3, successor_seal=$4
+		WHERE signature=$1 AND active=1`, signature, ms(db.now().UTC()), next.Signature, handover(next))
 	if err != nil {
 		return false, err
 	}
@@ -67,15 +68,25 @@ func (sqliteDialect) rotateRefreshToken(ctx context.Context, db *DB, signature s
 	return true, tx.Commit()
 }
 
+// handover is what a rotation stores on the rotated token as its
+// SuccessorSeal: next.Handover, never nil.
+func handover(next *store.RefreshToken) []byte {
+	if next.Handover == nil {
+		return []byte{}
+	}
+	return next.Handover
+}
+
 type postgresDialect struct{}
 
 // rotateRefreshToken is one statement, one round trip and one commit: the
 // insert happens only when the update took the token. A concurrent rotation
 // of the same token waits for the row lock, then finds it inactive.
 func (postgresDialect) rotateRefreshToken(ctx context.Context, db *DB, signature string, next *store.RefreshToken) (bool, error) {
-	args := append(refreshArgs(next), signature)
+	args := append(refreshArgs(next), signature, ms(db.now().UTC()), handover(next))
 	res, err := db.w.ExecContext(ctx, `WITH old AS (
-			UPDATE refresh_tokens SET active=0 WHERE signature=$13 AND active=1 RETURNING 1)
+			UPDATE refresh_tokens SET active=0, rotated_at=$14::bigint, successor=$1::text, successor_seal=$15::bytea
+			WHERE signature=$13 AND active=1 RETURNING 1)
 		INSERT INTO refresh_tokens (`+refreshColumns+`) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
 			$7::integer, $8::bytea, $9::bigint, $10::bigint, $11::integer, $12::text WHERE EXISTS (SELECT 1 FROM old)`, args...)
 	if err != nil {

@@ -385,13 +385,13 @@ func refreshArgs(t *store.RefreshToken) []any {
 func (db *DB) GetRefreshToken(ctx context.Context, signature string) (*store.RefreshToken, error) {
 	var t store.RefreshToken
 	var active, offline, disabled, missing int
-	var exp, created int64
+	var exp, created, rotated int64
 	err := db.r.QueryRowContext(ctx, `SELECT t.signature, t.request_id, t.access_signature, t.client_id, t.subject,
 		t.session_id, t.active, t.request, t.expires_at, t.created_at, t.offline, t.tax_code, COALESCE(a.disabled, 0),
-		CASE WHEN a.id IS NULL THEN 1 ELSE 0 END
+		CASE WHEN a.id IS NULL THEN 1 ELSE 0 END, t.rotated_at, t.successor, t.successor_seal
 		FROM refresh_tokens t LEFT JOIN accounts a ON a.id = t.subject WHERE t.signature=$1`, signature).
 		Scan(&t.Signature, &t.RequestID, &t.AccessSignature, &t.ClientID, &t.Subject, &t.SessionID, &active, &t.Request,
-			&exp, &created, &offline, &t.TaxCode, &disabled, &missing)
+			&exp, &created, &offline, &t.TaxCode, &disabled, &missing, &rotated, &t.Successor, &t.SuccessorSeal)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -400,6 +400,12 @@ func (db *DB) GetRefreshToken(ctx context.Context, signature string) (*store.Ref
 	}
 	t.Active, t.Offline, t.ExpiresAt, t.CreatedAt = active == 1, offline == 1, tm(exp), tm(created)
 	t.SubjectDisabled, t.SubjectMissing = disabled != 0, missing == 1
+	if rotated != 0 {
+		t.RotatedAt = tm(rotated)
+	}
+	if len(t.SuccessorSeal) == 0 {
+		t.SuccessorSeal = nil
+	}
 	return &t, nil
 }
 

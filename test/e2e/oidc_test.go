@@ -362,7 +362,9 @@ func TestLoginIdentifiers(t *testing.T) {
 // TestRefreshTokenRotation redeems refresh tokens and detects reuse.
 func TestRefreshTokenRotation(t *testing.T) {
 	t.Parallel()
-	srv := harness.Start(t)
+	// Strict rotation: without the reuse window (TestRefreshReuseWindow)
+	// the first second presentation is reuse.
+	srv := harness.Start(t, harness.WithEnv("DINHDANH_TOKENS_REFRESH_REUSE_WINDOW", "0"))
 	sub := srv.CreateCitizen(t, dat)
 	app := srv.CreateClient(t, portal())
 	rp := newRP(t, srv, app)

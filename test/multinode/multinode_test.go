@@ -295,7 +295,10 @@ func clientCredentials(t *testing.T, n *harness.Server, c *harness.Client) (int,
 func TestThreeNodes(t *testing.T) {
 	pg := services.StartPostgres(t)
 	rds := services.StartRedis(t)
-	c := newCluster(t, pg.NewDatabase(t), map[string]string{"DINHDANH_REDIS_ADDRS": rds.Addr})
+	// Strict rotation (no reuse window): the reuse checks below present
+	// rotated tokens again within seconds.
+	c := newCluster(t, pg.NewDatabase(t), map[string]string{"DINHDANH_REDIS_ADDRS": rds.Addr,
+		"DINHDANH_TOKENS_REFRESH_REUSE_WINDOW": "0"})
 
 	// A node refuses a database that was never migrated, and says what to do.
 	out, code := c.run(t, 60*time.Second, "serve")
