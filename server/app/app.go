@@ -194,7 +194,7 @@ func assemble(s *Services) (*App, error) {
 	}
 	return &App{Services: s, Provider: p, Directories: dirs, certificates: certs.withLogin(lh), health: h, metrics: metrics,
 		Connections: NewConnLimit(cfg.Server.MaxConnections),
-		Handler: kit.Middleware(h.availability(kit, methodGuard(mux, kit)))}, nil
+		Handler:     kit.Middleware(h.availability(kit, methodGuard(mux, kit)))}, nil
 }
 
 // registerProvider mounts the OAuth endpoints of the provider, userinfo also
