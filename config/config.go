@@ -40,6 +40,10 @@ type Config struct {
 	// HTTP. Default "localhost:8080".
 	Listen string `yaml:"listen"`
 
+	// Server caps the connections the node holds and how long each may take. See Server.
+	// Default: 2048 connections, header within 10s, request within 30s, answer within 30s, idle 2m.
+	Server Server `yaml:"server"`
+
 	// TrustedProxies lists the addresses or networks (CIDR) of the reverse proxies and load balancers in
 	// front of dinhdanh. Only a request whose direct peer is one of them has its client taken from
 	// forwarded_header: the hops are walked from the right and the right-most address that is not itself a
@@ -379,6 +383,7 @@ func Default() *Config {
 		DataDir: "./data",
 
 		ForwardedHeader: "X-Forwarded-For",
+		Server:          defaultServer(),
 		Database: Database{
 			URL:          "",
 			MaxOpenConns: 8,

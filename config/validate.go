@@ -69,6 +69,7 @@ func (c *Config) Validate() error {
 
 	c.validateIssuer(&v)
 	c.validateListen(&v)
+	c.validateServer(&v)
 	v.oneOf("forwarded_header", c.ForwardedHeader, forwardedHeaders)
 	if c.DataDir == "" {
 		v.add("data_dir", "must not be empty")

@@ -92,6 +92,17 @@ func TestValidateRules(t *testing.T) {
 		{"issuer plain http private address", func(c *Config) { c.Issuer = "http://10.0.0.5:8080" }, "issuer", "must use https"},
 		{"issuer plain http localhost lookalike", func(c *Config) { c.Issuer = "http://localhost.example.gov.vn" }, "issuer", "must use https"},
 
+		// server
+		{"server max connections too few", func(c *Config) { c.Server.MaxConnections = 15 }, "server.max_connections", "at least 16"},
+		{"server max connections zero", func(c *Config) { c.Server.MaxConnections = 0 }, "server.max_connections", "at least 16"},
+		{"server header timeout zero", func(c *Config) { c.Server.ReadHeaderTimeout = 0 }, "server.read_header_timeout", "greater than zero"},
+		{"server header timeout beyond read timeout", func(c *Config) { c.Server.ReadHeaderTimeout = Duration(time.Minute) }, "server.read_header_timeout", "longer than server.read_timeout"},
+		{"server read timeout negative", func(c *Config) { c.Server.ReadTimeout = Duration(-time.Second) }, "server.read_timeout", "greater than zero"},
+		{"server write timeout zero", func(c *Config) { c.Server.WriteTimeout = 0 }, "server.write_timeout", "greater than zero"},
+		{"server idle timeout zero", func(c *Config) { c.Server.IdleTimeout = 0 }, "server.idle_timeout", "greater than zero"},
+		{"server header bytes too few", func(c *Config) { c.Server.MaxHeaderBytes = 1024 }, "server.max_header_bytes", "from 4096 to 1048576"},
+		{"server header bytes too many", func(c *Config) { c.Server.MaxHeaderBytes = 2 << 20 }, "server.max_header_bytes", "from 4096 to 1048576"},
+
 		// metrics, retention, eviction
 		{"metrics listen without port", func(c *Config) { c.Metrics.Listen = "127.0.0.1" }, "metrics.listen", "host:port"},
 		{"metrics listen named port", func(c *Config) { c.Metrics.Listen = "127.0.0.1:prom" }, "metrics.listen", "from 0 to 65535"},

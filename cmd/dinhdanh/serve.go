@@ -58,8 +58,10 @@ func (e *cliEnv) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 32 << 10}
+	// The public and the mutual-TLS listeners share the connection cap
+	// (server.max_connections); the server's timeouts free stalled slots.
+	ln = a.Connections.Listener(ln)
+	srv := app.NewHTTPServer(cfg.Server, a.Handler, nil)
 	// The mutual-TLS listener of certificate login, when configured.
 	mtls, err := a.MutualTLSServer()
 	if err != nil {
@@ -72,6 +74,7 @@ func (e *cliEnv) serve(ctx context.Context) error {
 			return err
 		}
 		log.Info("certificate login over mutual TLS", "listen", mtlsLn.Addr().String())
+		mtlsLn = a.Connections.Listener(mtlsLn)
 	}
 	bg, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -80,7 +83,7 @@ func (e *cliEnv) serve(ctx context.Context) error {
 		return err
 	}
 	log.Info("dinhdanh serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", databaseName(cfg),
-		"ephemeral", ephemeralName(cfg),
+		"ephemeral", ephemeralName(cfg), "max_connections", cfg.Server.MaxConnections,
 		"startup", time.Since(start).Round(time.Millisecond).String())
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()

@@ -33,6 +33,10 @@ type App struct {
 	*Services
 	Provider *oauth.Provider
 	Handler  http.Handler
+	// Connections caps the connections of the public and the mutual-TLS
+	// listeners together (server.max_connections): serve both on listeners
+	// wrapped by its Listener, with servers from NewHTTPServer.
+	Connections *ConnLimit
 	// Directories are the LDAP staff directories (nil when none is configured).
 	Directories *directory.Set
 	// certificates is the certificate login (nil when no trust anchor is configured).
@@ -194,12 +198,13 @@ func assemble(s *Services) (*App, error) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { web.Redirect(w, r, "/account") })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { kit.Error(w, r, http.StatusNotFound, "not_found") })
 	// Last, because it may open a listener that nothing after would close.
-	metrics, err := openMetrics(cfg.Metrics, mux, s.handleMetrics, kit)
+	metrics, err := openMetrics(cfg.Metrics, cfg.Server, mux, s.handleMetrics, kit)
 	if err != nil {
 		return nil, err
 	}
 	return &App{Services: s, Provider: p, Directories: dirs, certificates: certs.withLogin(lh), health: h, metrics: metrics,
-		Handler: kit.Middleware(h.availability(kit, methodGuard(mux, kit)))}, nil
+		Connections: NewConnLimit(cfg.Server.MaxConnections),
+		Handler:     kit.Middleware(h.availability(kit, methodGuard(mux, kit)))}, nil
 }
 
 // registerProvider mounts the OAuth endpoints of the provider, userinfo also

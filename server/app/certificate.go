@@ -5,11 +5,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/dinhdanh/dinhdanh/server/account"
 	"github.com/dinhdanh/dinhdanh/server/authn/certificate"
@@ -134,7 +132,7 @@ func (a *App) runCertificates(ctx context.Context) {
 // that browsers offer the right one) without verifying it in the handshake:
 // the certificate login verifies it, with the same checks as a signed
 // challenge, and a browser without one still gets a page. Serve it with
-// ServeTLS(listener, "", "").
+// ServeTLS(a.Connections.Listener(listener), "", "").
 func (a *App) MutualTLSServer() (*http.Server, error) {
 	m := a.Config.Certificates.MutualTLS
 	if a.certificates == nil || m.Listen == "" {
@@ -153,11 +151,8 @@ func (a *App) MutualTLSServer() (*http.Server, error) {
 			hints.AddCert(c)
 		}
 	}
-	return &http.Server{
-		Handler: a.certificates.login.MutualTLSHandler(),
-		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert},
-			ClientAuth: tls.RequestClientCert, ClientCAs: hints},
-		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
-		IdleTimeout: 120 * time.Second, MaxHeaderBytes: 32 << 10, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelDebug),
-	}, nil
+	srv := NewHTTPServer(a.Config.Server, a.certificates.login.MutualTLSHandler(), a.Log)
+	srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert},
+		ClientAuth: tls.RequestClientCert, ClientCAs: hints}
+	return srv, nil
 }

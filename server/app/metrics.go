@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/dinhdanh/dinhdanh/config"
 	"github.com/dinhdanh/dinhdanh/server/web"
@@ -47,7 +46,7 @@ func readMetricsToken(path string) ([]byte, error) {
 // openMetrics reads the token and opens the operator listener that the
 // configuration asks for, and mounts /metrics on the public mux when it is
 // served there (a token and no operator listener).
-func openMetrics(cfg config.Metrics, mux *http.ServeMux, metrics http.HandlerFunc, kit *web.Kit) (*metricsEndpoint, error) {
+func openMetrics(cfg config.Metrics, server config.Server, mux *http.ServeMux, metrics http.HandlerFunc, kit *web.Kit) (*metricsEndpoint, error) {
 	m := &metricsEndpoint{}
 	if cfg.TokenFile != "" {
 		sum, err := readMetricsToken(cfg.TokenFile)
@@ -71,9 +70,9 @@ func openMetrics(cfg config.Metrics, mux *http.ServeMux, metrics http.HandlerFun
 	om := http.NewServeMux()
 	om.HandleFunc("GET /metrics", guarded)
 	om.HandleFunc("/", http.NotFound)
-	m.ln = ln
-	m.srv = &http.Server{Handler: om, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 8 << 10}
+	m.ln = NewConnLimit(metricsMaxConnections).Listener(ln)
+	server.MaxHeaderBytes = 8 << 10
+	m.srv = NewHTTPServer(server, om, nil)
 	return m, nil
 }
 

@@ -99,8 +99,11 @@ func (n *inProcess) start(ln net.Listener) error {
 	if n.wrap != nil {
 		h = n.wrap(h)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 32 << 10}
+	srv := app.NewHTTPServer(s.Config.Server, h, nil)
+	ln = a.Connections.Listener(ln)
+	if mtlsLn != nil {
+		mtlsLn = a.Connections.Listener(mtlsLn)
+	}
 	s.App, n.db, n.srv, n.mtls, n.cancel, n.running = a, db, srv, mtls, cancel, true
 	go serve(log, "", func() error { return srv.Serve(ln) })
 	if mtls != nil {

@@ -262,6 +262,15 @@ func (s *Server) Kill(t testing.TB) {
 	<-s.proc.done
 }
 
+// PID returns the process id of "dinhdanh serve" (Start), for a test that
+// reads its /proc entry; 0 for a node in the test process.
+func (s *Server) PID() int {
+	if s.proc == nil || s.proc.cmd == nil || s.proc.cmd.Process == nil {
+		return 0
+	}
+	return s.proc.cmd.Process.Pid
+}
+
 // Log returns what the server has written to stdout and stderr so far.
 func (s *Server) Log() string { return s.log.String() }
 
