@@ -62,7 +62,7 @@ func NewStalled(t testing.TB) *Stalled {
 func (p *PKI) StalledChain(name string, stalled *Stalled) *Leaf {
 	sub := p.GovSub.Cert.Subject
 	sub.CommonName += " (" + name + ")"
-	ca := p.newCA(name, RSA, p.GovRoot, sub)
+	ca := p.newCA(name, ECDSA, p.GovRoot, sub) // ECDSA: no slow RSA key generation
 	tmpl := &x509.Certificate{SerialNumber: p.nextSerial(), Subject: sub, NotBefore: p.now.AddDate(-3, 0, 0),
 		NotAfter: p.now.AddDate(10, 0, 0), IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, SubjectKeyId: keyID(ca.Key.Public()),
