@@ -109,10 +109,22 @@ type CertificateRevocation struct {
 	// not checked.
 	OnUnavailable string `yaml:"on_unavailable"`
 
-	// CRLTimeout bounds one CRL download; greater than zero. Default "10s".
+	// Budget bounds the whole revocation check of one login: the CRLs and OCSP responders of every
+	// certificate of the chain are asked at once, a download shared by concurrent logins, and a source that
+	// has not answered when the budget runs out counts as unavailable (OnUnavailable decides). It must leave
+	// the rest of the login time within the server's 30s write timeout: from 500ms to 20s. Default "8s".
+	Budget Duration `yaml:"budget"`
+
+	// FailureCache is how long a failed CRL download or OCSP request is remembered, so that the logins
+	// meanwhile take the failure at once instead of waiting for a dead source; "0" turns it off. From 0 to
+	// 10m. Default "30s".
+	FailureCache Duration `yaml:"failure_cache"`
+
+	// CRLTimeout bounds one CRL download (at a login, never longer than Budget); greater than zero.
+	// Default "10s".
 	CRLTimeout Duration `yaml:"crl_timeout"`
 
-	// OCSPTimeout bounds one OCSP request; greater than zero. Default "5s".
+	// OCSPTimeout bounds one OCSP request (never longer than Budget); greater than zero. Default "5s".
 	OCSPTimeout Duration `yaml:"ocsp_timeout"`
 
 	// CRLRefreshInterval is how often the background refresh looks for cached CRLs whose nextUpdate comes
@@ -171,6 +183,8 @@ func defaultCertificates() Certificates {
 			CRL:                true,
 			OCSP:               true,
 			OnUnavailable:      "fail-closed",
+			Budget:             Duration(8 * time.Second),
+			FailureCache:       Duration(30 * time.Second),
 			CRLTimeout:         Duration(10 * time.Second),
 			OCSPTimeout:        Duration(5 * time.Second),
 			CRLRefreshInterval: Duration(15 * time.Minute),
@@ -291,6 +305,13 @@ const (
 	maxChallengeLifetime = 10 * time.Minute
 )
 
+// Bounds of certificates.revocation.budget and failure_cache.
+const (
+	minRevocationBudget       = 500 * time.Millisecond
+	maxRevocationBudget       = 20 * time.Second
+	maxRevocationFailureCache = 10 * time.Minute
+)
+
 func (c *Config) validateCertificates(v *validator) {
 	cs := &c.Certificates
 	names := map[string]bool{}
@@ -317,6 +338,14 @@ func (c *Config) validateCertificates(v *validator) {
 
 	r := &cs.Revocation
 	v.oneOf("certificates.revocation.on_unavailable", r.OnUnavailable, certificateFailureModes)
+	if d := r.Budget.D(); d < minRevocationBudget || d > maxRevocationBudget {
+		v.add("certificates.revocation.budget", "is %s; it must be from %s to %s (the server's write timeout is 30s)",
+			r.Budget, Duration(minRevocationBudget), Duration(maxRevocationBudget))
+	}
+	if d := r.FailureCache.D(); d < 0 || d > maxRevocationFailureCache {
+		v.add("certificates.revocation.failure_cache", "is %s; it must be from 0 (off) to %s", r.FailureCache,
+			Duration(maxRevocationFailureCache))
+	}
 	v.positive("certificates.revocation.crl_timeout", r.CRLTimeout)
 	v.positive("certificates.revocation.ocsp_timeout", r.OCSPTimeout)
 	v.positive("certificates.revocation.crl_refresh_interval", r.CRLRefreshInterval)

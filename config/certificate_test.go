@@ -161,6 +161,14 @@ func TestValidateCertificates(t *testing.T) {
 			"certificates.revocation.ocsp_timeout", "certificates.revocation.crl_refresh_interval",
 			"certificates.revocation.crl_max_age", "certificates.revocation.ocsp_cache_max"}},
 		{"zero cache is allowed", func(c *Certificates) { c.Revocation.OCSPCacheMax = 0 }, nil},
+		{"budget and failure cache out of range", func(c *Certificates) {
+			c.Revocation.Budget = Duration(30 * time.Second)
+			c.Revocation.FailureCache = -1
+		}, []string{"certificates.revocation.budget", "certificates.revocation.failure_cache"}},
+		{"budget too short", func(c *Certificates) { c.Revocation.Budget = Duration(100 * time.Millisecond) },
+			[]string{"certificates.revocation.budget"}},
+		{"zero budget", func(c *Certificates) { c.Revocation.Budget = 0 }, []string{"certificates.revocation.budget"}},
+		{"no failure cache is allowed", func(c *Certificates) { c.Revocation.FailureCache = 0 }, nil},
 		{"listener without files or anchors", func(c *Certificates) {
 			c.TrustAnchors = nil
 			c.MutualTLS.Listen = ":8443"

@@ -88,6 +88,8 @@ func TestDefault(t *testing.T) {
 		{"certificates.revocation.crl", c.Certificates.Revocation.CRL, true},
 		{"certificates.revocation.ocsp", c.Certificates.Revocation.OCSP, true},
 		{"certificates.revocation.on_unavailable", c.Certificates.Revocation.OnUnavailable, "fail-closed"},
+		{"certificates.revocation.budget", c.Certificates.Revocation.Budget.D(), 8 * time.Second},
+		{"certificates.revocation.failure_cache", c.Certificates.Revocation.FailureCache.D(), 30 * time.Second},
 		{"certificates.revocation.crl_timeout", c.Certificates.Revocation.CRLTimeout.D(), 10 * time.Second},
 		{"certificates.revocation.ocsp_timeout", c.Certificates.Revocation.OCSPTimeout.D(), 5 * time.Second},
 		{"certificates.revocation.crl_refresh_interval", c.Certificates.Revocation.CRLRefreshInterval.D(), 15 * time.Minute},

@@ -240,8 +240,16 @@ func (h *Handler) relogin(w http.ResponseWriter, r *http.Request, ar fosite.Auth
 }
 
 // issue issues the code: the session records the client, the flow ends.
+// When the request has ended already (the client went away), it does
+// nothing: no code, no session change, the flow kept.
 func (h *Handler) issue(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, fl *Flow, d Decision, k *known) {
 	ctx := r.Context()
+	if err := ctx.Err(); err != nil {
+		// The client went away (or the server is stopping): no code is
+		// issued, and the flow is kept, for an answer nobody can read.
+		h.env.Log.Info("authorization abandoned: the request ended", "err", err, "request_id", web.RequestID(r))
+		return
+	}
 	var biz *identity.Representation
 	if fl.BusinessDone {
 		for _, rep := range k.reps {

@@ -278,6 +278,8 @@ type LeafSpec struct {
 	IsCA      bool
 	// NoRevocationURLs leaves the CRL distribution point and OCSP server out.
 	NoRevocationURLs bool
+	// CRLURL and OCSPURL, when set, replace the issuer's CRL and OCSP URLs.
+	CRLURL, OCSPURL string
 }
 
 // Issue issues a leaf certificate named name (the key name too) from ca.
@@ -306,6 +308,12 @@ func (p *PKI) Issue(ca *CA, name string, spec LeafSpec) *Leaf {
 	if !spec.NoRevocationURLs {
 		tmpl.CRLDistributionPoints = []string{p.crlURL(ca)}
 		tmpl.OCSPServer = []string{p.ocspURL(ca)}
+		if spec.CRLURL != "" {
+			tmpl.CRLDistributionPoints = []string{spec.CRLURL}
+		}
+		if spec.OCSPURL != "" {
+			tmpl.OCSPServer = []string{spec.OCSPURL}
+		}
 	}
 	return &Leaf{Name: name, Cert: mustCreate(tmpl, ca.Cert, k.Public(), ca.Key), Key: k, Issuer: ca}
 }

@@ -57,7 +57,10 @@ func understood(id asn1.ObjectIdentifier, known []asn1.ObjectIdentifier) bool {
 }
 
 // crlCache downloads CRLs and keeps each, by URL, until it is due: its
-// nextUpdate, or MaxAge after the download when that comes first.
+// nextUpdate, or MaxAge after the download when that comes first. A
+// download is shared by every caller that wants the URL meanwhile, and runs
+// to its own time limit whichever of them stops waiting; a failed one is
+// remembered for FailureCache.
 type crlCache struct {
 	client   *http.Client
 	now      func() time.Time
@@ -65,6 +68,13 @@ type crlCache struct {
 	mu       sync.Mutex
 	entries  map[string]*crlEntry
 	inflight map[string]*crlCall
+	failed   map[string]crlFailure // by failureKey
+}
+
+// crlFailure is a remembered failed download.
+type crlFailure struct {
+	err   error
+	until time.Time
 }
 
 // crlEntry is one downloaded, verified CRL.
@@ -88,11 +98,13 @@ type crlCall struct {
 }
 
 func newCRLCache(client *http.Client, now func() time.Time, opts RevocationOptions) *crlCache {
-	return &crlCache{client: client, now: now, opts: opts, entries: map[string]*crlEntry{}, inflight: map[string]*crlCall{}}
+	return &crlCache{client: client, now: now, opts: opts, entries: map[string]*crlEntry{}, inflight: map[string]*crlCall{},
+		failed: map[string]crlFailure{}}
 }
 
 // status looks cert up in the CRLs it names, trying each HTTP distribution
-// point until one gives a usable CRL.
+// point until one gives a usable CRL. It waits for downloads until ctx ends;
+// a download it starts runs for CRLTimeout, or Budget when shorter.
 func (c *crlCache) status(ctx context.Context, cert, issuer *x509.Certificate) revAnswer {
 	urls := httpURLs(cert.CRLDistributionPoints)
 	if len(urls) == 0 {
@@ -100,7 +112,7 @@ func (c *crlCache) status(ctx context.Context, cert, issuer *x509.Certificate) r
 	}
 	var why []string
 	for _, u := range urls {
-		e, err := c.get(ctx, u, issuer)
+		e, err := c.get(ctx, u, issuer, min(c.opts.CRLTimeout, c.opts.Budget))
 		if err != nil {
 			why = append(why, err.Error())
 			continue
@@ -124,16 +136,26 @@ func (c *crlCache) status(ctx context.Context, cert, issuer *x509.Certificate) r
 }
 
 // get returns the CRL at url verified against issuer: the cached one while
-// it is not due, or a fresh download.
-func (c *crlCache) get(ctx context.Context, url string, issuer *x509.Certificate) (*crlEntry, error) {
+// it is not due, the remembered failure of a recent download, or a fresh
+// download limited to timeout.
+func (c *crlCache) get(ctx context.Context, url string, issuer *x509.Certificate, timeout time.Duration) (*crlEntry, error) {
 	now := c.now()
+	fk := failureKey(url, issuer)
 	c.mu.Lock()
 	e := c.entries[url]
+	f, failed := c.failed[fk]
+	if failed && !now.Before(f.until) {
+		delete(c.failed, fk)
+		failed = false
+	}
 	c.mu.Unlock()
 	if e != nil && now.Before(e.due) && c.verifiedBy(e, issuer) == nil {
 		return e, nil
 	}
-	return c.download(ctx, url, issuer)
+	if failed {
+		return nil, f.err
+	}
+	return c.download(ctx, url, issuer, timeout)
 }
 
 // verifiedBy checks, once per issuer key, that the entry's CRL was issued by issuer.
@@ -159,44 +181,58 @@ func (c *crlCache) verifiedBy(e *crlEntry, issuer *x509.Certificate) error {
 	return nil
 }
 
-// download fetches, verifies and caches the CRL at url; concurrent callers
-// for the same URL share one download.
-func (c *crlCache) download(ctx context.Context, url string, issuer *x509.Certificate) (*crlEntry, error) {
+// download fetches, verifies and caches the CRL at url, within timeout;
+// concurrent callers for the same URL share one download, which goes on
+// when a caller stops waiting (ctx ended), so that its outcome is cached
+// for the others.
+func (c *crlCache) download(ctx context.Context, url string, issuer *x509.Certificate, timeout time.Duration) (*crlEntry, error) {
 	c.mu.Lock()
-	if call, ok := c.inflight[url]; ok {
-		c.mu.Unlock()
-		select {
-		case <-call.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if call.err != nil {
-			return nil, call.err
-		}
+	call, joined := c.inflight[url]
+	if !joined {
+		call = &crlCall{done: make(chan struct{})}
+		c.inflight[url] = call
+		go c.run(context.WithoutCancel(ctx), call, url, issuer, timeout)
+	}
+	c.mu.Unlock()
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: %s: %w", url, waitErr(ctx), ctx.Err())
+	}
+	if call.err != nil {
+		return nil, call.err
+	}
+	if joined {
 		if err := c.verifiedBy(call.entry, issuer); err != nil {
 			return nil, err
 		}
-		return call.entry, nil
 	}
-	call := &crlCall{done: make(chan struct{})}
-	c.inflight[url] = call
-	c.mu.Unlock()
+	return call.entry, nil
+}
 
-	call.entry, call.err = c.fetch(ctx, url, issuer)
+// run is the shared download of call: the CRL is cached, or the failure
+// remembered, before the callers are told.
+func (c *crlCache) run(ctx context.Context, call *crlCall, url string, issuer *x509.Certificate, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	entry, err := c.fetch(ctx, url, issuer)
 	c.mu.Lock()
 	delete(c.inflight, url)
-	if call.err == nil {
-		c.entries[url] = call.entry
+	if err == nil {
+		c.entries[url] = entry
+		delete(c.failed, failureKey(url, issuer))
+	} else if c.opts.FailureCache > 0 {
+		until := c.now().Add(c.opts.FailureCache)
+		err = fmt.Errorf("%w (failed recently; not tried again before %s)", err, until.UTC().Format(time.RFC3339))
+		c.failed[failureKey(url, issuer)] = crlFailure{err: err, until: until}
 	}
+	call.entry, call.err = entry, err
 	c.mu.Unlock()
 	close(call.done)
-	return call.entry, call.err
 }
 
 // fetch downloads and verifies one CRL.
 func (c *crlCache) fetch(ctx context.Context, url string, issuer *x509.Certificate) (*crlEntry, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.CRLTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", url, err)
@@ -280,8 +316,14 @@ func (c *crlCache) fetch(ctx context.Context, url string, issuer *x509.Certifica
 
 // refresh downloads again the entries due within twice the refresh interval.
 func (c *crlCache) refresh(ctx context.Context, log *slog.Logger) {
-	soon := c.now().Add(2 * c.opts.CRLRefreshInterval)
+	now := c.now()
+	soon := now.Add(2 * c.opts.CRLRefreshInterval)
 	c.mu.Lock()
+	for k, f := range c.failed {
+		if !now.Before(f.until) {
+			delete(c.failed, k)
+		}
+	}
 	var due []*crlEntry
 	for _, e := range c.entries {
 		if e.due.Before(soon) {
@@ -293,7 +335,7 @@ func (c *crlCache) refresh(ctx context.Context, log *slog.Logger) {
 		if ctx.Err() != nil {
 			return
 		}
-		if _, err := c.download(ctx, e.url, e.issuer); err != nil {
+		if _, err := c.download(ctx, e.url, e.issuer, c.opts.CRLTimeout); err != nil {
 			if errors.Is(err, context.Canceled) {
 				return
 			}

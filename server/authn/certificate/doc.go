@@ -45,7 +45,12 @@
 //     extension, or an entry with a critical entry extension, that the check
 //     does not understand is not used at all; neither is a delta CRL. OCSP
 //     answers are cached (at most 10,000, each until due; those due are
-//     pruned by the background refresh).
+//     pruned by the background refresh). Every source of every certificate
+//     is asked at once within one budget (RevocationOptions.Budget); a
+//     download or OCSP request is shared by concurrent logins and runs to
+//     its own limit when a caller stops waiting; a failure is remembered for
+//     RevocationOptions.FailureCache; a source that has not answered when
+//     the budget runs out is unavailable.
 //
 // [Verifier.VerifyCertificate] runs steps 3 to 6 for a certificate whose
 // possession was proved otherwise: the client certificate of a mutual-TLS

@@ -30,13 +30,16 @@ const ocspCacheEntries = 10000
 
 // ocspClient asks OCSP responders and keeps their answers for a while: at
 // most maxEntries of them, each until it is due; expired answers are pruned
-// when the cache is full and by [Verifier.RefreshCRLs].
+// when the cache is full and by [Verifier.RefreshCRLs]. Concurrent callers
+// about one certificate share one request, which goes on when a caller
+// stops waiting; a failure is remembered for FailureCache.
 type ocspClient struct {
-	client *http.Client
-	now    func() time.Time
-	opts   RevocationOptions
-	mu     sync.Mutex
-	cache  map[string]ocspCached
+	client   *http.Client
+	now      func() time.Time
+	opts     RevocationOptions
+	mu       sync.Mutex
+	cache    map[string]ocspCached
+	inflight map[string]*ocspCall
 	// maxEntries bounds the cache; when it is full of live answers, the one
 	// due first makes room.
 	maxEntries int
@@ -47,12 +50,21 @@ type ocspCached struct {
 	until  time.Time
 }
 
+// ocspCall is a request in progress about one certificate, shared by
+// concurrent callers.
+type ocspCall struct {
+	done   chan struct{}
+	answer revAnswer
+}
+
 func newOCSPClient(client *http.Client, now func() time.Time, opts RevocationOptions) *ocspClient {
-	return &ocspClient{client: client, now: now, opts: opts, cache: map[string]ocspCached{}, maxEntries: ocspCacheEntries}
+	return &ocspClient{client: client, now: now, opts: opts, cache: map[string]ocspCached{}, inflight: map[string]*ocspCall{},
+		maxEntries: ocspCacheEntries}
 }
 
 // status asks the responders cert names, in order, until one gives a
-// definite answer.
+// definite answer: a cached answer, the request already in progress about
+// cert, or a new one that runs for Budget at most. It waits until ctx ends.
 func (o *ocspClient) status(ctx context.Context, cert, issuer *x509.Certificate) revAnswer {
 	urls := httpURLs(cert.OCSPServer)
 	if len(urls) == 0 {
@@ -62,14 +74,56 @@ func (o *ocspClient) status(ctx context.Context, cert, issuer *x509.Certificate)
 	key := hex.EncodeToString(sum[:]) + ":" + cert.SerialNumber.String()
 	now := o.now()
 	o.mu.Lock()
-	c, ok := o.cache[key]
-	if ok && !now.Before(c.until) {
+	if c, ok := o.cache[key]; ok {
+		if now.Before(c.until) {
+			o.mu.Unlock()
+			return c.answer
+		}
 		delete(o.cache, key)
 	}
-	o.mu.Unlock()
-	if ok && now.Before(c.until) {
-		return c.answer
+	call, ok := o.inflight[key]
+	if !ok {
+		call = &ocspCall{done: make(chan struct{})}
+		o.inflight[key] = call
+		go o.run(context.WithoutCancel(ctx), call, key, urls, cert, issuer)
 	}
+	o.mu.Unlock()
+	select {
+	case <-call.done:
+		return call.answer
+	case <-ctx.Done():
+		return revAnswer{revUnavailable, waitErr(ctx)}
+	}
+}
+
+// run is the shared request of call: the answer is cached (a definite one
+// for OCSPCacheMax, a failure for FailureCache) before the callers are told.
+func (o *ocspClient) run(ctx context.Context, call *ocspCall, key string, urls []string, cert, issuer *x509.Certificate) {
+	ctx, cancel := context.WithTimeout(ctx, o.opts.Budget)
+	defer cancel()
+	now := o.now()
+	a, until := o.lookup(ctx, urls, cert, issuer)
+	o.mu.Lock()
+	delete(o.inflight, key)
+	switch {
+	case a.status != revUnavailable && o.opts.OCSPCacheMax > 0:
+		if limit := now.Add(o.opts.OCSPCacheMax); until.IsZero() || until.After(limit) {
+			until = limit
+		}
+		o.putLocked(key, ocspCached{answer: a, until: until}, now)
+	case a.status == revUnavailable && o.opts.FailureCache > 0:
+		until := o.now().Add(o.opts.FailureCache)
+		a.detail += " (failed recently; not asked again before " + until.UTC().Format(time.RFC3339) + ")"
+		o.putLocked(key, ocspCached{answer: a, until: until}, now)
+	}
+	call.answer = a
+	o.mu.Unlock()
+	close(call.done)
+}
+
+// lookup asks the responders in order until one gives a definite answer;
+// until is that answer's nextUpdate (zero when it has none).
+func (o *ocspClient) lookup(ctx context.Context, urls []string, cert, issuer *x509.Certificate) (revAnswer, time.Time) {
 	var why []string
 	for _, u := range urls {
 		a, until := o.ask(ctx, u, cert, issuer)
@@ -77,22 +131,15 @@ func (o *ocspClient) status(ctx context.Context, cert, issuer *x509.Certificate)
 			why = append(why, u+": "+a.detail)
 			continue
 		}
-		if o.opts.OCSPCacheMax > 0 {
-			if limit := now.Add(o.opts.OCSPCacheMax); until.IsZero() || until.After(limit) {
-				until = limit
-			}
-			o.put(key, ocspCached{answer: a, until: until}, now)
-		}
-		return a
+		return a, until
 	}
-	return revAnswer{revUnavailable, fmt.Sprint(why)}
+	return revAnswer{revUnavailable, fmt.Sprint(why)}, time.Time{}
 }
 
-// put caches an answer, making room first when the cache is full: expired
+// putLocked caches an answer, making room first when the cache is full: expired
 // answers go, then, if none had, the answer due first.
-func (o *ocspClient) put(key string, c ocspCached, now time.Time) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+// o.mu is held.
+func (o *ocspClient) putLocked(key string, c ocspCached, now time.Time) {
 	if _, ok := o.cache[key]; !ok && len(o.cache) >= o.maxEntries {
 		o.pruneLocked(now)
 		if len(o.cache) >= o.maxEntries {

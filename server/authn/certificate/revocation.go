@@ -2,9 +2,13 @@ package certificate
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
+	"errors"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,9 +22,21 @@ type RevocationOptions struct {
 	// establish (recording it as unchecked); false refuses it. With both CRL
 	// and OCSP off, revocation is not checked and nothing is refused for it.
 	FailOpen bool
-	// CRLTimeout bounds one CRL download; zero means 10s.
+	// Budget bounds the whole revocation check of one login: the CRLs and
+	// OCSP responders of every certificate of the chain are asked at once,
+	// and what has not answered when the budget runs out counts as
+	// unavailable (FailOpen then decides). A download a login starts never
+	// runs longer than the budget either. Zero means 8s.
+	Budget time.Duration
+	// FailureCache is how long a failed CRL download (per URL and issuer)
+	// or OCSP request (per certificate) is remembered: logins meanwhile take
+	// the failure at once instead of waiting for a dead source again. Zero
+	// (or less) remembers nothing.
+	FailureCache time.Duration
+	// CRLTimeout bounds one CRL download (at login, also by Budget); zero
+	// means 10s.
 	CRLTimeout time.Duration
-	// OCSPTimeout bounds one OCSP request; zero means 5s.
+	// OCSPTimeout bounds one OCSP request (also by Budget); zero means 5s.
 	OCSPTimeout time.Duration
 	// CRLRefreshInterval is the period of the background refresh, which
 	// downloads again the CRLs due within twice the interval; zero means 15m.
@@ -38,6 +54,12 @@ type RevocationOptions struct {
 }
 
 func (o *RevocationOptions) defaults() {
+	if o.Budget <= 0 {
+		o.Budget = 8 * time.Second
+	}
+	if o.FailureCache < 0 {
+		o.FailureCache = 0
+	}
 	if o.CRLTimeout <= 0 {
 		o.CRLTimeout = 10 * time.Second
 	}
@@ -119,15 +141,25 @@ type revAnswer struct {
 // anchor is revoked, as far as its CRLs and OCSP responder say; when neither
 // answers for a certificate, the failure mode decides. The signer's
 // certificate must name an enabled source; a subordinate CA that names none
-// is skipped.
+// is skipped. Every source of every certificate is asked at once, within
+// one budget (RevocationOptions.Budget): a source that has not answered
+// when it runs out is unavailable. Only the end of the request's own
+// context is an outage.
 func checkRevocation(s *state) *Refusal {
 	o := s.v.opts.Revocation
 	if !o.CRL && !o.OCSP {
 		s.revocation = RevocationResult{Status: RevocationDisabled}
 		return nil
 	}
-	res := RevocationResult{Status: RevocationGood}
-	var unavailable []string
+	ctx, cancel := context.WithTimeout(s.ctx, o.Budget)
+	defer cancel()
+	// answers[i] holds the CRL's and the OCSP responder's answers about s.chain[i].
+	type answers struct {
+		checked   bool
+		crl, ocsp revAnswer
+	}
+	all := make([]answers, len(s.chain))
+	var wg sync.WaitGroup
 	for i := 0; i+1 < len(s.chain); i++ {
 		cert, issuer := s.chain[i], s.chain[i+1]
 		if i > 0 && !(o.CRL && len(httpURLs(cert.CRLDistributionPoints)) > 0) && !(o.OCSP && len(httpURLs(cert.OCSPServer)) > 0) {
@@ -135,35 +167,46 @@ func checkRevocation(s *state) *Refusal {
 			// OCSP-only setup, CAs published by CRL alone) is not checked.
 			continue
 		}
+		a := &all[i]
+		a.checked = true
+		if o.CRL {
+			wg.Go(func() { a.crl = s.v.crls.status(ctx, cert, issuer) })
+		}
+		if o.OCSP {
+			wg.Go(func() { a.ocsp = s.v.ocsp.status(ctx, cert, issuer) })
+		}
+	}
+	wg.Wait()
+	if err := s.ctx.Err(); err != nil {
+		s.err = err
+		return nil
+	}
+	res := RevocationResult{Status: RevocationGood}
+	var unavailable []string
+	for i, a := range all {
+		if !a.checked {
+			continue
+		}
+		cert := s.chain[i]
 		var answered, why []string
 		if o.CRL {
-			a := s.v.crls.status(s.ctx, cert, issuer)
-			if err := s.ctx.Err(); err != nil {
-				s.err = err
-				return nil
-			}
-			switch a.status {
+			switch a.crl.status {
 			case revRevoked:
-				return refuse(CheckCRL, ReasonRevoked, cert, "%s is revoked by CRL: %s", describe(cert), a.detail)
+				return refuse(CheckCRL, ReasonRevoked, cert, "%s is revoked by CRL: %s", describe(cert), a.crl.detail)
 			case revGood:
 				answered = append(answered, "crl")
 			default:
-				why = append(why, "crl: "+a.detail)
+				why = append(why, "crl: "+a.crl.detail)
 			}
 		}
 		if o.OCSP {
-			a := s.v.ocsp.status(s.ctx, cert, issuer)
-			if err := s.ctx.Err(); err != nil {
-				s.err = err
-				return nil
-			}
-			switch a.status {
+			switch a.ocsp.status {
 			case revRevoked:
-				return refuse(CheckOCSP, ReasonRevoked, cert, "%s is revoked by OCSP: %s", describe(cert), a.detail)
+				return refuse(CheckOCSP, ReasonRevoked, cert, "%s is revoked by OCSP: %s", describe(cert), a.ocsp.detail)
 			case revGood:
 				answered = append(answered, "ocsp")
 			default:
-				why = append(why, "ocsp: "+a.detail)
+				why = append(why, "ocsp: "+a.ocsp.detail)
 			}
 		}
 		if i == 0 {
@@ -182,6 +225,21 @@ func checkRevocation(s *state) *Refusal {
 	}
 	s.revocation = res
 	return nil
+}
+
+// waitErr explains why a caller stopped waiting for a source: the budget
+// ran out, or the request ended.
+func waitErr(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "no answer within the revocation budget"
+	}
+	return "no answer: " + ctx.Err().Error()
+}
+
+// failureKey keys a remembered failure of url for issuer.
+func failureKey(url string, issuer *x509.Certificate) string {
+	sum := sha256.Sum256(issuer.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:]) + " " + url
 }
 
 // httpURLs returns the http and https URLs among urls (LDAP distribution

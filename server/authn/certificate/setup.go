@@ -24,6 +24,8 @@ func OptionsFromConfig(c config.Certificates, readFile func(string) ([]byte, err
 			CRL:                c.Revocation.CRL,
 			OCSP:               c.Revocation.OCSP,
 			FailOpen:           c.Revocation.OnUnavailable == "fail-open",
+			Budget:             c.Revocation.Budget.D(),
+			FailureCache:       c.Revocation.FailureCache.D(),
 			CRLTimeout:         c.Revocation.CRLTimeout.D(),
 			OCSPTimeout:        c.Revocation.OCSPTimeout.D(),
 			CRLRefreshInterval: c.Revocation.CRLRefreshInterval.D(),

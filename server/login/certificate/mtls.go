@@ -108,6 +108,9 @@ func (s *Step) postMutualTLS(w http.ResponseWriter, r *http.Request, reader *cer
 		return
 	}
 	v, refusal, err := s.cfg.Verifier.VerifyCertificate(ctx, certs)
+	if s.clientGone(r) {
+		return
+	}
 	if err != nil {
 		s.env.Unavailable(w, r, err)
 		return

@@ -35,6 +35,9 @@ func (s *Step) postSignature(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.cfg
 	v, refusal, err := certauth.VerifyPosted(ctx, c.Challenges, c.Verifier, fl.ID, certauth.PurposeLogin, r.PostForm)
+	if s.clientGone(r) {
+		return
+	}
 	if err != nil {
 		s.env.Unavailable(w, r, err)
 		return
@@ -128,6 +131,9 @@ func (s *Step) login(w http.ResponseWriter, r *http.Request, fl *flow.Flow, v *c
 		}
 	}
 	acr, amr := v.Assurance()
+	if s.clientGone(r) {
+		return
+	}
 	if err := s.env.StartSession(w, r, fl, acct, capacity, acr, amr, "certificate"); err != nil {
 		s.env.Unavailable(w, r, err)
 		return
@@ -139,6 +145,18 @@ func (s *Step) login(w http.ResponseWriter, r *http.Request, fl *flow.Flow, v *c
 		return
 	}
 	s.env.Next.Resume(w, r, fl)
+}
+
+// clientGone reports whether the request's context has ended (the client
+// went away, or the server is shutting down), logging it: no session is
+// then started for an answer nobody can read.
+func (s *Step) clientGone(r *http.Request) bool {
+	err := r.Context().Err()
+	if err == nil {
+		return false
+	}
+	s.env.Log.Info("certificate login abandoned: the request ended", "err", err, "request_id", web.RequestID(r))
+	return true
 }
 
 // backToIssuer saves the flow of a mutual-TLS login and sends the browser
