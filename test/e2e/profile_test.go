@@ -75,7 +75,7 @@ func TestProfileOfUnprovenAccount(t *testing.T) {
 	srv := harness.StartInProcess(t)
 	b, form := registerForm(t, srv)
 	b.Submit(t, form, map[string]string{"personal_id": "036088000001", "full_name": "Lê Văn Cường", "birthdate": "1988-11-20",
-		"gender": "male", "email": "cuong@example.vn", "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường"}).
+		"gender": "male", "email": "cuong@example.vn", "password": "mật khẩu của Cường", "password_confirm": "mật khẩu của Cường", "privacy_accept": "1"}).
 		MustPage(t, http.StatusOK, "/login")
 	b = consoleLogin(t, srv, "036088000001", "mật khẩu của Cường")
 	page := b.Get(t, "/account/profile").MustPage(t, http.StatusOK, "/account/profile")
