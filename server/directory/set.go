@@ -28,8 +28,8 @@ type Set struct {
 	holder string // names this process in the leases it holds
 	// loginTimeout bounds the directories' part of one login (Options.LoginTimeout).
 	loginTimeout time.Duration
-	audit  *audit.Recorder
-	actor  string
+	audit        *audit.Recorder
+	actor        string
 }
 
 var _ authn.DirectoryAuthenticator = (*Set)(nil)
