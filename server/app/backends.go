@@ -32,7 +32,8 @@ import (
 // its schema.
 func OpenDatabase(ctx context.Context, cfg *config.Config) (*sqlstore.DB, error) {
 	if url := cfg.PostgresURL(); url != "" {
-		return sqlstore.OpenPostgres(ctx, url, cfg.Database.MaxOpenConns)
+		return sqlstore.OpenPostgresWith(ctx, url, sqlstore.PostgresOptions{MaxConns: cfg.Database.MaxOpenConns,
+			StatementTimeout: cfg.Database.StatementTimeout.D()})
 	}
 	path := cfg.DatabasePath()
 	if path == "" {
