@@ -315,6 +315,14 @@ func wantsJSON(r *http.Request) bool {
 // "unavailable" page in the person's language for a browser.
 func unavailable(kit *web.Kit, w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "5")
+	if strings.HasPrefix(r.URL.Path, "/admin/api/") || r.URL.Path == "/admin/api" {
+		// The admin API speaks RFC 7807.
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"type":"unavailable","title":"Service unavailable","status":503,"detail":"A backend did not answer; nothing is known to have changed. Try again."}` + "\n"))
+		return
+	}
 	if wantsJSON(r) {
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 		w.Header().Set("Cache-Control", "no-store")
