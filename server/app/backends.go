@@ -379,6 +379,11 @@ func (g *gateWriter) WriteHeader(status int) {
 		return
 	}
 	g.wrote = true
+	// A handler that answered 503 itself met a failing backend: the node's
+	// state follows at once (so /health/ready and the next requests know).
+	if status == http.StatusServiceUnavailable {
+		g.h.check(g.r.Context(), 0)
+	}
 	// A fresh check: a cached one may predate the failure.
 	if status == http.StatusInternalServerError && anyDown(g.h.check(g.r.Context(), 0)) {
 		g.replaced = true
