@@ -75,6 +75,7 @@ type Store interface {
 	AdminRoles
 	Outbox
 	AdminViews
+	TokenRevocations
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
