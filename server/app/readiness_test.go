@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -231,6 +232,62 @@ func TestReadinessPostgresReadOnly(t *testing.T) {
 	setReadOnly("off")
 	took = n.waitReady(t, http.StatusOK)
 	t.Logf("read-write again: ready after %s", took)
+	n.wantRecovered(t)
+	n.introspectActive(t, before)
+}
+
+// processTree returns pid and its descendants, from /proc.
+func processTree(t *testing.T, pid int) []int {
+	t.Helper()
+	out := []int{pid}
+	for i := 0; i < len(out); i++ {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(out[i]), "task", strconv.Itoa(out[i]), "children"))
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// TestReadinessPostgresFrozen freezes a node's own PostgreSQL (SIGSTOP of
+// the server and its backends): /health/ready turns 503 within the bound, a
+// write request answers 503 within seconds instead of hanging, and both turn
+// back after SIGCONT, with what was acknowledged before still there.
+func TestReadinessPostgresFrozen(t *testing.T) {
+	pg := services.StartPostgres(t)
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Database.URL = pg.NewDatabase(t)
+	n := startWriteNode(t, cfg)
+	n.waitReady(t, http.StatusOK)
+	before := accessToken(t, n)
+
+	pids := processTree(t, pg.Pid())
+	signal := func(sig syscall.Signal) {
+		for _, p := range pids {
+			_ = syscall.Kill(p, sig)
+		}
+	}
+	signal(syscall.SIGSTOP)
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			signal(syscall.SIGCONT)
+		}
+	}
+	defer thaw()
+	took := n.waitReady(t, http.StatusServiceUnavailable)
+	t.Logf("frozen (%d processes): not ready after %s", len(pids), took)
+	n.wantWritesRefused(t)
+	thaw()
+	took = n.waitReady(t, http.StatusOK)
+	t.Logf("thawed: ready after %s", took)
 	n.wantRecovered(t)
 	n.introspectActive(t, before)
 }
