@@ -30,9 +30,12 @@ type ResetPasswordPage struct {
 // ChangePasswordPage is the data of template "password_change": the
 // account console's form posted to /account/password with the fields
 // csrf_token, current_password (when NeedCurrent), password and
-// password_confirm.
+// password_confirm. Without NeedCurrent the page says why: a fresh login
+// with both factors, or (Upstream) through an upstream e-ID provider that
+// proved the personal ID.
 type ChangePasswordPage struct {
 	Base
 	NeedCurrent       bool
+	Upstream          bool
 	MinPasswordLength int
 }

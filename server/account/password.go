@@ -122,7 +122,7 @@ func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, status 
 	base := h.Kit.Base(w, r)
 	base.ErrorKey, base.ErrorArgs = errKey, args
 	h.Kit.Render(w, r, status, "password_change", &ui.ChangePasswordPage{Base: base, NeedCurrent: st.proof == "",
-		MinPasswordLength: h.Password.Rules.MinLength})
+		Upstream: st.proof == "upstream", MinPasswordLength: h.Password.Rules.MinLength})
 }
 
 // passwordPage answers when there is no form to show: an official of a

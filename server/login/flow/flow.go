@@ -21,6 +21,10 @@ type Flow struct {
 	ClientName     string    `json:"client_name,omitempty"`
 	ReturnTo       string    `json:"return,omitempty"`
 	RequestedAt    time.Time `json:"at"`
+	// PasswordReset marks a login through an upstream e-ID provider started
+	// to reset a forgotten password ("reset with VNeID"): it may only find
+	// an existing account, never create one.
+	PasswordReset bool `json:"pwreset,omitempty"`
 
 	// Set once the person is authenticated in this flow.
 	LoginDone bool      `json:"login,omitempty"`

@@ -37,5 +37,11 @@
 // upstream e-ID provider that proves the personal ID (VNeID) and comes back
 // to the account console's /account/password, where a session of such a
 // login, fresh, for an account whose personal ID is proven, may set a new
-// password without the old one (server/account).
+// password without the old one (server/account). The flow is marked
+// flow.Flow.PasswordReset: when no account holds the personal ID proven (nor
+// is linked to the person at the provider), the login creates no account
+// and answers with a page that says so (register, or log in another way),
+// audited as a login.failure with reason upstream.reset_no_account. A
+// provider that does not prove the personal ID is not offered and its name
+// is answered with 404.
 package reset

@@ -476,14 +476,16 @@ func lockKeys(a *identity.Account) []string {
 }
 
 // startUpstream starts a login through an upstream provider that proves
-// the personal ID, coming back to the console's password page.
+// the personal ID, coming back to the console's password page. The flow is
+// marked PasswordReset: the login finds the account that holds the proven
+// ID (or is linked to the person at the provider) and creates none.
 func (s *Step) startUpstream(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("provider")
 	for _, u := range s.c.Upstreams {
 		if u.Name != name {
 			continue
 		}
-		fl := &flow.Flow{ReturnTo: "/account/password", RequestedAt: s.env.Now().UTC()}
+		fl := &flow.Flow{ReturnTo: "/account/password", RequestedAt: s.env.Now().UTC(), PasswordReset: true}
 		if err := s.env.Flows.Create(r.Context(), fl); err != nil {
 			s.env.Unavailable(w, r, err)
 			return

@@ -13,9 +13,11 @@ import (
 // sub; at a first login the one holding the released personal ID proven,
 // or a new one; the sub is then linked to it. A provider that proves the
 // personal ID proves it for the account, displacing whoever had only
-// asserted it. It reports a page's status and message key instead when the
+// asserted it. With mayCreate false (a login to reset a password) no account
+// is created: a person for whom no account is found is refused with 404 and
+// upstream.reset_no_account, and nothing changes. It reports a page's status and message key instead when the
 // login is refused (a disabled account, an ID proven by another).
-func (s *Step) account(w http.ResponseWriter, r *http.Request, p *provider, id *identityClaims) (*identity.Account, int, string, error) {
+func (s *Step) account(w http.ResponseWriter, r *http.Request, p *provider, id *identityClaims, mayCreate bool) (*identity.Account, int, string, error) {
 	ctx := r.Context()
 	var pid identity.PersonalID
 	if raw := id.text(p.Claims.PersonalID); raw != "" {
@@ -55,6 +57,9 @@ func (s *Step) account(w http.ResponseWriter, r *http.Request, p *provider, id *
 		return nil, http.StatusConflict, "upstream.personal_id_mismatch", nil
 	}
 	created := false
+	if acct == nil && !mayCreate {
+		return nil, http.StatusNotFound, "upstream.reset_no_account", nil
+	}
 	if acct == nil {
 		if acct, err = s.create(w, r, p, id, pid); err != nil {
 			return nil, 0, "", err

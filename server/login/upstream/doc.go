@@ -13,7 +13,10 @@
 //
 // The person is the account linked to the provider's sub (store.UpstreamLinks);
 // at a first login, the account holding the personal ID the provider released
-// when that ID is proven, or else a new account. A provider that proves the
+// when that ID is proven, or else a new account — except for a login
+// started to reset a forgotten password (flow.Flow.PasswordReset), which
+// creates no account: it is refused with a page (404) that says no account
+// holds the proven ID, and audited as a login.failure. A provider that proves the
 // personal ID (Provider.ProvesPersonalID) records it verified through the
 // configured Prove (the administration's proofing: it displaces an account
 // that had only asserted the ID). The session starts at the provider's

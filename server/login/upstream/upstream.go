@@ -328,7 +328,7 @@ func (s *Step) callback(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, p, fl.ClientID, "token", err)
 		return
 	}
-	acct, status, errKey, err := s.account(w, r, p, id)
+	acct, status, errKey, err := s.account(w, r, p, id, !fl.PasswordReset)
 	if err == nil && errKey == "" {
 		err = s.represent(r, p, id, acct, fl.ClientID)
 	}
