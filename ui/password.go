@@ -15,8 +15,8 @@ type ForgotPasswordPage struct {
 // ResetPasswordPage is the data of template "password_reset": the code
 // that was sent and the new password, posted to /login/forgot/reset with
 // the fields flow, csrf_token, ticket, code, password and password_confirm.
-// With Proven set (a reset after an upstream e-ID login) there is no code
-// field and the form posts to /login/forgot/upstream/reset.
+// A reset after an upstream e-ID login uses the change page instead
+// (ChangePasswordPage with Upstream set).
 type ResetPasswordPage struct {
 	Base
 	FlowID            string
@@ -24,7 +24,6 @@ type ResetPasswordPage struct {
 	Code              string // a code from the link of an email, "" when typed
 	Minutes           int    // how long a code lives
 	MinPasswordLength int
-	Proven            bool
 }
 
 // ChangePasswordPage is the data of template "password_change": the
