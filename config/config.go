@@ -173,6 +173,14 @@ type Database struct {
 	// MaxOpenConns caps the open connections to the database held by this node (on SQLite: the readers; one
 	// connection writes; on PostgreSQL at least 2 are allowed whatever this says); at least 1. Default 8.
 	MaxOpenConns int `yaml:"max_open_conns"`
+
+	// StatementTimeout bounds each statement on PostgreSQL: it is the server's statement_timeout on every
+	// connection (unless database.url sets one in its options), and each call waits at most this long plus
+	// half a second for a free connection and its answer, so that a paused or cut-off server costs a
+	// request a bounded time and a 503, never a hang. Keep it well under the HTTP write timeout. Migrations
+	// and the waits for the nodes' advisory locks run without it. Not used on SQLite. Default 5s; between
+	// 100ms and 10m.
+	StatementTimeout Duration `yaml:"statement_timeout"`
 }
 
 // Keys configures token signing keys and the key that seals secrets at rest.
@@ -385,8 +393,9 @@ func Default() *Config {
 		ForwardedHeader: "X-Forwarded-For",
 		Server:          defaultServer(),
 		Database: Database{
-			URL:          "",
-			MaxOpenConns: 8,
+			URL:              "",
+			MaxOpenConns:     8,
+			StatementTimeout: Duration(5 * time.Second),
 		},
 		Redis: defaultRedis(),
 		Keys: Keys{

@@ -33,6 +33,7 @@ func TestDefault(t *testing.T) {
 		{"data_dir", c.DataDir, "./data"},
 		{"database.url", c.Database.URL, ""},
 		{"database.max_open_conns", c.Database.MaxOpenConns, 8},
+		{"database.statement_timeout", c.Database.StatementTimeout, Duration(5 * time.Second)},
 		{"redis.addrs (count)", len(c.Redis.Addrs), 0},
 		{"redis.master_name", c.Redis.MasterName, ""},
 		{"redis.cluster", c.Redis.Cluster, false},

@@ -77,6 +77,9 @@ func (c *Config) Validate() error {
 
 	c.validateDatabaseURL(&v)
 	v.atLeast("database.max_open_conns", int64(c.Database.MaxOpenConns), 1)
+	if d := c.Database.StatementTimeout; d < Duration(100*time.Millisecond) || d > Duration(10*time.Minute) {
+		v.add("database.statement_timeout", "is %s; it must be between 100ms and 10m", d)
+	}
 	c.validateRedis(&v)
 
 	v.oneOf("keys.access_token_algorithm", c.Keys.AccessTokenAlgorithm, accessTokenAlgorithms)

@@ -154,6 +154,8 @@ func TestValidateRules(t *testing.T) {
 		{"database sqlite without path", func(c *Config) { c.Database.URL = "sqlite:" }, "database.url", "names no file"},
 		{"database sqlite slashes without path", func(c *Config) { c.Database.URL = "sqlite://" }, "database.url", "names no file"},
 		{"database no connections", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns", "at least 1"},
+		{"statement timeout zero", func(c *Config) { c.Database.StatementTimeout = 0 }, "database.statement_timeout", "between 100ms and 10m"},
+		{"statement timeout too long", func(c *Config) { c.Database.StatementTimeout = Duration(time.Hour) }, "database.statement_timeout", "between 100ms and 10m"},
 
 		// redis
 		{"redis address without port", func(c *Config) { c.Redis.Addrs = Addresses{"redis.tinh.gov.vn"} }, "redis.addrs", "host:port"},

@@ -32,7 +32,8 @@ import (
 // its schema.
 func OpenDatabase(ctx context.Context, cfg *config.Config) (*sqlstore.DB, error) {
 	if url := cfg.PostgresURL(); url != "" {
-		return sqlstore.OpenPostgres(ctx, url, cfg.Database.MaxOpenConns)
+		return sqlstore.OpenPostgresWith(ctx, url, sqlstore.PostgresOptions{MaxConns: cfg.Database.MaxOpenConns,
+			StatementTimeout: cfg.Database.StatementTimeout.D()})
 	}
 	path := cfg.DatabasePath()
 	if path == "" {
@@ -314,6 +315,14 @@ func wantsJSON(r *http.Request) bool {
 // "unavailable" page in the person's language for a browser.
 func unavailable(kit *web.Kit, w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "5")
+	if strings.HasPrefix(r.URL.Path, "/admin/api/") || r.URL.Path == "/admin/api" {
+		// The admin API speaks RFC 7807.
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"type":"unavailable","title":"Service unavailable","status":503,"detail":"A backend did not answer; nothing is known to have changed. Try again."}` + "\n"))
+		return
+	}
 	if wantsJSON(r) {
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 		w.Header().Set("Cache-Control", "no-store")
@@ -370,6 +379,11 @@ func (g *gateWriter) WriteHeader(status int) {
 		return
 	}
 	g.wrote = true
+	// A handler that answered 503 itself met a failing backend: the node's
+	// state follows at once (so /health/ready and the next requests know).
+	if status == http.StatusServiceUnavailable {
+		g.h.check(g.r.Context(), 0)
+	}
 	// A fresh check: a cached one may predate the failure.
 	if status == http.StatusInternalServerError && anyDown(g.h.check(g.r.Context(), 0)) {
 		g.replaced = true

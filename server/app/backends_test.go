@@ -64,11 +64,14 @@ type outageNode struct {
 	cleanup func()
 }
 
-func newOutageNode(t *testing.T) *outageNode {
+func newOutageNode(t *testing.T, tune ...func(*config.Config)) *outageNode {
 	t.Helper()
 	ctx := t.Context()
 	n := &outageNode{pg: services.StartPostgres(t), redis: services.StartRedis(t)}
 	cfg := config.Default()
+	for _, f := range tune {
+		f(cfg)
+	}
 	cfg.DataDir = t.TempDir()
 	cfg.Database.URL = n.pg.NewDatabase(t)
 	cfg.Redis.Addrs = config.Addresses{n.redis.Addr}

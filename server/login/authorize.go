@@ -74,6 +74,12 @@ var singleValued = []string{"client_id", "redirect_uri", "response_type", "respo
 // authorizeError sends the error to the client when its redirect URI is
 // trusted, and shows a page otherwise.
 func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
+	// A store that failed (the client could not be read) is no refusal:
+	// the person sees the 503 page, the application hears nothing final.
+	if oauth.Outage(r.Context(), err) {
+		h.env.Unavailable(w, r, err)
+		return
+	}
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if rfc.CodeField >= 500 {
 		h.Log.Error("authorize", "err", rfc.ErrorField, "debug", rfc.DebugField, "cause", rfc.Cause())

@@ -29,10 +29,20 @@ var ErrInactiveToken = errors.New("oauth: the access token is not active")
 
 // ValidateAccessToken checks an access token in-process, exactly as
 // userinfo and introspection do (a lookup of its record: a revoked token,
-// or one of a locked account, is inactive), and returns its session.
+// or one of a locked account, is inactive), and returns its session. A
+// token that is not active gives ErrInactiveToken; a store that failed on
+// the way gives an error for which errors.Is(err, ErrUnavailable) holds
+// (answer 503, not 401).
 func (p *Provider) ValidateAccessToken(ctx context.Context, token string) (*AccessToken, error) {
 	sess := &Session{}
+	ctx = WatchOutage(ctx)
 	tt, ar, err := p.f.IntrospectToken(ctx, token, fosite.AccessToken, sess)
+	if Outage(ctx, err) && err != nil {
+		if !errors.Is(err, ErrUnavailable) {
+			err = &unavailableError{err: err}
+		}
+		return nil, err
+	}
 	if err != nil || tt != fosite.AccessToken {
 		return nil, ErrInactiveToken
 	}

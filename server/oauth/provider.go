@@ -270,7 +270,7 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 // single-valued parameter (singleValuedTokenParams) is refused with
 // invalid_request.
 func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
-	ctx := p.Storage.TokenExchange(r.Context())
+	ctx := WatchOutage(p.Storage.TokenExchange(r.Context()))
 	// RFC 6749 §3.2: a parameter is never sent twice. When it is, which
 	// value counts is ambiguous (two codes, two verifiers), so the request
 	// is refused before anything is read or spent.
@@ -295,8 +295,7 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 		if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrantType(gt) && errors.Is(err, fosite.ErrInvalidRequest) {
 			err = fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", gt)
 		}
-		p.logOAuthError(r, err)
-		p.f.WriteAccessError(ctx, w, ar, err)
+		p.accessError(ctx, w, r, ar, err)
 		return
 	}
 	switch {
@@ -313,8 +312,7 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 		// The family's lifetime, the account and its business are checked
 		// again, and the new tokens carry what holds now (refresh.go).
 		if err := p.refreshSession(ctx, ar); err != nil {
-			p.logOAuthError(r, err)
-			p.f.WriteAccessError(ctx, w, ar, err)
+			p.accessError(ctx, w, r, ar, err)
 			return
 		}
 	}
@@ -343,11 +341,32 @@ func (p *Provider) HandleToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		p.logOAuthError(r, err)
-		p.f.WriteAccessError(ctx, w, ar, err)
+		p.accessError(ctx, w, r, ar, err)
 		return
 	}
 	p.f.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// accessError answers a token request that failed with err: 503
+// temporarily_unavailable when a store failed on the way (Outage), since
+// fosite reports a client or a token it could not read as invalid, which
+// a client takes as final; else err as fosite writes it.
+func (p *Provider) accessError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
+	if Outage(ctx, err) {
+		err = unavailable(err)
+	}
+	p.logOAuthError(r, err)
+	p.f.WriteAccessError(ctx, w, ar, err)
+}
+
+// WriteUnavailable answers 503 temporarily_unavailable in RFC 6749 JSON,
+// with Retry-After: the answer of every endpoint of this package when a
+// store fails, which no client takes as final.
+func WriteUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "5")
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable",
+		"error_description": "The service is temporarily unavailable. Try again in a few seconds."})
 }
 
 // singleValuedTokenParams are the token request parameters that may appear
@@ -380,7 +399,7 @@ func (p *Provider) logOAuthError(r *http.Request, err error) {
 // and it learns only about the tokens it may see (MayIntrospect): about any
 // other token, as about an unknown one, it hears {"active": false}.
 func (p *Provider) HandleIntrospect(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx := WatchOutage(r.Context())
 	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		p.f.WriteIntrospectionError(ctx, w, fosite.ErrInvalidRequest.WithHint("Unable to parse HTTP body, make sure to send a properly formatted form request body.").WithWrap(err))
 		return
@@ -393,6 +412,11 @@ func (p *Provider) HandleIntrospect(w http.ResponseWriter, r *http.Request) {
 	if err == nil && client.IsPublic() {
 		err = errors.New("a public client may not introspect")
 	}
+	if err != nil && Outage(ctx, err) {
+		p.logOutage(r, err)
+		WriteUnavailable(w)
+		return
+	}
 	if err != nil {
 		p.logOAuthError(r, err)
 		// RFC 7662 §2.3 asks for 401; fosite names the error request_unauthorized.
@@ -401,6 +425,12 @@ func (p *Provider) HandleIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tu, ar, err := p.f.IntrospectToken(ctx, r.PostForm.Get("token"), fosite.TokenUse(r.PostForm.Get("token_type_hint")), &Session{})
+	if err != nil && Outage(ctx, err) {
+		// Not {"active": false}: a resource server would refuse a valid token for good.
+		p.logOutage(r, err)
+		WriteUnavailable(w)
+		return
+	}
 	if err != nil || !MayIntrospect(client.GetID(), ar) {
 		p.f.WriteIntrospectionError(ctx, w, fosite.ErrInactiveToken)
 		return
@@ -422,18 +452,31 @@ func MayIntrospect(clientID string, ar fosite.Requester) bool {
 	return ar.GetClient().GetID() == clientID || slices.Contains(ar.GetGrantedAudience(), clientID)
 }
 
-// HandleRevoke serves RFC 7009 token revocation.
+// HandleRevoke serves RFC 7009 token revocation. When a store fails
+// (Outage) it answers 503 temporarily_unavailable: fosite would answer 200,
+// which tells the client the token is dead, or invalid_client for a client
+// it could not read.
 func (p *Provider) HandleRevoke(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx := WatchOutage(r.Context())
 	err := p.f.NewRevocationRequest(ctx, r)
+	if err != nil && Outage(ctx, err) {
+		p.logOutage(r, err)
+		WriteUnavailable(w)
+		return
+	}
 	p.f.WriteRevocationResponse(ctx, w, err)
+}
+
+// logOutage logs a request answered 503 because a store failed.
+func (p *Provider) logOutage(r *http.Request, err error) {
+	p.log.Error("oauth: store unavailable", "path", r.URL.Path, "err", err)
 }
 
 // HandleUserinfo serves the OIDC userinfo endpoint. The access token comes
 // in the Authorization header (or a form body); one in the query is refused
 // with 400 invalid_request.
 func (p *Provider) HandleUserinfo(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx := WatchOutage(r.Context())
 	// RFC 6750 §2.3: a token in the URL ends up in logs and histories; it
 	// is refused (the header, or a form body, carries it).
 	if r.URL.Query().Has("access_token") {
@@ -447,6 +490,11 @@ func (p *Provider) HandleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := &Session{}
 	tt, ar, err := p.f.IntrospectToken(ctx, token, fosite.AccessToken, sess)
+	if err != nil && Outage(ctx, err) {
+		p.logOutage(r, err)
+		WriteUnavailable(w)
+		return
+	}
 	if err != nil || tt != fosite.AccessToken {
 		bearerError(w, http.StatusUnauthorized, "invalid_token", "The access token is not active.")
 		return
@@ -461,15 +509,16 @@ func (p *Provider) HandleUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.log.Error("userinfo", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+		p.logOutage(r, err)
+		WriteUnavailable(w)
 		return
 	}
 	var biz *identity.Representation
 	if sess.TaxCode != "" {
 		reps, err := p.store.Representations(ctx, acct.ID)
 		if err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+			p.logOutage(r, err)
+			WriteUnavailable(w)
 			return
 		}
 		for _, rep := range reps {

@@ -93,7 +93,7 @@ func (s *Storage) client(ctx context.Context, id string) (*Client, error) {
 	}
 	sc, err := s.durable.GetClient(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, failed(ctx, err)
 	}
 	c := &Client{Client: sc}
 	if s.clientTTL > 0 {
@@ -126,14 +126,14 @@ func (s *Storage) ClientAssertionJWTValid(ctx context.Context, jti string) error
 		return nil
 	}
 	if err != nil {
-		return err
+		return failed(ctx, err)
 	}
 	return fosite.ErrJTIKnown
 }
 
 // SetClientAssertionJWT implements fosite.ClientManager.
 func (s *Storage) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
-	return s.eph.PutRecord(ctx, store.KindClientJTI, &store.Record{Key: jti, ExpiresAt: exp})
+	return failed(ctx, s.eph.PutRecord(ctx, store.KindClientJTI, &store.Record{Key: jti, ExpiresAt: exp}))
 }
 
 // serialRequest is the stored form of a fosite request.
@@ -232,7 +232,7 @@ func (s *Storage) putRequest(ctx context.Context, kind store.RecordKind, key str
 	if err != nil {
 		return err
 	}
-	return s.eph.PutRecord(ctx, kind, &store.Record{Key: key, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp})
+	return failed(ctx, s.eph.PutRecord(ctx, kind, &store.Record{Key: key, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp}))
 }
 
 func (s *Storage) getRequest(ctx context.Context, kind store.RecordKind, key string, session fosite.Session) (*fosite.Request, bool, error) {
@@ -247,7 +247,7 @@ func (s *Storage) getRequest(ctx context.Context, kind store.RecordKind, key str
 		return nil, false, fosite.ErrNotFound
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, failed(ctx, err)
 	}
 	r, err := s.unmarshalRequest(ctx, rec.Data, session)
 	return r, rec.Used, err
@@ -304,7 +304,7 @@ func (s *Storage) InvalidateAuthorizeCodeSession(ctx context.Context, code strin
 	case errors.Is(err, store.ErrNotFound):
 		return fosite.ErrNotFound
 	}
-	return err
+	return failed(ctx, err)
 }
 
 // reusedCodeKey is the key of the mark left by an exchange of a spent code
@@ -314,8 +314,8 @@ func reusedCodeKey(sig string) string { return "reused." + sig }
 // markCodeReused records that the code with signature sig was presented
 // after it was spent.
 func (s *Storage) markCodeReused(ctx context.Context, sig string) error {
-	return s.eph.PutRecord(ctx, store.KindAuthorizeCode, &store.Record{Key: reusedCodeKey(sig),
-		ExpiresAt: s.now().Add(codeLifetime)})
+	return failed(ctx, s.eph.PutRecord(ctx, store.KindAuthorizeCode, &store.Record{Key: reusedCodeKey(sig),
+		ExpiresAt: s.now().Add(codeLifetime)}))
 }
 
 // codeReused handles a code presented again, in a token request that read
@@ -361,7 +361,7 @@ func (s *Storage) ConfirmCodeExchange(ctx context.Context) error {
 		return nil
 	}
 	if err != nil {
-		return err
+		return failed(ctx, err)
 	}
 	if err := s.RevokeAccessToken(ctx, e.rec.RequestID); err != nil {
 		return err
@@ -379,7 +379,7 @@ func (s *Storage) CodeChallenge(ctx context.Context, sig string) (challenge, met
 		return "", "", fosite.ErrNotFound
 	}
 	if err != nil {
-		return "", "", err
+		return "", "", failed(ctx, err)
 	}
 	var b struct {
 		bundle
@@ -402,7 +402,7 @@ func (s *Storage) SpendCode(ctx context.Context, sig string) error {
 	case errors.Is(err, store.ErrNotFound):
 		return nil
 	}
-	return err
+	return failed(ctx, err)
 }
 
 // CreatePKCERequestSession implements pkce.PKCERequestStorage.
@@ -432,7 +432,7 @@ func (s *Storage) GetPKCERequestSession(ctx context.Context, sig string, session
 		return nil, fosite.ErrNotFound
 	}
 	if err != nil {
-		return nil, err
+		return nil, failed(ctx, err)
 	}
 	e.pkceTaken = sig
 	return s.unmarshalRequest(ctx, rec.Data, session)
@@ -443,7 +443,7 @@ func (s *Storage) DeletePKCERequestSession(ctx context.Context, sig string) erro
 	if e := exchangeOf(ctx); e != nil && e.pkceTaken == sig && sig != "" {
 		return nil
 	}
-	return s.eph.DeleteRecord(ctx, store.KindPKCE, sig)
+	return failed(ctx, s.eph.DeleteRecord(ctx, store.KindPKCE, sig))
 }
 
 // CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
@@ -470,7 +470,7 @@ func (s *Storage) DeleteOpenIDConnectSession(ctx context.Context, code string) e
 	if s.codeSig != nil && wasBundled(ctx, s.codeSig(ctx, code)) {
 		return nil
 	}
-	return s.eph.DeleteRecord(ctx, store.KindOIDC, code)
+	return failed(ctx, s.eph.DeleteRecord(ctx, store.KindOIDC, code))
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage.
@@ -512,8 +512,8 @@ func (s *Storage) writeAccess(ctx context.Context, e *exchange, sig string, r fo
 	if err != nil {
 		return err
 	}
-	return s.eph.ReplaceRequestRecords(ctx, store.KindAccessToken, &store.Record{Key: sig, RequestID: r.GetID(),
-		Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp})
+	return failed(ctx, s.eph.ReplaceRequestRecords(ctx, store.KindAccessToken, &store.Record{Key: sig, RequestID: r.GetID(),
+		Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp}))
 }
 
 // GetAccessTokenSession implements oauth2.AccessTokenStorage.
@@ -527,13 +527,13 @@ func (s *Storage) GetAccessTokenSession(ctx context.Context, sig string, session
 
 // DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
 func (s *Storage) DeleteAccessTokenSession(ctx context.Context, sig string) error {
-	return s.eph.DeleteRecord(ctx, store.KindAccessToken, sig)
+	return failed(ctx, s.eph.DeleteRecord(ctx, store.KindAccessToken, sig))
 }
 
 // RevokeAccessToken implements oauth2.TokenRevocationStorage: every access
 // token of the request (the whole family) is removed.
 func (s *Storage) RevokeAccessToken(ctx context.Context, requestID string) error {
-	return s.eph.DeleteRecordsByRequest(ctx, store.KindAccessToken, requestID)
+	return failed(ctx, s.eph.DeleteRecordsByRequest(ctx, store.KindAccessToken, requestID))
 }
 
 // CreateRefreshTokenSession implements oauth2.RefreshTokenStorage. The
@@ -576,7 +576,7 @@ func (s *Storage) CreateRefreshTokenSession(ctx context.Context, sig, accessSig 
 		return nil
 	}
 	if e == nil || e.rotate == "" {
-		return s.durable.CreateRefreshToken(ctx, t)
+		return failed(ctx, s.durable.CreateRefreshToken(ctx, t))
 	}
 	old, family := e.rotate, e.rotateFamily
 	e.rotate, e.rotateFamily = "", ""
@@ -615,7 +615,7 @@ func (s *Storage) CreateRefreshTokenSession(ctx context.Context, sig, accessSig 
 		// stored for this answer.
 		return fosite.ErrNotFound
 	default:
-		return err
+		return failed(ctx, err)
 	}
 }
 
@@ -660,7 +660,7 @@ func (s *Storage) GetRefreshTokenSession(ctx context.Context, sig string, sessio
 		return nil, fosite.ErrNotFound
 	}
 	if err != nil {
-		return nil, err
+		return nil, failed(ctx, err)
 	}
 	r, err := s.unmarshalRequest(ctx, t.Request, session)
 	if err != nil {
@@ -697,7 +697,7 @@ func (s *Storage) RefreshSubject(ctx context.Context, subject string) (disabled,
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
 func (s *Storage) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
-	return notFoundOK(s.durable.DeleteRefreshToken(ctx, sig))
+	return failed(ctx, notFoundOK(s.durable.DeleteRefreshToken(ctx, sig)))
 }
 
 // RotateRefreshToken implements oauth2.RefreshTokenStorage. The presented
@@ -725,7 +725,7 @@ func (s *Storage) RotateRefreshToken(ctx context.Context, requestID, sig string)
 	case errors.Is(err, store.ErrNotFound):
 		return fosite.ErrNotFound
 	case err != nil:
-		return err
+		return failed(ctx, err)
 	}
 	return s.RevokeAccessToken(ctx, requestID)
 }
@@ -744,5 +744,5 @@ func (s *Storage) reused(ctx context.Context, requestID string) error {
 
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage: the whole family is revoked.
 func (s *Storage) RevokeRefreshToken(ctx context.Context, requestID string) error {
-	return s.durable.RevokeRefreshTokenFamily(ctx, requestID)
+	return failed(ctx, s.durable.RevokeRefreshTokenFamily(ctx, requestID))
 }

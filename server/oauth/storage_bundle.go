@@ -92,8 +92,8 @@ func (s *Storage) flush(ctx context.Context, b *authorizeBatch) error {
 		return err
 	}
 	r := b.codeReq
-	return s.eph.PutRecord(ctx, store.KindAuthorizeCode, &store.Record{Key: b.code, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(),
-		Data: data, ExpiresAt: expiry(r, fosite.AuthorizeCode, codeLifetime, s.now())})
+	return failed(ctx, s.eph.PutRecord(ctx, store.KindAuthorizeCode, &store.Record{Key: b.code, RequestID: r.GetID(), Subject: r.GetSession().GetSubject(),
+		Data: data, ExpiresAt: expiry(r, fosite.AuthorizeCode, codeLifetime, s.now())}))
 }
 
 func (s *Storage) putStandalone(ctx context.Context, kind store.RecordKind, key string, r fosite.Requester) error {
@@ -165,7 +165,7 @@ func (s *Storage) codeRecord(ctx context.Context, sig string) (*store.Record, er
 	}
 	rec, err := s.eph.GetRecord(ctx, store.KindAuthorizeCode, sig)
 	if err != nil {
-		return nil, err
+		return nil, failed(ctx, err)
 	}
 	if e != nil {
 		e.key, e.rec, e.oidc = sig, rec, false

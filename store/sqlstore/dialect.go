@@ -112,12 +112,23 @@ func (postgresDialect) lock(ctx context.Context, db *DB, name string) (func() er
 		return nil, err
 	}
 	key := advisoryKey(name)
+	// Waiting for the lock (another node migrating, or creating the first
+	// keys) may take longer than statement_timeout: the wait has none; the
+	// connection's default comes back before it returns to the pool.
+	if _, err := conn.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		conn.Close()
 		return nil, err
 	}
 	return func() error {
 		_, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key)
+		if err == nil {
+			_, err = conn.ExecContext(context.WithoutCancel(ctx), `RESET statement_timeout`)
+		}
 		if err != nil {
 			// A connection whose lock state is unknown must not return to the pool.
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })

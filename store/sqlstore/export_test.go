@@ -7,7 +7,7 @@ import (
 )
 
 // Pools returns the writing and the reading pool of db (tests).
-func (db *DB) Pools() (w, r *sql.DB) { return db.w, db.r }
+func (db *DB) Pools() (w, r *sql.DB) { return db.w.DB, db.r.DB }
 
 // AccountQuery returns the statement and arguments of ListAccounts(f), or ""
 // when f keeps no account (tests).

@@ -20,28 +20,59 @@ import (
 // Vietnamese names case-insensitively with lower(). It does not migrate: see
 // Check and Migrate.
 func OpenPostgres(ctx context.Context, url string, maxConns int) (*DB, error) {
+	return OpenPostgresWith(ctx, url, PostgresOptions{MaxConns: maxConns})
+}
+
+// PostgresOptions tune OpenPostgresWith.
+type PostgresOptions struct {
+	// MaxConns caps the open connections (at least 2). Zero means 8.
+	MaxConns int
+	// StatementTimeout bounds every statement: it is the server's
+	// statement_timeout on each connection (unless the URL sets one), and
+	// each call of the store waits at most this long plus a small margin
+	// for a free connection and its answer, so that a server that stopped
+	// answering (paused, cut off) costs a request a bounded time and an
+	// error. Migrate and the advisory locks of Exclusive run without it.
+	// Zero means DefaultStatementTimeout; negative means no timeout.
+	StatementTimeout time.Duration
+}
+
+// OpenPostgresWith is OpenPostgres with options.
+func OpenPostgresWith(ctx context.Context, url string, o PostgresOptions) (*DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database.url: %w", err)
 	}
+	timeout := o.StatementTimeout
+	if timeout == 0 {
+		timeout = DefaultStatementTimeout
+	}
+	timeout = max(timeout, 0)
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 5 * time.Second
 	}
+	if timeout > 0 {
+		if _, set := cfg.RuntimeParams["statement_timeout"]; !set {
+			cfg.RuntimeParams["statement_timeout"] = statementTimeoutParam(timeout)
+		}
+	}
+	maxConns := o.MaxConns
 	if maxConns <= 0 {
 		maxConns = 8
 	}
 	maxConns = max(maxConns, 2)
-	pool := stdlib.OpenDB(*cfg)
-	pool.SetMaxOpenConns(maxConns)
-	pool.SetMaxIdleConns(maxConns)
-	pool.SetConnMaxIdleTime(5 * time.Minute)
+	sqlPool := stdlib.OpenDB(*cfg)
+	sqlPool.SetMaxOpenConns(maxConns)
+	sqlPool.SetMaxIdleConns(maxConns)
+	sqlPool.SetConnMaxIdleTime(5 * time.Minute)
+	pool := &pool{DB: sqlPool, timeout: timeout}
 	db := &DB{w: pool, r: pool, d: postgresDialect{}, now: time.Now}
 	where := redactedTarget(cfg)
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", where, err)
 	}
-	if err := checkPostgresText(ctx, pool); err != nil {
+	if err := checkPostgresText(ctx, sqlPool); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("PostgreSQL database at %s: %w", where, err)
 	}

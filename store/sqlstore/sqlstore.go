@@ -66,8 +66,8 @@ var migrations embed.FS
 
 // DB is the SQL store. It implements store.Store and store.Ephemeral.
 type DB struct {
-	w   *sql.DB // writes (one connection on SQLite)
-	r   *sql.DB // reads (the same pool as w on PostgreSQL)
+	w   *pool // writes (one connection on SQLite)
+	r   *pool // reads (the same pool as w on PostgreSQL)
 	d   dialect
 	now func() time.Time
 }
@@ -117,7 +117,7 @@ func OpenSQLite(ctx context.Context, path string, maxReaders int) (*DB, error) {
 	}
 	r.SetMaxOpenConns(maxReaders)
 	r.SetMaxIdleConns(maxReaders)
-	db := &DB{w: w, r: r, d: sqliteDialect{}, now: time.Now}
+	db := &DB{w: &pool{DB: w}, r: &pool{DB: r}, d: sqliteDialect{}, now: time.Now}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -238,7 +238,10 @@ func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
 	if cur == known {
 		return nil, nil
 	}
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	// A migration may take longer than a request's statement: it runs on
+	// the pool without the client-side bound, and without the server's
+	// statement_timeout (SET LOCAL, on PostgreSQL).
+	if _, err := db.w.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return nil, err
 	}
 	ms, err := loadMigrations(db.d.name())
@@ -249,9 +252,15 @@ func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
 		if m.version <= cur {
 			continue
 		}
-		tx, err := db.w.BeginTx(ctx, nil)
+		tx, err := db.w.DB.BeginTx(ctx, nil)
 		if err != nil {
 			return applied, err
+		}
+		if db.d.name() == "postgres" {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+				tx.Rollback()
+				return applied, err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			tx.Rollback()

@@ -179,6 +179,10 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, change bo
 			return nil, bearerProblem(http.StatusUnauthorized, "invalid_request", "Use the Bearer scheme with an access token.", "")
 		}
 		at, err := h.cfg.Tokens.ValidateAccessToken(ctx, strings.TrimSpace(token))
+		if errors.Is(err, oauth.ErrUnavailable) {
+			// A store failed: the token may well be active.
+			return nil, unavailable()
+		}
 		if err != nil {
 			return nil, bearerProblem(http.StatusUnauthorized, "invalid_token", "The access token is not active.", "")
 		}
