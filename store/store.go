@@ -76,6 +76,7 @@ type Store interface {
 	Outbox
 	AdminViews
 	PersonalData
+	TokenRevocations
 	// Ping reports whether the backend can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

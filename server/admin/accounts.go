@@ -376,11 +376,21 @@ func (s *Service) endSessions(ctx context.Context, accountID, reason string) (in
 	return len(ended), s.Store.RevokeRefreshTokensOfSubject(ctx, accountID, "")
 }
 
-// revokeTokens removes the authorization codes, then the access-token
-// records, of the account: a code whose record is gone is refused at the
-// token endpoint (invalid_grant); an access token whose record is gone
-// introspects as inactive and is refused by userinfo.
+// revokeTokens revokes the access tokens of the account durably (every one
+// issued until now: a JWT stays revoked when the ephemeral store loses its
+// record), then removes the authorization codes and the access-token
+// records: a code whose record is gone is refused at the token endpoint
+// (invalid_grant); an access token whose record is gone introspects as
+// inactive and is refused by userinfo.
 func (s *Service) revokeTokens(ctx context.Context, accountID string) error {
+	life := s.AccessTokenLifespan
+	if life <= 0 {
+		life = time.Hour
+	}
+	now := time.Now()
+	if err := s.Store.RevokeSubjectTokens(ctx, accountID, now, now.Add(life+5*time.Minute)); err != nil {
+		return err
+	}
 	for _, kind := range []store.RecordKind{store.KindAuthorizeCode, store.KindAccessToken} {
 		recs, err := s.Eph.RecordsBySubject(ctx, kind, accountID)
 		if err != nil {

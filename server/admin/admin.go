@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dinhdanh/dinhdanh/server/audit"
 	"github.com/dinhdanh/dinhdanh/server/authn"
@@ -39,6 +40,10 @@ type Service struct {
 	// Dirs are the configured staff directories (Directories,
 	// TestDirectory, SyncDirectory); nil: none.
 	Dirs DirectoryOps
+	// AccessTokenLifespan is the longest life of an access token: the
+	// durable revocation of a locked account's tokens lasts that long (with
+	// a margin). 0: one hour.
+	AccessTokenLifespan time.Duration
 
 	recorder  *audit.Recorder
 	principal *Principal // nil: the command line

@@ -108,6 +108,11 @@ func New(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Log
 		s.Close()
 		return nil, err
 	}
+	// Before any token is issued: a record missing later was removed, not lost.
+	if err := a.Provider.Storage.EnsureGeneration(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("ephemeral store: %w", err)
+	}
 	return a, nil
 }
 
@@ -308,6 +313,9 @@ func (a *App) Sweep(ctx context.Context, now time.Time) {
 	}
 	if _, err := a.Store.DeleteExpiredRefreshTokens(ctx, now); err != nil && ctx.Err() == nil {
 		a.Log.Warn("purging expired refresh tokens", "err", err)
+	}
+	if _, err := a.Store.DeleteExpiredRevocations(ctx, now); err != nil && ctx.Err() == nil {
+		a.Log.Warn("purging expired token revocations", "err", err)
 	}
 	if _, err := a.Store.PurgeLogouts(ctx, now.Add(-a.Config.Session.LogoutDeliveryRetention.D())); err != nil && ctx.Err() == nil {
 		a.Log.Warn("purging finished logout notifications", "err", err)

@@ -126,6 +126,56 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// writeProber is a database that can say whether it takes writes.
+type writeProber interface {
+	pinger
+	ProbeWrite(ctx context.Context, node string) error
+}
+
+// writeProbe is the database as readiness sees it: it answers and it takes
+// writes. A full disk, a read-only file system or database (a PostgreSQL hot
+// standby, default_transaction_read_only) or a server that does not answer
+// in time all make it fail. The write (a heartbeat row of this node,
+// sqlstore.DB.ProbeWrite) is made at most once per writeProbeEvery; in
+// between its last result stands.
+type writeProbe struct {
+	db   writeProber
+	node string
+
+	mu   sync.Mutex
+	last time.Time
+	err  error
+}
+
+// writeProbeEvery is the shortest time between two writes of the probe.
+const writeProbeEvery = time.Second
+
+func newWriteProbe(db writeProber) *writeProbe {
+	node, err := os.Hostname()
+	if err != nil || node == "" {
+		node = "node"
+	}
+	return &writeProbe{db: db, node: node}
+}
+
+// Ping implements pinger: the database answers, then takes a write.
+func (p *writeProbe) Ping(ctx context.Context) error {
+	if err := p.db.Ping(ctx); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.last.IsZero() && time.Since(p.last) < writeProbeEvery {
+		return p.err
+	}
+	p.err = p.db.ProbeWrite(ctx, p.node)
+	p.last = time.Now()
+	if p.err != nil {
+		p.err = fmt.Errorf("the database takes no writes: %w", p.err)
+	}
+	return p.err
+}
+
 // engine is one backend a node depends on, as /health/ready reports it.
 type engine struct {
 	name string // "database" or "redis"
@@ -157,7 +207,7 @@ func newHealth(db *sqlstore.DB, eph store.Ephemeral, allowEviction bool, log *sl
 	if db.Engine() == "postgres" {
 		what = "PostgreSQL"
 	}
-	h.engines = append(h.engines, engine{name: "database", what: what, ping: db})
+	h.engines = append(h.engines, engine{name: "database", what: what, ping: newWriteProbe(db)})
 	if p, ok := eph.(pinger); ok && eph != store.Ephemeral(db) {
 		h.engines = append(h.engines, engine{name: "redis", what: "Redis", ping: p})
 	}

@@ -184,7 +184,7 @@ func (s *Services) Close() error {
 func (s *Services) Admin(actor string) *admin.Service {
 	return admin.NewService(admin.Service{Store: s.Store, Eph: s.Eph, Sessions: s.Sessions, Logout: s.Logout,
 		Guard: s.Guard, Hasher: s.Hasher, MinPasswordLength: s.Config.Password.MinLength, Actor: actor,
-		Keys: s.Keys, Dirs: s.dirs,
+		Keys: s.Keys, Dirs: s.dirs, AccessTokenLifespan: s.Config.Tokens.AccessTokenLifespan.D(),
 		Policy: admin.Policy{Agencies: admin.Agencies(s.Config.Admin.AgencyParents()),
 			ReauthMaxAge: s.Config.MFA.ReauthenticationMaxAge.D()}}, s.Audit)
 }

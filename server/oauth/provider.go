@@ -96,6 +96,7 @@ func New(opts Options, st store.Store, eph store.Ephemeral, ks *keys.Set, log *s
 	}
 	storage := NewStorage(st, eph, NewSession, 5*time.Second)
 	storage.reuseWindow = opts.RefreshReuseWindow
+	storage.accessLifespan = opts.AccessTokenLifespan
 	signer := &keys.Signer{Set: ks, Default: keys.RS256}
 	strategy := &tokenStrategy{
 		HMACSHAStrategy: oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: cfg}, cfg),

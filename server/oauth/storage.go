@@ -35,6 +35,10 @@ type Storage struct {
 
 	// reuseWindow is the refresh reuse window (refresh_window.go); 0 is off.
 	reuseWindow time.Duration
+
+	// accessLifespan is the longest life of an access token: a durable
+	// revocation lasts that long (see revocationExpiry).
+	accessLifespan time.Duration
 }
 
 // codeLifetime is how long an authorization code lives when its session does
@@ -503,7 +507,7 @@ func (s *Storage) writeAccess(ctx context.Context, e *exchange, sig string, r fo
 	family := e.revokeAccess
 	e.revokeAccess = ""
 	if family != r.GetID() {
-		if err := s.RevokeAccessToken(ctx, family); err != nil {
+		if err := s.supersedeAccessTokens(ctx, family); err != nil {
 			return err
 		}
 		return s.putRequest(ctx, store.KindAccessToken, sig, r, exp)
@@ -516,9 +520,15 @@ func (s *Storage) writeAccess(ctx context.Context, e *exchange, sig string, r fo
 		Subject: r.GetSession().GetSubject(), Data: data, ExpiresAt: exp}))
 }
 
-// GetAccessTokenSession implements oauth2.AccessTokenStorage.
+// GetAccessTokenSession implements oauth2.AccessTokenStorage. A JWT access
+// token verified by the introspector whose record the ephemeral store lost
+// is rebuilt from its claims, unless it is durably revoked
+// (recoverAccessJWT).
 func (s *Storage) GetAccessTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
 	r, _, err := s.getRequest(ctx, store.KindAccessToken, sig, session)
+	if errors.Is(err, fosite.ErrNotFound) {
+		return s.recoverAccessJWT(ctx, sig, session)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -531,8 +541,23 @@ func (s *Storage) DeleteAccessTokenSession(ctx context.Context, sig string) erro
 }
 
 // RevokeAccessToken implements oauth2.TokenRevocationStorage: every access
-// token of the request (the whole family) is removed.
+// token of the request (the whole family) is revoked. The grant is listed
+// in the durable revocation list first (a JWT stays revoked when the
+// ephemeral store loses its records), then the records are removed.
 func (s *Storage) RevokeAccessToken(ctx context.Context, requestID string) error {
+	if requestID == "" {
+		return nil
+	}
+	if err := s.durable.RevokeGrant(ctx, requestID, s.revocationExpiry()); err != nil {
+		return failed(ctx, err)
+	}
+	return failed(ctx, s.eph.DeleteRecordsByRequest(ctx, store.KindAccessToken, requestID))
+}
+
+// supersedeAccessTokens removes the records of the access tokens of the
+// request, which a refresh replaced: unlike RevokeAccessToken, the grant
+// lives on and nothing durable is written.
+func (s *Storage) supersedeAccessTokens(ctx context.Context, requestID string) error {
 	return failed(ctx, s.eph.DeleteRecordsByRequest(ctx, store.KindAccessToken, requestID))
 }
 
@@ -727,7 +752,7 @@ func (s *Storage) RotateRefreshToken(ctx context.Context, requestID, sig string)
 	case err != nil:
 		return failed(ctx, err)
 	}
-	return s.RevokeAccessToken(ctx, requestID)
+	return s.supersedeAccessTokens(ctx, requestID)
 }
 
 // reused revokes the family of a refresh token presented again and returns

@@ -83,6 +83,8 @@ func (s *tokenStrategy) generateAccessToken(ctx context.Context, r fosite.Reques
 	claims := jwt.MapClaims{
 		"iss": s.issuer, "sub": sub, "aud": aud, "client_id": clientID,
 		"exp": exp.Unix(), "iat": now.Unix(), "jti": base64.RawURLEncoding.EncodeToString(jti),
+		// The grant: what a durable revocation names (see recoverAccessJWT).
+		claimGrant: r.GetID(),
 	}
 	if scopes := r.GetGrantedScopes(); len(scopes) > 0 {
 		claims["scope"] = strings.Join(scopes, " ")
@@ -131,26 +133,34 @@ const accessTokenType = "at+jwt"
 // its signature segment, so without this check a token with any header and
 // payload in front of a real signature would be found.
 func (s *tokenStrategy) VerifyAccessJWT(ctx context.Context, token string) error {
+	_, err := s.verifiedAccessJWT(ctx, token)
+	return err
+}
+
+// verifiedAccessJWT is VerifyAccessJWT returning the verified claims.
+func (s *tokenStrategy) verifiedAccessJWT(ctx context.Context, token string) (jwt.MapClaims, error) {
 	t, err := s.signer.Decode(ctx, token)
 	if err != nil {
 		if t != nil {
-			return fosite.ErrTokenExpired.WithHint("The access token expired.")
+			return nil, fosite.ErrTokenExpired.WithHint("The access token expired.")
 		}
-		return fosite.ErrTokenSignatureMismatch.WithHint("The access token is not a JWT signed by this issuer.").WithWrap(err)
+		return nil, fosite.ErrTokenSignatureMismatch.WithHint("The access token is not a JWT signed by this issuer.").WithWrap(err)
 	}
 	if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, accessTokenType) && !strings.EqualFold(typ, "application/"+accessTokenType) {
-		return fosite.ErrTokenSignatureMismatch.WithHint("The JWT is not an access token.")
+		return nil, fosite.ErrTokenSignatureMismatch.WithHint("The JWT is not an access token.")
 	}
 	if iss, _ := t.Claims["iss"].(string); iss != s.issuer {
-		return fosite.ErrTokenSignatureMismatch.WithHint("The access token was issued by another issuer.")
+		return nil, fosite.ErrTokenSignatureMismatch.WithHint("The access token was issued by another issuer.")
 	}
-	return nil
+	return t.Claims, nil
 }
 
 // verifiedIntrospector is the introspector of every token the server reads
 // (introspection and userinfo): a JWT is verified as a whole
-// (VerifyAccessJWT) before its record is looked up; other tokens go to the
-// store lookup as they are (an HMAC token's own check follows the lookup).
+// (VerifyAccessJWT) before its record is looked up, and its verified claims
+// go with the lookup, which falls back on them when the ephemeral store lost
+// the record (Storage.GetAccessTokenSession); other tokens go to the store
+// lookup as they are (an HMAC token's own check follows the lookup).
 type verifiedIntrospector struct {
 	fosite.TokenIntrospector
 	strategy *tokenStrategy
@@ -159,9 +169,11 @@ type verifiedIntrospector struct {
 // IntrospectToken implements fosite.TokenIntrospector.
 func (v verifiedIntrospector) IntrospectToken(ctx context.Context, token string, use fosite.TokenUse, ar fosite.AccessRequester, scopes []string) (fosite.TokenUse, error) {
 	if isJWT(token) {
-		if err := v.strategy.VerifyAccessJWT(ctx, token); err != nil {
+		claims, err := v.strategy.verifiedAccessJWT(ctx, token)
+		if err != nil {
 			return "", err
 		}
+		ctx = withVerifiedJWT(ctx, v.strategy.AccessTokenSignature(ctx, token), claims)
 	}
 	return v.TokenIntrospector.IntrospectToken(ctx, token, use, ar, scopes)
 }
@@ -176,8 +188,12 @@ type verifiedRevoker struct {
 
 // RevokeToken implements fosite.RevocationHandler.
 func (v verifiedRevoker) RevokeToken(ctx context.Context, token string, tt fosite.TokenType, c fosite.Client) error {
-	if isJWT(token) && v.strategy.VerifyAccessJWT(ctx, token) != nil {
-		return nil
+	if isJWT(token) {
+		claims, err := v.strategy.verifiedAccessJWT(ctx, token)
+		if err != nil {
+			return nil
+		}
+		ctx = withVerifiedJWT(ctx, v.strategy.AccessTokenSignature(ctx, token), claims)
 	}
 	return v.RevocationHandler.RevokeToken(ctx, token, tt, c)
 }
