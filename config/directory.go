@@ -157,6 +157,23 @@ type Directory struct {
 	// Sync says when and how entries are synchronised into accounts. See DirectorySync.
 	// Default: changed entries every 15m, all entries every 24h.
 	Sync DirectorySync `yaml:"sync"`
+
+	// Breaker is the directory's circuit breaker: after breaker.failures consecutive requests to the directory
+	// failed (every URL unreachable or too slow), the directory is not asked for breaker.cool_down; logins that
+	// need it are answered at once with "the staff directory is unavailable" (503), and logins that do not need
+	// it (citizens, local accounts, other directories) never wait for it. Then one request probes it: an
+	// answer closes the breaker, a failure opens it again. See DirectoryBreaker. Default: 5 failures, 30s.
+	Breaker DirectoryBreaker `yaml:"breaker"`
+}
+
+// DirectoryBreaker is the circuit breaker of one directory (of all its URLs together), held by each node.
+type DirectoryBreaker struct {
+	// Failures is how many consecutive failed requests open the breaker; at least 1. Default 5.
+	Failures int `yaml:"failures"`
+
+	// CoolDown is how long an open breaker refuses requests before one probe is let through; greater than
+	// zero. Default "30s".
+	CoolDown Duration `yaml:"cool_down"`
 }
 
 // DirectoryUsers says where a directory's people are and how their attributes map to an official's account.
@@ -319,6 +336,7 @@ func DefaultDirectory() Directory {
 			ModifiedAttribute: "modifyTimestamp",
 			MaxDisablePercent: 10,
 		},
+		Breaker: DirectoryBreaker{Failures: 5, CoolDown: Duration(30 * time.Second)},
 	}
 }
 
@@ -412,6 +430,8 @@ func (c *Config) validateDirectories(v *validator) {
 		v.positive(key("connect_timeout"), d.ConnectTimeout)
 		v.positive(key("timeout"), d.Timeout)
 		v.atLeast(key("max_idle_conns"), int64(d.MaxIdleConns), 1)
+		v.atLeast(key("breaker.failures"), int64(d.Breaker.Failures), 1)
+		v.positive(key("breaker.cool_down"), d.Breaker.CoolDown)
 		if strings.TrimSpace(d.BindDN) == "" {
 			v.add(key("bind_dn"), "must not be empty: give the service account that searches the directory")
 		}

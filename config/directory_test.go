@@ -130,7 +130,8 @@ directories:
 	if d.ConnectTimeout.D() != 5*time.Second || d.Timeout.D() != 10*time.Second || d.MaxIdleConns != 4 ||
 		d.Users.Filter != "(objectClass=inetOrgPerson)" || !slices.Equal(d.Users.LoginAttributes, []string{"uid"}) ||
 		d.Sync.Interval.D() != 15*time.Minute || d.Sync.FullInterval.D() != 24*time.Hour || d.Sync.PageSize != 500 ||
-		d.Sync.ModifiedAttribute != "modifyTimestamp" || d.Groups.Membership != "member" || !d.Groups.Nested {
+		d.Sync.ModifiedAttribute != "modifyTimestamp" || d.Groups.Membership != "member" || !d.Groups.Nested ||
+		d.Breaker.Failures != 5 || d.Breaker.CoolDown.D() != 30*time.Second {
 		t.Errorf("DefaultDirectory() = %+v", d)
 	}
 }
@@ -178,7 +179,8 @@ func TestValidateDirectories(t *testing.T) {
 		{"loopback ldap without StartTLS", func(d *Directory) { d.URLs = []string{"ldap://127.0.0.1:3890"} }, nil},
 		{"empty", func(d *Directory) { *d = Directory{} }, []string{
 			"directories[0].name", "directories[0].agency", "directories[0].urls", "directories[0].connect_timeout",
-			"directories[0].timeout", "directories[0].max_idle_conns", "directories[0].bind_dn", "directories[0].bind_password",
+			"directories[0].timeout", "directories[0].max_idle_conns", "directories[0].breaker.failures",
+			"directories[0].breaker.cool_down", "directories[0].bind_dn", "directories[0].bind_password",
 			"directories[0].users.base_dn", "directories[0].users.scope", "directories[0].users.filter",
 			"directories[0].users.login_attributes", "directories[0].users.attributes.full_name", "directories[0].groups.scope",
 			"directories[0].groups.membership", "directories[0].groups.name_attribute", "directories[0].sync.full_interval",
@@ -199,6 +201,8 @@ func TestValidateDirectories(t *testing.T) {
 		{"negative interval", func(d *Directory) { d.Sync.Interval = Duration(-time.Second) }, []string{"directories[0].sync.interval"}},
 		{"disable share over 100", func(d *Directory) { d.Sync.MaxDisablePercent = 101 }, []string{"directories[0].sync.max_disable_percent"}},
 		{"negative disable share", func(d *Directory) { d.Sync.MaxDisablePercent = -1 }, []string{"directories[0].sync.max_disable_percent"}},
+		{"breaker that never opens", func(d *Directory) { d.Breaker.Failures = 0 }, []string{"directories[0].breaker.failures"}},
+		{"breaker without cool-down", func(d *Directory) { d.Breaker.CoolDown = 0 }, []string{"directories[0].breaker.cool_down"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Default()

@@ -77,10 +77,15 @@ func (e *cliEnv) directoryList(ctx context.Context, asJSON bool) error {
 		SyncedAt   string   `json:"synced_at"`
 		FullSyncAt string   `json:"full_sync_at"`
 		HighWater  string   `json:"high_water"`
+		// The circuit breaker's settings; its state lives in each serving
+		// node (the admin API's directories, /metrics).
+		BreakerFailures int    `json:"breaker_failures"`
+		BreakerCoolDown string `json:"breaker_cool_down"`
 	}
 	var rows []row
 	for _, d := range a.cfg.Directories {
-		r := row{Name: d.Name, Agency: d.Agency, URLs: d.URLs, SyncedAt: "-", FullSyncAt: "-"}
+		r := row{Name: d.Name, Agency: d.Agency, URLs: d.URLs, SyncedAt: "-", FullSyncAt: "-",
+			BreakerFailures: d.Breaker.Failures, BreakerCoolDown: d.Breaker.CoolDown.D().String()}
 		accts, err := a.db.ListDirectoryAccounts(ctx, d.Name)
 		if err != nil {
 			return err
@@ -111,8 +116,10 @@ func (e *cliEnv) directoryList(ctx context.Context, asJSON bool) error {
 		return nil
 	}
 	for _, r := range rows {
-		fmt.Fprintf(e.stdout, "%s\t%s\n  urls:       %s\n  accounts:   %d (%d disabled)\n  last sync:  %s (full: %s)\n",
-			r.Name, r.Agency, strings.Join(r.URLs, " "), r.Accounts, r.Disabled, r.SyncedAt, r.FullSyncAt)
+		fmt.Fprintf(e.stdout, "%s\t%s\n  urls:       %s\n  accounts:   %d (%d disabled)\n  last sync:  %s (full: %s)\n"+
+			"  breaker:    opens after %d failed requests for %s (state per node: admin API, /metrics)\n",
+			r.Name, r.Agency, strings.Join(r.URLs, " "), r.Accounts, r.Disabled, r.SyncedAt, r.FullSyncAt,
+			r.BreakerFailures, r.BreakerCoolDown)
 	}
 	return nil
 }

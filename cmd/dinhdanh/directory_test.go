@@ -51,7 +51,8 @@ directories:
 	if err := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &res); err != nil || res["created"] != 1.0 || res["full"] != true {
 		t.Fatalf("directory sync printed %s (%v)", out, err)
 	}
-	if out, err := cli("directory", "list"); err != nil || !strings.Contains(out, "accounts:   1 (0 disabled)") {
+	if out, err := cli("directory", "list"); err != nil || !strings.Contains(out, "accounts:   1 (0 disabled)") ||
+		!strings.Contains(out, "breaker:    opens after 5 failed requests for 30s") {
 		t.Fatalf("directory list: %v\n%s", err, out)
 	}
 	if _, err := cli("directory", "sync", "khong-co"); err == nil {

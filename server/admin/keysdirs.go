@@ -101,7 +101,24 @@ type DirectoryConfig struct {
 	URLs   []string
 }
 
-// DirectoryStatus is a directory's synchronisation state.
+// DirectoryBreakers is what DirectoryOps may also do (server/app's does):
+// report a directory's circuit breaker on this node.
+type DirectoryBreakers interface {
+	// Breaker returns the breaker of the directory named name; ok is false
+	// when no directory has the name.
+	Breaker(name string) (b DirectoryBreaker, ok bool)
+}
+
+// DirectoryBreaker is the state of a directory's circuit breaker on one
+// node (directory.BreakerState).
+type DirectoryBreaker struct {
+	State     string    // "closed", "open" or "half-open"
+	Failures  int       // consecutive failed requests
+	OpenUntil time.Time // when an open breaker lets a probe through; zero when closed
+}
+
+// DirectoryStatus is a directory's synchronisation state, and its circuit
+// breaker on the node that answers.
 type DirectoryStatus struct {
 	DirectoryConfig
 	Accounts   int // accounts of its officials
@@ -110,6 +127,9 @@ type DirectoryStatus struct {
 	FullSyncAt time.Time
 	Entries    int // people the last full run saw
 	HighWater  string
+	// Breaker is the directory's circuit breaker on this node; its State is
+	// "" where the service has no breakers (the command line).
+	Breaker DirectoryBreaker
 }
 
 // Directories returns the status of the directories the principal may read
@@ -138,6 +158,9 @@ func (s *Service) Directories(ctx context.Context) ([]DirectoryStatus, error) {
 
 func (s *Service) directoryStatus(ctx context.Context, d DirectoryConfig) (DirectoryStatus, error) {
 	st := DirectoryStatus{DirectoryConfig: d}
+	if bs, ok := s.Dirs.(DirectoryBreakers); ok {
+		st.Breaker, _ = bs.Breaker(d.Name)
+	}
 	accts, err := s.Store.ListDirectoryAccounts(ctx, d.Name)
 	if err != nil {
 		return st, err

@@ -51,4 +51,7 @@ func (s *Services) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		s.Outbox.WriteMetrics(w, messages)
 	}
 	writeAuditMetrics(w, s.AuditStream)
+	if d, ok := s.dirs.(adminDirectories); ok {
+		writeDirectoryMetrics(w, d.set)
+	}
 }

@@ -41,7 +41,16 @@ type Options struct {
 	Audit *audit.Recorder
 	// Actor is the actor of those audit records. Default "directory".
 	Actor string
+	// LoginTimeout bounds the directories' part of one login (every search,
+	// bind and group read, over every directory tried), within the caller's
+	// own deadline; running out is an outage (authn.ErrUnavailable).
+	// Default DefaultLoginTimeout.
+	LoginTimeout time.Duration
 }
+
+// DefaultLoginTimeout is the default of Options.LoginTimeout: well under the
+// server's 30-second write timeout, so that the person always gets a page.
+const DefaultLoginTimeout = 20 * time.Second
 
 // settings are the per-server values derived from a configuration.
 type settings struct {
@@ -72,6 +81,8 @@ type Directory struct {
 
 	groupsMu sync.Mutex
 	groups   *groupIndex
+
+	breaker *breaker
 }
 
 // New prepares a directory from its configuration; no connection is opened
@@ -131,6 +142,7 @@ func New(cfg config.Directory, o Options) (*Directory, error) {
 		d.username = cfg.Users.LoginAttributes[0]
 	}
 	d.attrs = d.personAttributes()
+	d.breaker = newBreaker(cfg.Breaker, o.Now, d.log)
 	return d, nil
 }
 
@@ -161,7 +173,26 @@ var ErrUnreachable = errors.New("directory: no server could be reached")
 // server once; a server that cannot be reached is marked down and the next
 // one is tried. service chooses the search pool (bound as the service
 // account) or the bind pool.
+//
+// The directory's circuit breaker decides first: while it is open the
+// request fails at once with ErrBreakerOpen, and the outcome of every
+// request it lets through is counted (see breaker.done).
 func (d *Directory) withConn(ctx context.Context, service bool, f func(c *conn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	probe, err := d.breaker.allow()
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.cfg.Name, err)
+	}
+	err = d.tryServers(ctx, service, f)
+	failed, abandoned := breakerOutcome(err)
+	d.breaker.done(probe, failed, abandoned)
+	return err
+}
+
+// tryServers is withConn without the circuit breaker.
+func (d *Directory) tryServers(ctx context.Context, service bool, f func(c *conn) error) error {
 	order := make([]*server, 0, len(d.servers))
 	var down []*server
 	for _, s := range d.servers {

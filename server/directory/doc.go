@@ -15,7 +15,19 @@
 // when the context ends). A connection idle for more than 30 seconds is
 // checked with a read of the root DSE before reuse. When a server cannot be
 // reached (or a reused connection breaks and a new one fails too) the next
-// URL is tried, and the failed server is tried last for 30 seconds.
+// URL is tried, and the failed server is tried last for 30 seconds. A
+// service bind that did not answer within connect_timeout is an outage.
+//
+// # Circuit breaker
+//
+// Each directory (all its URLs together) has a circuit breaker on each node
+// ([Directory.Breaker]): after breaker.failures consecutive requests failed
+// (every server unreachable, or the caller's deadline ran out while waiting)
+// it opens, and requests fail at once with [ErrBreakerOpen], which wraps
+// [ErrUnreachable], for breaker.cool_down. Then it is half-open: one request
+// probes the directory while the others still fail at once; an answer of any
+// kind (a wrong password too) closes it, a failure opens it again. A request
+// whose caller went away counts for nothing. Opening and closing are logged.
 //
 // # Login
 //
@@ -23,8 +35,14 @@
 //
 //  1. The input is trimmed and put in Unicode NFC. A 12-digit personal ID is a
 //     citizen's (handled=false). "DOMAIN\user" and "user@domain" with a
-//     configured domain pick one directory; otherwise the directories linked
-//     to an account with that username come first, then the configured order.
+//     configured domain pick one directory. An e-mail address or a phone
+//     number of an account no directory provisioned is that local account's
+//     (handled=false, no directory asked: a directory that is down costs
+//     citizens nothing); one of a directory's account puts that directory
+//     first. Otherwise the directories linked to an account with that
+//     username come first, then the configured order. The directories' part
+//     of a login has its own deadline (Options.LoginTimeout) within the
+//     caller's.
 //  2. An empty password is a wrong password, decided before any request (an
 //     empty password is an unauthenticated bind that most servers accept).
 //  3. Each directory is searched as the service account with the filter of

@@ -230,7 +230,11 @@ func (s *server) open(ctx context.Context, service bool) (*conn, error) {
 		err := run(ctx, c, func() error { return lc.Bind(s.bindDN, s.bindPassword) })
 		if err != nil {
 			c.Close()
-			if isNetwork(err) {
+			// A server that did not answer within the connect timeout is
+			// out of reach, whatever error the reader reports (go-ldap's
+			// "unable to read LDAP response packet: i/o timeout" carries no
+			// network code), never a misconfiguration.
+			if isNetwork(err) || ctx.Err() != nil || !time.Now().Before(deadline) {
 				return nil, &outageError{server: s.url, op: "service bind", err: err}
 			}
 			return nil, fmt.Errorf("%w: binding as the service account %s at %s: %v", errMisconfigured, s.bindDN, s.url, err)

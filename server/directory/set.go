@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -25,8 +26,10 @@ type Set struct {
 	log    *slog.Logger
 	leases store.Leases
 	holder string // names this process in the leases it holds
-	audit  *audit.Recorder
-	actor  string
+	// loginTimeout bounds the directories' part of one login (Options.LoginTimeout).
+	loginTimeout time.Duration
+	audit        *audit.Recorder
+	actor        string
 }
 
 var _ authn.DirectoryAuthenticator = (*Set)(nil)
@@ -39,7 +42,10 @@ func NewSet(cfgs []config.Directory, o Options, st Store, locker Locker) (*Set, 
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Set{prov: &provisioner{store: st, locker: locker, log: o.Log}, log: o.Log, leases: o.Leases, audit: o.Audit,
-		actor: o.Actor}
+		actor: o.Actor, loginTimeout: o.LoginTimeout}
+	if s.loginTimeout <= 0 {
+		s.loginTimeout = DefaultLoginTimeout
+	}
 	if s.actor == "" {
 		s.actor = "directory"
 	}
@@ -98,9 +104,11 @@ type target struct {
 }
 
 // targets decides where input may be a person: DOMAIN\user and user@domain
-// with a configured domain name one directory; anything else is looked for
-// in the directories linked to an account with that username first, then in
-// configured order. A personal ID is a citizen's, never a directory login.
+// with a configured domain name one directory; a personal ID, and an e-mail
+// address or a phone number of a local account (one no directory provisioned)
+// name no directory; anything else is looked for in the directories linked to
+// an account with that username (or e-mail address or phone number) first,
+// then in configured order.
 func (s *Set) targets(ctx context.Context, input string) ([]target, error) {
 	if len(s.dirs) == 0 || input == "" {
 		return nil, nil
@@ -118,9 +126,22 @@ func (s *Set) targets(ctx context.Context, input string) ([]target, error) {
 			return []target{{dir: d, values: []string{input, input[:i]}, linked: true}}, nil
 		}
 	}
+	// An e-mail address or a phone number of a local account is that
+	// account's login: no directory is asked (a directory that is down must
+	// not slow citizens). One of a directory's account names its directory.
+	owner, err := s.identifierOwner(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	if owner != nil && (owner.Official == nil || owner.Official.Directory == "") {
+		return nil, nil
+	}
 	accts, err := s.prov.store.DirectoryAccountsByUsername(ctx, strings.ToLower(input))
 	if err != nil {
 		return nil, err
+	}
+	if owner != nil {
+		accts = append(accts, owner)
 	}
 	var first, rest []target
 	for _, d := range s.dirs {
@@ -153,10 +174,14 @@ func (s *Set) Authenticate(ctx context.Context, input, password string) (acct *i
 	if password == "" {
 		return nil, true, false, nil
 	}
+	// The directories' part of the login has its own deadline, within the
+	// request's: waits for directories never outlast the response.
+	dctx, cancel := context.WithTimeout(ctx, s.loginTimeout)
+	defer cancel()
 	var unreachable []error
 	for _, t := range targets {
 		d := t.dir
-		entry, err := d.findPerson(ctx, t.values...)
+		entry, err := d.findPerson(dctx, t.values...)
 		switch {
 		case errors.Is(err, errNoEntry):
 			continue
@@ -175,7 +200,7 @@ func (s *Set) Authenticate(ctx context.Context, input, password string) (acct *i
 			unreachable = append(unreachable, err)
 			continue
 		}
-		return s.login(ctx, d, entry, password)
+		return s.login(ctx, dctx, d, entry, password)
 	}
 	if len(unreachable) == 0 {
 		return nil, false, false, nil
@@ -186,6 +211,30 @@ func (s *Set) Authenticate(ctx context.Context, input, password string) (acct *i
 		return nil, false, false, nil
 	}
 	return nil, true, false, fmt.Errorf("%w: %w", authn.ErrUnavailable, errors.Join(unreachable...))
+}
+
+// identifierOwner returns the account whose e-mail address or phone number
+// input is, or nil when input is neither or names no account: one indexed
+// lookup in dinhdanh's own database.
+func (s *Set) identifierOwner(ctx context.Context, input string) (*identity.Account, error) {
+	var kind store.IdentifierKind
+	var value string
+	if strings.Contains(input, "@") {
+		e, err := identity.NormalizeEmail(input)
+		if err != nil {
+			return nil, nil
+		}
+		kind, value = store.ByEmail, e
+	} else if p, err := identity.NormalizePhone(input); err == nil {
+		kind, value = store.ByPhone, p
+	} else {
+		return nil, nil
+	}
+	acct, err := s.prov.store.FindAccount(ctx, kind, value)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return acct, err
 }
 
 // isLocal reports whether input names an account that is not a directory's.
@@ -205,13 +254,15 @@ func (s *Set) isLocal(ctx context.Context, input string) bool {
 }
 
 // login checks the password of the entry found, then provisions the account.
-func (s *Set) login(ctx context.Context, d *Directory, entry *ldap.Entry, password string) (*identity.Account, bool, bool, error) {
+// Requests to the directory run under dctx, the directories' deadline within
+// ctx; its end is an outage, ctx's end the caller's.
+func (s *Set) login(ctx, dctx context.Context, d *Directory, entry *ldap.Entry, password string) (*identity.Account, bool, bool, error) {
 	p := d.person(entry)
 	if p.Username == "" {
 		d.log.Warn("directory entry has no username attribute; login refused", "dn", entry.DN, "attribute", d.username)
 		return nil, true, false, nil
 	}
-	ok, err := d.bind(ctx, p.DN, password)
+	ok, err := d.bind(dctx, p.DN, password)
 	existing, ferr := s.prov.store.FindDirectoryAccount(ctx, d.cfg.Name, p.Username)
 	if ferr != nil && !errors.Is(ferr, store.ErrNotFound) {
 		return nil, true, false, ferr
@@ -230,7 +281,7 @@ func (s *Set) login(ctx context.Context, d *Directory, entry *ldap.Entry, passwo
 		return existing, true, false, nil
 	}
 	if d.cfg.Groups.BaseDN != "" {
-		ix, err := d.cachedGroups(ctx)
+		ix, err := d.cachedGroups(dctx)
 		if err != nil {
 			return existing, true, false, fmt.Errorf("%w: %w", authn.ErrUnavailable, err)
 		}

@@ -42,6 +42,13 @@ type node struct {
 // start assembles dinhdanh with one directory over ou=officials and serves it.
 func start(t *testing.T, srv *ldaptest.Server) *node {
 	t.Helper()
+	return startWith(t, srv, nil)
+}
+
+// startWith is start with the configuration changed by change (when not
+// nil) before it is validated.
+func startWith(t *testing.T, srv *ldaptest.Server, change func(cfg *config.Config)) *node {
+	t.Helper()
 	ctx := t.Context()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,6 +70,9 @@ func start(t *testing.T, srv *ldaptest.Server) *node {
 	d.Groups.Roles = map[string][]string{"lanh-dao-phong": {"qlvb.lanh_dao"}, "chuyen-doi-so": {"cds.quan_tri"}}
 	d.Sync.Interval = 0
 	cfg.Directories = []config.Directory{d}
+	if change != nil {
+		change(cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

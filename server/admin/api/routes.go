@@ -331,6 +331,14 @@ type directoryJSON struct {
 	SyncedAt   *time.Time `json:"synced_at,omitempty"`
 	FullSyncAt *time.Time `json:"full_sync_at,omitempty"`
 	HighWater  string     `json:"high_water,omitempty"`
+	// Breaker is the directory's circuit breaker on the node that answered.
+	Breaker *breakerJSON `json:"breaker,omitempty"`
+}
+
+type breakerJSON struct {
+	State     string     `json:"state"`
+	Failures  int        `json:"failures"`
+	OpenUntil *time.Time `json:"open_until,omitempty"`
 }
 
 func timeOrNil(t time.Time) *time.Time {
@@ -345,9 +353,16 @@ func directoriesOut(ds []admin.DirectoryStatus) []directoryJSON {
 	for _, d := range ds {
 		out = append(out, directoryJSON{Name: d.Name, Agency: d.Agency, URLs: orEmpty(d.URLs), Accounts: d.Accounts,
 			Disabled: d.Disabled, Entries: d.Entries, SyncedAt: timeOrNil(d.SyncedAt), FullSyncAt: timeOrNil(d.FullSyncAt),
-			HighWater: d.HighWater})
+			HighWater: d.HighWater, Breaker: breakerOut(d.Breaker)})
 	}
 	return out
+}
+
+func breakerOut(b admin.DirectoryBreaker) *breakerJSON {
+	if b.State == "" {
+		return nil
+	}
+	return &breakerJSON{State: b.State, Failures: b.Failures, OpenUntil: timeOrNil(b.OpenUntil)}
 }
 
 type serverCheckJSON struct {

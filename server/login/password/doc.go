@@ -9,9 +9,12 @@
 // (authn.Guard.Check): a try is reserved before the password is verified,
 // so parallel guesses cannot exceed the limit. A staff directory answers
 // first for its officials (the directory step: authn.DirectoryAuthenticator,
-// an outage is a 503 page, a disabled or expired directory account its own
-// page); then the local password (flow.Passwords). A missing account spends
-// the time of a check.
+// an outage or an open circuit breaker is a 503 page, a disabled or expired
+// directory account its own page); then the local password
+// (flow.Passwords). An identifier that can only be local — a personal ID,
+// or an email or phone number of an account no directory provisioned — asks
+// no directory at all, so a directory that is down costs citizens nothing.
+// A missing account spends the time of a check.
 //
 // A right password starts the SSO session at LoA1 (amr pwd), as an
 // official when the login used a username or the account has no personal

@@ -144,12 +144,25 @@ func (pc *passwordCheck) subjectKey(value string) string {
 	return authn.IdentifierKey(string(pc.kind) + ":" + value)
 }
 
-// verify checks the password: a staff directory first (officials), then the
-// local account. An error is an outage or a state of a right directory
-// credential (disabled, expired), not a wrong password.
+// onlyLocal reports whether the login can only be a local account's: a
+// personal ID, or an e-mail address or a phone number of an account that no
+// directory provisioned. No directory is asked for it, so that a directory
+// that is down or slow costs citizens nothing.
+func (pc *passwordCheck) onlyLocal() bool {
+	if pc.kind == store.ByPersonalID {
+		return true
+	}
+	return pc.kind != store.ByUsername && pc.local != nil &&
+		(pc.local.Official == nil || pc.local.Official.Directory == "")
+}
+
+// verify checks the password: a staff directory first (officials), unless
+// the identifier can only be local, then the local account. An error is an
+// outage or a state of a right directory credential (disabled, expired),
+// not a wrong password.
 func (pc *passwordCheck) verify(s *Step) func(context.Context) (bool, error) {
 	return func(ctx context.Context) (bool, error) {
-		if s.env.Passwords.Directory != nil {
+		if s.env.Passwords.Directory != nil && !pc.onlyLocal() {
 			acct, handled, ok, err := s.env.Passwords.Directory.Authenticate(ctx, pc.input, pc.password)
 			pc.acct, pc.method = acct, "directory"
 			if err != nil || handled {
