@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"net"
 	"sync/atomic"
 
 	"github.com/ory/fosite"
@@ -51,6 +52,13 @@ func Outage(ctx context.Context, err error) bool {
 		return true
 	}
 	if seen, ok := ctx.Value(outageKey{}).(*atomic.Bool); ok && seen.Load() {
+		return true
+	}
+	// A store call that ran out of its own deadline (the PostgreSQL
+	// statement timeout) while the request itself is still alive is an
+	// outage too, wherever it was made.
+	var ne net.Error
+	if ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
 		return true
 	}
 	var re *fosite.RFC6749Error

@@ -7,6 +7,7 @@
 //	go run ./test/load --backend postgres       two nodes sharing PostgreSQL and Redis
 //	go run ./test/load --backend both           SQLite, then PostgreSQL + Redis, compared
 //	go run ./test/load --scenarios cc,login --duration 20s
+//	go run ./test/load --faults                 faults injected during a load (see faults.go)
 //	go run ./test/load --url http://127.0.0.1:8080 --cli "bin/dinhdanh --config dev.yaml"
 //	go run ./test/load seed --dsn postgres://… --accounts 1000000   (see search.go)
 //	go run ./test/load search --dsn postgres://…                    the admin's account search
@@ -122,6 +123,10 @@ type options struct {
 	pids             []int // --pid: the process ids of the --url nodes
 	keep             bool
 	cpuProfile       string
+	// faults runs the --faults mode (faults.go) instead of the measurements.
+	faults    bool
+	faultHold time.Duration
+	out       io.Writer // where the --faults report goes
 }
 
 // backends returns the deployments --start runs, in order.
@@ -167,6 +172,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	pids := fs.String("pid", "", "with --url: process id of the server, to read its memory; with several URLs, theirs in the same order, separated by commas")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this command's own CPU profile (the load generator's cost) to the file")
 	fs.BoolVar(&o.keep, "keep", false, "with --start: keep the temporary directory (binary, SQLite database, seal key, node logs); PostgreSQL's and Redis's are removed")
+	fs.BoolVar(&o.faults, "faults", false, "with --start: instead of the measurements, inject faults during a load of refreshes and client-credentials tokens (a node killed, Redis stopped and killed, PostgreSQL fast-stopped, immediately stopped and frozen) on the PostgreSQL + Redis deployment it starts, and print the answers by class and the recovery time of each")
+	fs.DurationVar(&o.faultHold, "fault-hold", 3*time.Second, "with --faults: how long each fault lasts, and the steady state between two")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -197,6 +204,17 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--accounts must be between 1 and 999999")
 	case o.argonM == 0 || o.argonT == 0 || o.argonP == 0 || o.argonP > 255:
 		return nil, errors.New("argon2id parameters must be positive (parallelism at most 255)")
+	}
+	if o.faults {
+		switch {
+		case !o.start:
+			return nil, errors.New("--faults injects faults only into servers this run starts: not with --url")
+		case set["backend"] && o.backend != "postgres":
+			return nil, errors.New("--faults runs on --backend postgres (nodes sharing PostgreSQL and Redis)")
+		case o.faultHold < 500*time.Millisecond || o.faultHold > time.Minute:
+			return nil, errors.New("--fault-hold must be between 500ms and 1m")
+		}
+		o.backend = "postgres"
 	}
 	switch o.backend {
 	case "sqlite", "postgres", "both":
@@ -322,6 +340,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "load: "+format+"\n", a...) }
+	o.out = stdout
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -369,6 +388,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if err != nil {
 			return err
 		}
+		if o.faults {
+			continue // runStarted printed the faults' report
+		}
 		rep.print(stdout)
 		reps = append(reps, rep)
 	}
@@ -404,6 +426,9 @@ func runStarted(ctx context.Context, o *options, backend, bin, tmp string, progr
 			return nil, err
 		}
 		rep.mem = append(rep.mem, nodeMemory{idle: rss})
+	}
+	if o.faults {
+		return rep, runFaults(ctx, o, d, fx, o.out, progress)
 	}
 	if err := measure(ctx, o, rep, d, fx, progress); err != nil {
 		return nil, err

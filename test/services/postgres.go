@@ -269,3 +269,12 @@ func (s *PostgresServer) Start(t testing.TB) {
 	t.Helper()
 	s.restart(t, s.start)
 }
+
+// Relaunch starts a server stopped by Shutdown (or Stop) again on the same
+// port with its data, as Start does, for a caller outside a test.
+func (s *PostgresServer) Relaunch() error {
+	if s.Pid() != 0 {
+		return fmt.Errorf("PostgreSQL at %s is already running", s.Addr)
+	}
+	return s.start()
+}

@@ -436,3 +436,12 @@ func (s *RedisServer) startSentinel(conf string) error {
 	s.running(p)
 	return nil
 }
+
+// Relaunch starts a server stopped by Shutdown (or Stop) again on the same
+// port, empty, as Start does, for a caller outside a test.
+func (s *RedisServer) Relaunch() error {
+	if s.Pid() != 0 {
+		return fmt.Errorf("redis at %s is already running", s.Addr)
+	}
+	return s.start()
+}

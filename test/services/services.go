@@ -378,3 +378,9 @@ func (l *logBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Shutdown stops the server as Stop does (its graceful shutdown, killed
+// after StopTimeout), for a caller outside a test, such as the load
+// command's --faults mode; a server that already exited is only marked
+// stopped. Relaunch starts it again.
+func (d *daemon) Shutdown() error { return d.halt() }
