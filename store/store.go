@@ -88,8 +88,19 @@ type Accounts interface {
 	// CreateAccount inserts a new account with an optional password hash ("" for none).
 	// A taken personal ID, email, phone or official username is a *ConflictError.
 	CreateAccount(ctx context.Context, a *identity.Account, passwordHash string) error
-	// UpdateAccount replaces the account's profile fields (not its password).
+	// UpdateAccount replaces the account's profile fields (not its password)
+	// and sets a.UpdatedAt. Every write of an account (this, UpdateAccountIf,
+	// SetPasswordHash, ProvePersonalID, …) gives it an UpdatedAt later than
+	// the one it had, even within one millisecond.
 	UpdateAccount(ctx context.Context, a *identity.Account) error
+	// UpdateAccountIf is UpdateAccount on condition that the account was last
+	// updated at ifUpdatedAt (its UpdatedAt as read, to the millisecond): when
+	// it changed since, it changes nothing and returns ErrChanged, and the
+	// caller reads the account again and re-applies its change. Of concurrent
+	// writers that read the same account, exactly one succeeds. ErrNotFound:
+	// no such account; a taken identifier is a *ConflictError. a.UpdatedAt is
+	// set only on success.
+	UpdateAccountIf(ctx context.Context, a *identity.Account, ifUpdatedAt time.Time) error
 	// GetAccount returns the account with the subject id, or ErrNotFound.
 	GetAccount(ctx context.Context, id string) (*identity.Account, error)
 	// FindAccount returns the account holding the identifier of the given kind, or ErrNotFound.

@@ -368,23 +368,35 @@ func (h *Handler) verifyContact(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	acct, err := h.Store.GetAccount(ctx, sso.AccountID)
+	// The contact is set on the account as it is now, read again when a
+	// concurrent write (the profile saved, an administrator's lock) came in
+	// between, so that neither overwrites the other.
+	var (
+		before         string
+		beforeVerified bool
+	)
+	acct, err := h.changeAccount(ctx, sso.AccountID, func(acct *identity.Account) (*identity.Account, error) {
+		before, beforeVerified = acct.Email, acct.EmailVerified
+		if channel == "email" {
+			acct.Email, acct.EmailVerified = p.Value, true
+		} else {
+			before, beforeVerified = acct.Phone, acct.PhoneVerified
+			acct.Phone, acct.PhoneVerified = p.Value, true
+		}
+		return acct, nil
+	})
 	if err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	before, beforeVerified := acct.Email, acct.EmailVerified
-	if channel == "email" {
-		acct.Email, acct.EmailVerified = p.Value, true
-	} else {
-		before, beforeVerified = acct.Phone, acct.PhoneVerified
-		acct.Phone, acct.PhoneVerified = p.Value, true
-	}
-	if err := h.Store.UpdateAccount(ctx, acct); err != nil {
 		if _, ok := store.IsConflict(err); ok {
 			_ = c.Eph.DeleteRecord(ctx, store.KindContactVerification, rec.Key)
 			refuse("taken")
 			profileError(http.StatusConflict, "contact.unavailable")
+			return
+		}
+		if errors.Is(err, errAccountBusy) {
+			// The code stays usable: the person may enter it again.
+			_ = c.Eph.CompareAndSwapRecord(ctx, store.KindContactVerification, &used, rec)
+			refuse("busy")
+			profileError(http.StatusConflict, "account.changed")
 			return
 		}
 		h.unavailable(w, r, err)

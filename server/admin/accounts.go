@@ -324,8 +324,8 @@ func (s *Service) Lock(ctx context.Context, a *identity.Account, reason string) 
 		return err
 	}
 	before := lockFields(a)
-	a.Disabled, a.DisabledReason = true, strings.TrimSpace(reason)
-	if err := s.Store.UpdateAccount(ctx, a); err != nil {
+	reason = strings.TrimSpace(reason)
+	if err := s.writeAccount(ctx, a, func(a *identity.Account) { a.Disabled, a.DisabledReason = true, reason }); err != nil {
 		return err
 	}
 	if _, err := s.endSessions(ctx, a.ID, session.ReasonDisabled); err != nil {
@@ -411,8 +411,7 @@ func (s *Service) Unlock(ctx context.Context, a *identity.Account) error {
 		return err
 	}
 	before := lockFields(a)
-	a.Disabled, a.DisabledReason = false, ""
-	if err := s.Store.UpdateAccount(ctx, a); err != nil {
+	if err := s.writeAccount(ctx, a, func(a *identity.Account) { a.Disabled, a.DisabledReason = false, "" }); err != nil {
 		return err
 	}
 	for _, key := range Identifiers(a) {
@@ -598,4 +597,32 @@ func (s *Service) ResetFactors(ctx context.Context, a *identity.Account) (int, e
 	}
 	s.audit(ctx, audit.AccountResetFactors, a.ID, "", map[string]string{"removed": fmt.Sprint(n)})
 	return n, nil
+}
+
+// writeAccount applies change to a and writes it on condition that the
+// account is unchanged since a was read (store.UpdateAccountIf); when
+// another write came in between, it reads a again and re-applies change, so
+// that a lock never overwrites a change made meanwhile (a contact verified,
+// the profile saved). On success a holds the account as written.
+func (s *Service) writeAccount(ctx context.Context, a *identity.Account, change func(*identity.Account)) error {
+	for {
+		next := *a
+		change(&next)
+		err := s.Store.UpdateAccountIf(ctx, &next, a.UpdatedAt)
+		if err == nil {
+			*a = next
+			return nil
+		}
+		if !errors.Is(err, store.ErrChanged) {
+			return err
+		}
+		fresh, err := s.Store.GetAccount(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		*a = *fresh
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
 }

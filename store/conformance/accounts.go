@@ -34,6 +34,7 @@ func RunStore(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("AdminViews", func(t *testing.T) { testAdminViews(t, open) })
 	t.Run("PersonalData", func(t *testing.T) { testPersonalData(t, open) })
 	t.Run("TokenRevocations", func(t *testing.T) { testTokenRevocations(t, open) })
+	t.Run("AccountCAS", func(t *testing.T) { testAccountCAS(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		s := open(t)
 		must(t, s.Ping(t.Context()), "Ping")

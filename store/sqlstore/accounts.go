@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dinhdanh/dinhdanh/server/identity"
 	"github.com/dinhdanh/dinhdanh/store"
@@ -172,20 +174,60 @@ func (db *DB) CreateAccount(ctx context.Context, a *identity.Account, passwordHa
 
 // UpdateAccount implements store.Accounts.
 func (db *DB) UpdateAccount(ctx context.Context, a *identity.Account) error {
-	a.UpdatedAt = db.now().UTC()
+	return db.updateAccount(ctx, a, nil)
+}
+
+// UpdateAccountIf implements store.Accounts.
+func (db *DB) UpdateAccountIf(ctx context.Context, a *identity.Account, ifUpdatedAt time.Time) error {
+	return db.updateAccount(ctx, a, &ifUpdatedAt)
+}
+
+// laterUpdatedAt is the SET clause that moves updated_at to the time in
+// parameter n, or 1 ms past its current value when that is not later: every
+// write of an account gives it a new updated_at (even two in one
+// millisecond), which is what UpdateAccountIf compares.
+func laterUpdatedAt(n int) string {
+	p := "$" + strconv.Itoa(n)
+	return "updated_at=CASE WHEN updated_at<" + p + " THEN " + p + " ELSE updated_at+1 END"
+}
+
+// updateAccount replaces the row of a, when ifUpdatedAt is nil or its
+// updated_at is *ifUpdatedAt, and sets a.UpdatedAt to the stored value.
+func (db *DB) updateAccount(ctx context.Context, a *identity.Account, ifUpdatedAt *time.Time) error {
 	args := accountArgs(a)
+	args[22] = ms(db.now().UTC())
 	args = append(append(args[:21], args[22]), proofingArgs(a)...) // every column but created_at
 	args = append(args, searchText(a))
-	res, err := db.w.ExecContext(ctx, `UPDATE accounts SET full_name=$2, birthdate=$3, gender=$4, email=$5,
+	q := `UPDATE accounts SET full_name=$2, birthdate=$3, gender=$4, email=$5,
 		email_verified=$6, phone=$7, phone_verified=$8, locale=$9, personal_id=$10, is_official=$11,
 		official_directory=$12, official_username=$13, official_agency=$14, official_department=$15,
 		official_title=$16, official_roles=$17, official_groups=$18, admin=$19, disabled=$20, disabled_reason=$21,
-		updated_at=$22, pid_state=$23, pid_method=$24, pid_provider=$25, pid_assurance=$26, pid_document=$27,
-		pid_by=$28, pid_at=$29, search_text=$30 WHERE id=$1`, args...)
+		` + laterUpdatedAt(22) + `, pid_state=$23, pid_method=$24, pid_provider=$25, pid_assurance=$26, pid_document=$27,
+		pid_by=$28, pid_at=$29, search_text=$30 WHERE id=$1`
+	if ifUpdatedAt != nil {
+		q += ` AND updated_at=$31`
+		args = append(args, ms(*ifUpdatedAt))
+	}
+	var updated int64
+	err := db.w.QueryRowContext(ctx, q+` RETURNING updated_at`, args...).Scan(&updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		if ifUpdatedAt == nil {
+			return store.ErrNotFound
+		}
+		var n int
+		if err := db.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE id=$1`, a.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return store.ErrNotFound
+		}
+		return store.ErrChanged
+	}
 	if err != nil {
 		return conflict(err, accountConflicts)
 	}
-	return affected(res, nil)
+	a.UpdatedAt = tm(updated)
+	return nil
 }
 
 // GetAccount implements store.Accounts.
@@ -231,7 +273,7 @@ func (db *DB) PasswordHash(ctx context.Context, accountID string) (string, error
 
 // SetPasswordHash implements store.Accounts.
 func (db *DB) SetPasswordHash(ctx context.Context, accountID, hash string) error {
-	return affected(db.w.ExecContext(ctx, `UPDATE accounts SET password_hash=$2, updated_at=$3 WHERE id=$1`,
+	return affected(db.w.ExecContext(ctx, `UPDATE accounts SET password_hash=$2, `+laterUpdatedAt(3)+` WHERE id=$1`,
 		accountID, hash, ms(db.now())))
 }
 
@@ -273,7 +315,7 @@ func (db *DB) ProvePersonalID(ctx context.Context, accountID string, pid identit
 	default:
 		// The squatter's claim is dropped, unless it was proven meanwhile.
 		if err := affected(tx.ExecContext(ctx, `UPDATE accounts SET personal_id=NULL, pid_state='unverified',
-			pid_method='', pid_provider='', pid_assurance='', pid_document='', pid_by='', pid_at=0, updated_at=$3
+			pid_method='', pid_provider='', pid_assurance='', pid_document='', pid_by='', pid_at=0, `+laterUpdatedAt(3)+`
 			WHERE id=$1 AND personal_id=$2 AND pid_state<>'verified'`, holder, string(pid), now)); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return "", &store.ConflictError{Field: "personal_id"}
@@ -283,7 +325,7 @@ func (db *DB) ProvePersonalID(ctx context.Context, accountID string, pid identit
 	}
 	a := &identity.Account{PersonalID: pid, Proofing: proof}
 	args := append([]any{accountID, string(pid), now}, proofingArgs(a)...)
-	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET personal_id=$2, updated_at=$3, pid_state=$4, pid_method=$5,
+	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET personal_id=$2, `+laterUpdatedAt(3)+`, pid_state=$4, pid_method=$5,
 		pid_provider=$6, pid_assurance=$7, pid_document=$8, pid_by=$9, pid_at=$10 WHERE id=$1`, args...); err != nil {
 		return "", conflict(err, accountConflicts)
 	}

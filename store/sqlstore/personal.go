@@ -150,7 +150,7 @@ func (db *DB) CloseAccount(ctx context.Context, c store.ClosedAccount) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := affected(tx.ExecContext(ctx, `UPDATE accounts SET updated_at=$2 WHERE id=$1`, c.AccountID, ms(c.ClosedAt))); err != nil {
+	if err := affected(tx.ExecContext(ctx, `UPDATE accounts SET `+laterUpdatedAt(2)+` WHERE id=$1`, c.AccountID, ms(c.ClosedAt))); err != nil {
 		return err
 	}
 	var closed, official, roles int
