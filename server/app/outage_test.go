@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -295,26 +296,33 @@ func TestOutageAnswers(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			for _, e := range endpoints {
-				client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-					Timeout: 30 * time.Second}
-				start := time.Now()
-				resp, err := client.Do(e.request(n.srv.URL, f))
-				if err != nil {
-					t.Fatalf("%s: %v", e.name, err)
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				took := time.Since(start)
-				checkOutageAnswer(t, e, resp.StatusCode, resp.Header.Get("Content-Type"), string(b), backend)
-				if took > fl.bound {
-					t.Errorf("%s took %s, more than %s", e.name, took, fl.bound)
-				}
-			}
+			askEveryEndpoint(t, n, f, fl.bound, backend)
 			fl.recover(t, n)
 			recovered = true
 			n.wantRecovered(t)
 		})
+	}
+}
+
+// askEveryEndpoint sends every row of endpoints to the whole node and
+// checks each answer (checkOutageAnswer) and that it came within bound.
+func askEveryEndpoint(t *testing.T, n *outageNode, f *outageFixture, bound time.Duration, backend string) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout: 30 * time.Second}
+	for _, e := range endpoints {
+		start := time.Now()
+		resp, err := client.Do(e.request(n.srv.URL, f))
+		if err != nil {
+			t.Fatalf("%s: %v", e.name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		checkOutageAnswer(t, e, resp.StatusCode, resp.Header.Get("Content-Type"), string(b), backend)
+		if took > bound {
+			t.Errorf("%s took %s, more than %s", e.name, took, bound)
+		}
 	}
 }
 
@@ -369,3 +377,176 @@ func TestOutageHandlers(t *testing.T) {
 }
 
 func isUnavailable(err error) bool { return errors.Is(err, oauth.ErrUnavailable) }
+
+// readAnswer is the true answer of a row that needs no write on a full
+// disk: its status and a piece of its body.
+type readAnswer struct {
+	status int
+	has    string
+}
+
+// sqliteFullReads are the rows that, sent to the endpoint itself (before
+// the node's checks notice the full disk), need no write: SQLite still
+// reads, so they give the true answer for their request. Introspection
+// reads the token (active); userinfo reads it too and refuses it for want
+// of the openid scope (the fixture's token is a client_credentials one);
+// an unknown code is invalid_grant. Every other OAuth row writes (a token,
+// a revocation) and answers 503 temporarily_unavailable, or is refused
+// before any store is read (a malformed refresh token).
+var sqliteFullReads = map[string]readAnswer{
+	"introspection of a valid token": {http.StatusOK, `"active":true`},
+	"userinfo":                       {http.StatusForbidden, `"insufficient_scope"`},
+	"token authorization_code":       {http.StatusBadRequest, `"invalid_grant"`},
+}
+
+// sqliteFullFirst adds the rows that, asked first through the whole node,
+// are refused on their own input or need no write, the true answer with
+// reads working: the malformed refresh token (invalid_grant), the admin
+// API for a token without an admin role (403 problem), authorize without
+// PKCE (the invalid_request page), an unknown login or consent flow (400
+// page), a login POST without its form token (403 "form has expired"), a
+// logout and the console without a session (signed out; to the login).
+var sqliteFullFirst = map[string]readAnswer{
+	"token refresh_token":           {http.StatusBadRequest, `"invalid_grant"`},
+	"admin API with a bearer token": {http.StatusForbidden, `"status":403`},
+	"authorize":                     {http.StatusBadRequest, "invalid_request"},
+	"login page":                    {http.StatusBadRequest, "<html"},
+	"login POST":                    {http.StatusForbidden, "<html"},
+	"consent":                       {http.StatusBadRequest, "<html"},
+	"logout":                        {http.StatusOK, "<html"},
+	"account console":               {http.StatusSeeOther, "/login"},
+}
+
+// checkReadAnswer checks a row's answer against its true answer a.
+func checkReadAnswer(t *testing.T, e endpoint, a readAnswer, status int, body string) {
+	t.Helper()
+	if status != a.status || !strings.Contains(body, a.has) {
+		t.Errorf("%s on a full disk: %d %.300s, want %d with %s (needs no write)", e.name, status, body, a.status, a.has)
+	}
+}
+
+// TestOutageAnswersSQLiteFull is the table of TestOutageAnswers for a
+// SQLite node (its ephemeral state in SQLite too, no Redis) whose disk
+// fills up: /health/ready turns red within readinessBound, then every row
+// answers through the whole node as for the other faults (503 in the form
+// its callers read, 200 for what is served from memory), and the OAuth
+// endpoints asked directly (as the first requests before the node noticed)
+// answer 503 temporarily_unavailable for every write, a true answer for a
+// read (sqliteFullReads), never 500 nor a final-looking refusal, within the
+// bound; once space is freed the node serves again by itself, with the
+// token acknowledged before the fault still active.
+func TestOutageAnswersSQLiteFull(t *testing.T) {
+	const bound = 3 * time.Second
+	dir := mountTmpfs(t, "4m")
+	cfg := config.Default()
+	cfg.DataDir = dir
+	n := startWriteNode(t, cfg)
+	n.waitReady(t, http.StatusOK)
+	f := newOutageFixture(t, n, "sqlite-full")
+	before := accessToken(t, n)
+
+	filler := filepath.Join(dir, "filler")
+	fillDisk(t, filler)
+	freed := false
+	defer func() {
+		if !freed {
+			_ = os.Remove(filler)
+		}
+	}()
+	took := n.waitReady(t, http.StatusServiceUnavailable)
+	t.Logf("disk full: not ready after %s", took)
+	askEveryEndpoint(t, n, f, bound, "database")
+
+	p := n.app.Provider
+	handlers := map[string]http.HandlerFunc{"/oauth2/token": p.HandleToken, "/oauth2/introspect": p.HandleIntrospect,
+		"/oauth2/revoke": p.HandleRevoke, "/userinfo": p.HandleUserinfo}
+	for _, e := range endpoints {
+		req := e.request("http://node.test", f)
+		h, ok := handlers[req.URL.Path]
+		if !ok {
+			continue
+		}
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		h(rec, req)
+		took := time.Since(start)
+		status, body := rec.Code, rec.Body.String()
+		if a, ok := sqliteFullReads[e.name]; ok {
+			checkReadAnswer(t, e, a, status, body)
+		} else if e.name != "token refresh_token" { // refused before any store is read
+			checkOutageAnswer(t, e, status, rec.Header().Get("Content-Type"), body, "")
+		}
+		if took > bound {
+			t.Errorf("%s took %s, more than %s", e.name, took, bound)
+		}
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	freed = true
+	took = n.waitReady(t, http.StatusOK)
+	t.Logf("disk freed: ready after %s", took)
+	n.wantRecovered(t)
+	n.introspectActive(t, before)
+}
+
+// TestOutageAnswersSQLiteFullFirst sends each row of endpoints through the
+// whole node as the first request on a full disk, before anything told the
+// node (no background checks): the handler's own answer, or the gate's 503
+// for a handler's 500, must be what TestOutageAnswersSQLiteFull expects of
+// the endpoint asked directly: 503 in its callers' form for a write, a true
+// answer for a read (sqliteFullReads), 200 for what is served from memory;
+// never a 500, within the bound. Between rows the space is freed and the
+// node turns ready again.
+func TestOutageAnswersSQLiteFullFirst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills and frees a disk once per endpoint")
+	}
+	const bound = 3 * time.Second
+	dir := mountTmpfs(t, "4m")
+	cfg := config.Default()
+	cfg.DataDir = dir
+	n := newWriteNode(t, cfg, false)
+	n.waitReady(t, http.StatusOK)
+	f := newOutageFixture(t, n, "sqlite-first")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout: 30 * time.Second}
+	filler := filepath.Join(dir, "filler")
+	for _, e := range endpoints {
+		if e.want == "ready" {
+			continue // asks the node's checks: TestOutageAnswersSQLiteFull
+		}
+		// The write probe's last success stands for writeProbeEvery (1 s):
+		// let it lapse, so that the node's check sees the full disk.
+		time.Sleep(1100 * time.Millisecond)
+		fillDisk(t, filler)
+		n.app.Provider.Storage.ForgetClient(f.client)
+		start := time.Now()
+		resp, err := client.Do(e.request(n.srv.URL, f))
+		if err != nil {
+			_ = os.Remove(filler)
+			t.Fatalf("%s: %v", e.name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		status, ctype, body := resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+		t.Logf("%s: %d %s", e.name, status, ctype)
+		if a, ok := sqliteFullReads[e.name]; ok {
+			checkReadAnswer(t, e, a, status, body)
+		} else if a, ok := sqliteFullFirst[e.name]; ok {
+			checkReadAnswer(t, e, a, status, body)
+		} else {
+			checkOutageAnswer(t, e, status, ctype, body, "")
+		}
+		if took > bound {
+			t.Errorf("%s took %s, more than %s", e.name, took, bound)
+		}
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
+		n.waitReady(t, http.StatusOK)
+	}
+	n.wantRecovered(t)
+}

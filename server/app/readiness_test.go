@@ -33,6 +33,14 @@ const readinessBound = 5 * time.Second
 // with its background checks running, and a client_credentials client.
 func startWriteNode(t *testing.T, cfg *config.Config) *outageNode {
 	t.Helper()
+	return newWriteNode(t, cfg, true)
+}
+
+// newWriteNode is startWriteNode, with the background checks only when
+// background is set: without them the node learns of a failing backend
+// only from /health/ready and from a handler's 500 or 503.
+func newWriteNode(t *testing.T, cfg *config.Config, background bool) *outageNode {
+	t.Helper()
 	ctx := t.Context()
 	n := &outageNode{srv: httptest.NewUnstartedServer(nil)}
 	cfg.Issuer = "http://" + n.srv.Listener.Addr().String()
@@ -61,7 +69,9 @@ func startWriteNode(t *testing.T, cfg *config.Config) *outageNode {
 	n.srv.Config.Handler = n.app.Handler
 	n.srv.Start()
 	bg, cancel := context.WithCancel(context.Background())
-	n.app.Background(bg)
+	if background {
+		n.app.Background(bg)
+	}
 	t.Cleanup(func() {
 		cancel()
 		n.srv.Close()
@@ -148,6 +158,25 @@ func mountTmpfs(t *testing.T, size string) string {
 	return dir
 }
 
+// fillDisk writes the file filler until its file system is full (ENOSPC).
+func fillDisk(t *testing.T, filler string) {
+	t.Helper()
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	block := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling the disk: %v", err)
+			}
+			return
+		}
+	}
+}
+
 // TestReadinessSQLiteDiskFull puts a node's SQLite file on a small tmpfs,
 // then fills the file system up: /health/ready turns 503 within the bound, a
 // write request answers 503 (not 500), and both turn back when the disk is
@@ -162,20 +191,7 @@ func TestReadinessSQLiteDiskFull(t *testing.T) {
 
 	// A full disk.
 	filler := filepath.Join(dir, "filler")
-	f, err := os.Create(filler)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("filling the disk: %v", err)
-			}
-			break
-		}
-	}
-	f.Close()
+	fillDisk(t, filler)
 	took := n.waitReady(t, http.StatusServiceUnavailable)
 	t.Logf("disk full: not ready after %s", took)
 	if _, m := n.ready(t); m["database"] == "ok" {
