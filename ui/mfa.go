@@ -125,6 +125,9 @@ type ReauthPage struct {
 	FlowID   string
 	Username string // shown, and offered to password managers
 	WebAuthn WebAuthnEndpoints
+	// Upstreams are the links to confirm through an upstream e-ID provider
+	// the account is linked to ("Xác nhận bằng VNeID"), one per provider.
+	Upstreams []UpstreamButton
 }
 
 // Every page type of this file can be passed to Render.

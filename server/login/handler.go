@@ -113,8 +113,12 @@ func New(c Config) *Handler {
 		h.steps = append(h.steps, h.up)
 	}
 	if c.MFA != nil {
+		var ups reauth.Upstreams
+		if h.up != nil {
+			ups = h.up
+		}
 		h.steps = append(h.steps, factor.New(h.env, c.MFA), enrol.New(h.env, c.MFA),
-			reauth.New(h.env, c.MFA.Inventory, c.MFA.WebAuthn != nil))
+			reauth.New(h.env, c.MFA.Inventory, c.MFA.WebAuthn != nil, ups))
 		if c.MFA.WebAuthn != nil {
 			h.steps = append(h.steps, passkey.New(h.env, c.MFA.WebAuthn))
 		}

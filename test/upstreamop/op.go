@@ -47,6 +47,7 @@ type OP struct {
 	acr     string           // when set, the acr of every ID token
 	jwtKey  *jose.JSONWebKey // when set, the client authenticates with private_key_jwt signed by it
 	sid     string           // when set, the sid of every ID token
+	shift   time.Duration    // every ID token's auth_time is moved by it
 	keys    *storage.Storage
 }
 
@@ -80,24 +81,35 @@ type nationalStorage struct {
 	op     *OP
 }
 
-// acrRequest is an authorization request whose ID token carries acr.
+// acrRequest is an authorization request whose ID token carries acr (the
+// request's own when "") and an auth_time moved by shift.
 type acrRequest struct {
 	op.AuthRequest
-	acr string
+	acr   string
+	shift time.Duration
 }
 
 // GetACR implements op.AuthRequest.
-func (a acrRequest) GetACR() string { return a.acr }
+func (a acrRequest) GetACR() string {
+	if a.acr == "" {
+		return a.AuthRequest.GetACR()
+	}
+	return a.acr
+}
 
-// withACR gives req the acr set by SendACR, if any.
+// GetAuthTime implements op.AuthRequest.
+func (a acrRequest) GetAuthTime() time.Time { return a.AuthRequest.GetAuthTime().Add(a.shift) }
+
+// withACR gives req the acr set by SendACR and the auth_time shift set by
+// ShiftAuthTime, if any.
 func (s *nationalStorage) withACR(req op.AuthRequest, err error) (op.AuthRequest, error) {
 	s.op.mu.Lock()
-	acr := s.op.acr
+	acr, shift := s.op.acr, s.op.shift
 	s.op.mu.Unlock()
-	if err != nil || acr == "" {
+	if err != nil || (acr == "" && shift == 0) {
 		return req, err
 	}
-	return acrRequest{AuthRequest: req, acr: acr}, nil
+	return acrRequest{AuthRequest: req, acr: acr, shift: shift}, nil
 }
 
 // unwrap returns the example's own request behind an acrRequest, which the
@@ -328,6 +340,14 @@ func (o *OP) privateKeyJWT() *jose.JSONWebKey {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.jwtKey
+}
+
+// ShiftAuthTime moves the auth_time of every ID token by d (a negative d:
+// a login that claims to be older than it is); 0 stops it.
+func (o *OP) ShiftAuthTime(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.shift = d
 }
 
 // SendSID makes every ID token carry sid as its session id (none when "").

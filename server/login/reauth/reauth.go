@@ -19,12 +19,23 @@ type Step struct {
 	env       *flow.Env
 	inventory *authn.Inventory
 	passkeys  bool
+	upstreams Upstreams
+}
+
+// Upstreams offers the confirmation through the upstream e-ID providers an
+// account is linked to (the upstream step's ReauthButtons).
+type Upstreams interface {
+	// ReauthButtons returns a link per provider the account is linked to,
+	// starting a login there for the re-authentication flow flowID.
+	ReauthButtons(ctx context.Context, lang, accountID, flowID string) ([]ui.UpstreamButton, error)
 }
 
 // New returns the re-authentication step; inventory tells which second
-// factors an account has, passkeys whether a passkey may confirm instead.
-func New(env *flow.Env, inventory *authn.Inventory, passkeys bool) *Step {
-	return &Step{env: env, inventory: inventory, passkeys: passkeys}
+// factors an account has, passkeys whether a passkey may confirm instead,
+// upstreams (nil for none) the upstream e-ID providers through which an
+// account linked to one may confirm instead ("Xác nhận bằng VNeID").
+func New(env *flow.Env, inventory *authn.Inventory, passkeys bool, upstreams Upstreams) *Step {
+	return &Step{env: env, inventory: inventory, passkeys: passkeys, upstreams: upstreams}
 }
 
 // Register mounts /login/reauth.
@@ -96,6 +107,14 @@ func (s *Step) renderReauth(w http.ResponseWriter, r *http.Request, status int, 
 				}
 			}
 		}
+	}
+	if s.upstreams != nil {
+		ups, err := s.upstreams.ReauthButtons(r.Context(), base.Language(), ff.Account.ID, ff.Flow.ID)
+		if err != nil {
+			s.env.Unavailable(w, r, err)
+			return
+		}
+		page.Upstreams = ups
 	}
 	s.env.Kit.Render(w, r, status, "reauth", page)
 }

@@ -23,6 +23,17 @@
 // assurance with the amr it reported ("fed" when none), and the flow goes
 // back to the dispatcher.
 //
+// A login started from /login/reauth (a flow marked flow.Flow.Reauth, of
+// this browser's session) confirms the signed-in person instead: it is
+// offered only for a provider the account is linked to (ReauthButtons),
+// asks the provider for prompt=login and max_age=0, and on return requires
+// the very subject linked to the account and an ID token auth_time within
+// 5 minutes; then the session's auth_time is renewed and its acr and amr
+// become the provider's (its mapped level, never more), audited as
+// reauth.success with method "upstream". Another subject or a stale
+// auth_time is refused with 403, audited as reauth.failure, and renews
+// nothing.
+//
 // Every request to the provider is bounded by its timeout: a provider that
 // is down or slow gives a 503 page and changes nothing; a refused or forged
 // answer gives a 400 page and changes nothing.

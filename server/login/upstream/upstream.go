@@ -222,6 +222,9 @@ func (s *Step) start(w http.ResponseWriter, r *http.Request) {
 		s.env.FlowError(w, r, err)
 		return
 	}
+	if fl.Reauth && !s.reauthStart(w, r, p, fl) {
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), p.Timeout)
 	defer cancel()
 	oid, err := s.discover(ctx, p)
@@ -245,6 +248,10 @@ func (s *Step) start(w http.ResponseWriter, r *http.Request) {
 	}
 	if lang := s.env.Kit.Lang(w, r); lang != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("ui_locales", lang))
+	}
+	if fl.Reauth {
+		// The person must prove again who they are at the provider, now.
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"))
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, s.oauth(p, oid).AuthCodeURL(state, opts...), http.StatusSeeOther)
@@ -326,6 +333,10 @@ func (s *Step) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.refuse(w, r, p, fl.ClientID, "token", err)
+		return
+	}
+	if fl.Reauth {
+		s.reauth(w, r, p, fl, id)
 		return
 	}
 	acct, status, errKey, err := s.account(w, r, p, id, !fl.PasswordReset)
