@@ -265,7 +265,7 @@ func checkOutageAnswer(t *testing.T, e endpoint, status int, ctype, body string,
 // 200 when it needs no backend, within the fault's bound, and the node
 // serves again once the backend is back.
 func TestOutageAnswers(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() && os.Getenv("CI") == "" {
 		t.Skip("starts PostgreSQL and Redis of its own")
 	}
 	n := newOutageNode(t, func(c *config.Config) { c.Database.StatementTimeout = config.Duration(statementTimeout) })
@@ -332,7 +332,7 @@ func askEveryEndpoint(t *testing.T, n *outageNode, f *outageFixture, bound time.
 // temporarily_unavailable, never invalid_client, {"active": false}, a
 // revocation that looks done, or invalid_token.
 func TestOutageHandlers(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() && os.Getenv("CI") == "" {
 		t.Skip("starts PostgreSQL and Redis of its own")
 	}
 	n := newOutageNode(t, func(c *config.Config) { c.Database.StatementTimeout = config.Duration(statementTimeout) })
@@ -500,7 +500,7 @@ func TestOutageAnswersSQLiteFull(t *testing.T) {
 // never a 500, within the bound. Between rows the space is freed and the
 // node turns ready again.
 func TestOutageAnswersSQLiteFullFirst(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() && os.Getenv("CI") == "" {
 		t.Skip("fills and frees a disk once per endpoint")
 	}
 	const bound = 3 * time.Second

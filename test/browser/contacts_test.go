@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,41 +17,11 @@ import (
 	"github.com/dinhdanh/dinhdanh/test/services"
 )
 
-// contactsAxe returns axe-core's script, as test/services/install-browser.sh
-// installs it (failing in CI, skipping elsewhere, when it is missing).
-func contactsAxe(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("XDG_CACHE_HOME")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "dinhdanh-test", "axe", "node_modules", "axe-core", "axe.min.js"))
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("axe-core is not installed (test/services/install-browser.sh): %v", err)
-		}
-		t.Skipf("axe-core is not installed (test/services/install-browser.sh): %v", err)
-	}
-	return string(b)
-}
-
-// contactsNoViolations runs axe-core on the tab's page and fails on any violation.
+// contactsNoViolations runs axe-core on the tab's page and fails on any
+// violation, then checks that the page fits the phone's screen.
 func contactsNoViolations(t *testing.T, ctx context.Context, axe, where string) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	defer cancel()
-	if _, err := chromedp.Run(sctx, chromedp.Evaluate[bool](axe+";true")); err != nil {
-		t.Fatalf("%s: injecting axe-core: %v", where, err)
-	}
-	got, err := chromedp.Run(sctx, chromedp.Evaluate[[]string](`axe.run(document).then(r => r.violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", ")))`,
-		chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: running axe-core: %v", where, err)
-	}
-	for _, v := range got {
-		t.Errorf("%s: axe-core: %s", where, v)
-	}
+	noViolations(t, ctx, axe, where)
 	contactsFits(t, ctx, where)
 }
 
@@ -76,7 +44,7 @@ func contactsFits(t *testing.T, ctx context.Context, where string) {
 // these nor the other pages of the console scroll sideways, even with a
 // long address.
 func TestContactsOnAPhone(t *testing.T) {
-	axe := contactsAxe(t)
+	axe := axeSource(t)
 	ctx := phoneTab(t)
 	mp := services.StartMailpit(t, services.MailpitOptions{})
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))

@@ -81,6 +81,19 @@ func checkPage(t *testing.T, ctx context.Context, axe, name string) {
 	}
 }
 
+// noViolations fails the test on every axe-core violation of the page the
+// tab shows.
+func noViolations(t *testing.T, ctx context.Context, axe, where string) {
+	t.Helper()
+	for _, v := range runAxe(t, ctx, axe, where) {
+		var nodes []string
+		for _, n := range v.Nodes {
+			nodes = append(nodes, fmt.Sprint(n.Target))
+		}
+		t.Errorf("%s: axe-core: %s: %s", where, v.ID, strings.Join(nodes, ", "))
+	}
+}
+
 // runAxe runs axe-core's rules on the page the tab shows and returns the violations.
 func runAxe(t *testing.T, ctx context.Context, axe, name string) []axeViolation {
 	t.Helper()

@@ -1,12 +1,9 @@
 package browser
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -14,50 +11,13 @@ import (
 	"github.com/dinhdanh/dinhdanh/test/harness"
 )
 
-// rightsAxe returns axe-core's script, as test/services/install-browser.sh
-// installs it (failing in CI, skipping elsewhere, when it is missing).
-func rightsAxe(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("XDG_CACHE_HOME")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "dinhdanh-test", "axe", "node_modules", "axe-core", "axe.min.js"))
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("axe-core is not installed (test/services/install-browser.sh): %v", err)
-		}
-		t.Skipf("axe-core is not installed (test/services/install-browser.sh): %v", err)
-	}
-	return string(b)
-}
-
-// rightsNoViolations runs axe-core on the tab's page and fails on any violation.
-func rightsNoViolations(t *testing.T, ctx context.Context, axe, where string) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	defer cancel()
-	if _, err := chromedp.Run(sctx, chromedp.Evaluate[bool](axe+";true")); err != nil {
-		t.Fatalf("%s: injecting axe-core: %v", where, err)
-	}
-	got, err := chromedp.Run(sctx, chromedp.Evaluate[[]string](`axe.run(document).then(r => r.violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", ")))`,
-		chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: running axe-core: %v", where, err)
-	}
-	for _, v := range got {
-		t.Errorf("%s: axe-core: %s", where, v)
-	}
-}
-
 // TestPersonalDataOnAPhone: at a phone's size, a citizen registers (the
 // privacy notice refused, then accepted), logs in, reads an application's
 // purpose on its consent page (in Vietnamese and English), allows it, and
 // in the console opens the consent history, the download page and the
 // deletion page, and deletes the account. Each page passes axe-core.
 func TestPersonalDataOnAPhone(t *testing.T) {
-	axe := rightsAxe(t)
+	axe := axeSource(t)
 	ctx := newTab(t, chromedp.WindowSize(390, 844), chromedp.Flag("lang", "vi-VN"), chromedp.Flag("accept-lang", "vi-VN,vi"))
 	srv := harness.StartInProcess(t, harness.WithEnv("DINHDANH_PRIVACY_NOTICE_URL_VI", "https://tinh.example.vn/chinh-sach"),
 		harness.WithEnv("DINHDANH_PRIVACY_NOTICE_VERSION", "2026-01"))
@@ -70,7 +30,7 @@ func TestPersonalDataOnAPhone(t *testing.T) {
 	step(t, ctx, "opening the registration", chromedp.Navigate(srv.URL("/register")))
 	waitPath(t, ctx, idp, "/register")
 	waitText(t, ctx, "#privacy-notice", "2026-01")
-	rightsNoViolations(t, ctx, axe, "registration")
+	noViolations(t, ctx, axe, "registration")
 	step(t, ctx, "registering without accepting the notice",
 		chromedp.SendKeys(chromedp.ID("personal_id"), "036088012345"),
 		chromedp.SendKeys(chromedp.ID("full_name"), "Lê Văn Cường"),
@@ -82,7 +42,7 @@ func TestPersonalDataOnAPhone(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/register"] button[type="submit"]`)))
 	waitPath(t, ctx, idp, "/register")
 	waitText(t, ctx, "#privacy-error", msg(t, ctx, "error.privacy.required"))
-	rightsNoViolations(t, ctx, axe, "registration refused")
+	noViolations(t, ctx, axe, "registration refused")
 	step(t, ctx, "registering with the notice accepted",
 		chromedp.SendKeys(chromedp.ID("password"), "mật khẩu của Cường"),
 		chromedp.SendKeys(chromedp.ID("password_confirm"), "mật khẩu của Cường"),
@@ -105,10 +65,10 @@ func TestPersonalDataOnAPhone(t *testing.T) {
 	if checked := eval[bool](t, ctx, `document.getElementById("remember").checked`); checked {
 		t.Error("\"remember\" is pre-checked for the personal ID")
 	}
-	rightsNoViolations(t, ctx, axe, "consent")
+	noViolations(t, ctx, axe, "consent")
 	step(t, ctx, "the consent page in English", chromedp.Navigate(location(ctx)+"&lang=en"))
 	waitText(t, ctx, "#consent-purpose", "Booking appointments for patients")
-	rightsNoViolations(t, ctx, axe, "consent (en)")
+	noViolations(t, ctx, axe, "consent (en)")
 	step(t, ctx, "allowing and remembering",
 		chromedp.Click(chromedp.ID("remember")),
 		chromedp.Click(chromedp.CSS(`button[name="decision"][value="allow"]`)))
@@ -116,22 +76,22 @@ func TestPersonalDataOnAPhone(t *testing.T) {
 
 	step(t, ctx, "the console, in Vietnamese", chromedp.Navigate(srv.URL("/account?lang=vi")))
 	waitPath(t, ctx, idp, "/account")
-	rightsNoViolations(t, ctx, axe, "console")
+	noViolations(t, ctx, axe, "console")
 	step(t, ctx, "the consent history", chromedp.Click(chromedp.CSS(`a[href="/account/privacy/history"]`)))
 	waitPath(t, ctx, idp, "/account/privacy/history")
 	waitText(t, ctx, "#consent-history", "Đặt lịch khám")
-	rightsNoViolations(t, ctx, axe, "consent history")
+	noViolations(t, ctx, axe, "consent history")
 	step(t, ctx, "the download", chromedp.Navigate(srv.URL("/account/privacy/download")))
 	waitPath(t, ctx, idp, "/account/privacy/download")
-	rightsNoViolations(t, ctx, axe, "download")
+	noViolations(t, ctx, axe, "download")
 	step(t, ctx, "the deletion", chromedp.Navigate(srv.URL("/account/privacy/delete")))
 	waitPath(t, ctx, idp, "/account/privacy/delete")
-	rightsNoViolations(t, ctx, axe, "deletion")
+	noViolations(t, ctx, axe, "deletion")
 	step(t, ctx, "deleting without confirming", chromedp.Click(chromedp.CSS(`form[action="/account/privacy/delete"] button[type="submit"]`)))
 	waitText(t, ctx, "#confirm-error", msg(t, ctx, "error.privacy.delete_confirm"))
-	rightsNoViolations(t, ctx, axe, "deletion refused")
+	noViolations(t, ctx, axe, "deletion refused")
 	step(t, ctx, "deleting", chromedp.Click(chromedp.ID("confirm")),
 		chromedp.Click(chromedp.CSS(`form[action="/account/privacy/delete"] button[type="submit"]`)))
 	waitText(t, ctx, "h1", msg(t, ctx, "privacy.deleted_title"))
-	rightsNoViolations(t, ctx, axe, "deleted")
+	noViolations(t, ctx, axe, "deleted")
 }

@@ -288,13 +288,13 @@ func TestPostgresOutage(t *testing.T) {
 
 // tmpfs mounts a small tmpfs for the test, or skips it where mounting is
 // not permitted (not root, or a container without the capability); under
-// CI as root a refusal fails the test.
+// CI a refusal fails the test.
 func tmpfs(t *testing.T, sizeMiB int) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "tmpfs")
 	unmount, err := MountTmpfs(dir, sizeMiB)
 	if errors.Is(err, ErrMountRefused) {
-		if os.Getenv("CI") != "" && os.Geteuid() == 0 {
+		if os.Getenv("CI") != "" {
 			t.Fatal(err)
 		}
 		t.Skipf("a full file system needs a tmpfs: %v", err)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need to start throwaway servers: PostgreSQL and
-# Redis (Debian packages). Idempotent: when both are present it only checks
+# Redis (Debian packages), and curl (the README's admin API example is run
+# as written). Idempotent: when both are present it only checks
 # and exits. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ have_postgres() {
 have_postgres || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
