@@ -136,20 +136,31 @@ func recipientKey(channel, value string) string {
 	return "contact:send:to:" + hex.EncodeToString(sum[:16])
 }
 
-// startContact sends a code to the contact of the form (fields channel and
-// value). A contact another account holds is answered alike, but no code
-// goes to it (its holder may get a notice).
-func (h *Handler) startContact(w http.ResponseWriter, r *http.Request) {
+// contactPost reads a contact form's post: the signed-in session and the
+// form's channel ("email" or "phone"), answering it itself when either is
+// missing or wrong.
+func (h *Handler) contactPost(w http.ResponseWriter, r *http.Request) (*session.SSO, string, bool) {
 	if !h.Kit.ParsePost(w, r) {
-		return
+		return nil, "", false
 	}
 	sso, ok := h.current(w, r)
 	if !ok {
-		return
+		return nil, "", false
 	}
 	channel := r.PostForm.Get("channel")
 	if _, ok := channels[channel]; !ok {
 		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
+		return nil, "", false
+	}
+	return sso, channel, true
+}
+
+// startContact sends a code to the contact of the form (fields channel and
+// value). A contact another account holds is answered alike, but no code
+// goes to it (its holder may get a notice).
+func (h *Handler) startContact(w http.ResponseWriter, r *http.Request) {
+	sso, channel, ok := h.contactPost(w, r)
+	if !ok {
 		return
 	}
 	h.sendCode(w, r, sso, channel, r.PostForm.Get("value"))
@@ -292,19 +303,11 @@ func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, status in
 // when it is right, makes the pending contact the account's, verified.
 func (h *Handler) verifyContact(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !h.Kit.ParsePost(w, r) {
-		return
-	}
-	sso, ok := h.current(w, r)
+	sso, channel, ok := h.contactPost(w, r)
 	if !ok {
 		return
 	}
 	c := h.Contacts
-	channel := r.PostForm.Get("channel")
-	if _, ok := channels[channel]; !ok {
-		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
-		return
-	}
 	refuse := func(reason string) {
 		h.recorder.FromRequest(r, audit.AccountContactRefused, sso.AccountID, "", map[string]string{"channel": channel, "reason": reason})
 	}
@@ -410,16 +413,8 @@ func (h *Handler) verifyContact(w http.ResponseWriter, r *http.Request) {
 
 // resendContact sends a new code to the pending contact of the channel.
 func (h *Handler) resendContact(w http.ResponseWriter, r *http.Request) {
-	if !h.Kit.ParsePost(w, r) {
-		return
-	}
-	sso, ok := h.current(w, r)
+	sso, channel, ok := h.contactPost(w, r)
 	if !ok {
-		return
-	}
-	channel := r.PostForm.Get("channel")
-	if _, ok := channels[channel]; !ok {
-		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
 		return
 	}
 	rec, p, err := h.pending(r.Context(), sso.AccountID, channel)
@@ -432,16 +427,8 @@ func (h *Handler) resendContact(w http.ResponseWriter, r *http.Request) {
 
 // cancelContact drops the pending change of the channel.
 func (h *Handler) cancelContact(w http.ResponseWriter, r *http.Request) {
-	if !h.Kit.ParsePost(w, r) {
-		return
-	}
-	sso, ok := h.current(w, r)
+	sso, channel, ok := h.contactPost(w, r)
 	if !ok {
-		return
-	}
-	channel := r.PostForm.Get("channel")
-	if _, ok := channels[channel]; !ok {
-		h.Kit.Error(w, r, http.StatusBadRequest, "bad_request")
 		return
 	}
 	if err := h.Contacts.Eph.DeleteRecord(r.Context(), store.KindContactVerification, pendingKey(sso.AccountID, channel)); err != nil {
