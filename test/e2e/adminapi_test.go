@@ -351,11 +351,11 @@ func TestAdminAPI(t *testing.T) {
 		}
 	})
 
-	t.Run("roles: ten concurrent grants give one", func(t *testing.T) {
+	t.Run("roles: forty concurrent grants give one", func(t *testing.T) {
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		statuses := make([]int, 10)
-		for i := range 10 {
+		statuses := make([]int, 40)
+		for i := range 40 {
 			wg.Go(func() {
 				<-start
 				statuses[i] = a.do(t, "POST", "/accounts/"+staff2Sub+"/roles", superTok,

@@ -165,8 +165,8 @@ func TestContactChangeNeedsTheCode(t *testing.T) {
 	}
 }
 
-// TestContactCodeRace: ten parallel submissions of the right code, started
-// together: exactly one verifies.
+// TestContactCodeRace: forty parallel submissions of the right code,
+// started together: exactly one verifies.
 func TestContactCodeRace(t *testing.T) {
 	t.Parallel()
 	srv, mp, _ := contactNode(t)
@@ -175,7 +175,7 @@ func TestContactCodeRace(t *testing.T) {
 	csrf := profileCSRF(t, b)
 	postForm(t, b, csrf, "/account/contacts", "channel", "email", "value", "hang.moi@example.vn").MustPage(t, http.StatusOK, "/account/contacts/verify")
 	code := mailCode(t, mp, 1, "hang.moi@example.vn")
-	const n = 10
+	const n = 40
 	statuses := make([]int, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup

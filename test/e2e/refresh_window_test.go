@@ -15,7 +15,7 @@ import (
 // client whose answer was lost retries with the same token and gets the
 // same successor, its family intact; the same retry after the window is
 // reuse and revokes the family; another client presenting the token gets
-// invalid_grant; ten parallel refreshes of one token rotate it once, each
+// invalid_grant; forty parallel refreshes of one token rotate it once, each
 // getting the one successor or invalid_grant.
 func TestRefreshReuseWindow(t *testing.T) {
 	t.Parallel()
@@ -62,14 +62,15 @@ func TestRefreshReuseWindow(t *testing.T) {
 		t.Errorf("after reuse, the newest access token introspects %v", in)
 	}
 
-	// Ten parallel refreshes of one token, released together.
+	// Forty parallel refreshes of one token, released together.
+	const n = 40
 	for round := range 3 {
 		toks := signIn()
 		start := make(chan struct{})
 		var wg sync.WaitGroup
-		results := make([]*oauth2.Token, 10)
-		errs := make([]error, 10)
-		for i := range 10 {
+		results := make([]*oauth2.Token, n)
+		errs := make([]error, n)
+		for i := range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -80,7 +81,7 @@ func TestRefreshReuseWindow(t *testing.T) {
 		close(start)
 		wg.Wait()
 		successors := map[string]bool{}
-		for i := range 10 {
+		for i := range n {
 			if errs[i] != nil {
 				if code := grantError(t, errs[i]); code != "invalid_grant" {
 					t.Errorf("round %d: a parallel refresh gave %q, want the successor or invalid_grant", round, code)
